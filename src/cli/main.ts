@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { configCommand } from './config.command.js';
+import { migrateCommand } from './migrate.command.js';
+import { startCommand } from './start.command.js';
+
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('must be an integer from 0 to 65535');
+  }
+  return port;
+}
+
+const program = new Command('session-buddy')
+  .description('Session and memory manager for AI-assisted development')
+  .version(VERSION, '-v, --version')
+  .addOption(new Option('--settings-dir <dir>', 'folder with session-buddy.yaml, <mode>.yaml and local.yaml'))
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+
+program.addCommand(startCommand());
+program.addCommand(migrateCommand());
+program.addCommand(configCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`session-buddy: ${(error as Error).message}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** Ids are UUIDs (v7 when this server made them). */
+export const idSchema = z.uuid({ message: 'must be a UUID' });
+
+export const timestampSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' })
+  .transform((value) => new Date(value).toISOString());
+
+export const projectSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\w.\-/@:]+$/, 'may contain letters, digits and . _ - / @ : only');
+
+export function metadataSchema(maxBytes: number) {
+  return z
+    .record(z.string().max(200), z.unknown())
+    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= maxBytes, {
+      message: `must serialise to at most ${maxBytes} bytes of JSON`,
+    });
+}
+
+export function pageQuery(maxPageSize: number) {
+  return {
+    limit: z.coerce.number().int().min(1).max(maxPageSize).default(Math.min(50, maxPageSize)),
+    cursor: z.string().min(1).max(512).optional(),
+  };
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}

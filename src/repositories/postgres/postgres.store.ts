@@ -1,0 +1,81 @@
+import postgres from 'postgres';
+import { readMigrations } from '../migrations.js';
+import type { Store } from '../ports.js';
+import { PostgresMessageRepository } from './message.repository.js';
+import { PostgresSessionRepository } from './session.repository.js';
+
+export type Sql = postgres.Sql;
+
+export interface PostgresStoreOptions {
+  url: string;
+  poolMax?: number;
+  /** Name reported to PostgreSQL, visible in pg_stat_activity. (Default: session-buddy) */
+  applicationName?: string;
+}
+
+// Any 64-bit number unique to this app: serialises concurrent `migrate` runs.
+const MIGRATION_LOCK = 0x5e551_0b_0ddn;
+
+export class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const;
+  readonly sessions: PostgresSessionRepository;
+  readonly messages: PostgresMessageRepository;
+  readonly sql: Sql;
+
+  constructor(options: PostgresStoreOptions) {
+    this.sql = postgres(options.url, {
+      max: options.poolMax ?? 10,
+      onnotice: () => {},
+      connection: { application_name: options.applicationName ?? 'session-buddy' },
+      // Fail fast instead of queueing forever when the server is gone.
+      connect_timeout: 10,
+    });
+    this.sessions = new PostgresSessionRepository(this.sql);
+    this.messages = new PostgresMessageRepository(this.sql);
+  }
+
+  async migrate(): Promise<string[]> {
+    const applied: string[] = [];
+    await this.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
+      await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
+        name text PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`;
+      const done = new Set((await tx<{ name: string }[]>`SELECT name FROM schema_migrations`).map((r) => r.name));
+      for (const migration of readMigrations('postgres')) {
+        if (done.has(migration.name)) continue;
+        await tx.unsafe(migration.sql);
+        await tx`INSERT INTO schema_migrations (name) VALUES (${migration.name})`;
+        applied.push(migration.name);
+      }
+    });
+    return applied;
+  }
+
+  /** Throws unless every migration has been applied, so a stale schema is caught at start. */
+  async assertMigrated(): Promise<void> {
+    const pending = await this.pendingMigrations();
+    if (pending.length > 0) {
+      throw new Error(`database is not migrated (pending: ${pending.join(', ')}); run \`session-buddy migrate\``);
+    }
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const [exists] = await this.sql<{ t: string | null }[]>`SELECT to_regclass('schema_migrations')::text AS t`;
+    const done = exists?.t
+      ? new Set((await this.sql<{ name: string }[]>`SELECT name FROM schema_migrations`).map((r) => r.name))
+      : new Set<string>();
+    return readMigrations('postgres')
+      .map((m) => m.name)
+      .filter((name) => !done.has(name));
+  }
+
+  async ping(): Promise<void> {
+    await this.sql`SELECT 1`;
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,87 @@
+import { ConflictError, NotFoundError } from '../../core/errors.js';
+import type { Message, MessageRole } from '../../domain/message.model.js';
+import { planAppend } from '../append-plan.js';
+import type { AppendResult, MessageListQuery, MessageRepository, NewMessage } from '../ports.js';
+import type { Db } from './sqlite.store.js';
+
+interface MessageRow {
+  id: string;
+  session_id: string;
+  tenant_id: string;
+  role: MessageRole;
+  content: string;
+  metadata: string;
+  seq: number;
+  idempotency_key: string | null;
+  created_at: string;
+}
+
+function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    tenantId: row.tenant_id,
+    role: row.role,
+    content: row.content,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    seq: row.seq,
+    idempotencyKey: row.idempotency_key,
+    createdAt: row.created_at,
+  };
+}
+
+export class SqliteMessageRepository implements MessageRepository {
+  private readonly sessionStmt;
+  private readonly byKeyStmt;
+  private readonly insertStmt;
+  private readonly bumpStmt;
+  private readonly listAsc;
+  private readonly listDesc;
+
+  constructor(private readonly db: Db) {
+    this.sessionStmt = db.prepare('SELECT status, message_count FROM sessions WHERE id = ? AND tenant_id = ?');
+    this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?');
+    this.insertStmt = db.prepare(`
+      INSERT INTO messages (id, session_id, tenant_id, role, content, metadata, seq, idempotency_key, created_at)
+      VALUES (@id, @sessionId, @tenantId, @role, @content, @metadata, @seq, @idempotencyKey, @createdAt)`);
+    this.bumpStmt = db.prepare('UPDATE sessions SET message_count = message_count + ?, updated_at = ? WHERE id = ?');
+    this.listAsc = db.prepare(
+      'SELECT * FROM messages WHERE session_id = ? AND tenant_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
+    );
+    this.listDesc = db.prepare(
+      'SELECT * FROM messages WHERE session_id = ? AND tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+    );
+  }
+
+  async append(tenantId: string, sessionId: string, inputs: NewMessage[], now: string): Promise<AppendResult> {
+    return this.db
+      .transaction(() => {
+        const session = this.sessionStmt.get(sessionId, tenantId) as
+          | { status: string; message_count: number }
+          | undefined;
+        if (!session) throw new NotFoundError('session', sessionId);
+        if (session.status === 'archived') {
+          throw new ConflictError(`session '${sessionId}' is archived; restore it before adding messages`);
+        }
+        const stored = new Map<string, Message>();
+        for (const input of inputs) {
+          if (input.idempotencyKey === null || stored.has(input.idempotencyKey)) continue;
+          const row = this.byKeyStmt.get(sessionId, input.idempotencyKey) as MessageRow | undefined;
+          if (row) stored.set(input.idempotencyKey, toMessage(row));
+        }
+        const plan = planAppend(tenantId, sessionId, inputs, stored, session.message_count);
+        for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata) });
+        if (plan.rows.length > 0) this.bumpStmt.run(plan.rows.length, now, sessionId);
+        return plan.result;
+      })
+      .immediate();
+  }
+
+  async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {
+    const rows =
+      q.order === 'desc'
+        ? this.listDesc.all(sessionId, tenantId, q.afterSeq ?? Number.MAX_SAFE_INTEGER, q.limit)
+        : this.listAsc.all(sessionId, tenantId, q.afterSeq ?? 0, q.limit);
+    return (rows as MessageRow[]).map(toMessage);
+  }
+}

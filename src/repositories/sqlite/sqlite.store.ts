@@ -1,0 +1,71 @@
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { readMigrations } from '../migrations.js';
+import type { Store } from '../ports.js';
+import { SqliteMessageRepository } from './message.repository.js';
+import { SqliteSessionRepository } from './session.repository.js';
+
+export type Db = Database.Database;
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. (Default: :memory:) */
+  path?: string;
+}
+
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  readonly sessions: SqliteSessionRepository;
+  readonly messages: SqliteMessageRepository;
+  readonly db: Db;
+  private readonly appliedAtOpen: string[];
+
+  constructor(options: SqliteStoreOptions = {}) {
+    const path = options.path ?? ':memory:';
+    this.db = new Database(path);
+    sqliteVec.load(this.db);
+    if (path !== ':memory:') {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    // Repositories prepare their statements up front, so the schema must exist before they are built.
+    this.appliedAtOpen = this.applyMigrations();
+    this.sessions = new SqliteSessionRepository(this.db);
+    this.messages = new SqliteMessageRepository(this.db);
+  }
+
+  /** SQLite is migrated when opened; this reports what that applied. */
+  async migrate(): Promise<string[]> {
+    return this.appliedAtOpen;
+  }
+
+  private applyMigrations(): string[] {
+    const db = this.db;
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name TEXT PRIMARY KEY,
+      applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ) STRICT`);
+    const done = new Set(db.prepare('SELECT name FROM schema_migrations').pluck().all() as string[]);
+    const record = db.prepare('INSERT INTO schema_migrations (name) VALUES (?)');
+    const applied: string[] = [];
+    for (const migration of readMigrations('sqlite')) {
+      if (done.has(migration.name)) continue;
+      // BEGIN IMMEDIATE takes the write lock first, so two processes cannot apply the same file.
+      db.transaction(() => {
+        db.exec(migration.sql);
+        record.run(migration.name);
+      }).immediate();
+      applied.push(migration.name);
+    }
+    return applied;
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

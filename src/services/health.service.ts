@@ -1,0 +1,69 @@
+export type DependencyState = 'up' | 'down';
+
+export interface DependencyCheck {
+  name: string;
+  /** Resolves when the dependency answers; throws (or times out) when it does not. */
+  check(): Promise<void>;
+}
+
+export interface DependencyStatus {
+  name: string;
+  state: DependencyState;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  dependencies: DependencyStatus[];
+}
+
+export interface HealthInfo {
+  status: 'ok';
+  name: string;
+  version: string;
+  mode: 'lite' | 'standard';
+  uptimeSeconds: number;
+}
+
+export class HealthService {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly info: { name: string; version: string; mode: 'lite' | 'standard' },
+    private readonly dependencies: DependencyCheck[],
+    private readonly timeoutMs = 2000,
+  ) {}
+
+  liveness(): HealthInfo {
+    return { status: 'ok', ...this.info, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) };
+  }
+
+  /** Checks every dependency at once, each bounded by the timeout, and says which is down. */
+  async readiness(): Promise<Readiness> {
+    const dependencies = await Promise.all(this.dependencies.map((d) => this.probe(d)));
+    return { ready: dependencies.every((d) => d.state === 'up'), dependencies };
+  }
+
+  private async probe(dependency: DependencyCheck): Promise<DependencyStatus> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        dependency.check(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+      return { name: dependency.name, state: 'up', latencyMs: elapsed(started) };
+    } catch (error) {
+      return { name: dependency.name, state: 'down', latencyMs: elapsed(started), error: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}

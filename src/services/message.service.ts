@@ -1,0 +1,92 @@
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { NotFoundError } from '../core/errors.js';
+import { uuidv7 } from '../core/ids.js';
+import type { Principal } from '../core/principal.js';
+import type { Page } from '../domain/common.model.js';
+import type { AddMessageInput, ListMessagesQuery, Message, MessageSchemas } from '../domain/message.model.js';
+import type { AppendResult, Store } from '../repositories/ports.js';
+import type { Clock } from './session.service.js';
+import { parseId, parseInput } from './validate.js';
+
+export interface AddedMessage {
+  message: Message;
+  /** False when the idempotency key matched an earlier message, which is returned instead. */
+  created: boolean;
+}
+
+export class MessageService {
+  constructor(
+    private readonly store: Store,
+    readonly schemas: MessageSchemas,
+    private readonly clock: Clock = () => new Date(),
+  ) {}
+
+  async add(principal: Principal, sessionId: string, input: unknown): Promise<AddedMessage> {
+    parseId(sessionId, 'sessionId');
+    const data = parseInput(this.schemas.one, input);
+    const result = await this.append(principal, sessionId, [data]);
+    return { message: result.messages[0] as Message, created: result.created[0] as boolean };
+  }
+
+  async addBatch(principal: Principal, sessionId: string, input: unknown): Promise<AddedMessage[]> {
+    parseId(sessionId, 'sessionId');
+    const data = parseInput(this.schemas.batch, input);
+    const result = await this.append(principal, sessionId, data.messages);
+    return result.messages.map((message, i) => ({ message, created: result.created[i] as boolean }));
+  }
+
+  async list(principal: Principal, sessionId: string, input: unknown): Promise<Page<Message>> {
+    parseId(sessionId, 'sessionId');
+    const q: ListMessagesQuery = parseInput(this.schemas.list, input);
+    const after = q.cursor ? decodeCursor(q.cursor, isSeqCursor).seq : undefined;
+    const items = await this.store.messages.list(principal.tenantId, sessionId, {
+      order: q.order,
+      limit: q.limit + 1,
+      afterSeq: after,
+    });
+    if (items.length === 0 && !(await this.store.sessions.get(principal.tenantId, sessionId))) {
+      throw new NotFoundError('session', sessionId);
+    }
+    const more = items.length > q.limit;
+    const page = more ? items.slice(0, q.limit) : items;
+    const last = page[page.length - 1];
+    return { items: page, nextCursor: more && last ? encodeCursor({ seq: last.seq }) : null };
+  }
+
+  /** Every message of a session in order, a page at a time, for exports that must not hold it all. */
+  async *all(principal: Principal, sessionId: string, pageSize = 500): AsyncGenerator<Message> {
+    let afterSeq = 0;
+    for (;;) {
+      const page = await this.store.messages.list(principal.tenantId, sessionId, {
+        order: 'asc',
+        limit: pageSize,
+        afterSeq,
+      });
+      yield* page;
+      const last = page[page.length - 1];
+      if (!last || page.length < pageSize) return;
+      afterSeq = last.seq;
+    }
+  }
+
+  private append(principal: Principal, sessionId: string, inputs: AddMessageInput[]): Promise<AppendResult> {
+    const now = this.clock().toISOString();
+    return this.store.messages.append(
+      principal.tenantId,
+      sessionId,
+      inputs.map((m) => ({
+        id: uuidv7(),
+        role: m.role,
+        content: m.content,
+        metadata: m.metadata,
+        idempotencyKey: m.idempotencyKey ?? null,
+        createdAt: now,
+      })),
+      now,
+    );
+  }
+}
+
+function isSeqCursor(value: Record<string, unknown>): value is { seq: number } {
+  return typeof value.seq === 'number' && Number.isInteger(value.seq) && value.seq >= 0;
+}

@@ -1,0 +1,98 @@
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import { uuidv7 } from '../core/ids.js';
+import { applyMergePatch } from '../core/merge-patch.js';
+import type { Principal } from '../core/principal.js';
+import type { Page } from '../domain/common.model.js';
+import {
+  type ListSessionsQuery,
+  type Session,
+  type SessionSchemas,
+  STATUS_TRANSITIONS,
+  type UpdateSessionInput,
+} from '../domain/session.model.js';
+import type { Store } from '../repositories/ports.js';
+import { parseId, parseInput } from './validate.js';
+
+export type Clock = () => Date;
+
+export class SessionService {
+  constructor(
+    private readonly store: Store,
+    readonly schemas: SessionSchemas,
+    private readonly clock: Clock = () => new Date(),
+  ) {}
+
+  async create(principal: Principal, input: unknown): Promise<Session> {
+    const data = parseInput(this.schemas.create, input);
+    return this.store.sessions.create({
+      id: uuidv7(),
+      tenantId: principal.tenantId,
+      project: data.project,
+      name: data.name,
+      status: 'active',
+      metadata: data.metadata,
+      createdAt: this.clock().toISOString(),
+    });
+  }
+
+  async get(principal: Principal, id: string): Promise<Session> {
+    parseId(id, 'sessionId');
+    const session = await this.store.sessions.get(principal.tenantId, id);
+    if (!session) throw new NotFoundError('session', id);
+    return session;
+  }
+
+  async update(principal: Principal, id: string, input: unknown): Promise<Session> {
+    parseId(id, 'sessionId');
+    const data: UpdateSessionInput = parseInput(this.schemas.update, input);
+    const metadataSchema = this.schemas.metadata;
+    const updated = await this.store.sessions.update(principal.tenantId, id, (current) => {
+      if (data.status && data.status !== current.status && !STATUS_TRANSITIONS[current.status].includes(data.status)) {
+        throw new ConflictError(`session '${id}' cannot go from ${current.status} to ${data.status}`);
+      }
+      const metadata = data.metadata
+        ? parseInput(metadataSchema, applyMergePatch(current.metadata, data.metadata), 'metadata')
+        : undefined;
+      return { name: data.name, status: data.status, metadata, updatedAt: this.clock().toISOString() };
+    });
+    if (!updated) throw new NotFoundError('session', id);
+    return updated;
+  }
+
+  async list(principal: Principal, input: unknown): Promise<Page<Session>> {
+    const q: ListSessionsQuery = parseInput(this.schemas.list, input);
+    const after = q.cursor ? decodeCursor(q.cursor, isSessionCursor) : undefined;
+    const items = await this.store.sessions.list(principal.tenantId, {
+      project: q.project,
+      status: q.status,
+      createdAfter: q.createdAfter,
+      createdBefore: q.createdBefore,
+      sort: q.sort,
+      order: q.order,
+      limit: q.limit + 1,
+      after: after ? { value: after.v, id: after.id } : undefined,
+    });
+    const more = items.length > q.limit;
+    const page = more ? items.slice(0, q.limit) : items;
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      nextCursor: more && last ? encodeCursor({ v: last[q.sort], id: last.id }) : null,
+    };
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    parseId(id, 'sessionId');
+    if (!(await this.store.sessions.delete(principal.tenantId, id))) throw new NotFoundError('session', id);
+  }
+}
+
+function isSessionCursor(value: Record<string, unknown>): value is { v: string; id: string } {
+  return (
+    typeof value.v === 'string' &&
+    !Number.isNaN(Date.parse(value.v)) &&
+    typeof value.id === 'string' &&
+    /^[0-9a-f-]{36}$/i.test(value.id)
+  );
+}
