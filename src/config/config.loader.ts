@@ -50,7 +50,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const mode = (modeLayer?.tree.mode as string | undefined) ?? 'lite';
   if (mode !== 'lite' && mode !== 'standard') {
     throw new ConfigError(
-      `Invalid configuration: mode (from ${modeLayer?.source}): must be 'lite' or 'standard', got '${mode}'`,
+      `Invalid configuration: mode (from ${modeLayer?.leafSources?.get('mode') ?? modeLayer?.source}): must be 'lite' or 'standard', got '${mode}'`,
     );
   }
   const modeFile = readYaml(join(settingsDir, `${mode}.yaml`));

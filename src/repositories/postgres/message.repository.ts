@@ -1,3 +1,4 @@
+import type { JSONValue } from 'postgres';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import { planAppend } from '../append-plan.js';
@@ -58,7 +59,7 @@ export class PostgresMessageRepository implements MessageRepository {
           tenant_id: m.tenantId,
           role: m.role,
           content: m.content,
-          metadata: JSON.stringify(m.metadata),
+          metadata: tx.json(m.metadata as JSONValue),
           seq: m.seq,
           idempotency_key: m.idempotencyKey,
           created_at: m.createdAt,

@@ -1,3 +1,4 @@
+import type { JSONValue } from 'postgres';
 import type { Session, SessionStatus } from '../../domain/session.model.js';
 import type { NewSession, SessionChange, SessionListQuery, SessionRepository } from '../ports.js';
 import type { Sql } from './postgres.store.js';
@@ -35,7 +36,7 @@ export class PostgresSessionRepository implements SessionRepository {
     const [row] = await this.sql<SessionRow[]>`
       INSERT INTO sessions (id, tenant_id, project, name, status, metadata, created_at, updated_at)
       VALUES (${s.id}, ${s.tenantId}, ${s.project}, ${s.name}, ${s.status},
-              ${JSON.stringify(s.metadata)}::jsonb, ${s.createdAt}, ${s.createdAt})
+              ${this.sql.json(s.metadata as JSONValue)}, ${s.createdAt}, ${s.createdAt})
       RETURNING *`;
     return toSession(row as SessionRow);
   }
@@ -60,7 +61,7 @@ export class PostgresSessionRepository implements SessionRepository {
         UPDATE sessions SET
           name = ${change.name ?? current.name},
           status = ${change.status ?? current.status},
-          metadata = ${JSON.stringify(change.metadata ?? current.metadata)}::jsonb,
+          metadata = ${tx.json((change.metadata ?? current.metadata) as JSONValue)},
           updated_at = ${change.updatedAt}
         WHERE id = ${id}
         RETURNING *`;

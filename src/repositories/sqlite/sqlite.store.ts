@@ -17,7 +17,6 @@ export class SqliteStore implements Store {
   readonly sessions: SqliteSessionRepository;
   readonly messages: SqliteMessageRepository;
   readonly db: Db;
-  private readonly appliedAtOpen: string[];
 
   constructor(options: SqliteStoreOptions = {}) {
     const path = options.path ?? ':memory:';
@@ -30,14 +29,14 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     // Repositories prepare their statements up front, so the schema must exist before they are built.
-    this.appliedAtOpen = this.applyMigrations();
+    this.applyMigrations();
     this.sessions = new SqliteSessionRepository(this.db);
     this.messages = new SqliteMessageRepository(this.db);
   }
 
-  /** SQLite is migrated when opened; this reports what that applied. */
+  /** SQLite is migrated when opened; this applies anything added since (normally nothing). */
   async migrate(): Promise<string[]> {
-    return this.appliedAtOpen;
+    return this.applyMigrations();
   }
 
   private applyMigrations(): string[] {

@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError } from '../../src/core/errors.js';
+import { uuidv7 } from '../../src/core/ids.js';
+import type { NewMessage, NewSession, Store } from '../../src/repositories/ports.js';
+
+/**
+ * The storage contract: every adapter must pass exactly these tests. Instantiated by
+ * tests/unit/storage.sqlite.test.ts and tests/integration/storage.postgres.test.ts.
+ */
+export function describeStorageContract(name: string, open: () => Promise<{ store: Store; cleanup(): Promise<void> }>) {
+  describe(`storage contract: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    let clock = Date.parse('2026-01-01T00:00:00.000Z');
+    const tick = () => new Date((clock += 1000)).toISOString();
+
+    const newSession = (over: Partial<NewSession> = {}): NewSession => ({
+      id: uuidv7(),
+      tenantId: 't1',
+      project: 'alpha',
+      name: 'a session',
+      status: 'active',
+      metadata: {},
+      createdAt: tick(),
+      ...over,
+    });
+    const newMessage = (over: Partial<NewMessage> = {}): NewMessage => ({
+      id: uuidv7(),
+      role: 'user',
+      content: 'hello',
+      metadata: {},
+      idempotencyKey: null,
+      createdAt: tick(),
+      ...over,
+    });
+
+    beforeAll(async () => {
+      ({ store, cleanup } = await open());
+      await store.migrate();
+    });
+    afterAll(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    it('migrations are idempotent', async () => {
+      expect(await store.migrate()).toEqual([]);
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('creates and reads a session, with metadata round-tripping exactly', async () => {
+      const metadata = { nested: { a: [1, 2, { b: null }] }, text: 'héllo ✓ "quoted"', n: 1.5, flag: false };
+      const created = await store.sessions.create(newSession({ metadata }));
+      expect(created).toMatchObject({ tenantId: 't1', project: 'alpha', status: 'active', messageCount: 0, metadata });
+      expect(created.updatedAt).toBe(created.createdAt);
+      expect(await store.sessions.get('t1', created.id)).toEqual(created);
+    });
+
+    it('scopes every read and write by tenant', async () => {
+      const s = await store.sessions.create(newSession());
+      expect(await store.sessions.get('t2', s.id)).toBeUndefined();
+      expect(await store.sessions.update('t2', s.id, () => ({ name: 'x', updatedAt: tick() }))).toBeUndefined();
+      expect(await store.sessions.delete('t2', s.id)).toBe(false);
+      await expect(store.messages.append('t2', s.id, [newMessage()], tick())).rejects.toBeInstanceOf(NotFoundError);
+      await store.messages.append('t1', s.id, [newMessage()], tick());
+      expect(await store.messages.list('t2', s.id, { order: 'asc', limit: 10 })).toEqual([]);
+      const other = await store.sessions.list('t2', { sort: 'createdAt', order: 'asc', limit: 100 });
+      expect(other.map((x) => x.id)).not.toContain(s.id);
+    });
+
+    it('updates under a lock with the change decided from the current row', async () => {
+      const s = await store.sessions.create(newSession({ metadata: { keep: 1 } }));
+      const at = tick();
+      const updated = await store.sessions.update('t1', s.id, (current) => {
+        expect(current).toEqual(s);
+        return { name: 'renamed', status: 'ended', metadata: { keep: 1, added: true }, updatedAt: at };
+      });
+      expect(updated).toMatchObject({ name: 'renamed', status: 'ended', metadata: { keep: 1, added: true } });
+      expect(updated?.updatedAt).toBe(at);
+      expect(updated?.createdAt).toBe(s.createdAt);
+      expect(await store.sessions.update('t1', uuidv7(), () => ({ updatedAt: tick() }))).toBeUndefined();
+    });
+
+    it('a change that throws leaves the row as it was', async () => {
+      const s = await store.sessions.create(newSession());
+      await expect(
+        store.sessions.update('t1', s.id, () => {
+          throw new ConflictError('no');
+        }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.sessions.get('t1', s.id)).toEqual(s);
+    });
+
+    it('lists with filters, both orders and keyset pages that never repeat or skip', async () => {
+      const tenant = `list-${uuidv7()}`;
+      const made = [];
+      for (let i = 0; i < 7; i++) {
+        made.push(
+          await store.sessions.create(
+            newSession({ tenantId: tenant, project: i % 2 ? 'odd' : 'even', status: i === 3 ? 'ended' : 'active' }),
+          ),
+        );
+      }
+      const all = await store.sessions.list(tenant, { sort: 'createdAt', order: 'asc', limit: 100 });
+      expect(all.map((s) => s.id)).toEqual(made.map((s) => s.id));
+      const desc = await store.sessions.list(tenant, { sort: 'createdAt', order: 'desc', limit: 100 });
+      expect(desc.map((s) => s.id)).toEqual(made.map((s) => s.id).reverse());
+
+      const odd = await store.sessions.list(tenant, { project: 'odd', sort: 'createdAt', order: 'asc', limit: 100 });
+      expect(odd.map((s) => s.id)).toEqual([made[1], made[3], made[5]].map((s) => s?.id));
+      const ended = await store.sessions.list(tenant, { status: 'ended', sort: 'createdAt', order: 'asc', limit: 9 });
+      expect(ended.map((s) => s.id)).toEqual([made[3]?.id]);
+      const window = await store.sessions.list(tenant, {
+        createdAfter: made[2]?.createdAt,
+        createdBefore: made[5]?.createdAt,
+        sort: 'createdAt',
+        order: 'asc',
+        limit: 100,
+      });
+      expect(window.map((s) => s.id)).toEqual([made[2], made[3], made[4]].map((s) => s?.id));
+
+      for (const order of ['asc', 'desc'] as const) {
+        const seen: string[] = [];
+        let after: { value: string; id: string } | undefined;
+        for (;;) {
+          const page = await store.sessions.list(tenant, { sort: 'createdAt', order, limit: 3, after });
+          seen.push(...page.map((s) => s.id));
+          const last = page[page.length - 1];
+          if (page.length < 3 || !last) break;
+          after = { value: last.createdAt, id: last.id };
+        }
+        const expected = made.map((s) => s.id);
+        expect(seen).toEqual(order === 'asc' ? expected : expected.reverse());
+      }
+    });
+
+    it('sorts by updatedAt, with equal timestamps broken by id', async () => {
+      const tenant = `upd-${uuidv7()}`;
+      const same = tick();
+      const a = await store.sessions.create(newSession({ tenantId: tenant, createdAt: same }));
+      const b = await store.sessions.create(newSession({ tenantId: tenant, createdAt: same }));
+      await store.sessions.update(tenant, a.id, () => ({ name: 'touched', updatedAt: tick() }));
+      const byUpdate = await store.sessions.list(tenant, { sort: 'updatedAt', order: 'desc', limit: 10 });
+      expect(byUpdate.map((s) => s.id)).toEqual([a.id, b.id]);
+      const byCreate = await store.sessions.list(tenant, { sort: 'createdAt', order: 'asc', limit: 1 });
+      const next = await store.sessions.list(tenant, {
+        sort: 'createdAt',
+        order: 'asc',
+        limit: 1,
+        after: { value: same, id: byCreate[0]?.id as string },
+      });
+      expect([byCreate[0]?.id, next[0]?.id].sort()).toEqual([a.id, b.id].sort());
+    });
+
+    it('appends with gap-free seq numbers and keeps the session count and updatedAt', async () => {
+      const s = await store.sessions.create(newSession());
+      const first = await store.messages.append('t1', s.id, [newMessage({ content: 'one' })], tick());
+      const at = tick();
+      const more = await store.messages.append(
+        't1',
+        s.id,
+        [newMessage({ content: 'two', role: 'assistant' }), newMessage({ content: 'three', role: 'tool' })],
+        at,
+      );
+      expect(first.messages.map((m) => m.seq)).toEqual([1]);
+      expect(more.messages.map((m) => m.seq)).toEqual([2, 3]);
+      expect(more.created).toEqual([true, true]);
+      const session = await store.sessions.get('t1', s.id);
+      expect(session?.messageCount).toBe(3);
+      expect(session?.updatedAt).toBe(at);
+      const listed = await store.messages.list('t1', s.id, { order: 'asc', limit: 10 });
+      expect(listed.map((m) => [m.seq, m.content, m.role])).toEqual([
+        [1, 'one', 'user'],
+        [2, 'two', 'assistant'],
+        [3, 'three', 'tool'],
+      ]);
+      expect(listed[1]).toEqual(more.messages[0]);
+    });
+
+    it('never stores a message twice for one idempotency key, across calls and within a batch', async () => {
+      const s = await store.sessions.create(newSession());
+      const a = await store.messages.append('t1', s.id, [newMessage({ idempotencyKey: 'k1', content: 'A' })], tick());
+      const replay = await store.messages.append(
+        't1',
+        s.id,
+        [
+          newMessage({ idempotencyKey: 'k1', content: 'A again' }),
+          newMessage({ idempotencyKey: 'k2', content: 'B' }),
+          newMessage({ idempotencyKey: 'k2', content: 'B again' }),
+          newMessage({ content: 'C' }),
+        ],
+        tick(),
+      );
+      expect(replay.created).toEqual([true, false, false, true].map((_, i) => i === 1 || i === 3));
+      expect(replay.messages[0]).toEqual(a.messages[0]);
+      expect(replay.messages[2]).toEqual(replay.messages[1]);
+      expect(replay.messages.map((m) => m.seq)).toEqual([1, 2, 2, 3]);
+      expect((await store.sessions.get('t1', s.id))?.messageCount).toBe(3);
+      // The same key in another session is a different message.
+      const s2 = await store.sessions.create(newSession());
+      const other = await store.messages.append('t1', s2.id, [newMessage({ idempotencyKey: 'k1' })], tick());
+      expect(other.created).toEqual([true]);
+    });
+
+    it('concurrent appends to one session get distinct consecutive seq numbers', async () => {
+      const s = await store.sessions.create(newSession());
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.messages.append('t1', s.id, [newMessage({ content: `m${i}` })], tick()),
+        ),
+      );
+      const seqs = results.map((r) => r.messages[0]?.seq).sort((x, y) => (x as number) - (y as number));
+      expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect((await store.sessions.get('t1', s.id))?.messageCount).toBe(40);
+    });
+
+    it('refuses appends to a missing or archived session and stores nothing', async () => {
+      await expect(store.messages.append('t1', uuidv7(), [newMessage()], tick())).rejects.toBeInstanceOf(NotFoundError);
+      const s = await store.sessions.create(newSession({ status: 'archived' }));
+      await expect(store.messages.append('t1', s.id, [newMessage()], tick())).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.messages.list('t1', s.id, { order: 'asc', limit: 10 })).toEqual([]);
+      expect((await store.sessions.get('t1', s.id))?.messageCount).toBe(0);
+    });
+
+    it('pages messages by seq in both directions', async () => {
+      const s = await store.sessions.create(newSession());
+      await store.messages.append(
+        't1',
+        s.id,
+        Array.from({ length: 5 }, (_, i) => newMessage({ content: `m${i + 1}` })),
+        tick(),
+      );
+      const asc = await store.messages.list('t1', s.id, { order: 'asc', limit: 2, afterSeq: 2 });
+      expect(asc.map((m) => m.seq)).toEqual([3, 4]);
+      const desc = await store.messages.list('t1', s.id, { order: 'desc', limit: 2, afterSeq: 4 });
+      expect(desc.map((m) => m.seq)).toEqual([3, 2]);
+      const latest = await store.messages.list('t1', s.id, { order: 'desc', limit: 1 });
+      expect(latest.map((m) => m.seq)).toEqual([5]);
+    });
+
+    it('deleting a session removes its messages', async () => {
+      const s = await store.sessions.create(newSession());
+      await store.messages.append('t1', s.id, [newMessage(), newMessage()], tick());
+      expect(await store.sessions.delete('t1', s.id)).toBe(true);
+      expect(await store.sessions.get('t1', s.id)).toBeUndefined();
+      expect(await store.messages.list('t1', s.id, { order: 'asc', limit: 10 })).toEqual([]);
+      expect(await store.sessions.delete('t1', s.id)).toBe(false);
+    });
+  });
+}

@@ -1,0 +1,7 @@
+import type { Config } from '../../src/config/config.schema.js';
+import { configSchema } from '../../src/config/config.schema.js';
+
+/** A valid config from schema defaults plus overrides (no files, no env). */
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return configSchema.parse({ logging: { level: 'silent' }, ...overrides });
+}
