@@ -1,5 +1,4 @@
 import type { Hono } from 'hono';
-import { Redis } from 'ioredis';
 import type { Config } from './config/config.schema.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
@@ -11,8 +10,6 @@ import { messageRoutes } from './http/routes/message.routes.js';
 import { sessionRoutes } from './http/routes/session.routes.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Store } from './repositories/ports.js';
-import { PostgresStore } from './repositories/postgres/postgres.store.js';
-import { SqliteStore } from './repositories/sqlite/sqlite.store.js';
 import { AuthService } from './services/auth.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
@@ -50,24 +47,23 @@ export async function createApplication(
   logger: Logger,
   options: ApplicationOptions = {},
 ): Promise<Application> {
-  const store = createStore(config);
+  const store = await createStore(config);
   const closers: Array<() => Promise<unknown>> = [() => store.close()];
   try {
-    if (store instanceof SqliteStore) {
-      await store.migrate();
-    } else if (store instanceof PostgresStore) {
-      if (config.database.migrateOnStart) {
-        const applied = await store.migrate();
-        if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-      } else {
-        await store.assertMigrated();
-      }
+    // SQLite migrates itself when opened; PostgreSQL is migrated by `session-buddy migrate`.
+    if (config.database.migrateOnStart || store.dialect === 'sqlite') {
+      const applied = await store.migrate();
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    } else {
+      await store.assertMigrated();
     }
 
     const checks: DependencyCheck[] = [
       { name: store.dialect === 'postgres' ? 'postgresql' : 'sqlite', check: () => store.ping() },
     ];
     if (config.mode === 'standard') {
+      // Loaded on demand: lite mode never pays for the Redis client.
+      const { Redis } = await import('ioredis');
       const redis = new Redis(config.redis.url, {
         lazyConnect: true,
         maxRetriesPerRequest: 1,
@@ -94,6 +90,8 @@ export async function createApplication(
     const services: Services = { sessions, messages, exports, health, auth };
 
     const routes = [...sessionRoutes(sessions, exports), ...messageRoutes(messages)];
+    // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
+    const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;
     const http = createHttpApp({
       routes,
       auth,
@@ -102,6 +100,16 @@ export async function createApplication(
       logger,
       bodyLimitBytes: config.server.bodyLimitBytes,
       info: { title: config.serverName, version: VERSION },
+      extend: mcp
+        ? (app) =>
+            mcp.mountMcpHttp(app, {
+              services,
+              info: { name: config.serverName, version: VERSION },
+              logger,
+              mcp: config.mcp,
+              bodyLimitBytes: config.server.bodyLimitBytes,
+            })
+        : undefined,
     });
 
     let closed: Promise<void> | undefined;
@@ -116,9 +124,12 @@ export async function createApplication(
   }
 }
 
-export function createStore(config: Config): Store {
+/** Opens the configured store; drivers are imported on demand so lite start-up stays small. */
+export async function createStore(config: Config): Promise<Store> {
   if (config.database.driver === 'postgres') {
+    const { PostgresStore } = await import('./repositories/postgres/postgres.store.js');
     return new PostgresStore({ url: config.database.url as string, poolMax: config.database.poolMax });
   }
+  const { SqliteStore } = await import('./repositories/sqlite/sqlite.store.js');
   return new SqliteStore({ path: config.database.sqlitePath });
 }

@@ -8,7 +8,7 @@ export function migrateCommand(): Command {
     .option('--mode <mode>', 'lite or standard (default from config)')
     .action(async (flags: { mode?: string }, command: Command) => {
       const { config } = loadFromFlags(command, flags);
-      const store = createStore(config);
+      const store = await createStore(config);
       try {
         const applied = await store.migrate();
         process.stdout.write(

@@ -10,8 +10,13 @@ export interface Store {
   readonly dialect: 'postgres' | 'sqlite';
   readonly sessions: SessionRepository;
   readonly messages: MessageRepository;
+  readonly outbox: OutboxRepository;
+  readonly deadLetters: DeadLetterRepository;
+  readonly embeddings: EmbeddingRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
+  /** Throws unless every migration has been applied, so a stale schema is caught at start. */
+  assertMigrated(): Promise<void>;
   /** Throws when the store cannot answer a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -88,10 +93,122 @@ export interface MessageRepository {
    * Appends messages to a session in one transaction, giving them the next gap-free seq numbers and
    * bumping the session's message count and updated_at. Messages whose idempotency key is already
    * stored in this session are not stored again. Throws NotFoundError for a missing session and
-   * ConflictError for an archived one.
+   * ConflictError for an archived one. `followUps` names the jobs the newly stored messages need;
+   * they are written to the outbox in the same transaction (the transactional outbox).
    */
-  append(tenantId: string, sessionId: string, messages: NewMessage[], now: string): Promise<AppendResult>;
+  append(
+    tenantId: string,
+    sessionId: string,
+    messages: NewMessage[],
+    now: string,
+    followUps?: (created: Message[]) => OutboxJob[],
+  ): Promise<AppendResult>;
+  get(tenantId: string, id: string): Promise<Message | undefined>;
   list(tenantId: string, sessionId: string, query: MessageListQuery): Promise<Message[]>;
+}
+
+/** Work to do after a write, recorded in the same transaction and published by the relay. */
+export interface OutboxJob {
+  tenantId: string;
+  queue: string;
+  name: string;
+  /** Deterministic logical id: the same work always gets the same key, so publishing twice is harmless. */
+  key: string;
+  payload: Record<string, unknown>;
+}
+
+export interface OutboxRow extends OutboxJob {
+  id: number;
+  createdAt: string;
+}
+
+export interface OutboxRepository {
+  add(jobs: OutboxJob[]): Promise<void>;
+  /**
+   * Hands up to `limit` of the oldest pending rows to `publish` and deletes them once it resolves.
+   * When `publish` throws the rows stay for the next attempt. Concurrent relays never get the same row.
+   * Returns how many rows were published.
+   */
+  drain(limit: number, publish: (rows: OutboxRow[]) => Promise<void>): Promise<number>;
+  /** Pending rows and the age in seconds of the oldest one (0 when empty). */
+  backlog(): Promise<{ pending: number; oldestAgeSeconds: number }>;
+}
+
+export const DEAD_LETTER_STATUSES = ['open', 'retried', 'discarded'] as const;
+export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
+
+export interface DeadLetter {
+  id: string;
+  tenantId: string;
+  queue: string;
+  jobName: string;
+  /** The job's logical key; one dead letter per key, reopened when a retried job fails again. */
+  jobKey: string;
+  payload: Record<string, unknown>;
+  error: string;
+  stack: string | null;
+  attempts: number;
+  status: DeadLetterStatus;
+  retryCount: number;
+  firstFailedAt: string;
+  failedAt: string;
+  updatedAt: string;
+}
+
+export interface NewDeadLetter {
+  id: string;
+  tenantId: string;
+  queue: string;
+  jobName: string;
+  jobKey: string;
+  payload: Record<string, unknown>;
+  error: string;
+  stack: string | null;
+  attempts: number;
+  failedAt: string;
+}
+
+export interface DeadLetterFilter {
+  /** Undefined means every tenant (operator tools only). */
+  tenantId?: string;
+  status?: DeadLetterStatus;
+  queue?: string;
+  jobName?: string;
+  /** Case-insensitive substring of the error message. */
+  errorContains?: string;
+  failedBefore?: string;
+  failedAfter?: string;
+}
+
+export interface DeadLetterRepository {
+  /** Records a final failure; a dead letter with the same job key is reopened and updated. */
+  record(letter: NewDeadLetter): Promise<DeadLetter>;
+  get(id: string, tenantId?: string): Promise<DeadLetter | undefined>;
+  /** Newest first; `after` is the (failedAt, id) of the last row of the previous page. */
+  list(filter: DeadLetterFilter, limit: number, after?: { failedAt: string; id: string }): Promise<DeadLetter[]>;
+  count(filter: DeadLetterFilter): Promise<number>;
+  /** Moves the given open dead letters to `status`; returns the rows that changed. */
+  setStatus(ids: string[], status: 'retried' | 'discarded', now: string, tenantId?: string): Promise<DeadLetter[]>;
+  /** Open dead letters per queue, for metrics. */
+  openByQueue(): Promise<Record<string, number>>;
+}
+
+export interface StoredVector {
+  ownerId: string;
+  tenantId: string;
+  model: string;
+  vector: Float32Array;
+  createdAt: string;
+}
+
+export interface EmbeddingRepository {
+  /** Saves message vectors; a vector already stored for the same message and model is kept. */
+  saveForMessages(vectors: StoredVector[]): Promise<number>;
+  /** Ids among `messageIds` that already have a vector of `model`. */
+  messagesWithVector(messageIds: string[], model: string): Promise<Set<string>>;
+  getForMessage(messageId: string, model: string): Promise<StoredVector | undefined>;
+  /** How many message vectors of each model exist, per tenant when given. */
+  countForMessages(tenantId?: string): Promise<Record<string, number>>;
 }
 
 export type { Page };

@@ -246,5 +246,180 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       expect(await store.messages.list('t1', s.id, { order: 'asc', limit: 10 })).toEqual([]);
       expect(await store.sessions.delete('t1', s.id)).toBe(false);
     });
+
+    it('writes follow-up jobs to the outbox in the same transaction as the messages', async () => {
+      const s = await store.sessions.create(newSession());
+      const followUps = (created: Array<{ id: string }>) =>
+        created.map((m) => ({
+          tenantId: 't1',
+          queue: 'embedding',
+          name: 'embed-message',
+          key: `k:${m.id}`,
+          payload: { id: m.id },
+        }));
+      const before = (await store.outbox.backlog()).pending;
+      const first = await store.messages.append(
+        't1',
+        s.id,
+        [newMessage({ idempotencyKey: 'once' })],
+        tick(),
+        followUps,
+      );
+      // A replay stores nothing new, so it queues nothing new.
+      await store.messages.append('t1', s.id, [newMessage({ idempotencyKey: 'once' })], tick(), followUps);
+      expect((await store.outbox.backlog()).pending).toBe(before + 1);
+      // A failed append (archived session) queues nothing either.
+      const archived = await store.sessions.create(newSession({ status: 'archived' }));
+      await expect(store.messages.append('t1', archived.id, [newMessage()], tick(), followUps)).rejects.toThrow();
+      expect((await store.outbox.backlog()).pending).toBe(before + 1);
+
+      const published: string[] = [];
+      let drained = 0;
+      for (;;) {
+        const n = await store.outbox.drain(100, async (rows) => {
+          published.push(...rows.map((r) => r.key));
+        });
+        if (n === 0) break;
+        drained += n;
+      }
+      expect(drained).toBe(before + 1);
+      expect(published).toContain(`k:${first.messages[0]?.id}`);
+      expect(await store.outbox.backlog()).toEqual({ pending: 0, oldestAgeSeconds: 0 });
+    });
+
+    it('keeps outbox rows when publishing fails, and never hands one row to two relays', async () => {
+      await store.outbox.add(
+        Array.from({ length: 10 }, (_, i) => ({
+          tenantId: 't1',
+          queue: 'sync',
+          name: 'n',
+          key: `r${i}`,
+          payload: { i },
+        })),
+      );
+      await expect(
+        store.outbox.drain(5, async () => {
+          throw new Error('redis down');
+        }),
+      ).rejects.toThrow('redis down');
+      const backlog = await store.outbox.backlog();
+      expect(backlog.pending).toBe(10);
+      expect(backlog.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
+      const seen: string[] = [];
+      const publish = async (rows: Array<{ key: string; payload: Record<string, unknown> }>) => {
+        await new Promise((r) => setTimeout(r, 20));
+        seen.push(...rows.map((r) => r.key));
+      };
+      await Promise.all([
+        store.outbox.drain(4, publish),
+        store.outbox.drain(4, publish),
+        store.outbox.drain(4, publish),
+      ]);
+      while ((await store.outbox.drain(4, publish)) > 0);
+      expect(seen.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`).sort());
+    });
+
+    it('records dead letters durably, reopens them by job key, filters and pages them', async () => {
+      const failedAt = (n: number) => new Date(Date.parse('2026-03-01T00:00:00Z') + n * 60_000).toISOString();
+      const base = {
+        tenantId: 'dl-tenant',
+        queue: 'embedding',
+        jobName: 'embed-message',
+        stack: 'Error\n  at x',
+        attempts: 5,
+      };
+      const letters = [];
+      for (let i = 0; i < 5; i++) {
+        letters.push(
+          await store.deadLetters.record({
+            ...base,
+            id: uuidv7(),
+            jobKey: `dl:${i}`,
+            payload: { messageId: `m${i}` },
+            error: i % 2 ? 'provider timeout after 30000 ms' : 'HTTP 500 from provider',
+            failedAt: failedAt(i),
+            queue: i === 4 ? 'sync' : 'embedding',
+          }),
+        );
+      }
+      expect(letters[0]).toMatchObject({ status: 'open', retryCount: 0, attempts: 5, payload: { messageId: 'm0' } });
+      expect(await store.deadLetters.get(letters[0]?.id as string, 'other-tenant')).toBeUndefined();
+      expect(await store.deadLetters.get(letters[0]?.id as string)).toEqual(letters[0]);
+
+      const page1 = await store.deadLetters.list({ tenantId: 'dl-tenant' }, 2);
+      expect(page1.map((d) => d.jobKey)).toEqual(['dl:4', 'dl:3']);
+      const last = page1[1] as { failedAt: string; id: string };
+      const page2 = await store.deadLetters.list({ tenantId: 'dl-tenant' }, 2, {
+        failedAt: last.failedAt,
+        id: last.id,
+      });
+      expect(page2.map((d) => d.jobKey)).toEqual(['dl:2', 'dl:1']);
+      expect(await store.deadLetters.count({ tenantId: 'dl-tenant', errorContains: 'TIMEOUT' })).toBe(2);
+      expect(await store.deadLetters.count({ tenantId: 'dl-tenant', queue: 'sync' })).toBe(1);
+      expect(await store.deadLetters.count({ tenantId: 'dl-tenant', failedBefore: failedAt(2) })).toBe(2);
+      expect(
+        await store.deadLetters.count({ tenantId: 'dl-tenant', failedAfter: failedAt(2), jobName: 'embed-message' }),
+      ).toBe(3);
+
+      const retried = await store.deadLetters.setStatus(
+        [letters[0]?.id as string, letters[1]?.id as string],
+        'retried',
+        tick(),
+      );
+      expect(retried.map((d) => [d.status, d.retryCount])).toEqual([
+        ['retried', 1],
+        ['retried', 1],
+      ]);
+      // Only open letters change: a second retry of the same ids is a no-op.
+      expect(await store.deadLetters.setStatus([letters[0]?.id as string], 'retried', tick())).toEqual([]);
+      // The retried job fails again: the same dead letter reopens, keeping its id and first failure time.
+      const again = await store.deadLetters.record({
+        ...base,
+        id: uuidv7(),
+        jobKey: 'dl:0',
+        payload: { messageId: 'm0' },
+        error: 'still failing',
+        failedAt: failedAt(10),
+      });
+      expect(again).toMatchObject({ id: letters[0]?.id, status: 'open', retryCount: 1, error: 'still failing' });
+      expect(again.firstFailedAt).toBe(letters[0]?.firstFailedAt);
+      const discarded = await store.deadLetters.setStatus(
+        [letters[2]?.id as string],
+        'discarded',
+        tick(),
+        'other-tenant',
+      );
+      expect(discarded).toEqual([]);
+      const open = await store.deadLetters.openByQueue();
+      expect(open.embedding).toBeGreaterThanOrEqual(3);
+      expect(open.sync).toBeGreaterThanOrEqual(1);
+    });
+
+    it('stores one vector per message and model, with its dimension, and skips deleted messages', async () => {
+      const s = await store.sessions.create(newSession());
+      const { messages } = await store.messages.append('t1', s.id, [newMessage(), newMessage()], tick());
+      const [a, b] = messages.map((m) => m.id) as [string, string];
+      const vec = (seed: number, dim = 8) => Float32Array.from({ length: dim }, (_, i) => Math.sin(seed + i));
+      const saved = await store.embeddings.saveForMessages([
+        { ownerId: a, tenantId: 't1', model: 'hash-8', vector: vec(1), createdAt: tick() },
+        { ownerId: a, tenantId: 't1', model: 'other-4', vector: vec(2, 4), createdAt: tick() },
+        { ownerId: uuidv7(), tenantId: 't1', model: 'hash-8', vector: vec(3), createdAt: tick() },
+      ]);
+      expect(saved).toBe(2);
+      expect(
+        await store.embeddings.saveForMessages([
+          { ownerId: a, tenantId: 't1', model: 'hash-8', vector: vec(9), createdAt: tick() },
+        ]),
+      ).toBe(0);
+      const stored = await store.embeddings.getForMessage(a, 'hash-8');
+      expect(stored?.vector.length).toBe(8);
+      for (const [i, x] of (stored?.vector ?? []).entries()) expect(x).toBeCloseTo(vec(1)[i] as number, 5);
+      expect([...(await store.embeddings.messagesWithVector([a, b], 'hash-8'))]).toEqual([a]);
+      expect(await store.embeddings.countForMessages('t1')).toMatchObject({ 'hash-8': 1, 'other-4': 1 });
+      expect(await store.messages.get('t1', a)).toMatchObject({ id: a });
+      expect(await store.messages.get('t2', a)).toBeUndefined();
+      await store.sessions.delete('t1', s.id);
+      expect(await store.embeddings.getForMessage(a, 'hash-8')).toBeUndefined();
+    });
   });
 }

@@ -2,7 +2,8 @@ import type { JSONValue } from 'postgres';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import { planAppend } from '../append-plan.js';
-import type { AppendResult, MessageListQuery, MessageRepository, NewMessage } from '../ports.js';
+import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, OutboxJob } from '../ports.js';
+import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './postgres.store.js';
 
 interface MessageRow {
@@ -34,7 +35,13 @@ function toMessage(row: MessageRow): Message {
 export class PostgresMessageRepository implements MessageRepository {
   constructor(private readonly sql: Sql) {}
 
-  async append(tenantId: string, sessionId: string, inputs: NewMessage[], now: string): Promise<AppendResult> {
+  async append(
+    tenantId: string,
+    sessionId: string,
+    inputs: NewMessage[],
+    now: string,
+    followUps?: (created: Message[]) => OutboxJob[],
+  ): Promise<AppendResult> {
     return this.sql.begin(async (tx) => {
       // The row lock serialises appends to one session, which is what makes seq gap-free.
       const [session] = await tx<{ status: string; message_count: number }[]>`
@@ -72,9 +79,16 @@ export class PostgresMessageRepository implements MessageRepository {
           UPDATE sessions
           SET message_count = message_count + (SELECT count(*) FROM inserted), updated_at = ${now}
           WHERE id = ${sessionId}`;
+        const jobs = followUps?.(plan.rows) ?? [];
+        if (jobs.length > 0) await tx`INSERT INTO job_outbox ${tx(outboxRows(tx, jobs))}`;
       }
       return plan.result;
     });
+  }
+
+  async get(tenantId: string, id: string): Promise<Message | undefined> {
+    const [row] = await this.sql<MessageRow[]>`SELECT * FROM messages WHERE id = ${id} AND tenant_id = ${tenantId}`;
+    return row ? toMessage(row) : undefined;
   }
 
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {

@@ -1,7 +1,10 @@
 import postgres from 'postgres';
 import { readMigrations } from '../migrations.js';
 import type { Store } from '../ports.js';
+import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
+import { PostgresEmbeddingRepository } from './embedding.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
+import { PostgresOutboxRepository } from './outbox.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
 
 export type Sql = postgres.Sql;
@@ -20,6 +23,9 @@ export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   readonly sessions: PostgresSessionRepository;
   readonly messages: PostgresMessageRepository;
+  readonly outbox: PostgresOutboxRepository;
+  readonly deadLetters: PostgresDeadLetterRepository;
+  readonly embeddings: PostgresEmbeddingRepository;
   readonly sql: Sql;
 
   constructor(options: PostgresStoreOptions) {
@@ -32,6 +38,9 @@ export class PostgresStore implements Store {
     });
     this.sessions = new PostgresSessionRepository(this.sql);
     this.messages = new PostgresMessageRepository(this.sql);
+    this.outbox = new PostgresOutboxRepository(this.sql);
+    this.deadLetters = new PostgresDeadLetterRepository(this.sql);
+    this.embeddings = new PostgresEmbeddingRepository(this.sql);
   }
 
   async migrate(): Promise<string[]> {

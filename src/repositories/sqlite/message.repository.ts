@@ -1,7 +1,8 @@
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import { planAppend } from '../append-plan.js';
-import type { AppendResult, MessageListQuery, MessageRepository, NewMessage } from '../ports.js';
+import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, OutboxJob } from '../ports.js';
+import type { SqliteOutboxRepository } from './outbox.repository.js';
 import type { Db } from './sqlite.store.js';
 
 interface MessageRow {
@@ -31,6 +32,8 @@ function toMessage(row: MessageRow): Message {
 }
 
 export class SqliteMessageRepository implements MessageRepository {
+  private readonly db: Db;
+  private readonly getStmt;
   private readonly sessionStmt;
   private readonly byKeyStmt;
   private readonly insertStmt;
@@ -38,7 +41,12 @@ export class SqliteMessageRepository implements MessageRepository {
   private readonly listAsc;
   private readonly listDesc;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    db: Db,
+    private readonly outbox: SqliteOutboxRepository,
+  ) {
+    this.db = db;
+    this.getStmt = db.prepare('SELECT * FROM messages WHERE id = ? AND tenant_id = ?');
     this.sessionStmt = db.prepare('SELECT status, message_count FROM sessions WHERE id = ? AND tenant_id = ?');
     this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?');
     this.insertStmt = db.prepare(`
@@ -53,7 +61,13 @@ export class SqliteMessageRepository implements MessageRepository {
     );
   }
 
-  async append(tenantId: string, sessionId: string, inputs: NewMessage[], now: string): Promise<AppendResult> {
+  async append(
+    tenantId: string,
+    sessionId: string,
+    inputs: NewMessage[],
+    now: string,
+    followUps?: (created: Message[]) => OutboxJob[],
+  ): Promise<AppendResult> {
     return this.db
       .transaction(() => {
         const session = this.sessionStmt.get(sessionId, tenantId) as
@@ -71,10 +85,18 @@ export class SqliteMessageRepository implements MessageRepository {
         }
         const plan = planAppend(tenantId, sessionId, inputs, stored, session.message_count);
         for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata) });
-        if (plan.rows.length > 0) this.bumpStmt.run(plan.rows.length, now, sessionId);
+        if (plan.rows.length > 0) {
+        this.bumpStmt.run(plan.rows.length, now, sessionId);
+        this.outbox.insert(followUps?.(plan.rows) ?? []);
+      }
         return plan.result;
       })
       .immediate();
+  }
+
+  async get(tenantId: string, id: string): Promise<Message | undefined> {
+    const row = this.getStmt.get(id, tenantId) as MessageRow | undefined;
+    return row ? toMessage(row) : undefined;
   }
 
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {

@@ -2,7 +2,10 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { readMigrations } from '../migrations.js';
 import type { Store } from '../ports.js';
+import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
+import { SqliteEmbeddingRepository } from './embedding.repository.js';
 import { SqliteMessageRepository } from './message.repository.js';
+import { SqliteOutboxRepository } from './outbox.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
 
 export type Db = Database.Database;
@@ -16,6 +19,9 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly sessions: SqliteSessionRepository;
   readonly messages: SqliteMessageRepository;
+  readonly outbox: SqliteOutboxRepository;
+  readonly deadLetters: SqliteDeadLetterRepository;
+  readonly embeddings: SqliteEmbeddingRepository;
   readonly db: Db;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -31,7 +37,10 @@ export class SqliteStore implements Store {
     // Repositories prepare their statements up front, so the schema must exist before they are built.
     this.applyMigrations();
     this.sessions = new SqliteSessionRepository(this.db);
-    this.messages = new SqliteMessageRepository(this.db);
+    this.outbox = new SqliteOutboxRepository(this.db);
+    this.messages = new SqliteMessageRepository(this.db, this.outbox);
+    this.deadLetters = new SqliteDeadLetterRepository(this.db);
+    this.embeddings = new SqliteEmbeddingRepository(this.db);
   }
 
   /** SQLite is migrated when opened; this applies anything added since (normally nothing). */
@@ -58,6 +67,10 @@ export class SqliteStore implements Store {
       applied.push(migration.name);
     }
     return applied;
+  }
+
+  async assertMigrated(): Promise<void> {
+    // Opening the store applied every migration.
   }
 
   async ping(): Promise<void> {

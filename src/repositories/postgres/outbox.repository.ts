@@ -1,0 +1,59 @@
+import type { JSONValue } from 'postgres';
+import type { OutboxJob, OutboxRepository, OutboxRow } from '../ports.js';
+import type { Sql } from './postgres.store.js';
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  queue: string;
+  job_name: string;
+  job_key: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+}
+
+export function outboxRows(sql: Pick<Sql, 'json'>, jobs: OutboxJob[]) {
+  return jobs.map((j) => ({
+    tenant_id: j.tenantId,
+    queue: j.queue,
+    job_name: j.name,
+    job_key: j.key,
+    payload: sql.json(j.payload as JSONValue),
+  }));
+}
+
+export class PostgresOutboxRepository implements OutboxRepository {
+  constructor(private readonly sql: Sql) {}
+
+  async add(jobs: OutboxJob[]): Promise<void> {
+    if (jobs.length > 0) await this.sql`INSERT INTO job_outbox ${this.sql(outboxRows(this.sql, jobs))}`;
+  }
+
+  async drain(limit: number, publish: (rows: OutboxRow[]) => Promise<void>): Promise<number> {
+    return this.sql.begin(async (tx) => {
+      // SKIP LOCKED: relays in other processes take other rows instead of waiting for these.
+      const rows = await tx<Row[]>`
+        SELECT * FROM job_outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+      if (rows.length === 0) return 0;
+      await publish(
+        rows.map((r) => ({
+          id: Number(r.id),
+          tenantId: r.tenant_id,
+          queue: r.queue,
+          name: r.job_name,
+          key: r.job_key,
+          payload: r.payload,
+          createdAt: r.created_at.toISOString(),
+        })),
+      );
+      await tx`DELETE FROM job_outbox WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`;
+      return rows.length;
+    });
+  }
+
+  async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [row] = await this.sql<{ pending: number; age: number | null }[]>`
+      SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS age FROM job_outbox`;
+    return { pending: row?.pending ?? 0, oldestAgeSeconds: Math.max(0, row?.age ?? 0) };
+  }
+}

@@ -1,0 +1,67 @@
+import type { EmbeddingRepository, StoredVector } from '../ports.js';
+import type { Db } from './sqlite.store.js';
+
+export function toBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+export function fromBlob(blob: Buffer): Float32Array {
+  // Copy: the blob's memory belongs to SQLite and may not be float-aligned.
+  return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+}
+
+export class SqliteEmbeddingRepository implements EmbeddingRepository {
+  private readonly insertStmt;
+  private readonly getStmt;
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(`
+      INSERT INTO message_embeddings (message_id, tenant_id, model, dim, embedding, created_at)
+      SELECT @ownerId, @tenantId, @model, @dim, @embedding, @createdAt
+      WHERE EXISTS (SELECT 1 FROM messages WHERE id = @ownerId)
+      ON CONFLICT (message_id, model) DO NOTHING`);
+    this.getStmt = db.prepare('SELECT * FROM message_embeddings WHERE message_id = ? AND model = ?');
+  }
+
+  async saveForMessages(vectors: StoredVector[]): Promise<number> {
+    return this.db.transaction(() => {
+      let saved = 0;
+      for (const v of vectors) {
+        saved += this.insertStmt.run({ ...v, dim: v.vector.length, embedding: toBlob(v.vector) }).changes;
+      }
+      return saved;
+    })();
+  }
+
+  async messagesWithVector(messageIds: string[], model: string): Promise<Set<string>> {
+    if (messageIds.length === 0) return new Set();
+    const ids = this.db
+      .prepare('SELECT message_id FROM message_embeddings WHERE model = ? AND message_id IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .all(model, JSON.stringify(messageIds)) as string[];
+    return new Set(ids);
+  }
+
+  async getForMessage(messageId: string, model: string): Promise<StoredVector | undefined> {
+    const row = this.getStmt.get(messageId, model) as
+      | { message_id: string; tenant_id: string; model: string; embedding: Buffer; created_at: string }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      ownerId: row.message_id,
+      tenantId: row.tenant_id,
+      model: row.model,
+      vector: fromBlob(row.embedding),
+      createdAt: row.created_at,
+    };
+  }
+
+  async countForMessages(tenantId?: string): Promise<Record<string, number>> {
+    const rows = this.db
+      .prepare(
+        `SELECT model, count(*) AS n FROM message_embeddings ${tenantId === undefined ? '' : 'WHERE tenant_id = ?'} GROUP BY model`,
+      )
+      .all(...(tenantId === undefined ? [] : [tenantId])) as Array<{ model: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.model, r.n]));
+  }
+}

@@ -1,0 +1,118 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Application, createApplication } from '../../src/app.js';
+import { createLogger } from '../../src/core/logger.js';
+import { testConfig } from '../helpers/config.js';
+
+const SECRET = 'unit-test-secret-unit-test-secret-0123';
+const HEADERS = {
+  host: 'localhost:8678',
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+};
+
+let app: Application;
+
+function post(body: string, headers: Record<string, string> = {}, target = app): Promise<Response> {
+  return Promise.resolve(
+    target.http.request('http://localhost:8678/mcp', { method: 'POST', headers: { ...HEADERS, ...headers }, body }),
+  );
+}
+
+function rpc(method: string, params: Record<string, unknown> = {}, id = 1): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method, params });
+}
+
+beforeAll(async () => {
+  app = await createApplication(
+    testConfig({ mcp: { enabled: true }, server: { bodyLimitBytes: 4096 } }),
+    createLogger('silent'),
+    { defaultMetrics: false },
+  );
+});
+
+afterAll(() => app.close());
+
+describe('MCP over HTTP (in process)', () => {
+  it('is not mounted unless enabled', async () => {
+    const off = await createApplication(testConfig(), createLogger('silent'), { defaultMetrics: false });
+    const res = await post(rpc('tools/list'), {}, off);
+    expect(res.status).toBe(404);
+    await off.close();
+  });
+
+  it('answers a JSON-RPC request with plain JSON and no session id', async () => {
+    const res = await post(rpc('tools/call', { name: 'health_check', arguments: {} }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('mcp-session-id')).toBeNull();
+    const body = (await res.json()) as { result: { structuredContent: { mode: string } } };
+    expect(body.result.structuredContent.mode).toBe('lite');
+  });
+
+  it('answers malformed JSON and invalid JSON-RPC with protocol errors', async () => {
+    const bad = await post('{"jsonrpc": "2.0", "id": 1, "method": ');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 } });
+    const notRpc = await post('{"hello":"world"}');
+    expect(notRpc.status).toBe(400);
+    expect(await notRpc.json()).toMatchObject({ error: { code: -32700 } });
+    const noMethod = await post(rpc('sessions/steal'));
+    expect(await noMethod.json()).toMatchObject({ id: 1, error: { code: -32601 } });
+  });
+
+  it('refuses a foreign Origin or Host with 403 problem+json before doing anything', async () => {
+    for (const headers of [{ origin: 'http://evil.example' }, { host: 'evil.example:8678' }]) {
+      const res = await post(rpc('tools/call', { name: 'create_session', arguments: { name: 'x' } }), headers);
+      expect(res.status).toBe(403);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ status: 403, code: 'forbidden' });
+    }
+    const page = await app.services.sessions.list({ tenantId: 'default' }, {});
+    expect(page.items).toHaveLength(0);
+  });
+
+  it('answers GET and DELETE with 405 (stateless: no stream, no session)', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await app.http.request('http://localhost:8678/mcp', { method, headers: HEADERS });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+    }
+  });
+
+  it('applies the body limit to /mcp', async () => {
+    const big = rpc('tools/call', { name: 'create_session', arguments: { name: 'x'.repeat(5000) } });
+    const res = await post(big);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'payload_too_large' });
+  });
+
+  it('requires a bearer token when auth is on, and scopes calls to its tenant', async () => {
+    const secured = await createApplication(
+      testConfig({ mcp: { enabled: true }, auth: { enabled: true, secret: SECRET } }),
+      createLogger('silent'),
+      { defaultMetrics: false },
+    );
+    const token = (tenant: string) =>
+      new SignJWT({ tenant })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('unit')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(SECRET));
+    const create = rpc('tools/call', { name: 'create_session', arguments: { name: 'mine' } });
+
+    const anonymous = await post(create, {}, secured);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ code: 'unauthorized' });
+
+    const created = await post(create, { authorization: `Bearer ${await token('team-a')}` }, secured);
+    const { result } = (await created.json()) as { result: { structuredContent: { id: string; tenantId: string } } };
+    expect(result.structuredContent.tenantId).toBe('team-a');
+
+    const get = rpc('tools/call', { name: 'get_session', arguments: { sessionId: result.structuredContent.id } });
+    const foreign = await post(get, { authorization: `Bearer ${await token('team-b')}` }, secured);
+    expect(await foreign.json()).toMatchObject({ result: { isError: true } });
+    await secured.close();
+  });
+});

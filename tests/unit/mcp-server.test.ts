@@ -1,0 +1,161 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Application, createApplication } from '../../src/app.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createMcpServer } from '../../src/mcp/mcp-server.js';
+import { testConfig } from '../helpers/config.js';
+
+const TOOLS = [
+  'create_session',
+  'get_session',
+  'update_session',
+  'list_sessions',
+  'delete_session',
+  'add_message',
+  'add_messages',
+  'get_messages',
+  'export_session',
+  'health_check',
+];
+
+let app: Application;
+let client: Client;
+
+async function connect(application: Application, tenantId = 'default'): Promise<Client> {
+  const server = createMcpServer(
+    application.services,
+    { name: 'Session-Buddy', version: 'test' },
+    { principal: { tenantId }, logger: application.logger },
+  );
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const c = new Client({ name: 'unit', version: '1' });
+  await c.connect(clientSide);
+  return c;
+}
+
+async function call(name: string, args: Record<string, unknown>, c = client): Promise<CallToolResult> {
+  return (await c.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+function text(result: CallToolResult): string {
+  return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+}
+
+beforeAll(async () => {
+  app = await createApplication(testConfig({ limits: { batchMessages: 5, messageContentChars: 100 } }), createLogger('silent'), {
+    defaultMetrics: false,
+  });
+  client = await connect(app);
+});
+
+afterAll(async () => {
+  await client.close();
+  await app.close();
+});
+
+describe('MCP server (in process)', () => {
+  it('lists every tool with a description, strict input schema, output schema and all four hints', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(TOOLS);
+    for (const tool of tools as Tool[]) {
+      expect(tool.description?.length, tool.name).toBeGreaterThan(40);
+      expect(tool.inputSchema).toMatchObject({ type: 'object', additionalProperties: false });
+      expect(tool.outputSchema, tool.name).toMatchObject({ type: 'object' });
+      expect(Object.keys(tool.annotations ?? {}).sort(), tool.name).toEqual(
+        ['destructiveHint', 'idempotentHint', 'openWorldHint', 'readOnlyHint', 'title'].sort(),
+      );
+      expect(tool.annotations?.openWorldHint).toBe(false);
+      if (tool.annotations?.readOnlyHint) expect(tool.annotations.destructiveHint, tool.name).toBe(false);
+    }
+    const limits = tools.find((t) => t.name === 'add_messages')?.inputSchema.properties?.messages;
+    expect(limits).toMatchObject({ type: 'array', minItems: 1, maxItems: 5 });
+  });
+
+  it('answers with structuredContent and readable text, scoped to the principal', async () => {
+    const created = await call('create_session', { name: 'unit', project: 'sb/unit', metadata: { a: 1 } });
+    expect(created.isError).toBeFalsy();
+    const session = created.structuredContent as { id: string; tenantId: string };
+    expect(session).toMatchObject({ name: 'unit', project: 'sb/unit', status: 'active', tenantId: 'default' });
+    expect(text(created)).toContain(`Created session 'unit' (${session.id})`);
+
+    const other = await connect(app, 'someone-else');
+    const hidden = await call('get_session', { sessionId: session.id }, other);
+    expect(hidden.isError).toBe(true);
+    expect(text(hidden)).toBe(`not_found: session '${session.id}' not found`);
+    await other.close();
+  });
+
+  it('turns domain errors into isError results that name the problem, and changes nothing', async () => {
+    const { id } = (await call('create_session', { name: 'errors' })).structuredContent as { id: string };
+    await call('update_session', { sessionId: id, status: 'archived' });
+    const conflict = await call('update_session', { sessionId: id, status: 'active', name: 'renamed' });
+    expect(conflict.isError).toBe(true);
+    expect(text(conflict)).toMatch(/^conflict: session '.*' cannot go from archived to active$/);
+    const after = (await call('get_session', { sessionId: id })).structuredContent;
+    expect(after).toMatchObject({ name: 'errors', status: 'archived' });
+
+    const empty = await call('update_session', { sessionId: id });
+    expect(empty.isError).toBe(true);
+    expect(text(empty)).toContain('must change at least one of name, status, metadata');
+  });
+
+  it('rejects bad and oversized arguments before anything is written', async () => {
+    const { id } = (await call('create_session', { name: 'limits' })).structuredContent as { id: string };
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['create_session', {}, /name/],
+      ['create_session', { name: 'x', colour: 'red' }, /colour/],
+      ['get_session', { sessionId: 'not-a-uuid' }, /sessionId/],
+      ['add_message', { sessionId: id, role: 'robot', content: 'hi' }, /role/],
+      ['add_message', { sessionId: id, role: 'user', content: 'x'.repeat(101) }, /content/],
+      ['add_messages', { sessionId: id, messages: Array(6).fill({ role: 'user', content: 'hi' }) }, /messages/],
+      ['add_messages', { sessionId: id, messages: [{ role: 'user', content: 'ok' }, { role: 'user' }] }, /content/],
+      ['list_sessions', { limit: 100_000 }, /limit/],
+      ['export_session', { sessionId: id, format: 'pdf' }, /format/],
+    ];
+    for (const [name, args, field] of cases) {
+      const result = await call(name, args);
+      expect(result.isError, `${name} ${JSON.stringify(args).slice(0, 80)}`).toBe(true);
+      expect(text(result)).toMatch(field);
+      expect(text(result)).not.toMatch(/\n\s+at /); // no stack
+    }
+    expect((await call('get_session', { sessionId: id })).structuredContent).toMatchObject({ messageCount: 0 });
+  });
+
+  it('answers an unknown tool with a JSON-RPC error, not a tool result', async () => {
+    await expect(client.callTool({ name: 'drop_everything', arguments: {} })).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining('Unknown tool: drop_everything'),
+    });
+  });
+
+  it('hides unexpected errors behind a generic message with no stack', async () => {
+    const broken = await createApplication(testConfig(), createLogger('silent'), { defaultMetrics: false });
+    broken.services.sessions.get = () => Promise.reject(new Error('db exploded at /srv/secret/path.ts:12'));
+    const c = await connect(broken);
+    const result = await call('get_session', { sessionId: '0190f5c2-0000-7000-8000-000000000000' }, c);
+    expect(result).toMatchObject({ isError: true });
+    expect(text(result)).toBe('internal: An unexpected error occurred; it has been logged.');
+    await c.close();
+    await broken.close();
+  });
+
+  it('exports as markdown and JSON', async () => {
+    const { id } = (await call('create_session', { name: 'export me' })).structuredContent as { id: string };
+    await call('add_messages', {
+      sessionId: id,
+      messages: [
+        { role: 'user', content: 'hello' },
+        { role: 'assistant', content: 'hi there' },
+      ],
+    });
+    const md = await call('export_session', { sessionId: id, format: 'markdown' });
+    expect(text(md)).toMatch(/^# export me\n/);
+    expect(text(md)).toContain('## 2. assistant');
+    const json = await call('export_session', { sessionId: id });
+    const doc = JSON.parse((json.structuredContent as { document: string }).document) as { messages: unknown[] };
+    expect(doc.messages).toHaveLength(2);
+  });
+});
