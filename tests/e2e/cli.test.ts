@@ -1,0 +1,121 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/core/version.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { createTestDatabase, REDIS_URL, randomPrefix, type TestDatabase } from '../helpers/pg.js';
+
+describe('CLI', () => {
+  it('prints its version and help', () => {
+    expect(runCli(['--version']).stdout.trim()).toBe(VERSION);
+    const help = runCli(['--help']);
+    expect(help.status).toBe(0);
+    for (const command of ['start', 'migrate', 'config']) expect(help.stdout).toContain(command);
+  });
+
+  it('shows the effective config with sources and redacted secrets', () => {
+    const shown = runCli(['config', 'show'], {
+      SESSION_BUDDY_SERVER__PORT: '9999',
+      SESSION_BUDDY_AUTH__SECRET: 'super-secret-value-super-secret-value',
+    });
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/^server\.port\s+9999\s+env SESSION_BUDDY_SERVER__PORT$/m);
+    expect(shown.stdout).toMatch(/^database\.driver\s+sqlite\s+file .*lite\.yaml$/m);
+    expect(shown.stdout).toMatch(/^auth\.secret\s+\*\*\*/m);
+    expect(shown.stdout).not.toContain('super-secret-value');
+    const json = JSON.parse(runCli(['config', 'show', '--json', '--mode=standard']).stdout) as Array<{ key: string }>;
+    expect(json.find((r) => r.key === 'database.driver')).toMatchObject({ value: 'postgres' });
+  });
+
+  it('refuses invalid config with one line naming key, source and reason, and exit code 2', () => {
+    const bad = runCli(['start'], { SESSION_BUDDY_SERVER__PORT: 'eighty' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/server\.port \(from env SESSION_BUDDY_SERVER__PORT\): /);
+    const badFlag = runCli(['start', '--port=70000']);
+    expect(badFlag.status).not.toBe(0);
+    expect(badFlag.stderr).toMatch(/--port.*65535/);
+  });
+
+  describe('lite mode', () => {
+    it('serves the API with no services, then shuts down on SIGTERM after finishing in-flight requests', async () => {
+      const cli = await startCli(['--mode=lite']);
+      const ready = await fetch(`${cli.url}/readyz`);
+      expect(ready.status).toBe(200);
+      const created = await fetch(`${cli.url}/v1/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'e2e' }),
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: string };
+
+      // Start a request, send half its body, signal the server, then finish: it must still be answered.
+      const body = JSON.stringify({ role: 'user', content: 'sent across a shutdown' });
+      const { port } = new URL(cli.url);
+      const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: `/v1/sessions/${id}/messages`,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => {
+              text += c.toString();
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        setTimeout(() => {
+          cli.proc.kill('SIGTERM');
+          setTimeout(() => req.end(body.slice(10)), 200);
+        }, 100);
+      });
+      const result = await answered;
+      expect(result.status).toBe(201);
+      expect(JSON.parse(result.body)).toMatchObject({ content: 'sent across a shutdown', seq: 1 });
+      expect(await cli.exited).toBe(0);
+      expect(cli.output()).toContain('"msg":"stopped"');
+      await expect(fetch(`${cli.url}/healthz`)).rejects.toThrow();
+    });
+  });
+
+  describe('standard mode', () => {
+    let db: TestDatabase;
+    const env = () => ({
+      SESSION_BUDDY_MODE: 'standard',
+      SESSION_BUDDY_DATABASE__URL: db.url,
+      SESSION_BUDDY_REDIS__URL: REDIS_URL,
+      SESSION_BUDDY_REDIS__PREFIX: randomPrefix('cli'),
+    });
+    beforeAll(async () => {
+      db = await createTestDatabase('cli');
+    });
+    afterAll(() => db.drop());
+
+    it('refuses to start on an unmigrated database, migrates once, then serves', async () => {
+      const early = runCli(['start', '--port=0'], env());
+      expect(early.status).toBe(1);
+      expect(early.stderr).toMatch(/not migrated.*session-buddy migrate/);
+      const first = runCli(['migrate'], env());
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/applied 1 migration\(s\) to postgres: 0001_sessions_messages\.sql/);
+      expect(runCli(['migrate'], env()).stdout).toMatch(/already up to date/);
+
+      const cli = await startCli([], env());
+      const ready = (await (await fetch(`${cli.url}/readyz`)).json()) as {
+        dependencies: Array<{ name: string; state: string }>;
+      };
+      expect(ready.dependencies).toEqual([
+        expect.objectContaining({ name: 'postgresql', state: 'up' }),
+        expect.objectContaining({ name: 'redis', state: 'up' }),
+      ]);
+      expect(await cli.stop('SIGINT')).toBe(0);
+    });
+  });
+});
