@@ -6,11 +6,15 @@ import { messageSchemas } from './domain/message.model.js';
 import { sessionSchemas } from './domain/session.model.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
 import type { RouteDef } from './http/route.js';
+import { deadLetterRoutes } from './http/routes/dead-letter.routes.js';
 import { messageRoutes } from './http/routes/message.routes.js';
 import { sessionRoutes } from './http/routes/session.routes.js';
+import { jobFor } from './jobs/job-registry.js';
+import { createJobSystem, type JobSystem } from './jobs/job-system.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Store } from './repositories/ports.js';
 import { AuthService } from './services/auth.service.js';
+import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
 import { MessageService } from './services/message.service.js';
@@ -22,6 +26,7 @@ export interface Services {
   exports: ExportService;
   health: HealthService;
   auth: AuthService;
+  deadLetters: DeadLetterService;
 }
 
 export interface Application {
@@ -32,6 +37,7 @@ export interface Application {
   metrics: Metrics;
   http: Hono<AppEnv>;
   routes: RouteDef[];
+  jobs: JobSystem;
   /** Closes every pool and connection this application opened. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -39,6 +45,22 @@ export interface Application {
 export interface ApplicationOptions {
   /** Collect process metrics (off in tests that build many apps). (Default: true) */
   defaultMetrics?: boolean;
+  /**
+   * `api`: REST (+MCP), outbox relay, and workers in lite mode or with `workers.inProcess`;
+   * `worker`: relay and workers, health and metrics only; `cli`: neither relay nor workers. (Default: api)
+   */
+  role?: 'api' | 'worker' | 'cli';
+}
+
+function breakerChecks(jobs: JobSystem): DependencyCheck[] {
+  return Object.keys(jobs.breakers.states()).map((dependency) => ({
+    name: `${dependency} (circuit)`,
+    critical: false,
+    check: async () => {
+      const state = jobs.breakers.states()[dependency] ?? 'closed';
+      if (state !== 'closed') throw new Error(`circuit breaker ${state}`);
+    },
+  }));
 }
 
 /** The composition root: builds every component from config. Nothing else reaches for globals. */
@@ -58,38 +80,37 @@ export async function createApplication(
       await store.assertMigrated();
     }
 
+    const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
+    const jobs = await createJobSystem(config, store, metrics.registry, logger);
+    closers.push(() => jobs.close());
+    const role = options.role ?? 'api';
+    if (role !== 'cli') jobs.relay.start();
+    if (role === 'worker' || (role === 'api' && (config.mode === 'lite' || config.workers.inProcess))) {
+      jobs.startWorkers();
+    }
+
     const checks: DependencyCheck[] = [
       { name: store.dialect === 'postgres' ? 'postgresql' : 'sqlite', check: () => store.ping() },
     ];
-    if (config.mode === 'standard') {
-      // Loaded on demand: lite mode never pays for the Redis client.
-      const { Redis } = await import('ioredis');
-      const redis = new Redis(config.redis.url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        connectionName: 'session-buddy-health',
-      });
-      redis.on('error', () => {}); // state is reported by readiness, not by crashing
-      closers.push(() => redis.quit().catch(() => redis.disconnect()));
-      checks.push({
-        name: 'redis',
-        check: async () => {
-          if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
-          await redis.ping();
-        },
-      });
-    }
+    if (jobs.backend.kind === 'bullmq') checks.push({ name: 'redis', check: () => jobs.backend.ping() });
+    // Breakers are reported, not required: writes keep working while a provider is down.
+    checks.push(...breakerChecks(jobs));
 
-    const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
     const sessions = new SessionService(store, sessionSchemas(config.limits));
-    const messages = new MessageService(store, messageSchemas(config.limits));
+    const messages = new MessageService(store, messageSchemas(config.limits), undefined, {
+      followUps: (created) => created.map((m) => jobFor('embed-message', m.tenantId, { messageId: m.id }, m.id)),
+      afterWrite: () => jobs.relay.kick(),
+    });
+    const deadLetters = new DeadLetterService(store, jobs.backend);
     const exports = new ExportService(sessions, messages);
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
-    const services: Services = { sessions, messages, exports, health, auth };
+    const services: Services = { sessions, messages, exports, health, auth, deadLetters };
 
-    const routes = [...sessionRoutes(sessions, exports), ...messageRoutes(messages)];
+    const routes =
+      role === 'worker'
+        ? []
+        : [...sessionRoutes(sessions, exports), ...messageRoutes(messages), ...deadLetterRoutes(deadLetters)];
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;
     const http = createHttpApp({
@@ -117,7 +138,7 @@ export async function createApplication(
       closed ??= Promise.allSettled(closers.reverse().map((fn) => fn())).then(() => undefined);
       return closed;
     };
-    return { config, logger, store, services, metrics, http, routes, close };
+    return { config, logger, store, services, metrics, http, routes, jobs, close };
   } catch (error) {
     await Promise.allSettled(closers.map((fn) => fn()));
     throw error;

@@ -3,8 +3,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { configCommand } from './config.command.js';
+import { dlqCommand } from './dlq.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { startCommand } from './start.command.js';
+import { workerCommand } from './worker.command.js';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -23,6 +25,8 @@ const program = new Command('session-buddy')
 
 program.addCommand(startCommand());
 program.addCommand(migrateCommand());
+program.addCommand(workerCommand());
+program.addCommand(dlqCommand());
 program.addCommand(configCommand());
 
 try {

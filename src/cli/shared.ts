@@ -8,9 +8,9 @@ export interface CommonFlags {
 }
 
 /** Loads config with the global `--settings-dir` and this command's flags as the top layer. */
-export function loadFromFlags(command: Command, flags: CommonFlags): LoadedConfig {
+export function loadFromFlags(command: Command, flags: CommonFlags, extra: Record<string, unknown> = {}): LoadedConfig {
   const globals = command.optsWithGlobals() as { settingsDir?: string };
-  const overrides: Record<string, unknown> = {};
+  const overrides: Record<string, unknown> = { ...extra };
   if (flags.mode !== undefined) overrides.mode = flags.mode;
   if (flags.host !== undefined || flags.port !== undefined) {
     overrides.server = {

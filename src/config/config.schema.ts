@@ -3,6 +3,54 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
+/** A list from YAML, or comma-separated from an environment variable. */
+const list = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value,
+  z.array(z.string().min(1)).max(100),
+);
+
+const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+export const DEFAULT_MCP_HOSTS: string[] = LOCAL_HOSTS;
+export const DEFAULT_MCP_ORIGINS: string[] = ['http', 'https'].flatMap((scheme) =>
+  LOCAL_HOSTS.map((host) => `${scheme}://${host}`),
+);
+
+export const QUEUE_NAMES = ['embedding', 'sync', 'analytics'] as const;
+
+const retryPolicy = z
+  .object({
+    /** Attempts in all, the first included. (Default: 5) */
+    attempts: z.coerce.number().int().min(1).max(100).default(5),
+    /** Delay before the second attempt; doubles each time. (Default: 1000) */
+    backoffMs: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
+    /** Longest delay between attempts. (Default: 300000) */
+    maxDelayMs: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+    /** Random share of each delay (0 none, 1 full jitter). (Default: 0.5) */
+    jitter: z.coerce.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+
+const breakerOptions = z
+  .object({
+    /** A call slower than this counts as a failure. (Default: 30000) */
+    timeoutMs: z.coerce.number().int().min(1).max(600_000).default(30_000),
+    /** Failure percentage in the rolling window that opens the breaker. (Default: 50) */
+    errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
+    /** Calls in the window before the breaker may open. (Default: 5) */
+    volumeThreshold: z.coerce.number().int().min(0).default(5),
+    /** How long an open breaker waits before letting a trial call through. (Default: 30000) */
+    resetTimeoutMs: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+    /** Length of the rolling statistics window. (Default: 10000) */
+    rollingWindowMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  })
+  .strict();
+
 /**
  * The one configuration schema. Every key documents its default; environment variables reach a key
  * as `SESSION_BUDDY_<KEY>` with nested keys joined by `__` (e.g. `SESSION_BUDDY_DATABASE__URL`).
@@ -83,6 +131,95 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    mcp: z
+      .object({
+        /** Serve MCP over streamable HTTP at `/mcp` on the API port (`start --mcp` sets it too). (Default: false) */
+        enabled: bool.default(false),
+        /**
+         * Origins a browser may call `/mcp` from (DNS-rebinding protection); requests without an Origin header
+         * pass. `scheme://host` allows any port, `scheme://host:port` one port, `*` any origin.
+         * (Default: http and https on localhost, 127.0.0.1 and [::1])
+         */
+        allowedOrigins: list.default(DEFAULT_MCP_ORIGINS),
+        /**
+         * Host header values `/mcp` answers to; `host` allows any port, `host:port` one port, `*` any host.
+         * Add the public name when the server sits behind a proxy. (Default: localhost, 127.0.0.1, [::1])
+         */
+        allowedHosts: list.default(DEFAULT_MCP_HOSTS),
+      })
+      .strict()
+      .prefault({}),
+    queue: z
+      .object({
+        /** Retry policy per queue: attempts in all, exponential backoff with jitter, capped. */
+        embedding: retryPolicy.prefault({}),
+        sync: retryPolicy.prefault({}),
+        analytics: retryPolicy.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    workers: z
+      .object({
+        /** Run the job workers inside the API process (`start --workers`; lite mode always does). (Default: false) */
+        inProcess: bool.default(false),
+        /** Queues a worker consumes. (Default: embedding, sync, analytics) */
+        queues: z
+          .union([z.array(z.enum(QUEUE_NAMES)), z.string().transform((v) => v.split(',').map((q) => q.trim()))])
+          .pipe(z.array(z.enum(QUEUE_NAMES)).min(1))
+          .default([...QUEUE_NAMES]),
+        /** Jobs processed at once per queue and process. (Default: 16) */
+        concurrency: z.coerce.number().int().min(1).max(512).default(16),
+        /** How long shutdown waits for in-flight jobs before leaving them to other workers. (Default: 15000) */
+        shutdownTimeoutMs: z.coerce.number().int().min(0).max(300_000).default(15_000),
+        /** BullMQ: how long an active job's lock lasts; a dead worker's jobs wait this long. (Default: 30000) */
+        lockDurationMs: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+        /** BullMQ: how often workers requeue active jobs whose worker died. (Default: 30000) */
+        stalledIntervalMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
+        /** Port of the worker's /healthz, /readyz and /metrics listener (0: any free port). (Default: 8679) */
+        port: port.default(8679),
+      })
+      .strict()
+      .prefault({}),
+    outbox: z
+      .object({
+        /** How often an idle relay looks for unpublished jobs written by other processes. (Default: 250) */
+        pollIntervalMs: z.coerce.number().int().min(10).max(60_000).default(250),
+        /** Rows published per round trip. (Default: 500) */
+        batchSize: z.coerce.number().int().min(1).max(10_000).default(500),
+      })
+      .strict()
+      .prefault({}),
+    embedding: z
+      .object({
+        /** `local` (USE lite, 512-d, shipped), `ollama`, `openai` (any compatible server) or `hash` (not semantic). */
+        provider: z.enum(['local', 'ollama', 'openai', 'hash']).default('local'),
+        /** Model name for ollama/openai. (Default: nomic-embed-text) */
+        model: z.string().min(1).default('nomic-embed-text'),
+        /** Base URL for ollama (http://127.0.0.1:11434) or openai-compatible servers (…/v1). */
+        url: z.string().url().optional(),
+        /** API key for openai-compatible servers; environment only (SESSION_BUDDY_EMBEDDING__API_KEY). */
+        apiKey: z.string().min(1).optional(),
+        /** Expected dimension; vectors of another size are rejected. Hash provider: its size. (Default: per provider) */
+        dimension: z.coerce.number().int().min(2).max(8192).optional(),
+        /** Texts per provider call. (Default: 32) */
+        batchSize: z.coerce.number().int().min(1).max(2048).default(32),
+        /** How long jobs wait to fill a batch. (Default: 10) */
+        batchWaitMs: z.coerce.number().int().min(0).max(5_000).default(10),
+        /** Texts longer than this many characters are embedded in chunks and averaged. (Default: 2000) */
+        chunkChars: z.coerce.number().int().min(100).max(100_000).default(2_000),
+        breaker: breakerOptions.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    admin: z
+      .object({
+        /** Serve the operator pages (/admin/dead-letters, and /admin/queues in standard mode). (Default: false) */
+        enabled: bool.default(false),
+        /** Answer admin pages from non-loopback addresses too (put auth in front first). (Default: false) */
+        allowRemote: bool.default(false),
+      })
+      .strict()
+      .prefault({}),
     logging: z
       .object({
         /** (Default: info) */
@@ -112,4 +249,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Keys whose values are secrets: accepted from the environment only, redacted when shown. */
-export const SECRET_KEYS = new Set(['auth.secret']);
+export const SECRET_KEYS = new Set(['auth.secret', 'embedding.apiKey']);

@@ -2,6 +2,8 @@ export type DependencyState = 'up' | 'down';
 
 export interface DependencyCheck {
   name: string;
+  /** A down non-critical dependency is reported but leaves the service ready. (Default: true) */
+  critical?: boolean;
   /** Resolves when the dependency answers; throws (or times out) when it does not. */
   check(): Promise<void>;
 }
@@ -9,6 +11,7 @@ export interface DependencyCheck {
 export interface DependencyStatus {
   name: string;
   state: DependencyState;
+  critical: boolean;
   latencyMs: number;
   error?: string;
 }
@@ -42,11 +45,12 @@ export class HealthService {
   /** Checks every dependency at once, each bounded by the timeout, and says which is down. */
   async readiness(): Promise<Readiness> {
     const dependencies = await Promise.all(this.dependencies.map((d) => this.probe(d)));
-    return { ready: dependencies.every((d) => d.state === 'up'), dependencies };
+    return { ready: dependencies.every((d) => d.state === 'up' || !d.critical), dependencies };
   }
 
   private async probe(dependency: DependencyCheck): Promise<DependencyStatus> {
     const started = performance.now();
+    const critical = dependency.critical ?? true;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -55,9 +59,15 @@ export class HealthService {
           timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
         }),
       ]);
-      return { name: dependency.name, state: 'up', latencyMs: elapsed(started) };
+      return { name: dependency.name, state: 'up', critical, latencyMs: elapsed(started) };
     } catch (error) {
-      return { name: dependency.name, state: 'down', latencyMs: elapsed(started), error: (error as Error).message };
+      return {
+        name: dependency.name,
+        state: 'down',
+        critical,
+        latencyMs: elapsed(started),
+        error: (error as Error).message,
+      };
     } finally {
       clearTimeout(timer);
     }

@@ -4,7 +4,7 @@ import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import type { AddMessageInput, ListMessagesQuery, Message, MessageSchemas } from '../domain/message.model.js';
-import type { AppendResult, Store } from '../repositories/ports.js';
+import type { AppendResult, OutboxJob, Store } from '../repositories/ports.js';
 import type { Clock } from './session.service.js';
 import { parseId, parseInput } from './validate.js';
 
@@ -14,11 +14,19 @@ export interface AddedMessage {
   created: boolean;
 }
 
+export interface MessageServiceHooks {
+  /** Jobs each newly stored message needs (embedding…), written to the outbox in the same transaction. */
+  followUps?: (created: Message[]) => OutboxJob[];
+  /** Called after a write that queued follow-ups has committed (wakes the outbox relay). */
+  afterWrite?: () => void;
+}
+
 export class MessageService {
   constructor(
     private readonly store: Store,
     readonly schemas: MessageSchemas,
     private readonly clock: Clock = () => new Date(),
+    private readonly hooks: MessageServiceHooks = {},
   ) {}
 
   async add(principal: Principal, sessionId: string, input: unknown): Promise<AddedMessage> {
@@ -69,9 +77,9 @@ export class MessageService {
     }
   }
 
-  private append(principal: Principal, sessionId: string, inputs: AddMessageInput[]): Promise<AppendResult> {
+  private async append(principal: Principal, sessionId: string, inputs: AddMessageInput[]): Promise<AppendResult> {
     const now = this.clock().toISOString();
-    return this.store.messages.append(
+    const result = await this.store.messages.append(
       principal.tenantId,
       sessionId,
       inputs.map((m) => ({
@@ -83,7 +91,10 @@ export class MessageService {
         createdAt: now,
       })),
       now,
+      this.hooks.followUps,
     );
+    if (result.created.some(Boolean)) this.hooks.afterWrite?.();
+    return result;
   }
 }
 

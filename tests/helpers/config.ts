@@ -3,5 +3,6 @@ import { configSchema } from '../../src/config/config.schema.js';
 
 /** A valid config from schema defaults plus overrides (no files, no env). */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
-  return configSchema.parse({ logging: { level: 'silent' }, ...overrides });
+  // The hash provider keeps tests independent of the local model unless a test asks for it.
+  return configSchema.parse({ logging: { level: 'silent' }, embedding: { provider: 'hash' }, ...overrides });
 }

@@ -1,0 +1,128 @@
+import { Command, InvalidArgumentError } from 'commander';
+import type { DeadLetter } from '../repositories/ports.js';
+import type { BulkResult } from '../services/dead-letter.service.js';
+import { openCliApplication } from './cli-app.js';
+import { progressBar } from './progress.js';
+
+interface FilterFlags {
+  mode?: string;
+  queue?: string;
+  job?: string;
+  error?: string;
+  olderThan?: number;
+  newerThan?: number;
+}
+
+/** `30s`, `15m`, `2h`, `7d` → milliseconds. */
+export function parseAge(value: string): number {
+  const match = /^(\d+)\s*(s|m|h|d)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('must look like 30s, 15m, 2h or 7d');
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+function withFilters(command: Command): Command {
+  return command
+    .option('--mode <mode>', 'lite or standard (default from config)')
+    .option('--queue <queue>', 'only this queue (embedding, sync, analytics)')
+    .option('--job <name>', 'only this job name')
+    .option('--error <text>', 'only errors containing this text (case-insensitive)')
+    .option('--older-than <age>', 'failed before now minus age (30m, 2h, 7d)', parseAge)
+    .option('--newer-than <age>', 'failed after now minus age', parseAge);
+}
+
+function filterOf(flags: FilterFlags): Record<string, unknown> {
+  const now = Date.now();
+  const filter: Record<string, unknown> = {};
+  if (flags.queue) filter.queue = flags.queue;
+  if (flags.job) filter.jobName = flags.job;
+  if (flags.error) filter.error = flags.error;
+  if (flags.olderThan !== undefined) filter.failedBefore = new Date(now - flags.olderThan).toISOString();
+  if (flags.newerThan !== undefined) filter.failedAfter = new Date(now - flags.newerThan).toISOString();
+  return filter;
+}
+
+function selectionOf(ids: string[], flags: FilterFlags & { all?: boolean }): Record<string, unknown> {
+  const filter = filterOf(flags);
+  const picked = [ids.length > 0, flags.all === true, Object.keys(filter).length > 0].filter(Boolean).length;
+  if (picked !== 1)
+    throw new Error('name dead letters by id, by filter (--queue, --job, --error, --older-than…), or --all');
+  if (ids.length > 0) return { ids };
+  return flags.all ? { all: true } : { filter };
+}
+
+export function dlqCommand(): Command {
+  const dlq = new Command('dlq').description('Inspect, retry and discard dead letters (jobs that failed for good)');
+
+  withFilters(dlq.command('list'))
+    .description('List dead letters, newest first')
+    .option('--status <status>', 'open, retried or discarded (default: open)', 'open')
+    .option('--limit <n>', 'how many (default 50, max 500)', (v) => Number(v), 50)
+    .option('--json', 'print JSON')
+    .action(async (flags: FilterFlags & { status: string; limit: number; json?: boolean }, command: Command) => {
+      await openCliApplication(command, flags.mode, async (app) => {
+        const page = await app.services.deadLetters.list('operator', {
+          ...filterOf(flags),
+          status: flags.status,
+          limit: flags.limit,
+        });
+        if (flags.json) return void process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+        if (page.items.length === 0) return void process.stdout.write('no dead letters match\n');
+        for (const d of page.items) process.stdout.write(`${line(d)}\n`);
+        process.stdout.write(`${page.items.length} of ${page.total} shown\n`);
+      });
+    });
+
+  dlq
+    .command('show <id>')
+    .description('Show one dead letter: payload, error, stack, attempts')
+    .option('--mode <mode>', 'lite or standard (default from config)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, flags: { mode?: string; json?: boolean }, command: Command) => {
+      await openCliApplication(command, flags.mode, async (app) => {
+        const d = await app.services.deadLetters.get('operator', id);
+        if (flags.json) return void process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+        process.stdout.write(
+          [
+            `id:          ${d.id}`,
+            `status:      ${d.status} (retried ${d.retryCount}×)`,
+            `queue/job:   ${d.queue} / ${d.jobName}`,
+            `key:         ${d.jobKey}`,
+            `tenant:      ${d.tenantId}`,
+            `attempts:    ${d.attempts}`,
+            `first/last:  ${d.firstFailedAt} / ${d.failedAt}`,
+            `error:       ${d.error}`,
+            `payload:     ${JSON.stringify(d.payload)}`,
+            `stack:\n${d.stack ?? '(none)'}`,
+          ].join('\n') + '\n',
+        );
+      });
+    });
+
+  for (const action of ['retry', 'discard'] as const) {
+    withFilters(dlq.command(`${action} [ids...]`))
+      .description(
+        action === 'retry'
+          ? 'Put open dead letters back on their queues (by id, by filter, or --all)'
+          : 'Discard open dead letters (by id, by filter, or --all); they stay listed as discarded',
+      )
+      .option('--all', 'every open dead letter')
+      .action(async (ids: string[], flags: FilterFlags & { all?: boolean }, command: Command) => {
+        const selection = selectionOf(ids, flags);
+        await openCliApplication(command, flags.mode, async (app) => {
+          const bar = progressBar(action === 'retry' ? 'retrying' : 'discarding');
+          const result: BulkResult = await app.services.deadLetters[action]('operator', selection, bar.update);
+          bar.done();
+          process.stdout.write(
+            `${action === 'retry' ? 'retried' : 'discarded'} ${result.changed} of ${result.matched}\n`,
+          );
+        });
+      });
+  }
+  return dlq;
+}
+
+function line(d: DeadLetter): string {
+  const error = d.error.length > 80 ? `${d.error.slice(0, 77)}...` : d.error;
+  return `${d.id}  ${d.failedAt}  ${d.queue}/${d.jobName}  ×${d.attempts}  ${d.status}  ${error}`;
+}

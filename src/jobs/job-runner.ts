@@ -1,0 +1,91 @@
+import { uuidv7 } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { JobMetrics } from '../metrics/job.metrics.js';
+import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../queue/queue.port.js';
+import type { DeadLetterRepository } from '../repositories/ports.js';
+import { isNonRetryable, NonRetryableError } from './job-errors.js';
+import { isJobName, JOBS, type JobName, type JobPayload } from './job-registry.js';
+
+/** `skipped`: nothing to do (already done, superseded); `done`: the work was done now. */
+export type JobResult = 'done' | 'skipped';
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: QueuedJob) => Promise<JobResult>;
+export type JobHandlers = { [N in JobName]: JobHandler<N> };
+
+export interface JobRunnerDeps {
+  deadLetters: DeadLetterRepository;
+  metrics: JobMetrics;
+  logger: Logger;
+}
+
+/**
+ * The one wrapper around every job: payload validation, dispatch, metrics, logs and dead letters.
+ * Handlers stay small and idempotent; attempts and backoff belong to the queue backend.
+ */
+export class JobRunner {
+  constructor(
+    private readonly handlers: JobHandlers,
+    private readonly deps: JobRunnerDeps,
+  ) {
+    for (const name of Object.keys(JOBS)) {
+      if (typeof (handlers as Record<string, unknown>)[name] !== 'function') {
+        throw new Error(`job '${name}' is registered but has no handler`);
+      }
+    }
+  }
+
+  start(backend: QueueBackend, options: WorkerOptions): WorkerHandle {
+    return backend.work(
+      options,
+      (job) => this.process(job),
+      (job, error) => this.deadLetter(job, error),
+    );
+  }
+
+  async process(job: QueuedJob): Promise<void> {
+    const labels = { queue: job.queue, job: job.name };
+    const stopTimer = this.deps.metrics.jobDuration.startTimer(labels);
+    try {
+      const result = await this.dispatch(job);
+      this.deps.metrics.jobOutcomes.inc({ ...labels, result: result === 'skipped' ? 'skipped' : 'completed' });
+    } catch (error) {
+      const final = isNonRetryable(error) || job.attempt >= job.maxAttempts;
+      this.deps.metrics.jobOutcomes.inc({ ...labels, result: final ? 'failed' : 'retry' });
+      this.deps.logger.warn(
+        { job: job.name, key: job.key, attempt: job.attempt, of: job.maxAttempts, err: (error as Error).message },
+        final ? 'job failed for good' : 'job failed; will retry',
+      );
+      throw error;
+    } finally {
+      stopTimer();
+    }
+  }
+
+  private async dispatch(job: QueuedJob): Promise<JobResult> {
+    if (!isJobName(job.name)) throw new NonRetryableError(`unknown job '${job.name}'`);
+    const parsed = JOBS[job.name].payload.safeParse(job.payload);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ');
+      throw new NonRetryableError(`invalid payload for ${job.name}: ${why}`);
+    }
+    const handler = this.handlers[job.name] as JobHandler<JobName>;
+    return handler(parsed.data, job);
+  }
+
+  /** Records the final failure durably; if this throws, the backend keeps the job rather than lose it. */
+  private async deadLetter(job: QueuedJob, error: Error): Promise<void> {
+    await this.deps.deadLetters.record({
+      id: uuidv7(),
+      tenantId: job.tenantId,
+      queue: job.queue,
+      jobName: job.name,
+      jobKey: job.key,
+      payload: job.payload,
+      error: error.message || String(error),
+      stack: error.stack ?? null,
+      attempts: job.attempt,
+      failedAt: new Date().toISOString(),
+    });
+    this.deps.logger.error({ job: job.name, key: job.key, err: error.message }, 'job moved to dead letters');
+  }
+}

@@ -1,0 +1,67 @@
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/config.schema.js';
+import type { Logger } from '../core/logger.js';
+import { createEmbeddingService } from '../embeddings/embedding.factory.js';
+import type { EmbeddingService } from '../embeddings/embedding.service.js';
+import { createJobMetrics, registerQueueGauges } from '../metrics/job.metrics.js';
+import { createQueueBackend } from '../queue/create-queue-backend.js';
+import type { QueueBackend, WorkerHandle } from '../queue/queue.port.js';
+import type { Store } from '../repositories/ports.js';
+import { BreakerRegistry } from '../resilience/breaker-registry.js';
+import { embedMessageHandler } from './handlers/embed-message.handler.js';
+import { JobRunner } from './job-runner.js';
+import { OutboxRelay } from './outbox-relay.js';
+
+/** Everything that moves follow-up work: queue backend, outbox relay, job runner and what jobs call. */
+export interface JobSystem {
+  backend: QueueBackend;
+  relay: OutboxRelay;
+  embeddings: EmbeddingService;
+  breakers: BreakerRegistry;
+  /** Starts consuming the configured queues in this process. */
+  startWorkers(): WorkerHandle;
+  /** Stops workers (bounded), the relay, the backend and the embedding service. */
+  close(): Promise<void>;
+}
+
+export async function createJobSystem(
+  config: Config,
+  store: Store,
+  registry: Registry,
+  logger: Logger,
+): Promise<JobSystem> {
+  const backend = await createQueueBackend(config, logger);
+  const breakers = new BreakerRegistry();
+  breakers.onStateChange((dependency, state) => logger.warn({ dependency, state }, 'circuit breaker changed state'));
+  const embeddings = createEmbeddingService(config.embedding, { breakers });
+  const runner = new JobRunner(
+    { 'embed-message': embedMessageHandler(store, embeddings) },
+    { deadLetters: store.deadLetters, metrics: createJobMetrics(registry), logger },
+  );
+  const relay = new OutboxRelay(store.outbox, backend, config.outbox, logger);
+  registerQueueGauges(registry, {
+    counts: () => backend.counts() as unknown as Promise<Record<string, Record<string, number>>>,
+    deadLettersOpen: () => store.deadLetters.openByQueue(),
+    outboxBacklog: () => store.outbox.backlog(),
+    breakerStates: () => breakers.states(),
+  });
+
+  const workers: WorkerHandle[] = [];
+  return {
+    backend,
+    relay,
+    embeddings,
+    breakers,
+    startWorkers() {
+      const handle = runner.start(backend, { queues: config.workers.queues, concurrency: config.workers.concurrency });
+      workers.push(handle);
+      return handle;
+    },
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.close(config.workers.shutdownTimeoutMs)));
+      await relay.stop();
+      await Promise.allSettled([backend.close(), embeddings.close()]);
+      breakers.shutdown();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import type { Logger } from '../core/logger.js';
+import type { QueueBackend, QueueName } from '../queue/queue.port.js';
+import type { OutboxRepository, OutboxRow } from '../repositories/ports.js';
+
+export interface OutboxRelayOptions {
+  pollIntervalMs: number;
+  batchSize: number;
+  /** Longest pause after publish failures (Redis down). (Default: 5000) */
+  maxBackoffMs?: number;
+}
+
+/**
+ * Publishes outbox rows to the queue. Runs in every API and worker process; relays never publish the
+ * same row twice at once (the store hands rows out under SKIP LOCKED), and a row published twice
+ * anyway is deduped by its deterministic job id. When the queue is down rows simply wait.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly backend: QueueBackend,
+    private readonly options: OutboxRelayOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Publish now rather than at the next poll: called after a local write. */
+  kick(): void {
+    this.wake?.();
+  }
+
+  /** Publishes everything pending once; for tests and shutdown. Returns the rows published. */
+  async flush(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.outbox.drain(this.options.batchSize, (rows) => this.publish(rows));
+      total += n;
+      if (n < this.options.batchSize) return total;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.outbox.drain(this.options.batchSize, (rows) => this.publish(rows));
+        if (this.failures > 0) this.logger.info({ after: this.failures }, 'outbox relay recovered');
+        this.failures = 0;
+      } catch (error) {
+        this.failures++;
+        // One line per doubling, not one per poll, while the queue is down.
+        if ((this.failures & (this.failures - 1)) === 0) {
+          this.logger.warn({ err: (error as Error).message, failures: this.failures }, 'outbox relay cannot publish');
+        }
+      }
+      if (published >= this.options.batchSize && this.failures === 0) continue;
+      const backoff = Math.min(this.options.maxBackoffMs ?? 5000, this.options.pollIntervalMs * 2 ** this.failures);
+      await this.sleep(this.failures > 0 ? backoff : this.options.pollIntervalMs);
+    }
+  }
+
+  private async publish(rows: OutboxRow[]): Promise<void> {
+    const byQueue = new Map<QueueName, OutboxRow[]>();
+    for (const row of rows) {
+      const list = byQueue.get(row.queue as QueueName) ?? [];
+      list.push(row);
+      byQueue.set(row.queue as QueueName, list);
+    }
+    for (const [queue, list] of byQueue) {
+      await this.backend.publish(
+        queue,
+        list.map((r) => ({ id: r.key, name: r.name, key: r.key, tenantId: r.tenantId, payload: r.payload })),
+      );
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import type { QueueName } from '../jobs/job-registry.js';
+
+export type { QueueName };
+
+/** What a producer hands to a queue. */
+export interface JobData {
+  /** Job name from the registry, e.g. `embed-message`. */
+  name: string;
+  /** Logical key: the same work always has the same key (dead letters are keyed by it). */
+  key: string;
+  tenantId: string;
+  payload: Record<string, unknown>;
+}
+
+export interface PublishedJob extends JobData {
+  /** Backend job id; jobs with an id already waiting, delayed or active are not added again. No ':' allowed. */
+  id: string;
+}
+
+/** What a processor receives. */
+export interface QueuedJob extends PublishedJob {
+  queue: QueueName;
+  /** 1 for the first attempt. */
+  attempt: number;
+  maxAttempts: number;
+  /** When the job was first added, ISO 8601. */
+  enqueuedAt: string;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+  maxDelayMs: number;
+  jitter: number;
+}
+
+/**
+ * Runs one job. Throwing fails the attempt; a `NonRetryableError` (see jobs/job-errors.ts) ends the
+ * job at once. The backend owns attempts and backoff; the processor owns everything else.
+ */
+export type JobProcessor = (job: QueuedJob) => Promise<void>;
+
+/** Called once when a job has failed for good (attempts exhausted or non-retryable), before it is marked failed. */
+export type FinalFailureHandler = (job: QueuedJob, error: Error) => Promise<void>;
+
+export interface WorkerOptions {
+  queues: readonly QueueName[];
+  /** Jobs in flight per queue. */
+  concurrency: number;
+}
+
+export interface WorkerHandle {
+  /** Stops taking jobs, waits up to `timeoutMs` for in-flight ones, leaves the rest to other workers. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+}
+
+/** The queue port: BullMQ on Redis (standard) or in-process (lite). Both pass tests/contract/queue.contract.ts. */
+export interface QueueBackend {
+  readonly kind: 'bullmq' | 'in-process';
+  publish(queue: QueueName, jobs: PublishedJob[]): Promise<void>;
+  work(options: WorkerOptions, processor: JobProcessor, onFinalFailure: FinalFailureHandler): WorkerHandle;
+  counts(): Promise<Record<QueueName, JobCounts>>;
+  /** Throws when the backend cannot accept jobs (Redis down). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

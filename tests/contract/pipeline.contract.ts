@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Application } from '../../src/app.js';
+import type { Config } from '../../src/config/config.schema.js';
+import type { DeadLetter } from '../../src/repositories/ports.js';
+import { type FakeEmbeddingServer, startFakeEmbeddingServer } from '../helpers/fake-embedding-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Write → outbox → queue → worker → vector, and the dead-letter loop, in one mode. The embedding
+ * provider is a real HTTP server speaking Ollama's wire format that fails on demand.
+ */
+export function describePipeline(
+  name: string,
+  open: (overrides: Partial<Record<keyof Config, unknown>>) => Promise<{ app: Application; cleanup(): Promise<void> }>,
+) {
+  describe(`job pipeline: ${name}`, () => {
+    let app: Application;
+    let cleanup: () => Promise<void>;
+    let provider: FakeEmbeddingServer;
+
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await app.http.request(path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as Json };
+    };
+    const model = () => app.jobs.embeddings.model;
+    const vectors = async () => (await app.store.embeddings.countForMessages())[model()] ?? 0;
+    const openLetters = async () => app.store.deadLetters.count({ status: 'open' });
+
+    beforeAll(async () => {
+      provider = await startFakeEmbeddingServer({ dimension: 16 });
+      ({ app, cleanup } = await open({
+        embedding: {
+          provider: 'ollama',
+          url: provider.url,
+          model: 'fake-embed',
+          dimension: 16,
+          batchWaitMs: 2,
+          breaker: { timeoutMs: 1000, volumeThreshold: 1000, resetTimeoutMs: 100 },
+        },
+        queue: { embedding: { attempts: 3, backoffMs: 10, maxDelayMs: 50, jitter: 0 } },
+        workers: { inProcess: true, concurrency: 8 },
+        outbox: { pollIntervalMs: 20 },
+      }));
+    });
+    afterAll(async () => {
+      await app.close();
+      await provider.close();
+      await cleanup();
+    });
+
+    it('embeds every stored message exactly once, with the model and dimension that made it', async () => {
+      const session = (await call('POST', '/v1/sessions', { name: 'pipeline' })).json as { id: string };
+      const batch = await call('POST', `/v1/sessions/${session.id}/messages/batch`, {
+        messages: Array.from({ length: 40 }, (_, i) => ({
+          role: 'user',
+          content: `message number ${i}`,
+          idempotencyKey: `p${i}`,
+        })),
+      });
+      expect(batch.status).toBe(201);
+      // A retried request stores and queues nothing new.
+      await call('POST', `/v1/sessions/${session.id}/messages`, {
+        role: 'user',
+        content: 'message number 0',
+        idempotencyKey: 'p0',
+      });
+      await waitFor('40 vectors', async () => (await vectors()) === 40);
+      const items = (batch.json.items as Array<{ message: { id: string } }>).map((i) => i.message.id);
+      const stored = await app.store.embeddings.getForMessage(items[7] as string, model());
+      expect(stored).toMatchObject({ model: 'ollama/fake-embed' });
+      expect(stored?.vector.length).toBe(16);
+      expect((await app.store.outbox.backlog()).pending).toBe(0);
+      await waitFor('no active jobs', async () => {
+        const stats = (await call('GET', '/v1/queues/stats')).json as { queues: Record<string, Json> };
+        return stats.queues.embedding?.active === 0 && stats.queues.embedding?.waiting === 0;
+      });
+      expect(await vectors()).toBe(40);
+    });
+
+    it('sends a poison payload to dead letters at once, with the reason', async () => {
+      await app.store.outbox.add([
+        {
+          tenantId: 'default',
+          queue: 'embedding',
+          name: 'embed-message',
+          key: 'poison-1',
+          payload: { messageId: 'nope' },
+        },
+      ]);
+      app.jobs.relay.kick();
+      const letter = await waitFor(
+        'the poison dead letter',
+        async () => (await app.store.deadLetters.list({ status: 'open', errorContains: 'invalid payload' }, 10))[0],
+      );
+      expect(letter).toMatchObject({ jobKey: 'poison-1', attempts: 1, queue: 'embedding', jobName: 'embed-message' });
+      expect(letter.error).toMatch(/messageId/);
+      const listed = await call('GET', '/v1/dead-letters?error=invalid%20payload');
+      expect((listed.json.items as Json[]).map((d) => d.jobKey)).toEqual(['poison-1']);
+      const discarded = await call('POST', '/v1/dead-letters/discard', { ids: [letter.id] });
+      expect(discarded.json).toMatchObject({ matched: 1, changed: 1 });
+    });
+
+    it('dead-letters jobs while the provider fails, then a retry of all of them embeds every one', async () => {
+      provider.setMode('fail');
+      const session = (await call('POST', '/v1/sessions', { name: 'outage' })).json as { id: string };
+      await call('POST', `/v1/sessions/${session.id}/messages/batch`, {
+        messages: Array.from({ length: 12 }, (_, i) => ({ role: 'assistant', content: `during the outage ${i}` })),
+      });
+      await waitFor('12 dead letters', async () => (await openLetters()) === 12);
+      const before = await vectors();
+      const letters = await call('GET', '/v1/dead-letters?queue=embedding&status=open&limit=5');
+      expect(letters.json.total).toBe(12);
+      expect((letters.json.items as Json[])[0]).toMatchObject({ attempts: 3, status: 'open' });
+      const metrics = await (await app.http.request('/metrics')).text();
+      expect(metrics).toMatch(/session_buddy_dead_letters\{queue="embedding"[^}]*\} 12/);
+      expect(metrics).toMatch(/session_buddy_job_outcomes_total\{[^}]*result="failed"/);
+
+      provider.setMode('ok');
+      const retried = await call('POST', '/v1/dead-letters/retry', { all: true });
+      expect(retried.json).toMatchObject({ matched: 12, changed: 12 });
+      await waitFor('12 more vectors', async () => (await vectors()) === before + 12);
+      expect(await openLetters()).toBe(0);
+      const again = await call('POST', '/v1/dead-letters/retry', { all: true });
+      expect(again.json).toMatchObject({ matched: 0, changed: 0 });
+    });
+  });
+}
