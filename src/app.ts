@@ -84,7 +84,7 @@ export async function createApplication(
     const jobs = await createJobSystem(config, store, metrics.registry, logger);
     closers.push(() => jobs.close());
     const role = options.role ?? 'api';
-    if (role !== 'cli') jobs.relay.start();
+    if (role !== 'cli') jobs.startRelay();
     if (role === 'worker' || (role === 'api' && (config.mode === 'lite' || config.workers.inProcess))) {
       jobs.startWorkers();
     }

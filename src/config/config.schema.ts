@@ -208,6 +208,15 @@ export const configSchema = z
         /** Texts longer than this many characters are embedded in chunks and averaged. (Default: 2000) */
         chunkChars: z.coerce.number().int().min(100).max(100_000).default(2_000),
         breaker: breakerOptions.prefault({}),
+        /**
+         * How often stored messages without a vector of the active model are queued again. This is what
+         * makes jobs lost with a Redis that keeps nothing on disk harmless. 0 turns it off. (Default: 60000)
+         */
+        reconcileIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+        /** Messages younger than this are left to their own job. (Default: 30000) */
+        reconcileGraceMs: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+        /** How far back the reconciler looks. (Default: 86400000, one day) */
+        reconcileLookbackMs: z.coerce.number().int().min(1000).default(86_400_000),
       })
       .strict()
       .prefault({}),

@@ -8,6 +8,7 @@ import { createQueueBackend } from '../queue/create-queue-backend.js';
 import type { QueueBackend, WorkerHandle } from '../queue/queue.port.js';
 import type { Store } from '../repositories/ports.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
+import { EmbeddingReconciler } from './embedding-reconciler.js';
 import { embedMessageHandler } from './handlers/embed-message.handler.js';
 import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -16,8 +17,11 @@ import { OutboxRelay } from './outbox-relay.js';
 export interface JobSystem {
   backend: QueueBackend;
   relay: OutboxRelay;
+  reconciler: EmbeddingReconciler;
   embeddings: EmbeddingService;
   breakers: BreakerRegistry;
+  /** Starts the outbox relay and the reconciler (every API and worker process runs them). */
+  startRelay(): void;
   /** Starts consuming the configured queues in this process. */
   startWorkers(): WorkerHandle;
   /** Stops workers (bounded), the relay, the backend and the embedding service. */
@@ -39,6 +43,17 @@ export async function createJobSystem(
     { deadLetters: store.deadLetters, metrics: createJobMetrics(registry), logger },
   );
   const relay = new OutboxRelay(store.outbox, backend, config.outbox, logger);
+  const reconciler = new EmbeddingReconciler(
+    store,
+    () => embeddings.model,
+    {
+      intervalMs: config.embedding.reconcileIntervalMs,
+      graceMs: config.embedding.reconcileGraceMs,
+      lookbackMs: config.embedding.reconcileLookbackMs,
+    },
+    logger,
+    () => relay.kick(),
+  );
   registerQueueGauges(registry, {
     counts: () => backend.counts() as unknown as Promise<Record<string, Record<string, number>>>,
     deadLettersOpen: () => store.deadLetters.openByQueue(),
@@ -50,8 +65,13 @@ export async function createJobSystem(
   return {
     backend,
     relay,
+    reconciler,
     embeddings,
     breakers,
+    startRelay() {
+      relay.start();
+      reconciler.start();
+    },
     startWorkers() {
       const handle = runner.start(backend, { queues: config.workers.queues, concurrency: config.workers.concurrency });
       workers.push(handle);
@@ -59,6 +79,7 @@ export async function createJobSystem(
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close(config.workers.shutdownTimeoutMs)));
+      await reconciler.stop();
       await relay.stop();
       await Promise.allSettled([backend.close(), embeddings.close()]);
       breakers.shutdown();

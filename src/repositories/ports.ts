@@ -207,6 +207,16 @@ export interface EmbeddingRepository {
   /** Ids among `messageIds` that already have a vector of `model`. */
   messagesWithVector(messageIds: string[], model: string): Promise<Set<string>>;
   getForMessage(messageId: string, model: string): Promise<StoredVector | undefined>;
+  /**
+   * Messages created in [from, to) with no vector of `model` and no open or discarded dead letter under
+   * `jobKeyPrefix + id`, oldest first: the reconciler queues them again.
+   */
+  messagesMissingVector(
+    model: string,
+    window: { from: string; to: string },
+    jobKeyPrefix: string,
+    limit: number,
+  ): Promise<Array<{ id: string; tenantId: string }>>;
   /** How many message vectors of each model exist, per tenant when given. */
   countForMessages(tenantId?: string): Promise<Record<string, number>>;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Application } from '../../src/app.js';
 import type { Config } from '../../src/config/config.schema.js';
+import { uuidv7 } from '../../src/core/ids.js';
 import type { DeadLetter } from '../../src/repositories/ports.js';
 import { type FakeEmbeddingServer, startFakeEmbeddingServer } from '../helpers/fake-embedding-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -128,6 +129,30 @@ export function describePipeline(
       expect(await openLetters()).toBe(0);
       const again = await call('POST', '/v1/dead-letters/retry', { all: true });
       expect(again.json).toMatchObject({ matched: 0, changed: 0 });
+    });
+
+    it('the reconciler queues again every message whose job was lost, but leaves dead letters alone', async () => {
+      const session = (await call('POST', '/v1/sessions', { name: 'lost jobs' })).json as { id: string };
+      const before = await vectors();
+      // Messages stored without their outbox rows: what a queue that lost its jobs looks like.
+      const now = new Date().toISOString();
+      await app.store.messages.append(
+        'default',
+        session.id,
+        Array.from({ length: 5 }, (_, i) => ({
+          id: uuidv7(),
+          role: 'user' as const,
+          content: `lost ${i}`,
+          metadata: {},
+          idempotencyKey: null,
+          createdAt: now,
+        })),
+        now,
+      );
+      const queued = await app.jobs.reconciler.runOnce(Date.now() + app.config.embedding.reconcileGraceMs + 1000);
+      expect(queued).toBe(5);
+      await waitFor('5 more vectors', async () => (await vectors()) === before + 5);
+      expect(await app.jobs.reconciler.runOnce(Date.now() + app.config.embedding.reconcileGraceMs + 1000)).toBe(0);
     });
   });
 }

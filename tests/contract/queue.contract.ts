@@ -341,22 +341,22 @@ export function describeQueueContract(
     it('close() waits for jobs in flight, takes no new ones, and leaves the rest to another worker', async () => {
       const running = gate();
       const first: string[] = [];
+      const events: string[] = [];
       const handle = work(['embedding'], 2, async (j) => {
         first.push(j.id);
         await running.promise;
+        events.push('job done');
       });
       const published = Array.from({ length: 5 }, () => job());
       await backend.publish('embedding', published);
       await waitFor('two jobs in flight', () => first.length === 2);
 
-      let closed = false;
-      const closing = handle.close(20_000).then(() => {
-        closed = true;
-      });
-      await backend.counts();
-      expect(closed).toBe(false);
+      const closing = handle.close(20_000).then(() => events.push('closed'));
+      // A pause (not a measurement): a close() that does not wait would return during it.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       running.open();
       await closing;
+      expect(events).toEqual(['job done', 'job done', 'closed']);
       expect(first).toHaveLength(2);
       expect(await counts('embedding')).toEqual({ ...ZERO, waiting: 3, completed: 2 });
 

@@ -1,11 +1,5 @@
 import type { JSONValue } from 'postgres';
-import type {
-  DeadLetter,
-  DeadLetterFilter,
-  DeadLetterRepository,
-  DeadLetterStatus,
-  NewDeadLetter,
-} from '../ports.js';
+import type { DeadLetter, DeadLetterFilter, DeadLetterRepository, DeadLetterStatus, NewDeadLetter } from '../ports.js';
 import type { Sql } from './postgres.store.js';
 
 interface Row {
@@ -77,11 +71,18 @@ export class PostgresDeadLetterRepository implements DeadLetterRepository {
   }
 
   async count(filter: DeadLetterFilter): Promise<number> {
-    const [row] = await this.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM dead_letters WHERE ${this.where(filter)}`;
+    const [row] = await this.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM dead_letters WHERE ${this.where(filter)}`;
     return row?.n ?? 0;
   }
 
-  async setStatus(ids: string[], status: 'retried' | 'discarded', now: string, tenantId?: string): Promise<DeadLetter[]> {
+  async setStatus(
+    ids: string[],
+    status: 'retried' | 'discarded',
+    now: string,
+    tenantId?: string,
+  ): Promise<DeadLetter[]> {
     if (ids.length === 0) return [];
     const sql = this.sql;
     const rows = await sql<Row[]>`

@@ -48,6 +48,22 @@ export class PostgresEmbeddingRepository implements EmbeddingRepository {
     };
   }
 
+  async messagesMissingVector(
+    model: string,
+    window: { from: string; to: string },
+    jobKeyPrefix: string,
+    limit: number,
+  ): Promise<Array<{ id: string; tenantId: string }>> {
+    const rows = await this.sql<{ id: string; tenant_id: string }[]>`
+      SELECT m.id, m.tenant_id FROM messages m
+      WHERE m.created_at >= ${window.from} AND m.created_at < ${window.to}
+        AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = ${model})
+        AND NOT EXISTS (SELECT 1 FROM dead_letters d
+                        WHERE d.job_key = ${jobKeyPrefix} || m.id::text AND d.status <> 'retried')
+      ORDER BY m.created_at LIMIT ${limit}`;
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
+  }
+
   async countForMessages(tenantId?: string): Promise<Record<string, number>> {
     const sql = this.sql;
     const rows = await sql<{ model: string; n: number }[]>`

@@ -1,10 +1,4 @@
-import type {
-  DeadLetter,
-  DeadLetterFilter,
-  DeadLetterRepository,
-  DeadLetterStatus,
-  NewDeadLetter,
-} from '../ports.js';
+import type { DeadLetter, DeadLetterFilter, DeadLetterRepository, DeadLetterStatus, NewDeadLetter } from '../ports.js';
 import type { Db } from './sqlite.store.js';
 
 interface Row {
@@ -83,7 +77,12 @@ export class SqliteDeadLetterRepository implements DeadLetterRepository {
     return this.db.prepare(`SELECT count(*) FROM dead_letters WHERE ${clause}`).pluck().get(params) as number;
   }
 
-  async setStatus(ids: string[], status: 'retried' | 'discarded', now: string, tenantId?: string): Promise<DeadLetter[]> {
+  async setStatus(
+    ids: string[],
+    status: 'retried' | 'discarded',
+    now: string,
+    tenantId?: string,
+  ): Promise<DeadLetter[]> {
     if (ids.length === 0) return [];
     const rows = this.db
       .prepare(

@@ -36,7 +36,9 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
   async messagesWithVector(messageIds: string[], model: string): Promise<Set<string>> {
     if (messageIds.length === 0) return new Set();
     const ids = this.db
-      .prepare('SELECT message_id FROM message_embeddings WHERE model = ? AND message_id IN (SELECT value FROM json_each(?))')
+      .prepare(
+        'SELECT message_id FROM message_embeddings WHERE model = ? AND message_id IN (SELECT value FROM json_each(?))',
+      )
       .pluck()
       .all(model, JSON.stringify(messageIds)) as string[];
     return new Set(ids);
@@ -54,6 +56,28 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
       vector: fromBlob(row.embedding),
       createdAt: row.created_at,
     };
+  }
+
+  async messagesMissingVector(
+    model: string,
+    window: { from: string; to: string },
+    jobKeyPrefix: string,
+    limit: number,
+  ): Promise<Array<{ id: string; tenantId: string }>> {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.tenant_id FROM messages m
+         WHERE m.created_at >= @from AND m.created_at < @to
+           AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = @model)
+           AND NOT EXISTS (SELECT 1 FROM dead_letters d
+                           WHERE d.job_key = @prefix || m.id AND d.status <> 'retried')
+         ORDER BY m.created_at LIMIT @limit`,
+      )
+      .all({ model, from: window.from, to: window.to, prefix: jobKeyPrefix, limit }) as Array<{
+      id: string;
+      tenant_id: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
   }
 
   async countForMessages(tenantId?: string): Promise<Record<string, number>> {

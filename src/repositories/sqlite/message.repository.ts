@@ -86,9 +86,9 @@ export class SqliteMessageRepository implements MessageRepository {
         const plan = planAppend(tenantId, sessionId, inputs, stored, session.message_count);
         for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata) });
         if (plan.rows.length > 0) {
-        this.bumpStmt.run(plan.rows.length, now, sessionId);
-        this.outbox.insert(followUps?.(plan.rows) ?? []);
-      }
+          this.bumpStmt.run(plan.rows.length, now, sessionId);
+          this.outbox.insert(followUps?.(plan.rows) ?? []);
+        }
         return plan.result;
       })
       .immediate();

@@ -40,3 +40,6 @@ CREATE TABLE message_embeddings (
   PRIMARY KEY (message_id, model)
 );
 CREATE INDEX message_embeddings_model_idx ON message_embeddings (model, tenant_id);
+
+-- The reconciler scans recent messages by creation time.
+CREATE INDEX messages_created_idx ON messages (created_at);

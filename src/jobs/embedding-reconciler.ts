@@ -1,0 +1,69 @@
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../repositories/ports.js';
+import { jobFor } from './job-registry.js';
+
+export interface ReconcilerOptions {
+  intervalMs: number;
+  graceMs: number;
+  lookbackMs: number;
+  /** Messages queued per pass. (Default: 1000) */
+  batchSize?: number;
+}
+
+const KEY_PREFIX = 'embed-message-';
+
+/**
+ * The primary store is the truth; the queue is not. Periodically queues (through the outbox) every
+ * recent message that still has no vector of the active model, so jobs lost with a Redis that kept
+ * nothing on disk are redone without anyone noticing. Dead-lettered messages are left to operators.
+ */
+export class EmbeddingReconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly model: () => string,
+    private readonly options: ReconcilerOptions,
+    private readonly logger: Logger,
+    private readonly onQueued: () => void,
+  ) {}
+
+  start(): void {
+    if (this.options.intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.runOnce().catch(() => undefined), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass; returns how many messages were queued again. */
+  runOnce(now = Date.now()): Promise<number> {
+    this.running ??= this.pass(now).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async pass(now: number): Promise<number> {
+    const window = {
+      from: new Date(now - this.options.lookbackMs).toISOString(),
+      to: new Date(now - this.options.graceMs).toISOString(),
+    };
+    const missing = await this.store.embeddings.messagesMissingVector(
+      this.model(),
+      window,
+      KEY_PREFIX,
+      this.options.batchSize ?? 1000,
+    );
+    if (missing.length === 0) return 0;
+    await this.store.outbox.add(missing.map((m) => jobFor('embed-message', m.tenantId, { messageId: m.id }, m.id)));
+    this.logger.info({ queued: missing.length }, 'reconciler queued messages still missing a vector');
+    this.onQueued();
+    return missing.length;
+  }
+}
