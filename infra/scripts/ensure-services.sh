@@ -207,6 +207,15 @@ ensure_pgvector() {
 	fi
 }
 
+# ---------------------------------------------------------------------------------------
+# Chromium: the headless browser tests/e2e/admin-page.test.ts drives with playwright-core
+# (it launches /usr/bin/chromium, Debian's package)
+# ---------------------------------------------------------------------------------------
+ensure_chromium() {
+	command -v chromium >/dev/null 2>&1 || apt_install chromium
+}
+
 ensure_redis
 ensure_postgres
 ensure_pgvector
+ensure_chromium

@@ -1,42 +1,92 @@
 import { Command, Option } from 'commander';
 import { createApplication } from '../app.js';
-import { createLogger } from '../core/logger.js';
+import type { Config } from '../config/config.schema.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { startHttpServer } from '../http/server.js';
 import { parsePort } from './main.js';
 import { type CommonFlags, loadFromFlags } from './shared.js';
 
+interface StartFlags extends CommonFlags {
+  mcp?: boolean;
+  transport?: 'http' | 'stdio';
+}
+
 export function startCommand(): Command {
   return new Command('start')
-    .description('Run the Session-Buddy server (REST API, health, metrics)')
+    .description('Run the Session-Buddy server (REST API, health, metrics; MCP with --mcp or --transport=stdio)')
     .addOption(
       new Option('--mode <mode>', 'lite (no services) or standard (PostgreSQL + Redis)').choices(['lite', 'standard']),
     )
     .option('--host <host>', 'address to listen on (default from config: 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default from config: 8678)', parsePort)
-    .action(async (flags: CommonFlags, command: Command) => {
-      const { config } = loadFromFlags(command, flags);
+    .option('--mcp', 'also serve MCP over streamable HTTP at /mcp (config mcp.enabled)')
+    .addOption(
+      new Option('--transport <transport>', 'http: listen on host:port; stdio: MCP only, on stdin/stdout')
+        .choices(['http', 'stdio'])
+        .default('http'),
+    )
+    .action(async (flags: StartFlags, command: Command) => {
+      const loaded = loadFromFlags(command, flags);
+      const config: Config = flags.mcp
+        ? { ...loaded.config, mcp: { ...loaded.config.mcp, enabled: true } }
+        : loaded.config;
+      if (flags.transport === 'stdio') {
+        await startStdio(config);
+        return;
+      }
       const logger = createLogger(config.logging.level);
       const app = await createApplication(config, logger);
       const server = await startHttpServer(app.http, config.server.host, config.server.port);
-      logger.info({ url: server.url, mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
+      const mcp = config.mcp.enabled ? `${server.url}/mcp` : undefined;
+      logger.info({ url: server.url, mcp, mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
 
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
-        const deadline = setTimeout(() => {
-          logger.error('shutdown timed out; exiting');
-          process.exit(1);
-        }, config.server.shutdownTimeoutMs + 5000);
-        deadline.unref();
+        armDeadline(config, logger);
         await server.close(config.server.shutdownTimeoutMs);
         await app.close();
-        logger.info('stopped');
-        logger.flush();
-        process.exitCode = 0;
+        stopped(logger);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));
       process.once('SIGINT', () => void stop('SIGINT'));
     });
+}
+
+/**
+ * `--transport=stdio`: no listener; stdout carries the MCP protocol and nothing else, so logs go to
+ * stderr. Stops when the client closes stdin, or on SIGTERM/SIGINT.
+ */
+async function startStdio(config: Config): Promise<void> {
+  const logger = createLogger(config.logging.level, 'stderr');
+  const app = await createApplication(config, logger);
+  // Imported here so HTTP-only start-up does not load the MCP stdio transport.
+  const { serveMcpStdio } = await import('../mcp/mcp-stdio.js');
+  const stdio = await serveMcpStdio(app);
+  logger.info({ transport: 'stdio', mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
+  const onSignal = (signal: string) => {
+    armDeadline(config, logger);
+    void stdio.stop(signal);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await stdio.stopped;
+  stopped(logger);
+}
+
+/** If closing hangs (a stuck pool, a request that never ends), exit anyway. */
+function armDeadline(config: Config, logger: Logger): void {
+  const deadline = setTimeout(() => {
+    logger.error('shutdown timed out; exiting');
+    process.exit(1);
+  }, config.server.shutdownTimeoutMs + 5000);
+  deadline.unref();
+}
+
+function stopped(logger: Logger): void {
+  logger.info('stopped');
+  logger.flush();
+  process.exitCode = 0;
 }

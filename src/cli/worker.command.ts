@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '../core/logger.js';
 import { runWorker } from '../../workers/worker.js';
+import { createLogger } from '../core/logger.js';
 import { parsePort } from './main.js';
 import { loadFromFlags } from './shared.js';
 
@@ -17,29 +17,35 @@ export function workerCommand(): Command {
     .option('--queues <list>', 'comma-separated queues to consume (default: all)')
     .option('--concurrency <n>', 'jobs in flight per queue (default from config: 16)', parseConcurrency)
     .option('--port <port>', 'port for /healthz, /readyz, /metrics (default from config: 8679)', parsePort)
-    .action(async (flags: { mode?: string; queues?: string; concurrency?: number; port?: number }, command: Command) => {
-      const { config } = loadFromFlags(command, { mode: flags.mode }, {
-        workers: {
-          ...(flags.queues !== undefined ? { queues: flags.queues } : {}),
-          ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
-          ...(flags.port !== undefined ? { port: flags.port } : {}),
-        },
-      });
-      const logger = createLogger(config.logging.level);
-      const worker = await runWorker(config, logger);
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'worker shutting down: no new jobs, finishing in-flight ones');
-        const deadline = setTimeout(() => process.exit(1), config.workers.shutdownTimeoutMs + 10_000);
-        deadline.unref();
-        await worker.stop();
-        logger.info('worker stopped');
-        logger.flush();
-        process.exitCode = 0;
-      };
-      process.on('SIGTERM', () => void stop('SIGTERM'));
-      process.on('SIGINT', () => void stop('SIGINT'));
-    });
+    .action(
+      async (flags: { mode?: string; queues?: string; concurrency?: number; port?: number }, command: Command) => {
+        const { config } = loadFromFlags(
+          command,
+          { mode: flags.mode },
+          {
+            workers: {
+              ...(flags.queues !== undefined ? { queues: flags.queues } : {}),
+              ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+              ...(flags.port !== undefined ? { port: flags.port } : {}),
+            },
+          },
+        );
+        const logger = createLogger(config.logging.level);
+        const worker = await runWorker(config, logger);
+        let stopping = false;
+        const stop = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          logger.info({ signal }, 'worker shutting down: no new jobs, finishing in-flight ones');
+          const deadline = setTimeout(() => process.exit(1), config.workers.shutdownTimeoutMs + 10_000);
+          deadline.unref();
+          await worker.stop();
+          logger.info('worker stopped');
+          logger.flush();
+          process.exitCode = 0;
+        };
+        process.on('SIGTERM', () => void stop('SIGTERM'));
+        process.on('SIGINT', () => void stop('SIGINT'));
+      },
+    );
 }

@@ -35,7 +35,8 @@ export class OutboxRelay {
 
   /** Publish now rather than at the next poll: called after a local write. */
   kick(): void {
-    this.wake?.();
+    // While the queue is down, writes must not cut the backoff short.
+    if (this.failures === 0) this.wake?.();
   }
 
   /** Publishes everything pending once; for tests and shutdown. Returns the rows published. */

@@ -208,8 +208,8 @@ export interface EmbeddingRepository {
   messagesWithVector(messageIds: string[], model: string): Promise<Set<string>>;
   getForMessage(messageId: string, model: string): Promise<StoredVector | undefined>;
   /**
-   * Messages created in [from, to) with no vector of `model` and no open or discarded dead letter under
-   * `jobKeyPrefix + id`, oldest first: the reconciler queues them again.
+   * Messages created in [from, to) with no vector of `model`, no job waiting in the outbox and no open or
+   * discarded dead letter under `jobKeyPrefix + id`, oldest first: the reconciler queues them again.
    */
   messagesMissingVector(
     model: string,

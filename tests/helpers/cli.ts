@@ -26,8 +26,17 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Starts `session-buddy start …` and waits for its "ready" log line to learn the URL. */
-export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
-  const proc = spawn(process.execPath, [CLI, 'start', '--port=0', ...args], {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
+  return spawnCli(['start', '--port=0', ...args], env, 'Session-Buddy ready');
+}
+
+/** Starts `session-buddy worker …` (health/metrics on a free port) and waits until it is ready. */
+export function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
+  return spawnCli(['worker', '--port=0', ...args], env, 'Session-Buddy worker ready');
+}
+
+async function spawnCli(args: string[], env: NodeJS.ProcessEnv, readyMessage: string): Promise<RunningCli> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,7 +48,7 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
         if (!line.startsWith('{')) continue;
         try {
           const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'Session-Buddy ready' && entry.url) resolve(entry.url);
+          if (entry.msg === readyMessage && entry.url) resolve(entry.url);
         } catch {
           // a partial line; wait for the rest
         }

@@ -63,7 +63,8 @@ describe('MCP over HTTP (in process)', () => {
   });
 
   it('refuses a foreign Origin or Host with 403 problem+json before doing anything', async () => {
-    for (const headers of [{ origin: 'http://evil.example' }, { host: 'evil.example:8678' }]) {
+    const foreign: Array<Record<string, string>> = [{ origin: 'http://evil.example' }, { host: 'evil.example:8678' }];
+    for (const headers of foreign) {
       const res = await post(rpc('tools/call', { name: 'create_session', arguments: { name: 'x' } }), headers);
       expect(res.status).toBe(403);
       expect(res.headers.get('content-type')).toBe('application/problem+json');

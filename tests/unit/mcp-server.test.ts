@@ -45,9 +45,13 @@ function text(result: CallToolResult): string {
 }
 
 beforeAll(async () => {
-  app = await createApplication(testConfig({ limits: { batchMessages: 5, messageContentChars: 100 } }), createLogger('silent'), {
-    defaultMetrics: false,
-  });
+  app = await createApplication(
+    testConfig({ limits: { batchMessages: 5, messageContentChars: 100 } }),
+    createLogger('silent'),
+    {
+      defaultMetrics: false,
+    },
+  );
   client = await connect(app);
 });
 

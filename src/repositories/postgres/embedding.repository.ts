@@ -60,6 +60,7 @@ export class PostgresEmbeddingRepository implements EmbeddingRepository {
         AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = ${model})
         AND NOT EXISTS (SELECT 1 FROM dead_letters d
                         WHERE d.job_key = ${jobKeyPrefix} || m.id::text AND d.status <> 'retried')
+        AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_key = ${jobKeyPrefix} || m.id::text)
       ORDER BY m.created_at LIMIT ${limit}`;
     return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
   }

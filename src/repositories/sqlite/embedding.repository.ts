@@ -71,6 +71,7 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
            AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = @model)
            AND NOT EXISTS (SELECT 1 FROM dead_letters d
                            WHERE d.job_key = @prefix || m.id AND d.status <> 'retried')
+           AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_key = @prefix || m.id)
          ORDER BY m.created_at LIMIT @limit`,
       )
       .all({ model, from: window.from, to: window.to, prefix: jobKeyPrefix, limit }) as Array<{

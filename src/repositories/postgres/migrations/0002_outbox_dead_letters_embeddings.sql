@@ -9,6 +9,8 @@ CREATE TABLE job_outbox (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE INDEX job_outbox_key_idx ON job_outbox (job_key);
+
 -- Jobs that exhausted their attempts: durable here, whatever Redis keeps.
 CREATE TABLE dead_letters (
   id              uuid PRIMARY KEY,

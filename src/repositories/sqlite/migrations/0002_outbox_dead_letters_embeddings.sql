@@ -7,6 +7,7 @@ CREATE TABLE job_outbox (
   payload    TEXT NOT NULL CHECK (json_valid(payload)),
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 ) STRICT;
+CREATE INDEX job_outbox_key_idx ON job_outbox (job_key);
 
 CREATE TABLE dead_letters (
   id              TEXT PRIMARY KEY,

@@ -1,0 +1,11 @@
+import { createApplication } from './dist/src/app.js';
+import { createLogger } from './dist/src/core/logger.js';
+import { configSchema } from './dist/src/config/config.schema.js';
+const app = await createApplication(configSchema.parse({ logging: { level: 'silent' }, mcp: { enabled: true } }), createLogger('silent'), { defaultMetrics: false });
+const s = await app.services.sessions.create({ tenantId: 'default' }, { name: 'p' });
+const MESSAGE = { role: 'user', content: 'Refactor the session repository so that appends take a row lock, then add a contract test.', metadata: { source: 'bench', tokens: 42 } };
+const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add_message', arguments: { sessionId: s.id, ...MESSAGE } } });
+const headers = { host: 'localhost', 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+const mcp = async () => { const r = await app.http.request('http://localhost/mcp', { method: 'POST', headers, body }); await r.text(); };
+for (let i = 0; i < 6000; i++) await mcp();
+await app.close();

@@ -1,0 +1,61 @@
+import type { Scenario, ScenarioResult } from './scenario.js';
+
+type Align = 'left' | 'right';
+
+/** A plain-text table: header, rule, rows. */
+export function renderTable(header: string[], rows: string[][], align: Align[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (align[i] === 'right' ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+export function integer(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '-';
+}
+
+/** The printed report of one scenario. */
+export function renderScenario(scenario: Scenario, result: ScenarioResult): string {
+  const rows = result.measurements.map((m) => [
+    m.group,
+    m.target,
+    integer(m.rps),
+    fixed(m.latencyMs.p50, 2),
+    fixed(m.latencyMs.p99, 2),
+    integer(m.serverCpuUsPerRequest),
+    integer(m.requests),
+    String(m.non2xx),
+    String(m.errors),
+    m.problems.length === 0 ? 'yes' : 'NO',
+  ]);
+  const out = [
+    `${scenario.name}: ${scenario.description}`,
+    '',
+    renderTable(
+      ['group', 'target', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'requests', 'non-2xx', 'errors', 'valid'],
+      rows,
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    ),
+    '',
+  ];
+  for (const c of result.comparisons) {
+    const rounds = c.roundRatios.map((r) => fixed(r, 2)).join(', ');
+    out.push(
+      `${c.group}: ${c.subject} / ${c.baseline} throughput = ${fixed(c.ratio, 2)} ` +
+        `(target >= ${fixed(c.target, 2)}: ${c.pass ? 'PASS' : 'FAIL'}; per round: ${rounds}; ` +
+        `server CPU per request predicts ${fixed(c.cpuRatio, 2)})`,
+    );
+  }
+  for (const m of result.measurements) {
+    for (const problem of m.problems) out.push(`INVALID ${m.group}/${m.target}: ${problem}`);
+  }
+  for (const note of result.notes ?? []) out.push(note);
+  return out.join('\n');
+}

@@ -1,0 +1,156 @@
+/**
+ * `npm run bench [-- <scenario> ...]`: runs every scenario in bench/scenarios (or the ones named),
+ * prints a table per scenario and writes bench/results/latest.json. Exit code 1 when a scenario
+ * failed or a measurement is invalid (non-2xx answers, connection errors, lost writes).
+ *
+ * Environment: BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (32), BENCH_ROUNDS (2),
+ * BENCH_MODES (lite,standard), BENCH_PG_ADMIN_URL, BENCH_REDIS_URL, BENCH_CPU_PROF (1 or a folder),
+ * BENCH_SB_CONFIG (JSON config overrides for the Session-Buddy servers, for experiments).
+ * See lib/scenario.ts for what each one means.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { runPendingCleanups } from './lib/cleanup.js';
+import { resultsDir, siblingModule } from './lib/paths.js';
+import type { BenchSettings, Scenario, ScenarioResult } from './lib/scenario.js';
+import { renderScenario } from './lib/table.js';
+
+function numberFromEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min}, got '${raw}'`);
+  return value;
+}
+
+function jsonObjectFromEnv(name: string): Record<string, unknown> {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`${name} must be a JSON object: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${name} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function readSettings(): BenchSettings {
+  const modes = (process.env.BENCH_MODES ?? 'lite,standard')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  for (const mode of modes) {
+    if (mode !== 'lite' && mode !== 'standard') throw new Error(`BENCH_MODES: unknown mode '${mode}'`);
+  }
+  const prof = process.env.BENCH_CPU_PROF;
+  return {
+    durationS: numberFromEnv('BENCH_DURATION_S', 10, 1),
+    warmupS: numberFromEnv('BENCH_WARMUP_S', 2, 0),
+    connections: Math.floor(numberFromEnv('BENCH_CONNECTIONS', 32, 1)),
+    rounds: Math.floor(numberFromEnv('BENCH_ROUNDS', 2, 1)),
+    modes: modes as BenchSettings['modes'],
+    pgAdminUrl: process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    sessionBuddyConfig: jsonObjectFromEnv('BENCH_SB_CONFIG'),
+    cpuProfileDir:
+      prof === undefined || prof === '' || prof === '0'
+        ? undefined
+        : prof === '1'
+          ? join(resultsDir(), 'profiles')
+          : prof,
+  };
+}
+
+async function discoverScenarios(): Promise<Scenario[]> {
+  const dir = siblingModule(import.meta.url, './scenarios/');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.scenario.js'))
+    .sort();
+  const scenarios: Scenario[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { scenario?: Scenario };
+    if (!mod.scenario) throw new Error(`${file} does not export 'scenario'`);
+    scenarios.push(mod.scenario);
+  }
+  return scenarios;
+}
+
+async function main(): Promise<number> {
+  const settings = readSettings();
+  const available = await discoverScenarios();
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !available.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    console.error(`unknown scenario(s): ${unknown.join(', ')}; available: ${available.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const selected = wanted.length > 0 ? available.filter((s) => wanted.includes(s.name)) : available;
+  const startedAt = new Date();
+  const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+  log(
+    `settings: ${JSON.stringify({ ...settings, pgAdminUrl: settings.pgAdminUrl.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@') })}`,
+  );
+
+  const results: Record<string, ScenarioResult | { error: string }> = {};
+  let failed = false;
+  for (const scenario of selected) {
+    log(`scenario ${scenario.name}: ${scenario.description}`);
+    try {
+      const result = await scenario.run({ settings, log: (m) => log(`${scenario.name}: ${m}`) });
+      results[scenario.name] = result;
+      console.log(`\n${renderScenario(scenario, result)}\n`);
+      if (result.measurements.some((m) => m.problems.length > 0)) failed = true;
+    } catch (error) {
+      failed = true;
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      results[scenario.name] = { error: message };
+      console.error(`\nscenario ${scenario.name} failed: ${message}\n`);
+      await runPendingCleanups();
+    }
+  }
+
+  const report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      loadavgAtEnd: loadavg(),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    settings: { ...settings, pgAdminUrl: undefined },
+    valid: !failed,
+    scenarios: results,
+  };
+  mkdirSync(resultsDir(), { recursive: true });
+  const file = join(resultsDir(), 'latest.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  log(`results written to ${file}${failed ? ' — the run is INVALID or a scenario failed' : ''}`);
+  return failed ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping servers and dropping throwaway databases…`);
+    void runPendingCleanups().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  async (code) => {
+    await runPendingCleanups();
+    process.exitCode = code;
+  },
+  async (error: unknown) => {
+    console.error(error);
+    await runPendingCleanups();
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,230 @@
+import { type Breaker, BreakerOpenError } from '../resilience/breaker-registry.js';
+import type { EmbeddingProvider } from './embedding.port.js';
+import { chunkText } from './text-chunker.js';
+import { normalize, weightedMean } from './vector-math.js';
+
+export interface EmbeddingServiceOptions {
+  /** Most texts per provider call. (Default: 32) */
+  batchSize?: number;
+  /** How long a text waits for others to fill a batch. (Default: 10) */
+  batchWaitMs?: number;
+  /** Texts longer than this are embedded in chunks and averaged. (Default: 2000) */
+  chunkChars?: number;
+  /**
+   * Provider calls in flight at once; texts arriving meanwhile wait and are grouped by length.
+   * 1 suits a single-threaded local model (the next batch is chosen from everything waiting);
+   * HTTP servers can work on several. (Default: 2)
+   */
+  maxInFlight?: number;
+  /**
+   * Longest text in a batch / shortest (texts under 32 characters count as 32): a text that would
+   * stretch a batch further waits for another one. Infinity fills batches regardless of length.
+   * (Default: 2)
+   */
+  maxLengthRatio?: number;
+  /** The breaker of `provider.dependency`; required when the provider has a dependency. */
+  breaker?: Breaker;
+  /** Called after every provider call, for metrics. */
+  onBatch?: (event: EmbeddingBatchEvent) => void;
+}
+
+export interface EmbeddingBatchEvent {
+  model: string;
+  texts: number;
+  durationMs: number;
+  /** Set when the call failed (BreakerOpenError when the breaker refused it). */
+  error?: unknown;
+}
+
+const SHORT_TEXT_CHARS = 32;
+
+interface Item {
+  text: string;
+  enqueuedAt: number;
+  resolve(vector: Float32Array): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The one way to embed texts. Wraps a provider with:
+ * - micro-batching: concurrent `embed` calls (typically one text per job) are coalesced into
+ *   provider calls of up to `batchSize` texts, each text waiting at most `batchWaitMs`; a batch is
+ *   the oldest waiting text plus texts of similar length (see `maxLengthRatio`);
+ * - chunking: a text longer than `chunkChars` is embedded in chunks whose vectors are averaged,
+ *   weighted by length;
+ * - the dependency's circuit breaker around every provider call: while it is open, `embed`
+ *   rejects at once with BreakerOpenError (retryable).
+ * Every vector returned is L2-normalised, so cosine similarity is a dot product.
+ */
+export class EmbeddingService {
+  private readonly batchSize: number;
+  private readonly batchWaitMs: number;
+  private readonly chunkChars: number;
+  private readonly maxInFlight: number;
+  private readonly maxLengthRatio: number;
+  private readonly breaker: Breaker | undefined;
+  private readonly onBatch: ((event: EmbeddingBatchEvent) => void) | undefined;
+  private pending: Item[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly provider: EmbeddingProvider,
+    options: EmbeddingServiceOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 32;
+    this.batchWaitMs = options.batchWaitMs ?? 10;
+    this.chunkChars = options.chunkChars ?? 2_000;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxLengthRatio = options.maxLengthRatio ?? 2;
+    this.breaker = options.breaker;
+    this.onBatch = options.onBatch;
+    if (provider.dependency && !this.breaker) {
+      throw new Error(`embedding provider ${provider.model} calls '${provider.dependency}': pass its breaker`);
+    }
+  }
+
+  get model(): string {
+    return this.provider.model;
+  }
+
+  get dimension(): number {
+    return this.provider.dimension;
+  }
+
+  /** One unit vector per text, in order. */
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    if (this.closed) throw new Error('embedding service is closed');
+    if (texts.length === 0) return [];
+    if (this.breaker?.state === 'open') throw new BreakerOpenError(this.breaker.name, 'open');
+    return Promise.all(texts.map((text) => this.embedOne(text)));
+  }
+
+  /** Fails texts still waiting and closes the provider, which ends calls in flight. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    const waiting = this.pending;
+    this.pending = [];
+    const error = new Error('embedding service is closed');
+    for (const item of waiting) item.reject(error);
+    await this.provider.close();
+  }
+
+  private async embedOne(text: string): Promise<Float32Array> {
+    const chunks = chunkText(text, this.chunkChars);
+    if (chunks.length === 1) return this.enqueue(chunks[0] as string);
+    const vectors = await Promise.all(chunks.map((chunk) => this.enqueue(chunk)));
+    return weightedMean(
+      vectors,
+      chunks.map((chunk) => chunk.length),
+    );
+  }
+
+  private enqueue(text: string): Promise<Float32Array> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ text, enqueuedAt: performance.now(), resolve, reject });
+      // Decide once per tick, so texts submitted together (one call, or many callers at once) batch together.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.schedule();
+        });
+      }
+    });
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    // A half-open breaker lets one trial call through; a second call in flight would be refused.
+    const limit = this.breaker?.state === 'half-open' ? 1 : this.maxInFlight;
+    while (this.inFlight < limit && this.pending.length > 0) {
+      const oldest = this.pending[0] as Item;
+      if (this.pending.length < this.batchSize) {
+        const waited = performance.now() - oldest.enqueuedAt;
+        if (waited < this.batchWaitMs) {
+          this.wakeIn(this.batchWaitMs - waited);
+          return;
+        }
+      }
+      void this.run(this.takeBatch());
+    }
+  }
+
+  private wakeIn(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.schedule();
+      },
+      Math.max(1, Math.ceil(ms)),
+    );
+  }
+
+  /**
+   * The oldest waiting text (so none starves) plus its neighbours in length, the closer one first,
+   * while the batch holds at most `batchSize` texts and its longest text is at most
+   * `maxLengthRatio` times its shortest. Models pad a batch to its longest text, so one long text
+   * among short ones makes them all pay its price (USE lite: 32 random texts cost ~2.5x 32 similar ones).
+   */
+  private takeBatch(): Item[] {
+    const oldest = this.pending[0] as Item;
+    const byLength = [...this.pending].sort((a, b) => a.text.length - b.text.length);
+    // Below a few dozen characters padding costs next to nothing: count such texts as equally long.
+    const len = (i: number): number => Math.max(SHORT_TEXT_CHARS, (byLength[i] as Item).text.length);
+    let lo = byLength.indexOf(oldest);
+    let hi = lo;
+    while (hi - lo + 1 < this.batchSize) {
+      const withShorter = lo > 0 ? len(hi) / len(lo - 1) : Number.POSITIVE_INFINITY;
+      const withLonger = hi < byLength.length - 1 ? len(hi + 1) / len(lo) : Number.POSITIVE_INFINITY;
+      if (Math.min(withShorter, withLonger) > this.maxLengthRatio) break;
+      if (withShorter <= withLonger) lo--;
+      else hi++;
+    }
+    const batch = byLength.slice(lo, hi + 1);
+    const taken = new Set(batch);
+    this.pending = this.pending.filter((item) => !taken.has(item));
+    return batch;
+  }
+
+  private async run(batch: Item[]): Promise<void> {
+    this.inFlight++;
+    const started = performance.now();
+    const texts = batch.map((item) => item.text);
+    let error: unknown;
+    try {
+      const call = (): Promise<Float32Array[]> => this.provider.embed(texts);
+      const vectors = await (this.breaker ? this.breaker.run(call) : call());
+      if (vectors.length !== batch.length || vectors.some((v) => v.length !== this.provider.dimension)) {
+        throw new Error(
+          `${this.provider.model} returned ${vectors.length} vectors of ${vectors[0]?.length} for ${batch.length} texts (expected dimension ${this.provider.dimension})`,
+        );
+      }
+      batch.forEach((item, i) => {
+        item.resolve(normalize(vectors[i] as Float32Array));
+      });
+    } catch (caught) {
+      error = caught;
+      for (const item of batch) item.reject(caught);
+    } finally {
+      this.inFlight--;
+      try {
+        this.onBatch?.({
+          model: this.provider.model,
+          texts: batch.length,
+          durationMs: performance.now() - started,
+          error,
+        });
+      } catch {
+        // A failing metrics hook must not stall the queue.
+      }
+      // After the callers just answered have had their turn: their next texts join the choice.
+      setImmediate(() => this.schedule());
+    }
+  }
+}

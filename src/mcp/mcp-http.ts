@@ -1,0 +1,119 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Services } from '../app.js';
+import type { Config } from '../config/config.schema.js';
+import { PayloadTooLargeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { AppEnv } from '../http/http-app.js';
+import { dnsRebindingGuard } from './dns-rebinding.guard.js';
+import { createMcpServer, type McpServerInfo } from './mcp-server.js';
+import { principalAuthInfo } from './tool-registry.js';
+
+export const MCP_PATH = '/mcp';
+
+export interface McpHttpDeps {
+  services: Services;
+  info: McpServerInfo;
+  logger: Logger;
+  mcp: Config['mcp'];
+  bodyLimitBytes: number;
+}
+
+/**
+ * Streamable HTTP at `/mcp`, stateless: every POST gets its own transport (and an idle server from a
+ * pool), no `Mcp-Session-Id` is issued, and answers are plain JSON. API replicas share nothing, so any replica
+ * can answer any request. Without sessions there is no stream to resume and nothing to end, so GET
+ * (server-to-client stream) and DELETE (end session) answer 405, as the transport spec allows.
+ */
+export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
+  app.use(MCP_PATH, dnsRebindingGuard(deps.mcp));
+  app.use(
+    MCP_PATH,
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new PayloadTooLargeError(deps.bodyLimitBytes);
+      },
+    }),
+  );
+
+  const pool = new ServerPool(() => createMcpServer(deps.services, deps.info, { logger: deps.logger }));
+  app.post(MCP_PATH, async (c) => {
+    // Same bearer-token rule as REST; a refusal is a 401 problem+json from the app's error handler.
+    const authorization = c.req.header('authorization');
+    const principal = await deps.services.auth.authenticate(authorization);
+    const authInfo = principalAuthInfo(principal, authorization?.replace(/^Bearer\s+/i, '') ?? '');
+    const [request, parsedBody] = await readJsonBody(c.req.raw);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+      maxRequestBodySize: deps.bodyLimitBytes,
+    });
+    const server = pool.acquire();
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request, { parsedBody, authInfo });
+    } finally {
+      // With JSON responses handleRequest settles once every answer is in. Closing waits a turn of
+      // the event loop so the SDK's per-request bookkeeping finishes first: closed earlier, it aborts
+      // every finished call's AbortController, which costs more than the call itself.
+      setImmediate(() => void server.close().then(() => pool.release(server)));
+    }
+  });
+
+  // The same body the SDK transport gives for a method it does not serve (-32000, its generic server error).
+  app.all(MCP_PATH, (c) =>
+    c.json(
+      {
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: -32000,
+          message: `Method not allowed: ${c.req.method} ${MCP_PATH} (stateless server; use POST)`,
+        },
+      },
+      405,
+      { Allow: 'POST' },
+    ),
+  );
+}
+
+/**
+ * Reads and parses the body through the server adapter's fast path (the SDK would read
+ * `request.body` as a web stream, which costs more than the tool call itself). The transport still
+ * checks Accept and Content-Type. A body that is not JSON goes to the transport unparsed, so it
+ * answers exactly as it would have (415, 406 or a -32700 parse error).
+ */
+async function readJsonBody(request: Request): Promise<[Request, unknown]> {
+  const text = await request.text();
+  try {
+    return [request, JSON.parse(text)];
+  } catch {
+    return [new Request(request.url, { method: request.method, headers: request.headers, body: text }), undefined];
+  }
+}
+
+/**
+ * Idle servers, reused: building one (ten tool registrations) costs more than a tool call. A server
+ * serves one request at a time and holds no caller state, since the principal travels with each
+ * request as authInfo. One that answered `initialize` keeps that client's details, so it is dropped.
+ */
+class ServerPool {
+  private readonly idle: McpServer[] = [];
+
+  constructor(
+    private readonly create: () => McpServer,
+    /** Idle servers kept; the pool grows with concurrency and keeps at most this many. (Default: 64) */
+    private readonly maxIdle = 64,
+  ) {}
+
+  acquire(): McpServer {
+    return this.idle.pop() ?? this.create();
+  }
+
+  release(server: McpServer): void {
+    if (server.server.getClientVersion() === undefined && this.idle.length < this.maxIdle) this.idle.push(server);
+  }
+}

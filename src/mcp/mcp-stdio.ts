@@ -1,0 +1,49 @@
+import type { Readable, Writable } from 'node:stream';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Application } from '../app.js';
+import { VERSION } from '../core/version.js';
+import { createMcpServer } from './mcp-server.js';
+
+export interface McpStdioHandle {
+  /** Closes the MCP server, then the application (pools, connections). Safe to call more than once. */
+  stop(reason: string): Promise<void>;
+  /** Settles once stopped, whatever stopped it. */
+  stopped: Promise<void>;
+}
+
+/**
+ * MCP over stdin/stdout for clients that launch the command themselves. Only protocol goes to
+ * stdout (the caller must log to stderr). The caller is the local user who launched the process, so
+ * calls act as the default tenant. The server stops when stdin ends, i.e. when the client goes away.
+ */
+export async function serveMcpStdio(
+  app: Application,
+  io: { stdin: Readable; stdout: Writable } = { stdin: process.stdin, stdout: process.stdout },
+): Promise<McpStdioHandle> {
+  const server = createMcpServer(
+    app.services,
+    { name: app.config.serverName, version: VERSION },
+    { principal: { tenantId: app.config.auth.defaultTenant }, logger: app.logger },
+  );
+  // The first stop request wins; shutdown runs a tick later, so close() re-entering through the
+  // transport's onclose finds the request already made.
+  let requestStop: (reason: string) => void = () => {};
+  const requested = new Promise<string>((resolve) => {
+    requestStop = resolve;
+  });
+  const stopped = requested.then(async (reason) => {
+    app.logger.info({ reason }, 'MCP stdio: shutting down');
+    await server.close().catch((error: Error) => app.logger.warn({ err: error }, 'MCP server close failed'));
+    await app.close();
+  });
+  const stop = (reason: string): Promise<void> => {
+    requestStop(reason);
+    return stopped;
+  };
+
+  // The SDK transport does not watch for end of input; a client that exits just closes our stdin.
+  io.stdin.once('end', () => void stop('stdin closed'));
+  server.server.onclose = () => void stop('transport closed');
+  await server.connect(new StdioServerTransport(io.stdin, io.stdout));
+  return { stop, stopped };
+}

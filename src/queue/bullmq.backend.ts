@@ -1,0 +1,350 @@
+import { hostname } from 'node:os';
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import { NonRetryableError } from '../jobs/job-errors.js';
+import { QUEUE_NAMES } from '../jobs/job-registry.js';
+import { backoffDelay } from './backoff.js';
+import { checkJobIds, runAttempt, settleFailure } from './job-lifecycle.js';
+import type {
+  FinalFailureHandler,
+  JobCounts,
+  JobProcessor,
+  PublishedJob,
+  QueueBackend,
+  QueuedJob,
+  QueueName,
+  RetryPolicy,
+  WorkerHandle,
+  WorkerOptions,
+} from './queue.port.js';
+
+export interface BullMqQueueOptions {
+  /** Redis URL. */
+  url: string;
+  /** Key prefix of every queue key (`<prefix>:<queue>:…`). */
+  prefix: string;
+  /** Retry policy per queue. */
+  policies: Record<QueueName, RetryPolicy>;
+  logger: Logger;
+  /** How long a worker holds an active job without renewing its lock; a dead worker's jobs wait this long. (Default: 30000) */
+  lockDurationMs?: number;
+  /** How often workers look for active jobs whose worker died and requeue them. (Default: 30000) */
+  stalledIntervalMs?: number;
+  /** Times a job may be requeued after losing its worker; one more and it fails for good (a poison job that kills its worker). (Default: 2) */
+  maxStalledCount?: number;
+  /**
+   * Bound on publish, counts and ping. With Redis down they fail at once (the producer connection has no
+   * offline queue); this covers what the client cannot see: never connected yet, a half-open connection. (Default: 5000)
+   */
+  operationTimeoutMs?: number;
+  /** Completed jobs kept in Redis per queue, for the dashboard. (Default: 1000) */
+  keepCompleted?: number;
+  /** Failed jobs kept in Redis per queue; dead letters are in the primary store. (Default: 1000) */
+  keepFailed?: number;
+}
+
+interface JobData {
+  key: string;
+  tenantId: string;
+  payload: Record<string, unknown>;
+}
+
+// BullMQ's own stall limit fails a job without running the processor, so `onFinalFailure` would never hear of it;
+// the limit is enforced in `process` instead.
+const NO_BULLMQ_STALL_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The standard-mode queue: BullMQ on Redis, one `Queue` per queue name sharing one producer connection, and
+ * per `work()` call one `Worker` per queue sharing one connection (each Worker adds its own blocking one).
+ *
+ * Attempts: BullMQ's `attemptsMade` counts finished failed attempts (it is incremented when an attempt is
+ * moved to delayed, retried or finished), so the running attempt is `attemptsMade + 1`. A run cut short by a
+ * dead worker (stalled) does not count: the job runs again with the same attempt number.
+ */
+export class BullMqQueueBackend implements QueueBackend {
+  readonly kind = 'bullmq' as const;
+  private readonly producer: Redis;
+  private readonly queues: Record<QueueName, Queue<JobData>>;
+  private readonly handles = new Set<WorkerHandle>();
+  private readonly options: Required<BullMqQueueOptions>;
+  private closing?: Promise<void>;
+
+  constructor(options: BullMqQueueOptions) {
+    this.options = {
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      maxStalledCount: 2,
+      operationTimeoutMs: 5_000,
+      keepCompleted: 1_000,
+      keepFailed: 1_000,
+      ...options,
+    };
+    // While Redis is down a publish fails at once, so the outbox keeps its rows: no offline queue, and commands
+    // in flight when the connection drops fail instead of waiting for a reconnect. BullMQ needs
+    // `maxRetriesPerRequest: null` only on worker (blocking) connections.
+    this.producer = this.connect('producer', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    this.queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, this.newQueue(name)])) as Record<
+      QueueName,
+      Queue<JobData>
+    >;
+  }
+
+  async publish(queue: QueueName, jobs: PublishedJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    checkJobIds(jobs);
+    const { attempts } = this.options.policies[queue];
+    const { keepCompleted, keepFailed } = this.options;
+    await this.bounded(`publish to ${queue}`, async () => {
+      const target = await this.ready(queue);
+      await this.forgetFinished(target, jobs);
+      await target.addBulk(
+        jobs.map(({ id, name, key, tenantId, payload }) => ({
+          name,
+          data: { key, tenantId, payload },
+          opts: {
+            jobId: id,
+            attempts,
+            backoff: { type: 'custom' },
+            removeOnComplete: { count: keepCompleted },
+            removeOnFail: { count: keepFailed },
+          },
+        })),
+      );
+    });
+  }
+
+  work(options: WorkerOptions, processor: JobProcessor, onFinalFailure: FinalFailureHandler): WorkerHandle {
+    if (this.closing) throw new Error('the queue backend is closed');
+    const connection = this.connect('worker', {});
+    const workers = [...new Set(options.queues)].map((queue) => {
+      const policy = this.options.policies[queue];
+      const worker = new Worker<JobData>(
+        queue,
+        (job, token) => this.process(queue, job, token, processor, onFinalFailure),
+        {
+          connection,
+          prefix: this.options.prefix,
+          name: `${hostname()}:${process.pid}`,
+          concurrency: options.concurrency,
+          lockDuration: this.options.lockDurationMs,
+          stalledInterval: this.options.stalledIntervalMs,
+          maxStalledCount: NO_BULLMQ_STALL_LIMIT,
+          // BullMQ passes the failed attempts so far, this one included.
+          settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(policy, attemptsMade) },
+        },
+      );
+      this.reportErrors(worker, `worker ${queue}`);
+      return worker;
+    });
+    const handle: WorkerHandle = {
+      close: async (timeoutMs) => {
+        this.handles.delete(handle);
+        const graceful = Promise.all(workers.map((worker) => worker.close()));
+        if (!(await settlesWithin(graceful, timeoutMs))) {
+          // Jobs still running are abandoned: their locks lapse and another worker's stalled check requeues them.
+          // The connections are dropped directly: BullMQ's disconnect() waits for an 'end' event that ioredis never
+          // sends while it is between reconnection attempts (Redis down).
+          const blocking = workers.map(async (worker) => (await worker.getBackend().blockingClient)?.disconnect());
+          await settlesWithin(Promise.allSettled(blocking), 1_000);
+        }
+        connection.disconnect();
+      },
+    };
+    this.handles.add(handle);
+    return handle;
+  }
+
+  async counts(): Promise<Record<QueueName, JobCounts>> {
+    return this.bounded('counts', async () => {
+      const counts = await Promise.all(
+        QUEUE_NAMES.map(async (name) => {
+          const c = await (await this.ready(name)).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+          const jobCounts: JobCounts = {
+            waiting: c.waiting ?? 0,
+            active: c.active ?? 0,
+            delayed: c.delayed ?? 0,
+            completed: c.completed ?? 0,
+            failed: c.failed ?? 0,
+          };
+          return [name, jobCounts] as const;
+        }),
+      );
+      return Object.fromEntries(counts) as Record<QueueName, JobCounts>;
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.bounded('ping', async () => {
+      await this.ready('embedding');
+      await this.producer.ping();
+    });
+  }
+
+  /**
+   * The BullMQ queues as they are now, for the queue dashboard. A queue replaced after a lost connection (see
+   * `ready`) is a new object, so callers ask again instead of keeping the array.
+   */
+  bullQueues(): Queue[] {
+    return QUEUE_NAMES.map((name) => this.queues[name]);
+  }
+
+  /** Closes what is still open: workers without waiting for their jobs (close their handles first), queues, connections. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.handles].map((handle) => handle.close(0)));
+      await Promise.allSettled(Object.values(this.queues).map((queue) => queue.close()));
+      this.producer.disconnect();
+    })();
+    return this.closing;
+  }
+
+  private newQueue(name: QueueName): Queue<JobData> {
+    const queue = new Queue<JobData>(name, { connection: this.producer, prefix: this.options.prefix });
+    this.reportErrors(queue, `queue ${name}`);
+    return queue;
+  }
+
+  /**
+   * The queue once BullMQ has initialised it (it waits for the connection, then asks the server version). If the
+   * connection drops in between, that Queue would fail for good, so it is replaced and the next call starts over.
+   */
+  private async ready(name: QueueName): Promise<Queue<JobData>> {
+    const queue = this.queues[name];
+    try {
+      await queue.waitUntilReady();
+      return queue;
+    } catch (error) {
+      if (this.queues[name] === queue && !this.closing) {
+        this.queues[name] = this.newQueue(name);
+        void queue.close().catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private async process(
+    queue: QueueName,
+    bullJob: Job<JobData>,
+    token: string | undefined,
+    processor: JobProcessor,
+    onFinalFailure: FinalFailureHandler,
+  ): Promise<void> {
+    const job = toQueuedJob(queue, bullJob);
+    const stalls = bullJob.stalledCounter;
+    const outcome =
+      stalls > this.options.maxStalledCount
+        ? await settleFailure(
+            job,
+            new NonRetryableError(`the job's worker stopped while running it ${stalls} times`),
+            onFinalFailure,
+            this.options.logger,
+          )
+        : await runAttempt(job, processor, onFinalFailure, this.options.logger);
+    switch (outcome.kind) {
+      case 'completed':
+        return;
+      case 'retry':
+        throw outcome.error; // BullMQ delays it through `backoffStrategy` and counts the attempt
+      case 'failed':
+        throw unrecoverable(outcome.error);
+      case 'redo': {
+        // Same attempt again later: moveToDelayed does not count an attempt. Should Redis refuse, the job stays
+        // active, its lock lapses and the stalled check requeues it — either way it is not lost.
+        const delay = backoffDelay(this.options.policies[queue], job.attempt);
+        await bullJob.moveToDelayed(Date.now() + delay, token).catch(() => undefined);
+        throw new DelayedError();
+      }
+    }
+  }
+
+  /**
+   * BullMQ keeps finished jobs (removeOnComplete/removeOnFail) and ignores a new job with the id of a kept one;
+   * the port dedupes only waiting, delayed and active jobs, so a finished job with the id is removed first.
+   * That is how a dead letter retried under its old id runs again.
+   */
+  private async forgetFinished(queue: Queue<JobData>, jobs: PublishedJob[]): Promise<void> {
+    const [completed, failed] = [queue.toKey('completed'), queue.toKey('failed')];
+    const pipeline = this.producer.pipeline();
+    for (const { id } of jobs) pipeline.zscore(completed, id).zscore(failed, id);
+    const replies = (await pipeline.exec()) ?? [];
+    const finished = new Set<string>();
+    replies.forEach(([error, score], i) => {
+      if (error) throw error;
+      if (score !== null) finished.add((jobs[i >> 1] as PublishedJob).id);
+    });
+    await Promise.all([...finished].map((id) => queue.remove(id)));
+  }
+
+  private connect(role: string, extra: { enableOfflineQueue?: boolean; maxRetriesPerRequest?: number | null }): Redis {
+    const redis = new Redis(this.options.url, {
+      maxRetriesPerRequest: null,
+      connectionName: `${this.options.prefix}:${role}`,
+      retryStrategy: (times) => Math.min(times * 200, 2_000),
+      ...extra,
+    });
+    this.reportErrors(redis, `redis ${role} connection`);
+    return redis;
+  }
+
+  /** Logs errors (an EventEmitter without an 'error' listener would crash the process), once per distinct message in a row. */
+  private reportErrors(
+    emitter: { on(event: 'error', listener: (error: Error) => void): unknown },
+    source: string,
+  ): void {
+    let last = '';
+    emitter.on('error', (error) => {
+      if (error.message === last) return;
+      last = error.message;
+      this.options.logger.warn({ err: error, source }, 'queue backend error');
+    });
+  }
+
+  private async bounded<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const ms = this.options.operationTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function toQueuedJob(queue: QueueName, job: Job<JobData>): QueuedJob {
+  return {
+    id: job.id as string,
+    name: job.name,
+    key: job.data.key,
+    tenantId: job.data.tenantId,
+    payload: job.data.payload,
+    queue,
+    attempt: job.attemptsMade + 1,
+    maxAttempts: job.opts.attempts ?? 1,
+    enqueuedAt: new Date(job.timestamp).toISOString(),
+  };
+}
+
+/** BullMQ's marker for "do not retry"; keeps the original message and stack for the failed job in Redis. */
+function unrecoverable(error: Error): UnrecoverableError {
+  const marked = new UnrecoverableError(error.message);
+  marked.stack = error.stack;
+  return marked;
+}
+
+const settled = () => true;
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(settled, settled), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,186 @@
+import CircuitBreaker from 'opossum';
+import { SessionBuddyError } from '../core/errors.js';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** The `breaker` section of the config (e.g. `embedding.breaker`). */
+export interface BreakerOptions {
+  /** A call slower than this counts as a failure. (Default: 30000) */
+  timeoutMs: number;
+  /** Failure percentage in the rolling window that opens the breaker. (Default: 50) */
+  errorThresholdPercentage: number;
+  /** Calls in the window before the breaker may open. (Default: 5) */
+  volumeThreshold: number;
+  /** How long an open breaker waits before letting one trial call through. (Default: 30000) */
+  resetTimeoutMs: number;
+  /** Length of the rolling statistics window. (Default: 10000) */
+  rollingWindowMs: number;
+}
+
+export const DEFAULT_BREAKER_OPTIONS: Readonly<BreakerOptions> = Object.freeze({
+  timeoutMs: 30_000,
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  resetTimeoutMs: 30_000,
+  rollingWindowMs: 10_000,
+});
+
+/** Numeric encoding for a gauge: 0 closed, 1 half-open, 2 open. */
+export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = Object.freeze({
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+});
+
+/**
+ * Thrown instead of calling a dependency whose breaker is open (or half-open with its one trial
+ * call already in flight). Retryable: the job backs off and tries again later.
+ */
+export class BreakerOpenError extends SessionBuddyError {
+  readonly dependency: string;
+
+  constructor(dependency: string, state: BreakerState) {
+    super(
+      'unavailable',
+      503,
+      state === 'open'
+        ? `${dependency} is unavailable: its circuit breaker is open`
+        : `${dependency} is unavailable: its circuit breaker is half-open and a trial call is in flight`,
+    );
+    this.dependency = dependency;
+  }
+}
+
+/** A call through a breaker took longer than its `timeoutMs`; counted as a failure. Retryable. */
+export class BreakerTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  readonly dependency: string;
+
+  constructor(dependency: string, timeoutMs: number) {
+    super(`${dependency} did not answer within ${timeoutMs} ms`);
+    this.name = 'BreakerTimeoutError';
+    this.dependency = dependency;
+  }
+}
+
+export function isBreakerOpenError(error: unknown): error is BreakerOpenError {
+  return (error as Error | undefined)?.name === 'BreakerOpenError';
+}
+
+type Thunk = () => Promise<unknown>;
+
+/** One dependency's breaker. Any async call can run through it; the breaker only counts outcomes. */
+export class Breaker {
+  readonly name: string;
+  /** The opossum breaker, for its events and stats. */
+  readonly circuit: CircuitBreaker<[Thunk], unknown>;
+
+  private readonly timeoutMs: number;
+
+  constructor(name: string, options: BreakerOptions) {
+    this.name = name;
+    this.timeoutMs = options.timeoutMs;
+    this.circuit = new CircuitBreaker((fn: Thunk) => fn(), {
+      name,
+      timeout: options.timeoutMs,
+      errorThresholdPercentage: options.errorThresholdPercentage,
+      volumeThreshold: options.volumeThreshold,
+      resetTimeout: options.resetTimeoutMs,
+      rollingCountTimeout: options.rollingWindowMs,
+      rollingCountBuckets: 10,
+      // Percentiles and snapshots cost a timer and memory nobody reads.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+    });
+  }
+
+  get state(): BreakerState {
+    if (this.circuit.opened) return 'open';
+    if (this.circuit.halfOpen) return 'half-open';
+    return 'closed';
+  }
+
+  /**
+   * Runs `fn` under the breaker. Rejects with BreakerOpenError without calling `fn` when the breaker
+   * is open; a call slower than `timeoutMs` rejects with BreakerTimeoutError and counts as a
+   * failure (the call itself is not cancelled: give it its own timeout too).
+   */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const state = this.state;
+    try {
+      return (await this.circuit.fire(fn)) as T;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'EOPENBREAKER') throw new BreakerOpenError(this.name, state);
+      if (code === 'ETIMEDOUT' && CircuitBreaker.isOurError(error as Error)) {
+        throw new BreakerTimeoutError(this.name, this.timeoutMs);
+      }
+      throw error;
+    }
+  }
+}
+
+export type BreakerStateListener = (dependency: string, state: BreakerState) => void;
+
+/**
+ * One breaker per external dependency (embedding provider, Akosha, cloud storage), created on first
+ * use. Metrics and /readyz read `states()`; `onStateChange` reports every transition.
+ */
+export class BreakerRegistry {
+  private readonly breakers = new Map<string, Breaker>();
+  private readonly listeners = new Set<BreakerStateListener>();
+  private readonly defaults: BreakerOptions;
+
+  /** @param defaults options for breakers created without their own. (Default: DEFAULT_BREAKER_OPTIONS) */
+  constructor(defaults: BreakerOptions = DEFAULT_BREAKER_OPTIONS) {
+    this.defaults = { ...defaults };
+  }
+
+  /**
+   * The breaker of `dependency`, created with `options` (or the registry defaults) on first call.
+   * Later calls return the same breaker and ignore `options`.
+   */
+  get(dependency: string, options?: BreakerOptions): Breaker {
+    let breaker = this.breakers.get(dependency);
+    if (!breaker) {
+      const created = new Breaker(dependency, options ?? this.defaults);
+      created.circuit.on('open', () => this.emit(dependency, 'open'));
+      created.circuit.on('halfOpen', () => this.emit(dependency, 'half-open'));
+      created.circuit.on('close', () => this.emit(dependency, 'closed'));
+      this.breakers.set(dependency, created);
+      breaker = created;
+    }
+    return breaker;
+  }
+
+  states(): Record<string, BreakerState> {
+    const states: Record<string, BreakerState> = {};
+    for (const [name, breaker] of this.breakers) states[name] = breaker.state;
+    return states;
+  }
+
+  /** Calls `listener` on every state transition of every breaker. Returns an unsubscribe function. */
+  onStateChange(listener: BreakerStateListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Stops every breaker's timers; later calls through them fail. */
+  shutdown(): void {
+    for (const breaker of this.breakers.values()) breaker.circuit.shutdown();
+    this.breakers.clear();
+    this.listeners.clear();
+  }
+
+  private emit(dependency: string, state: BreakerState): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(dependency, state);
+      } catch {
+        // A failing metrics hook must not break the call that changed the state.
+      }
+    }
+  }
+}

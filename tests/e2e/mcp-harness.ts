@@ -1,0 +1,223 @@
+import { existsSync } from 'node:fs';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { expect, it } from 'vitest';
+import { CLI, runCli } from '../helpers/cli.js';
+import { createTestDatabase, REDIS_URL, randomPrefix } from '../helpers/pg.js';
+
+/** What the e2e MCP suites share: a mode's environment and the tool tests both transports run. */
+
+export type Mode = 'lite' | 'standard';
+
+export const TOOL_NAMES = [
+  'create_session',
+  'get_session',
+  'update_session',
+  'list_sessions',
+  'delete_session',
+  'add_message',
+  'add_messages',
+  'get_messages',
+  'export_session',
+  'health_check',
+];
+
+export interface ModeEnvironment {
+  env: Record<string, string>;
+  /** Removes the throwaway database, if any. */
+  drop(): Promise<void>;
+}
+
+/** Lite needs nothing; standard gets its own migrated PostgreSQL database and Redis key prefix. */
+export async function modeEnvironment(mode: Mode): Promise<ModeEnvironment> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the e2e tests`);
+  if (mode === 'lite') return { env: { SESSION_BUDDY_MODE: 'lite' }, drop: async () => {} };
+  const db = await createTestDatabase('test_mcp');
+  const env = {
+    SESSION_BUDDY_MODE: 'standard',
+    SESSION_BUDDY_DATABASE__URL: db.url,
+    SESSION_BUDDY_REDIS__URL: REDIS_URL,
+    SESSION_BUDDY_REDIS__PREFIX: randomPrefix('mcp'),
+  };
+  const migrated = runCli(['migrate'], env);
+  if (migrated.status !== 0) {
+    await db.drop();
+    throw new Error(`migrate failed: ${migrated.stderr}`);
+  }
+  return { env, drop: () => db.drop() };
+}
+
+export async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+/** Calls a tool that must succeed and returns its structured content. */
+export async function ok<T = Record<string, unknown>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<T> {
+  const result = await call(client, name, args);
+  expect(result.isError, `${name}: ${textOf(result)}`).toBeFalsy();
+  return result.structuredContent as T;
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((part) => (part.type === 'text' ? part.text : `[${part.type}]`)).join('');
+}
+
+interface SessionOut {
+  id: string;
+  name: string;
+  status: string;
+  messageCount: number;
+  metadata: Record<string, unknown>;
+}
+interface AddedOut {
+  message: { seq: number; id: string };
+  created: boolean;
+}
+
+/** The tool tests every transport and mode runs against a connected client. */
+export function describeToolSuite(mode: Mode, client: () => Client): void {
+  it('lists every tool', async () => {
+    const { tools } = await client().listTools();
+    expect(tools.map((t) => t.name)).toEqual(TOOL_NAMES);
+  });
+
+  it('calls every tool', async () => {
+    const c = client();
+    const project = `e2e/${Math.random().toString(36).slice(2)}`;
+    const session = await ok<SessionOut>(c, 'create_session', { name: 'e2e', project, metadata: { ticket: 7 } });
+    expect(await ok(c, 'get_session', { sessionId: session.id })).toMatchObject({ name: 'e2e', messageCount: 0 });
+    const updated = await ok<SessionOut>(c, 'update_session', {
+      sessionId: session.id,
+      name: 'e2e renamed',
+      metadata: { ticket: null, branch: 'main' },
+    });
+    expect(updated).toMatchObject({ name: 'e2e renamed', metadata: { branch: 'main' } });
+    const listed = await ok<{ items: SessionOut[] }>(c, 'list_sessions', { project });
+    expect(listed.items.map((s) => s.id)).toEqual([session.id]);
+
+    const first = await ok<AddedOut>(c, 'add_message', {
+      sessionId: session.id,
+      role: 'user',
+      content: 'first',
+      idempotencyKey: 'k1',
+    });
+    const replay = await ok<AddedOut>(c, 'add_message', {
+      sessionId: session.id,
+      role: 'user',
+      content: 'first',
+      idempotencyKey: 'k1',
+    });
+    expect(replay).toEqual({ message: first.message, created: false });
+    const batch = await ok<{ items: AddedOut[] }>(c, 'add_messages', {
+      sessionId: session.id,
+      messages: [
+        { role: 'assistant', content: 'second' },
+        { role: 'tool', content: '{"exit":0}', metadata: { tool: 'bash' } },
+      ],
+    });
+    expect(batch.items.map((i) => i.message.seq)).toEqual([2, 3]);
+
+    const page1 = await ok<{ items: Array<{ content: string }>; nextCursor: string | null }>(c, 'get_messages', {
+      sessionId: session.id,
+      limit: 2,
+    });
+    expect(page1.items.map((m) => m.content)).toEqual(['first', 'second']);
+    const page2 = await ok<{ items: Array<{ content: string }>; nextCursor: string | null }>(c, 'get_messages', {
+      sessionId: session.id,
+      cursor: page1.nextCursor,
+    });
+    expect(page2).toMatchObject({ items: [{ content: '{"exit":0}' }], nextCursor: null });
+
+    const md = await call(c, 'export_session', { sessionId: session.id, format: 'markdown' });
+    expect(textOf(md)).toMatch(/^# e2e renamed\n/);
+    const json = await ok<{ document: string }>(c, 'export_session', { sessionId: session.id, format: 'json' });
+    expect(JSON.parse(json.document)).toMatchObject({ session: { id: session.id }, messages: [{}, {}, {}] });
+
+    const health = await ok<{ mode: string; ready: boolean; dependencies: Array<{ name: string; state: string }> }>(
+      c,
+      'health_check',
+      {},
+    );
+    expect(health).toMatchObject({ mode, ready: true });
+    const expected = mode === 'lite' ? ['sqlite'] : ['postgresql', 'redis'];
+    expect(health.dependencies.map((d) => [d.name, d.state])).toEqual(expected.map((n) => [n, 'up']));
+
+    expect(await ok(c, 'delete_session', { sessionId: session.id })).toEqual({ sessionId: session.id, deleted: true });
+    const gone = await call(c, 'get_session', { sessionId: session.id });
+    expect(gone.isError).toBe(true);
+    expect(textOf(gone)).toMatch(/^not_found: /);
+  });
+
+  it('serves 50 concurrent calls, every append getting its own seq', async () => {
+    const c = client();
+    const session = await ok<SessionOut>(c, 'create_session', { name: 'concurrent' });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        i % 5 === 4
+          ? call(c, 'get_session', { sessionId: session.id })
+          : call(c, 'add_message', { sessionId: session.id, role: 'user', content: `message ${i}` }),
+      ),
+    );
+    expect(results.filter((r) => r.isError)).toEqual([]);
+    const seqs = results.flatMap((r) =>
+      'message' in (r.structuredContent ?? {}) ? [(r.structuredContent as unknown as AddedOut).message.seq] : [],
+    );
+    expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(await ok(c, 'get_session', { sessionId: session.id })).toMatchObject({ messageCount: 40 });
+  });
+
+  it('answers an unknown tool with a protocol error', async () => {
+    await expect(client().callTool({ name: 'format_disk', arguments: {} })).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining('Unknown tool: format_disk'),
+    });
+  });
+
+  it('answers bad and oversized arguments with isError naming the field, and changes nothing', async () => {
+    const c = client();
+    const session = await ok<SessionOut>(c, 'create_session', { name: 'guarded' });
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['create_session', { name: '' }, /name/],
+      ['create_session', { name: 'x', owner: 'me' }, /owner/],
+      ['get_session', { sessionId: 42 }, /sessionId/],
+      ['add_message', { sessionId: session.id, role: 'narrator', content: 'x' }, /role/],
+      ['add_message', { sessionId: session.id, role: 'user', content: 'x'.repeat(200_001) }, /content/],
+      [
+        'add_messages',
+        { sessionId: session.id, messages: Array(501).fill({ role: 'user', content: 'x' }) },
+        /messages/,
+      ],
+      [
+        'add_messages',
+        {
+          sessionId: session.id,
+          messages: [
+            { role: 'user', content: 'ok' },
+            { role: 'user', content: '' },
+          ],
+        },
+        /content/,
+      ],
+      ['update_session', { sessionId: session.id, status: 'deleted' }, /status/],
+      ['get_messages', { sessionId: session.id, cursor: 'not-a-cursor' }, /cursor/],
+    ];
+    for (const [name, args, field] of cases) {
+      const result = await call(c, name, args);
+      expect(result.isError, name).toBe(true);
+      expect(textOf(result)).toMatch(field);
+      expect(textOf(result)).not.toMatch(/\n\s+at .+:\d+/);
+    }
+    await ok(c, 'update_session', { sessionId: session.id, status: 'archived' });
+    const conflict = await call(c, 'update_session', { sessionId: session.id, status: 'active', name: 'changed' });
+    expect(textOf(conflict)).toMatch(/^conflict: /);
+    expect(await ok(c, 'get_session', { sessionId: session.id })).toMatchObject({
+      name: 'guarded',
+      status: 'archived',
+      messageCount: 0,
+    });
+  });
+}

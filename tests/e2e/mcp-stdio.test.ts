@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/cli.js';
+import { describeToolSuite, type Mode, type ModeEnvironment, modeEnvironment } from './mcp-harness.js';
+
+const START = [CLI, 'start', '--transport=stdio'];
+
+describe.each<Mode>(['lite', 'standard'])('MCP over stdio, %s mode', (mode) => {
+  let environment: ModeEnvironment;
+  let client: Client;
+  let stderr = '';
+
+  beforeAll(async () => {
+    environment = await modeEnvironment(mode);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [...START, `--mode=${mode}`],
+      env: { ...getDefaultEnvironment(), ...environment.env },
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    client = new Client({ name: 'e2e-stdio', version: '1.0.0' });
+    await client.connect(transport);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await environment?.drop();
+  });
+
+  it('reports the server name and version, and logs to stderr', async () => {
+    expect(client.getServerVersion()).toMatchObject({ name: 'Session-Buddy' });
+    await client.ping();
+    expect(stderr).toContain('"msg":"Session-Buddy ready"');
+  });
+
+  describeToolSuite(mode, () => client);
+});
+
+describe('MCP stdio process', () => {
+  function startRaw(): { proc: ChildProcess; lines: () => string[]; stderr: () => string } {
+    const proc = spawn(process.execPath, [...START, '--mode=lite'], {
+      env: getDefaultEnvironment(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    return { proc, lines: () => out.split('\n').filter(Boolean), stderr: () => err };
+  }
+
+  function send(proc: ChildProcess, message: unknown): void {
+    proc.stdin?.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+  }
+
+  async function responseTo(lines: () => string[], id: number, proc: ChildProcess): Promise<unknown> {
+    for (;;) {
+      const found = lines()
+        .map((line) => JSON.parse(line) as { id?: number })
+        .find((m) => m.id === id);
+      if (found) return found;
+      await once(proc.stdout as NodeJS.ReadableStream, 'data');
+    }
+  }
+
+  it('writes nothing but JSON-RPC to stdout, survives a garbage line, and exits 0 when stdin closes', async () => {
+    const { proc, lines, stderr } = startRaw();
+    const exited = once(proc, 'exit');
+    send(proc, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    await responseTo(lines, 1, proc);
+    send(proc, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    send(proc, '{"this is": not json');
+    send(proc, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'health_check', arguments: {} } });
+    expect(await responseTo(lines, 2, proc)).toMatchObject({ result: { structuredContent: { mode: 'lite' } } });
+    send(proc, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'nope', arguments: {} } });
+    expect(await responseTo(lines, 3, proc)).toMatchObject({ error: { code: -32602 } });
+
+    proc.stdin?.end();
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    for (const line of lines()) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+    expect(stderr()).toContain('"msg":"Session-Buddy ready"');
+    expect(stderr()).toContain('"reason":"stdin closed"');
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const { proc, lines } = startRaw();
+    const exited = once(proc, 'exit');
+    send(proc, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    await responseTo(lines, 1, proc);
+    proc.kill('SIGTERM');
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
+});
