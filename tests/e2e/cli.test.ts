@@ -1,6 +1,8 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '../../src/core/ids.js';
 import { VERSION } from '../../src/core/version.js';
+import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestDatabase, REDIS_URL, randomPrefix, type TestDatabase } from '../helpers/pg.js';
 
@@ -104,7 +106,7 @@ describe('CLI', () => {
       expect(early.stderr).toMatch(/not migrated.*session-buddy migrate/);
       const first = runCli(['migrate'], env());
       expect(first.status).toBe(0);
-      expect(first.stdout).toMatch(/applied 1 migration\(s\) to postgres: 0001_sessions_messages\.sql/);
+      expect(first.stdout).toMatch(/applied 2 migration\(s\) to postgres: 0001_sessions_messages\.sql, 0002_/);
       expect(runCli(['migrate'], env()).stdout).toMatch(/already up to date/);
 
       const cli = await startCli([], env());
@@ -116,6 +118,52 @@ describe('CLI', () => {
         expect.objectContaining({ name: 'redis', state: 'up' }),
       ]);
       expect(await cli.stop('SIGINT')).toBe(0);
+    });
+
+    it('lets an operator list, show and discard dead letters, and explains bad selections in one line', async () => {
+      const store = new PostgresStore({ url: db.url });
+      await store.migrate();
+      const failedAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const letter = await store.deadLetters.record({
+          id: uuidv7(),
+          tenantId: i === 2 ? 'other-tenant' : 'default',
+          queue: 'embedding',
+          jobName: 'embed-message',
+          jobKey: `cli-dl-${i}`,
+          payload: { messageId: uuidv7() },
+          error: i === 0 ? 'HTTP 500 from provider' : 'request timed out',
+          stack: 'Error: boom\n    at provider.ts:1',
+          attempts: 5,
+          failedAt,
+        });
+        ids.push(letter.id);
+      }
+      await store.close();
+
+      const list = runCli(['dlq', 'list'], env());
+      expect(list.status).toBe(0);
+      expect(list.stdout).toContain('3 of 3 shown');
+      expect(list.stdout).toContain('embedding/embed-message');
+      const show = runCli(['dlq', 'show', ids[0] as string], env());
+      expect(show.stdout).toMatch(/error: +HTTP 500 from provider/);
+      expect(show.stdout).toContain('at provider.ts:1');
+      const discard = runCli(['dlq', 'discard', '--error', 'timed out', '--older-than', '1h'], env());
+      expect(discard.stdout).toMatch(/discarded 2 of 2/);
+      const open = JSON.parse(runCli(['dlq', 'list', '--json'], env()).stdout) as { total: number };
+      expect(open.total).toBe(1);
+
+      const none = runCli(['dlq', 'retry'], env());
+      expect(none.status).toBe(1);
+      expect(none.stderr.trim().split('\n')).toHaveLength(1);
+      expect(none.stderr).toMatch(/by id, by filter .* or --all/);
+      const badAge = runCli(['dlq', 'list', '--older-than', 'yesterday'], env());
+      expect(badAge.status).not.toBe(0);
+      expect(badAge.stderr).toMatch(/30s, 15m, 2h or 7d/);
+      const missing = runCli(['dlq', 'show', uuidv7()], env());
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toMatch(/dead letter '.*' not found/);
     });
   });
 });
