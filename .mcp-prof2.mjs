@@ -9,7 +9,7 @@ const headers = { host: 'localhost', 'content-type': 'application/json', accept:
 const mcp = async () => { const r = await app.http.request('http://localhost/mcp', { method: 'POST', headers, body }); if (r.status !== 200) throw new Error(await r.text()); await r.text(); };
 const rb = JSON.stringify(MESSAGE);
 const rest = async () => { const r = await app.http.request(`http://localhost/v1/sessions/${s.id}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: rb }); await r.text(); };
-async function measure(name, fn, n) { const c0 = process.cpuUsage(); for (let i = 0; i < n; i++) await fn(); await new Promise(setImmediate); const c = process.cpuUsage(c0); return (c.user + c.system) / n; }
+async function measure(name, fn, n) { const c0 = process.cpuUsage(); for (let i = 0; i < n; i++) { await fn(); await new Promise(setImmediate); } await new Promise(setImmediate); const c = process.cpuUsage(c0); return (c.user + c.system) / n; }
 for (let i = 0; i < 500; i++) { await mcp(); await rest(); }
 const out = { rest: [], mcp: [] };
 for (let round = 0; round < 5; round++) { out.rest.push(await measure('rest', rest, 1000)); out.mcp.push(await measure('mcp', mcp, 1000)); }

@@ -66,31 +66,36 @@ function readSettings(): BenchSettings {
   };
 }
 
-async function discoverScenarios(): Promise<Scenario[]> {
-  const dir = siblingModule(import.meta.url, './scenarios/');
-  const files = readdirSync(dir)
+/** Scenario names, from the files in dist/bench/scenarios: `<name>.scenario.js`. */
+function scenarioNames(): string[] {
+  return readdirSync(siblingModule(import.meta.url, './scenarios/'))
     .filter((f) => f.endsWith('.scenario.js'))
+    .map((f) => f.slice(0, -'.scenario.js'.length))
     .sort();
-  const scenarios: Scenario[] = [];
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { scenario?: Scenario };
-    if (!mod.scenario) throw new Error(`${file} does not export 'scenario'`);
-    scenarios.push(mod.scenario);
-  }
-  return scenarios;
+}
+
+/** Imported only when selected, so one scenario's heavy or broken imports never stop another. */
+async function loadScenario(name: string): Promise<Scenario> {
+  const file = siblingModule(import.meta.url, `./scenarios/${name}.scenario.js`);
+  const mod = (await import(pathToFileURL(file).href)) as { scenario?: Scenario };
+  if (!mod.scenario) throw new Error(`${name}.scenario.js does not export 'scenario'`);
+  if (mod.scenario.name !== name)
+    throw new Error(`${name}.scenario.js exports a scenario named '${mod.scenario.name}'`);
+  return mod.scenario;
 }
 
 async function main(): Promise<number> {
   const settings = readSettings();
-  const available = await discoverScenarios();
+  const available = scenarioNames();
   const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((name) => !available.some((s) => s.name === name));
+  const unknown = wanted.filter((name) => !available.includes(name));
   if (unknown.length > 0) {
-    console.error(`unknown scenario(s): ${unknown.join(', ')}; available: ${available.map((s) => s.name).join(', ')}`);
+    console.error(`unknown scenario(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
     return 2;
   }
-  const selected = wanted.length > 0 ? available.filter((s) => wanted.includes(s.name)) : available;
+  const selected = wanted.length > 0 ? wanted : available;
   const startedAt = new Date();
+  const loadavgAtStart = loadavg();
   const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
   log(
     `settings: ${JSON.stringify({ ...settings, pgAdminUrl: settings.pgAdminUrl.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@') })}`,
@@ -98,18 +103,19 @@ async function main(): Promise<number> {
 
   const results: Record<string, ScenarioResult | { error: string }> = {};
   let failed = false;
-  for (const scenario of selected) {
-    log(`scenario ${scenario.name}: ${scenario.description}`);
+  for (const name of selected) {
     try {
-      const result = await scenario.run({ settings, log: (m) => log(`${scenario.name}: ${m}`) });
-      results[scenario.name] = result;
+      const scenario = await loadScenario(name);
+      log(`scenario ${name}: ${scenario.description}`);
+      const result = await scenario.run({ settings, log: (m) => log(`${name}: ${m}`) });
+      results[name] = result;
       console.log(`\n${renderScenario(scenario, result)}\n`);
       if (result.measurements.some((m) => m.problems.length > 0)) failed = true;
     } catch (error) {
       failed = true;
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      results[scenario.name] = { error: message };
-      console.error(`\nscenario ${scenario.name} failed: ${message}\n`);
+      results[name] = { error: message };
+      console.error(`\nscenario ${name} failed: ${message}\n`);
       await runPendingCleanups();
     }
   }
@@ -121,6 +127,7 @@ async function main(): Promise<number> {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       memoryGiB: Math.round(totalmem() / 2 ** 30),
+      loadavgAtStart,
       loadavgAtEnd: loadavg(),
       node: process.version,
       platform: `${process.platform}-${process.arch}`,

@@ -4,6 +4,7 @@ import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
 import { messageSchemas } from './domain/message.model.js';
 import { sessionSchemas } from './domain/session.model.js';
+import { mountAdmin } from './http/admin/admin.routes.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
 import type { RouteDef } from './http/route.js';
 import { deadLetterRoutes } from './http/routes/dead-letter.routes.js';
@@ -121,16 +122,16 @@ export async function createApplication(
       logger,
       bodyLimitBytes: config.server.bodyLimitBytes,
       info: { title: config.serverName, version: VERSION },
-      extend: mcp
-        ? (app) =>
-            mcp.mountMcpHttp(app, {
-              services,
-              info: { name: config.serverName, version: VERSION },
-              logger,
-              mcp: config.mcp,
-              bodyLimitBytes: config.server.bodyLimitBytes,
-            })
-        : undefined,
+      extend: (app) => {
+        mcp?.mountMcpHttp(app, {
+          services,
+          info: { name: config.serverName, version: VERSION },
+          logger,
+          mcp: config.mcp,
+          bodyLimitBytes: config.server.bodyLimitBytes,
+        });
+        if (role !== 'worker') mountAdmin(app, { admin: config.admin, deadLetters, backend: jobs.backend, logger });
+      },
     });
 
     let closed: Promise<void> | undefined;

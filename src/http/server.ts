@@ -13,20 +13,23 @@ export interface RunningServer {
 }
 
 export function startHttpServer(
-  app: { fetch: (request: Request) => Response | Promise<Response> },
+  app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> },
   host: string,
   port: number,
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: (request) => app.fetch(request), hostname: host, port }, (info: AddressInfo) => {
-      server.off('error', reject);
-      const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-      resolve({
-        url: `http://${shownHost}:${info.port}`,
-        port: info.port,
-        close: (timeoutMs) => closeGracefully(server, timeoutMs),
-      });
-    }) as Server;
+    const server = serve(
+      { fetch: (request, env) => app.fetch(request, env), hostname: host, port },
+      (info: AddressInfo) => {
+        server.off('error', reject);
+        const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+        resolve({
+          url: `http://${shownHost}:${info.port}`,
+          port: info.port,
+          close: (timeoutMs) => closeGracefully(server, timeoutMs),
+        });
+      },
+    ) as Server;
     server.once('error', reject);
   });
 }

@@ -12,7 +12,8 @@ const options: BreakerOptions = {
   timeoutMs: 1_000,
   errorThresholdPercentage: 50,
   volumeThreshold: 3,
-  resetTimeoutMs: 200,
+  // Long, so a slow machine cannot see a breaker half-open before a test looks; one test shortens it.
+  resetTimeoutMs: 60_000,
   rollingWindowMs: 10_000,
 };
 
@@ -67,7 +68,7 @@ describe('BreakerRegistry', () => {
   });
 
   it('half-open: one trial call at a time; its success closes the breaker', async () => {
-    registry = new BreakerRegistry({ ...options, volumeThreshold: 1 });
+    registry = new BreakerRegistry({ ...options, volumeThreshold: 1, resetTimeoutMs: 200 });
     const seen: Array<[string, BreakerState]> = [];
     const unsubscribe = registry.onStateChange((name, state) => seen.push([name, state]));
     const breaker = registry.get('dep');

@@ -180,7 +180,7 @@ describe('EmbeddingService behind a circuit breaker', () => {
     timeoutMs: 300,
     errorThresholdPercentage: 50,
     volumeThreshold: 2,
-    resetTimeoutMs: 400,
+    resetTimeoutMs: 60_000,
     rollingWindowMs: 10_000,
   };
   let server: FakeEmbeddingServer;
@@ -200,7 +200,8 @@ describe('EmbeddingService behind a circuit breaker', () => {
     server.setMode('ok');
   });
 
-  function start(): void {
+  /** Long reset by default, so a slow machine cannot see the breaker half-open before the test looks. */
+  function start(resetTimeoutMs = 60_000): void {
     breakers = new BreakerRegistry();
     transitions = [];
     breakers.onStateChange((name, state) => {
@@ -209,7 +210,7 @@ describe('EmbeddingService behind a circuit breaker', () => {
     const provider = new OllamaEmbeddingProvider({ url: server.url, dimension: DIMENSION, timeoutMs: 5_000 });
     service = new EmbeddingService(provider, {
       batchWaitMs: 0,
-      breaker: breakers.get(provider.dependency, breakerOptions),
+      breaker: breakers.get(provider.dependency, { ...breakerOptions, resetTimeoutMs }),
     });
   }
 
@@ -237,7 +238,7 @@ describe('EmbeddingService behind a circuit breaker', () => {
   });
 
   it('lets one trial call through after resetTimeout and closes when it succeeds', async () => {
-    start();
+    start(200);
     server.setMode('fail');
     await expect(service.embed(['one'])).rejects.toThrow(/HTTP 500/);
     await expect(service.embed(['two'])).rejects.toThrow(/HTTP 500/);
@@ -250,7 +251,7 @@ describe('EmbeddingService behind a circuit breaker', () => {
   });
 
   it('opens again when the trial call fails', async () => {
-    start();
+    start(200);
     server.setMode('fail');
     await expect(service.embed(['one'])).rejects.toThrow(/HTTP 500/);
     await expect(service.embed(['two'])).rejects.toThrow(/HTTP 500/);

@@ -135,6 +135,7 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
         'admin: dead letters changed',
       );
     } catch (error) {
+      logger.warn({ err: error, action }, 'admin: dead-letter action failed');
       putFlash(c, { kind: 'error', text: `${action === 'retry' ? 'Retry' : 'Discard'} failed: ${messageOf(error)}` });
     }
   }
