@@ -167,8 +167,11 @@ export const configSchema = z
           .union([z.array(z.enum(QUEUE_NAMES)), z.string().transform((v) => v.split(',').map((q) => q.trim()))])
           .pipe(z.array(z.enum(QUEUE_NAMES)).min(1))
           .default([...QUEUE_NAMES]),
-        /** Jobs processed at once per queue and process. (Default: 16) */
-        concurrency: z.coerce.number().int().min(1).max(512).default(16),
+        /**
+         * Jobs processed at once per queue and process. Embedding jobs mostly wait for their batch, so this
+         * should be at least twice `embedding.batchSize` for batches to fill. (Default: 64)
+         */
+        concurrency: z.coerce.number().int().min(1).max(512).default(64),
         /** How long shutdown waits for in-flight jobs before leaving them to other workers. (Default: 15000) */
         shutdownTimeoutMs: z.coerce.number().int().min(0).max(300_000).default(15_000),
         /** BullMQ: how long an active job's lock lasts; a dead worker's jobs wait this long. (Default: 30000) */

@@ -37,10 +37,18 @@ export async function createJobSystem(
   const backend = await createQueueBackend(config, logger);
   const breakers = new BreakerRegistry();
   breakers.onStateChange((dependency, state) => logger.warn({ dependency, state }, 'circuit breaker changed state'));
-  const embeddings = createEmbeddingService(config.embedding, { breakers });
+  const metrics = createJobMetrics(registry);
+  const embeddings = createEmbeddingService(config.embedding, {
+    breakers,
+    onBatch: ({ model, texts, durationMs, error }) => {
+      const labels = { model, result: error === undefined ? 'ok' : 'error' };
+      metrics.embeddingDuration.observe(labels, durationMs / 1000);
+      metrics.embeddingTexts.inc(labels, texts);
+    },
+  });
   const runner = new JobRunner(
     { 'embed-message': embedMessageHandler(store, embeddings) },
-    { deadLetters: store.deadLetters, metrics: createJobMetrics(registry), logger },
+    { deadLetters: store.deadLetters, metrics, logger },
   );
   const relay = new OutboxRelay(store.outbox, backend, config.outbox, logger);
   const reconciler = new EmbeddingReconciler(

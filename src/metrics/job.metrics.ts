@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface JobMetrics {
   jobDuration: Histogram<'queue' | 'job'>;
   jobOutcomes: Counter<'queue' | 'job' | 'result'>;
+  embeddingDuration: Histogram<'model' | 'result'>;
+  embeddingTexts: Counter<'model' | 'result'>;
 }
 
 export function createJobMetrics(registry: Registry): JobMetrics {
@@ -18,6 +20,19 @@ export function createJobMetrics(registry: Registry): JobMetrics {
       name: 'session_buddy_job_outcomes_total',
       help: 'Job attempts by queue, job and result (completed, skipped, retry, failed)',
       labelNames: ['queue', 'job', 'result'],
+      registers: [registry],
+    }),
+    embeddingDuration: new Histogram({
+      name: 'session_buddy_embedding_batch_duration_seconds',
+      help: 'Embedding provider calls: latency by model and result (ok, error)',
+      labelNames: ['model', 'result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    embeddingTexts: new Counter({
+      name: 'session_buddy_embedding_texts_total',
+      help: 'Texts sent to the embedding provider, by model and result',
+      labelNames: ['model', 'result'],
       registers: [registry],
     }),
   };

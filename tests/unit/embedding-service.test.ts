@@ -177,7 +177,7 @@ describe('chunking', () => {
 describe('EmbeddingService behind a circuit breaker', () => {
   const DIMENSION = 8;
   const breakerOptions: BreakerOptions = {
-    timeoutMs: 300,
+    timeoutMs: 10_000,
     errorThresholdPercentage: 50,
     volumeThreshold: 2,
     resetTimeoutMs: 60_000,
@@ -200,17 +200,20 @@ describe('EmbeddingService behind a circuit breaker', () => {
     server.setMode('ok');
   });
 
-  /** Long reset by default, so a slow machine cannot see the breaker half-open before the test looks. */
-  function start(resetTimeoutMs = 60_000): void {
+  /**
+   * Long timeout and reset by default, so a slow machine neither times out an answering server nor
+   * sees the breaker half-open before the test looks.
+   */
+  function start(overrides: Partial<BreakerOptions> = {}): void {
     breakers = new BreakerRegistry();
     transitions = [];
     breakers.onStateChange((name, state) => {
       if (name === 'ollama') transitions.push(state);
     });
-    const provider = new OllamaEmbeddingProvider({ url: server.url, dimension: DIMENSION, timeoutMs: 5_000 });
+    const provider = new OllamaEmbeddingProvider({ url: server.url, dimension: DIMENSION, timeoutMs: 10_000 });
     service = new EmbeddingService(provider, {
       batchWaitMs: 0,
-      breaker: breakers.get(provider.dependency, { ...breakerOptions, resetTimeoutMs }),
+      breaker: breakers.get(provider.dependency, { ...breakerOptions, ...overrides }),
     });
   }
 
@@ -229,7 +232,7 @@ describe('EmbeddingService behind a circuit breaker', () => {
   });
 
   it('counts a hanging server as failures through the breaker timeout', async () => {
-    start();
+    start({ timeoutMs: 300 });
     server.setMode('hang');
     await expect(service.embed(['one'])).rejects.toThrow('ollama did not answer within 300 ms');
     await expect(service.embed(['two'])).rejects.toMatchObject({ name: 'BreakerTimeoutError' });
@@ -238,7 +241,7 @@ describe('EmbeddingService behind a circuit breaker', () => {
   });
 
   it('lets one trial call through after resetTimeout and closes when it succeeds', async () => {
-    start(200);
+    start({ resetTimeoutMs: 200 });
     server.setMode('fail');
     await expect(service.embed(['one'])).rejects.toThrow(/HTTP 500/);
     await expect(service.embed(['two'])).rejects.toThrow(/HTTP 500/);
@@ -251,7 +254,7 @@ describe('EmbeddingService behind a circuit breaker', () => {
   });
 
   it('opens again when the trial call fails', async () => {
-    start(200);
+    start({ resetTimeoutMs: 200 });
     server.setMode('fail');
     await expect(service.embed(['one'])).rejects.toThrow(/HTTP 500/);
     await expect(service.embed(['two'])).rejects.toThrow(/HTTP 500/);

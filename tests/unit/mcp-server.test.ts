@@ -146,6 +146,17 @@ describe('MCP server (in process)', () => {
     await broken.close();
   });
 
+  it('reports health with the dependency states (the client checks it against the output schema)', async () => {
+    const health = await call('health_check', {});
+    expect(health.structuredContent).toMatchObject({
+      status: 'ok',
+      mode: 'lite',
+      ready: true,
+      dependencies: [{ name: 'sqlite', state: 'up', critical: true }],
+    });
+    expect(text(health)).toMatch(/^Session-Buddy .+ \(lite\): ok; sqlite up\.\n\{/);
+  });
+
   it('exports as markdown and JSON', async () => {
     const { id } = (await call('create_session', { name: 'export me' })).structuredContent as { id: string };
     await call('add_messages', {

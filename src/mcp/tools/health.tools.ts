@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Services } from '../../app.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 
-const healthOutput = z.object({
+// Loose objects: a field HealthService adds later must not make clients reject the answer.
+const healthOutput = z.looseObject({
   status: z.enum(['ok', 'degraded']),
   name: z.string(),
   version: z.string(),
@@ -10,9 +11,11 @@ const healthOutput = z.object({
   uptimeSeconds: z.number(),
   ready: z.boolean(),
   dependencies: z.array(
-    z.object({
+    z.looseObject({
       name: z.string(),
       state: z.enum(['up', 'down']),
+      /** A down non-critical dependency leaves the service ready. */
+      critical: z.boolean(),
       latencyMs: z.number(),
       error: z.string().optional(),
     }),
@@ -26,14 +29,18 @@ export function healthTools({ health }: Services): ToolDef[] {
       title: 'Health check',
       description:
         'Report the server version, mode (lite or standard) and the state of each dependency ' +
-        '(SQLite or PostgreSQL, Redis in standard mode). status is "degraded" when a dependency is down.',
+        '(SQLite or PostgreSQL, Redis in standard mode). status is "degraded" when a critical dependency is down.',
       input: z.strictObject({}),
       output: healthOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
       run: async () => {
-        const readiness = await health.readiness();
-        const live = health.liveness();
-        return { ...live, status: readiness.ready ? ('ok' as const) : ('degraded' as const), ...readiness };
+        const { ready, dependencies } = await health.readiness();
+        return {
+          ...health.liveness(),
+          status: ready ? ('ok' as const) : ('degraded' as const),
+          ready,
+          dependencies: dependencies.map((d) => ({ ...d })),
+        };
       },
       text: (h) => {
         const deps = h.dependencies.map((d) => `${d.name} ${d.state}`).join(', ');
