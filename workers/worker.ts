@@ -17,7 +17,12 @@ export async function runWorker(config: Config, logger: Logger): Promise<Running
   const app = await createApplication(config, logger, { role: 'worker' });
   const server = await startHttpServer(app.http, config.server.host, config.workers.port);
   logger.info(
-    { url: server.url, queues: config.workers.queues, concurrency: config.workers.concurrency, backend: app.jobs.backend.kind },
+    {
+      url: server.url,
+      queues: config.workers.queues,
+      concurrency: config.workers.concurrency,
+      backend: app.jobs.backend.kind,
+    },
     'Session-Buddy worker ready',
   );
   return {

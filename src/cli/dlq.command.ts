@@ -83,7 +83,7 @@ export function dlqCommand(): Command {
         const d = await app.services.deadLetters.get('operator', id);
         if (flags.json) return void process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
         process.stdout.write(
-          [
+          `${[
             `id:          ${d.id}`,
             `status:      ${d.status} (retried ${d.retryCount}×)`,
             `queue/job:   ${d.queue} / ${d.jobName}`,
@@ -94,7 +94,7 @@ export function dlqCommand(): Command {
             `error:       ${d.error}`,
             `payload:     ${JSON.stringify(d.payload)}`,
             `stack:\n${d.stack ?? '(none)'}`,
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
         );
       });
     });

@@ -60,10 +60,11 @@ export function startCommand(): Command {
  * stderr. Stops when the client closes stdin, or on SIGTERM/SIGINT.
  */
 async function startStdio(config: Config): Promise<void> {
+  // Imported here so HTTP-only start-up does not load the MCP stdio transport.
+  const { routeConsoleToStderr, serveMcpStdio } = await import('../mcp/mcp-stdio.js');
+  routeConsoleToStderr();
   const logger = createLogger(config.logging.level, 'stderr');
   const app = await createApplication(config, logger);
-  // Imported here so HTTP-only start-up does not load the MCP stdio transport.
-  const { serveMcpStdio } = await import('../mcp/mcp-stdio.js');
   const stdio = await serveMcpStdio(app);
   logger.info({ transport: 'stdio', mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
   const onSignal = (signal: string) => {

@@ -47,3 +47,15 @@ export async function serveMcpStdio(
   await server.connect(new StdioServerTransport(io.stdin, io.stdout));
   return { stop, stopped };
 }
+
+/**
+ * In stdio mode stdout belongs to the protocol, so console output a library prints (TensorFlow.js
+ * debug and profiling output uses console.log) goes to stderr instead. Call before anything is loaded.
+ */
+export function routeConsoleToStderr(): void {
+  const toStderr = (...args: unknown[]): void => console.error(...args);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+  console.dir = toStderr;
+}

@@ -1,6 +1,7 @@
 import type { Page } from '../domain/common.model.js';
 import type { Message, MessageRole } from '../domain/message.model.js';
 import type { Session, SessionStatus } from '../domain/session.model.js';
+import type { ReflectionRepository } from './reflection.port.js';
 
 /**
  * The storage port. Every adapter (PostgreSQL, SQLite) implements it and passes the same contract
@@ -13,6 +14,7 @@ export interface Store {
   readonly outbox: OutboxRepository;
   readonly deadLetters: DeadLetterRepository;
   readonly embeddings: EmbeddingRepository;
+  readonly reflections: ReflectionRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Throws unless every migration has been applied, so a stale schema is caught at start. */
@@ -221,4 +223,16 @@ export interface EmbeddingRepository {
   countForMessages(tenantId?: string): Promise<Record<string, number>>;
 }
 
+export type {
+  CreatedReflection,
+  NewReflection,
+  ReflectionChange,
+  ReflectionListQuery,
+  ReflectionRepository,
+  ReflectionStats,
+  SearchFilters,
+  SearchKind,
+  TextHit,
+  VectorHit,
+} from './reflection.port.js';
 export type { Page };

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Application } from '../../src/app.js';
 import type { Config } from '../../src/config/config.schema.js';
 import { uuidv7 } from '../../src/core/ids.js';
-import type { DeadLetter } from '../../src/repositories/ports.js';
 import { type FakeEmbeddingServer, startFakeEmbeddingServer } from '../helpers/fake-embedding-server.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -12,7 +12,10 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
     let store: Store;
     let cleanup: () => Promise<void>;
     let clock = Date.parse('2026-01-01T00:00:00.000Z');
-    const tick = () => new Date((clock += 1000)).toISOString();
+    const tick = () => {
+      clock += 1000;
+      return new Date(clock).toISOString();
+    };
 
     const newSession = (over: Partial<NewSession> = {}): NewSession => ({
       id: uuidv7(),

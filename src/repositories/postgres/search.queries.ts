@@ -1,0 +1,116 @@
+import type postgres from 'postgres';
+import { toSql } from 'pgvector';
+import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
+import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
+import type { Sql } from './postgres.store.js';
+
+type Fragment = postgres.Fragment;
+
+/** Filters on `reflections r`, as AND-prefixed conditions; every value is a bound parameter. */
+export function reflectionFilters(sql: Sql, f: SearchFilters): Fragment {
+  return sql`
+    ${f.project === undefined ? sql`` : sql`AND r.project = ${f.project}`}
+    ${f.sessionId === undefined ? sql`` : sql`AND r.session_id = ${f.sessionId}`}
+    ${f.tagsAny?.length ? sql`AND r.tags && ${f.tagsAny}::text[]` : sql``}
+    ${f.tagsAll?.length ? sql`AND r.tags @> ${f.tagsAll}::text[]` : sql``}
+    ${f.from === undefined ? sql`` : sql`AND r.created_at >= ${f.from}`}
+    ${f.to === undefined ? sql`` : sql`AND r.created_at < ${f.to}`}`;
+}
+
+/** Filters on `messages m` (project through its session; messages have no tags). */
+function messageFilters(sql: Sql, f: SearchFilters): Fragment {
+  return sql`
+    ${f.project === undefined ? sql`` : sql`AND m.session_id IN (SELECT id FROM sessions WHERE project = ${f.project})`}
+    ${f.sessionId === undefined ? sql`` : sql`AND m.session_id = ${f.sessionId}`}
+    ${f.from === undefined ? sql`` : sql`AND m.created_at >= ${f.from}`}
+    ${f.to === undefined ? sql`` : sql`AND m.created_at < ${f.to}`}`;
+}
+
+export async function pgTextSearch(
+  sql: Sql,
+  kind: SearchKind,
+  tenantId: string,
+  text: string,
+  filters: SearchFilters,
+  limit: number,
+): Promise<TextHit[]> {
+  // Plain text matches any of its stems (ranked by how many and how close); web-search syntax is honoured as typed.
+  const tsquery = usesWebSearchSyntax(text)
+    ? sql`websearch_to_tsquery('english', ${text})`
+    : sql`replace(plainto_tsquery('english', ${text})::text, '&', '|')::tsquery`;
+  const rows =
+    kind === 'reflection'
+      ? await sql<{ id: string; rank: number }[]>`
+          SELECT r.id, ts_rank_cd(r.search, x.q) AS rank
+          FROM reflections r, (SELECT ${tsquery} AS q) x
+          WHERE r.tenant_id = ${tenantId} AND r.search @@ x.q ${reflectionFilters(sql, filters)}
+          ORDER BY rank DESC, r.id LIMIT ${limit}`
+      : await sql<{ id: string; rank: number }[]>`
+          SELECT m.id, ts_rank_cd(m.search, x.q) AS rank
+          FROM messages m, (SELECT ${tsquery} AS q) x
+          WHERE m.tenant_id = ${tenantId} AND m.search @@ x.q ${messageFilters(sql, filters)}
+          ORDER BY rank DESC, m.id LIMIT ${limit}`;
+  return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
+}
+
+export async function pgVectorSearch(
+  sql: Sql,
+  kind: SearchKind,
+  tenantId: string,
+  vector: Float32Array,
+  model: string,
+  filters: SearchFilters,
+  k: number,
+): Promise<VectorHit[]> {
+  const dim = assertDimension(vector.length);
+  // The typmod and the model are literals so the planner can match the per-model partial HNSW index
+  // (a bound parameter could not prove its predicate); both are validated first.
+  const typed = sql.unsafe(`embedding::vector(${dim})`);
+  const cast = sql.unsafe(`::vector(${dim})`);
+  const model_ = sql.unsafe(modelLiteral(model));
+  const q = toSql(Array.from(vector)) as string;
+  const rows = await sql.begin(async (tx) => {
+    // Default ef_search (40) loses recall; iterative scans keep going when filters reject candidates.
+    await tx`SET LOCAL hnsw.ef_search = 100`;
+    await tx`SET LOCAL hnsw.iterative_scan = relaxed_order`;
+    return kind === 'reflection'
+      ? tx<{ id: string; d: number }[]>`
+          SELECT e.reflection_id AS id, e.${typed} <=> ${q}${cast} AS d
+          FROM reflection_embeddings e JOIN reflections r ON r.id = e.reflection_id
+          WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
+            AND r.tenant_id = ${tenantId} ${reflectionFilters(sql, filters)}
+          ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`
+      : tx<{ id: string; d: number }[]>`
+          SELECT e.message_id AS id, e.${typed} <=> ${q}${cast} AS d
+          FROM message_embeddings e JOIN messages m ON m.id = e.message_id
+          WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
+            AND m.tenant_id = ${tenantId} ${messageFilters(sql, filters)}
+          ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`;
+  });
+  // relaxed_order may return neighbours slightly out of order.
+  return rows.map((r) => ({ id: r.id, similarity: 1 - Number(r.d) })).sort((a, b) => b.similarity - a.similarity);
+}
+
+const ensured = new WeakMap<Sql, Set<string>>();
+
+/** One partial HNSW index per table, model and dimension, made once per process. */
+export async function ensurePgVectorIndex(sql: Sql, model: string, dim: number): Promise<void> {
+  const done = ensured.get(sql) ?? new Set<string>();
+  ensured.set(sql, done);
+  const key = `${model}\u0000${dim}`;
+  if (done.has(key)) return;
+  for (const table of ['reflection_embeddings', 'message_embeddings']) {
+    const name = vectorIndexName(table, model, assertDimension(dim));
+    try {
+      await sql.unsafe(
+        `CREATE INDEX IF NOT EXISTS ${name} ON ${table} USING hnsw ((embedding::vector(${dim})) vector_cosine_ops)
+         WHERE model = ${modelLiteral(model)}`,
+      );
+    } catch (error) {
+      // Another process created it at the same moment.
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '42P07') throw error;
+    }
+  }
+  done.add(key);
+}

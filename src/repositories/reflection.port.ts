@@ -1,0 +1,125 @@
+import type { Reflection } from '../domain/reflection.model.js';
+import type { OutboxJob, StoredVector } from './ports.js';
+
+export interface NewReflection {
+  id: string;
+  tenantId: string;
+  project: string;
+  sessionId: string | null;
+  content: string;
+  contentHash: string;
+  tags: string[];
+  importance: number;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface ReflectionChange {
+  /** With its new hash; changing content drops the stored vectors (they describe the old text). */
+  content?: { text: string; hash: string };
+  tags?: string[];
+  importance?: number;
+  metadata?: Record<string, unknown>;
+  updatedAt: string;
+}
+
+/** Filters applied inside the search and list queries, before any LIMIT. */
+export interface SearchFilters {
+  project?: string;
+  sessionId?: string;
+  /** Reflections only (messages have no tags): at least one of these tags. */
+  tagsAny?: string[];
+  /** Reflections only: every one of these tags. */
+  tagsAll?: string[];
+  /** created_at >= from */
+  from?: string;
+  /** created_at < to */
+  to?: string;
+}
+
+export interface ReflectionListQuery extends SearchFilters {
+  order: 'asc' | 'desc';
+  limit: number;
+  /** Keyset position: createdAt and id of the last item of the previous page. */
+  after?: { createdAt: string; id: string };
+}
+
+export interface ReflectionStats {
+  total: number;
+  byTag: Record<string, number>;
+  byProject: Record<string, number>;
+  /** Newest first, at most 90 days that have reflections; period is YYYY-MM-DD (UTC). */
+  byDay: Array<{ period: string; count: number }>;
+  /** Newest first, at most 52 weeks; period is the Monday (UTC) starting the week. */
+  byWeek: Array<{ period: string; count: number }>;
+  /** Reflections with a vector, per model. */
+  embeddings: Record<string, number>;
+}
+
+export type SearchKind = 'reflection' | 'message';
+
+/** A full-text hit; higher rank is better (ts_rank_cd, or -bm25 on SQLite). Best first. */
+export interface TextHit {
+  id: string;
+  rank: number;
+}
+
+/** A k-NN hit with its cosine similarity (1 = same direction). Best first. */
+export interface VectorHit {
+  id: string;
+  similarity: number;
+}
+
+export interface CreatedReflection {
+  reflection: Reflection;
+  /** False when a reflection with the same normalised content already existed in this tenant and project. */
+  created: boolean;
+}
+
+export interface ReflectionRepository {
+  /**
+   * Stores a reflection; an exact duplicate (same tenant, project and content hash) is not stored again:
+   * the existing one is returned with created:false and no follow-up is queued.
+   */
+  create(input: NewReflection, followUps?: (created: Reflection) => OutboxJob[]): Promise<CreatedReflection>;
+  get(tenantId: string, id: string): Promise<Reflection | undefined>;
+  /** The reflections among `ids` in this tenant, in no particular order. */
+  getMany(tenantId: string, ids: string[]): Promise<Reflection[]>;
+  /**
+   * Reads under a lock, lets `decide` compute the change, writes it. Content that would duplicate another
+   * reflection of the same tenant and project throws ConflictError. When the content changes its vectors are
+   * deleted and `followUps` (given the updated row) are queued in the same transaction.
+   */
+  update(
+    tenantId: string,
+    id: string,
+    decide: (current: Reflection) => ReflectionChange,
+    followUps?: (updated: Reflection) => OutboxJob[],
+  ): Promise<Reflection | undefined>;
+  delete(tenantId: string, id: string): Promise<boolean>;
+  list(tenantId: string, query: ReflectionListQuery): Promise<Reflection[]>;
+  stats(tenantId: string, project?: string): Promise<ReflectionStats>;
+  /** Saves reflection vectors; one per reflection and model, the first kept; deleted reflections skipped. */
+  saveVectors(vectors: StoredVector[]): Promise<number>;
+  /** Ids among `ids` that have a vector of `model`. */
+  withVector(ids: string[], model: string): Promise<Set<string>>;
+  /** Full-text search over reflections or messages of a tenant, stemmed (english / porter). */
+  textSearch(
+    kind: SearchKind,
+    tenantId: string,
+    query: string,
+    filters: SearchFilters,
+    limit: number,
+  ): Promise<TextHit[]>;
+  /** k nearest vectors of `model` by cosine distance, filtered in the query. */
+  vectorSearch(
+    kind: SearchKind,
+    tenantId: string,
+    vector: Float32Array,
+    model: string,
+    filters: SearchFilters,
+    k: number,
+  ): Promise<VectorHit[]>;
+  /** Makes sure an ANN index exists for vectors of `model` (PostgreSQL HNSW; a no-op where search is exact). */
+  ensureVectorIndex(model: string, dim: number): Promise<void>;
+}
