@@ -1,5 +1,4 @@
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { PayloadTooLargeError, SessionBuddyError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -7,6 +6,7 @@ import type { Principal } from '../core/principal.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuthService } from '../services/auth.service.js';
 import type { HealthService } from '../services/health.service.js';
+import { fastBodyLimit } from './body-limit.js';
 import { buildOpenApi } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteDef } from './route.js';
@@ -50,15 +50,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     ),
   );
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(deps.bodyLimitBytes);
-      },
-    }),
-  );
+  app.use('/v1/*', fastBodyLimit(deps.bodyLimitBytes));
   app.use('/v1/*', async (c, next) => {
     c.set('principal', await deps.auth.authenticate(c.req.header('authorization')));
     await next();

@@ -2,6 +2,8 @@ import type { Logger } from '../core/logger.js';
 import type { QueueBackend, QueueName } from '../queue/queue.port.js';
 import type { OutboxRepository, OutboxRow } from '../repositories/ports.js';
 
+const MIN_GAP_MS = 10;
+
 export interface OutboxRelayOptions {
   pollIntervalMs: number;
   batchSize: number;
@@ -18,6 +20,7 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private kicked = false;
   private failures = 0;
 
   constructor(
@@ -36,7 +39,9 @@ export class OutboxRelay {
   /** Publish now rather than at the next poll: called after a local write. */
   kick(): void {
     // While the queue is down, writes must not cut the backoff short.
-    if (this.failures === 0) this.wake?.();
+    if (this.failures > 0) return;
+    this.kicked = true;
+    this.wake?.();
   }
 
   /** Publishes everything pending once; for tests and shutdown. Returns the rows published. */
@@ -57,6 +62,7 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.kicked = false;
       let published = 0;
       try {
         published = await this.outbox.drain(this.options.batchSize, (rows) => this.publish(rows));
@@ -70,8 +76,13 @@ export class OutboxRelay {
         }
       }
       if (published >= this.options.batchSize && this.failures === 0) continue;
-      const backoff = Math.min(this.options.maxBackoffMs ?? 5000, this.options.pollIntervalMs * 2 ** this.failures);
-      await this.sleep(this.failures > 0 ? backoff : this.options.pollIntervalMs);
+      if (this.failures > 0) {
+        await this.sleep(Math.min(this.options.maxBackoffMs ?? 5000, this.options.pollIntervalMs * 2 ** this.failures));
+        continue;
+      }
+      // Coalesce: under a stream of writes, one drain per gap publishes them all, rather than one per write.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(MIN_GAP_MS, this.options.pollIntervalMs)));
+      if (!this.kicked) await this.sleep(this.options.pollIntervalMs);
     }
   }
 

@@ -1,11 +1,11 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Services } from '../app.js';
 import type { Config } from '../config/config.schema.js';
 import { PayloadTooLargeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
 import { dnsRebindingGuard } from './dns-rebinding.guard.js';
 import { createMcpServer, type McpServerInfo } from './mcp-server.js';
@@ -29,15 +29,7 @@ export interface McpHttpDeps {
  */
 export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
   app.use(MCP_PATH, dnsRebindingGuard(deps.mcp));
-  app.use(
-    MCP_PATH,
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(deps.bodyLimitBytes);
-      },
-    }),
-  );
+  app.use(MCP_PATH, fastBodyLimit(deps.bodyLimitBytes));
 
   const pool = new ServerPool(() => createMcpServer(deps.services, deps.info, { logger: deps.logger }));
   app.post(MCP_PATH, async (c) => {

@@ -1,41 +1,15 @@
-import { z } from 'zod';
+import {
+  bulkResultSchema as bulkSchema,
+  deadLetterOutputSchema as deadLetterSchema,
+  deadLetterPageSchema as pageSchema,
+  queueStatsSchema as statsSchema,
+} from '../../domain/dead-letter.model.js';
 import {
   type DeadLetterService,
   deadLetterListSchema,
   deadLetterSelectionSchema,
 } from '../../services/dead-letter.service.js';
 import type { RouteDef } from '../route.js';
-
-const deadLetterSchema = z.object({
-  id: z.string(),
-  tenantId: z.string(),
-  queue: z.string(),
-  jobName: z.string(),
-  jobKey: z.string(),
-  payload: z.record(z.string(), z.unknown()),
-  error: z.string(),
-  stack: z.string().nullable(),
-  attempts: z.number().int(),
-  status: z.enum(['open', 'retried', 'discarded']),
-  retryCount: z.number().int(),
-  firstFailedAt: z.string(),
-  failedAt: z.string(),
-  updatedAt: z.string(),
-});
-const pageSchema = z.object({ items: z.array(deadLetterSchema), nextCursor: z.string().nullable(), total: z.number() });
-const bulkSchema = z.object({ matched: z.number(), changed: z.number(), ids: z.array(z.string()) });
-const countsSchema = z.object({
-  waiting: z.number(),
-  active: z.number(),
-  delayed: z.number(),
-  completed: z.number(),
-  failed: z.number(),
-  deadLetters: z.number(),
-});
-const statsSchema = z.object({
-  queues: z.record(z.string(), countsSchema),
-  outbox: z.object({ pending: z.number(), oldestAgeSeconds: z.number() }),
-});
 
 export function deadLetterRoutes(deadLetters: DeadLetterService): RouteDef[] {
   return [

@@ -1,5 +1,6 @@
 import type { Services } from '../../app.js';
 import type { ToolDef } from '../tool-registry.js';
+import { deadLetterTools } from './dead-letter.tools.js';
 import { exportTools } from './export.tools.js';
 import { healthTools } from './health.tools.js';
 import { messageTools } from './message.tools.js';
@@ -8,7 +9,13 @@ import { sessionTools } from './session.tools.js';
 /** A group of tools over one service. A new capability adds one file here and one line below. */
 export type ToolGroup = (services: Services) => ToolDef[];
 
-export const TOOL_GROUPS: readonly ToolGroup[] = [sessionTools, messageTools, exportTools, healthTools];
+export const TOOL_GROUPS: readonly ToolGroup[] = [
+  sessionTools,
+  messageTools,
+  exportTools,
+  deadLetterTools,
+  healthTools,
+];
 
 export interface ToolSet {
   tools: readonly ToolDef[];

@@ -31,10 +31,14 @@ export class PostgresOutboxRepository implements OutboxRepository {
 
   async drain(limit: number, publish: (rows: OutboxRow[]) => Promise<void>): Promise<number> {
     return this.sql.begin(async (tx) => {
-      // SKIP LOCKED: relays in other processes take other rows instead of waiting for these.
+      // SKIP LOCKED: relays in other processes take other rows instead of waiting for these. The rows are
+      // deleted up front; if publishing throws, the transaction rolls back and they are still there.
       const rows = await tx<Row[]>`
-        SELECT * FROM job_outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+        DELETE FROM job_outbox
+        WHERE id IN (SELECT id FROM job_outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING *`;
       if (rows.length === 0) return 0;
+      rows.sort((a, b) => Number(a.id) - Number(b.id));
       await publish(
         rows.map((r) => ({
           id: Number(r.id),
@@ -46,7 +50,6 @@ export class PostgresOutboxRepository implements OutboxRepository {
           createdAt: r.created_at.toISOString(),
         })),
       );
-      await tx`DELETE FROM job_outbox WHERE id = ANY(${rows.map((r) => r.id)}::bigint[])`;
       return rows.length;
     });
   }

@@ -13,6 +13,7 @@ export function fromBlob(blob: Buffer): Float32Array {
 export class SqliteEmbeddingRepository implements EmbeddingRepository {
   private readonly insertStmt;
   private readonly getStmt;
+  private readonly withVectorStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`
@@ -21,6 +22,11 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
       WHERE EXISTS (SELECT 1 FROM messages WHERE id = @ownerId)
       ON CONFLICT (message_id, model) DO NOTHING`);
     this.getStmt = db.prepare('SELECT * FROM message_embeddings WHERE message_id = ? AND model = ?');
+    this.withVectorStmt = db
+      .prepare(
+        'SELECT message_id FROM message_embeddings WHERE model = ? AND message_id IN (SELECT value FROM json_each(?))',
+      )
+      .pluck();
   }
 
   async saveForMessages(vectors: StoredVector[]): Promise<number> {
@@ -35,12 +41,7 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
 
   async messagesWithVector(messageIds: string[], model: string): Promise<Set<string>> {
     if (messageIds.length === 0) return new Set();
-    const ids = this.db
-      .prepare(
-        'SELECT message_id FROM message_embeddings WHERE model = ? AND message_id IN (SELECT value FROM json_each(?))',
-      )
-      .pluck()
-      .all(model, JSON.stringify(messageIds)) as string[];
+    const ids = this.withVectorStmt.all(model, JSON.stringify(messageIds)) as string[];
     return new Set(ids);
   }
 

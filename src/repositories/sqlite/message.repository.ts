@@ -34,6 +34,8 @@ function toMessage(row: MessageRow): Message {
 export class SqliteMessageRepository implements MessageRepository {
   private readonly db: Db;
   private readonly getStmt;
+  // Built once: creating a transaction function per call showed up in profiles.
+  private readonly appendTx;
   private readonly sessionStmt;
   private readonly byKeyStmt;
   private readonly insertStmt;
@@ -47,6 +49,7 @@ export class SqliteMessageRepository implements MessageRepository {
   ) {
     this.db = db;
     this.getStmt = db.prepare('SELECT * FROM messages WHERE id = ? AND tenant_id = ?');
+    this.appendTx = db.transaction(this.appendInTransaction.bind(this));
     this.sessionStmt = db.prepare('SELECT status, message_count FROM sessions WHERE id = ? AND tenant_id = ?');
     this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?');
     this.insertStmt = db.prepare(`
@@ -68,30 +71,34 @@ export class SqliteMessageRepository implements MessageRepository {
     now: string,
     followUps?: (created: Message[]) => OutboxJob[],
   ): Promise<AppendResult> {
-    return this.db
-      .transaction(() => {
-        const session = this.sessionStmt.get(sessionId, tenantId) as
-          | { status: string; message_count: number }
-          | undefined;
-        if (!session) throw new NotFoundError('session', sessionId);
-        if (session.status === 'archived') {
-          throw new ConflictError(`session '${sessionId}' is archived; restore it before adding messages`);
-        }
-        const stored = new Map<string, Message>();
-        for (const input of inputs) {
-          if (input.idempotencyKey === null || stored.has(input.idempotencyKey)) continue;
-          const row = this.byKeyStmt.get(sessionId, input.idempotencyKey) as MessageRow | undefined;
-          if (row) stored.set(input.idempotencyKey, toMessage(row));
-        }
-        const plan = planAppend(tenantId, sessionId, inputs, stored, session.message_count);
-        for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata) });
-        if (plan.rows.length > 0) {
-          this.bumpStmt.run(plan.rows.length, now, sessionId);
-          this.outbox.insert(followUps?.(plan.rows) ?? []);
-        }
-        return plan.result;
-      })
-      .immediate();
+    return this.appendTx.immediate(tenantId, sessionId, inputs, now, followUps);
+  }
+
+  private appendInTransaction(
+    tenantId: string,
+    sessionId: string,
+    inputs: NewMessage[],
+    now: string,
+    followUps?: (created: Message[]) => OutboxJob[],
+  ): AppendResult {
+    const session = this.sessionStmt.get(sessionId, tenantId) as { status: string; message_count: number } | undefined;
+    if (!session) throw new NotFoundError('session', sessionId);
+    if (session.status === 'archived') {
+      throw new ConflictError(`session '${sessionId}' is archived; restore it before adding messages`);
+    }
+    const stored = new Map<string, Message>();
+    for (const input of inputs) {
+      if (input.idempotencyKey === null || stored.has(input.idempotencyKey)) continue;
+      const row = this.byKeyStmt.get(sessionId, input.idempotencyKey) as MessageRow | undefined;
+      if (row) stored.set(input.idempotencyKey, toMessage(row));
+    }
+    const plan = planAppend(tenantId, sessionId, inputs, stored, session.message_count);
+    for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata) });
+    if (plan.rows.length > 0) {
+      this.bumpStmt.run(plan.rows.length, now, sessionId);
+      this.outbox.insert(followUps?.(plan.rows) ?? []);
+    }
+    return plan.result;
   }
 
   async get(tenantId: string, id: string): Promise<Message | undefined> {
