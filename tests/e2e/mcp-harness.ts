@@ -19,6 +19,11 @@ export const TOOL_NAMES = [
   'add_messages',
   'get_messages',
   'export_session',
+  'list_dead_letters',
+  'get_dead_letter',
+  'retry_dead_letters',
+  'discard_dead_letters',
+  'queue_stats',
   'health_check',
 ];
 
@@ -31,13 +36,17 @@ export interface ModeEnvironment {
 /** Lite needs nothing; standard gets its own migrated PostgreSQL database and Redis key prefix. */
 export async function modeEnvironment(mode: Mode): Promise<ModeEnvironment> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the e2e tests`);
-  if (mode === 'lite') return { env: { SESSION_BUDDY_MODE: 'lite' }, drop: async () => {} };
+  // The hash provider: these suites test MCP, not embeddings, and must not load the model in every server.
+  if (mode === 'lite') {
+    return { env: { SESSION_BUDDY_MODE: 'lite', SESSION_BUDDY_EMBEDDING__PROVIDER: 'hash' }, drop: async () => {} };
+  }
   const db = await createTestDatabase('test_mcp');
   const env = {
     SESSION_BUDDY_MODE: 'standard',
     SESSION_BUDDY_DATABASE__URL: db.url,
     SESSION_BUDDY_REDIS__URL: REDIS_URL,
     SESSION_BUDDY_REDIS__PREFIX: randomPrefix('mcp'),
+    SESSION_BUDDY_EMBEDDING__PROVIDER: 'hash',
   };
   const migrated = runCli(['migrate'], env);
   if (migrated.status !== 0) {
@@ -145,6 +154,15 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     expect(health).toMatchObject({ mode, ready: true });
     const expected = mode === 'lite' ? ['sqlite'] : ['postgresql', 'redis'];
     expect(health.dependencies.map((d) => [d.name, d.state])).toEqual(expected.map((n) => [n, 'up']));
+
+    const letters = await ok<{ items: unknown[]; total: number }>(c, 'list_dead_letters', { status: 'open' });
+    expect(letters).toMatchObject({ items: [], total: 0 });
+    expect(await ok(c, 'retry_dead_letters', { all: true })).toEqual({ matched: 0, changed: 0, ids: [] });
+    expect(await ok(c, 'discard_dead_letters', { filter: { queue: 'embedding' } })).toMatchObject({ changed: 0 });
+    const missingLetter = await call(c, 'get_dead_letter', { id: session.id });
+    expect(textOf(missingLetter)).toMatch(/^not_found: dead letter/);
+    const stats = await ok<{ queues: Record<string, { deadLetters: number }> }>(c, 'queue_stats', {});
+    expect(Object.keys(stats.queues)).toEqual(['embedding', 'sync', 'analytics']);
 
     expect(await ok(c, 'delete_session', { sessionId: session.id })).toEqual({ sessionId: session.id, deleted: true });
     const gone = await call(c, 'get_session', { sessionId: session.id });

@@ -17,6 +17,11 @@ const TOOLS = [
   'add_messages',
   'get_messages',
   'export_session',
+  'list_dead_letters',
+  'get_dead_letter',
+  'retry_dead_letters',
+  'discard_dead_letters',
+  'queue_stats',
   'health_check',
 ];
 
