@@ -8,6 +8,7 @@ import { type CommonFlags, loadFromFlags } from './shared.js';
 
 interface StartFlags extends CommonFlags {
   mcp?: boolean;
+  workers?: boolean;
   transport?: 'http' | 'stdio';
 }
 
@@ -20,16 +21,17 @@ export function startCommand(): Command {
     .option('--host <host>', 'address to listen on (default from config: 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default from config: 8678)', parsePort)
     .option('--mcp', 'also serve MCP over streamable HTTP at /mcp (config mcp.enabled)')
+    .option('--workers', 'also run the job workers in this process (config workers.inProcess; lite always does)')
     .addOption(
       new Option('--transport <transport>', 'http: listen on host:port; stdio: MCP only, on stdin/stdout')
         .choices(['http', 'stdio'])
         .default('http'),
     )
     .action(async (flags: StartFlags, command: Command) => {
-      const loaded = loadFromFlags(command, flags);
-      const config: Config = flags.mcp
-        ? { ...loaded.config, mcp: { ...loaded.config.mcp, enabled: true } }
-        : loaded.config;
+      const { config } = loadFromFlags(command, flags, {
+        ...(flags.mcp ? { mcp: { enabled: true } } : {}),
+        ...(flags.workers ? { workers: { inProcess: true } } : {}),
+      });
       if (flags.transport === 'stdio') {
         await startStdio(config);
         return;
