@@ -3,13 +3,16 @@ import type { Config } from './config/config.schema.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
 import { messageSchemas } from './domain/message.model.js';
+import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
 import { mountAdmin } from './http/admin/admin.routes.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
 import type { RouteDef } from './http/route.js';
 import { deadLetterRoutes } from './http/routes/dead-letter.routes.js';
 import { messageRoutes } from './http/routes/message.routes.js';
+import { reflectionRoutes } from './http/routes/reflection.routes.js';
 import { sessionRoutes } from './http/routes/session.routes.js';
+import { embedReflectionFollowUps } from './jobs/handlers/embed-reflection.handler.js';
 import { jobFor } from './jobs/job-registry.js';
 import { createJobSystem, type JobSystem } from './jobs/job-system.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -19,6 +22,8 @@ import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
 import { MessageService } from './services/message.service.js';
+import { ReflectionService } from './services/reflection.service.js';
+import { SearchService } from './services/search.service.js';
 import { SessionService } from './services/session.service.js';
 
 export interface Services {
@@ -28,6 +33,8 @@ export interface Services {
   health: HealthService;
   auth: AuthService;
   deadLetters: DeadLetterService;
+  reflections: ReflectionService;
+  search: SearchService;
 }
 
 export interface Application {
@@ -103,15 +110,25 @@ export async function createApplication(
       afterWrite: () => jobs.relay.kick(),
     });
     const deadLetters = new DeadLetterService(store, jobs.backend);
+    const reflections = new ReflectionService(store, reflectionSchemas(config.limits), jobs.embeddings, {
+      followUps: embedReflectionFollowUps,
+      afterWrite: () => jobs.relay.kick(),
+    });
+    const search = new SearchService(store, jobs.embeddings);
     const exports = new ExportService(sessions, messages);
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
-    const services: Services = { sessions, messages, exports, health, auth, deadLetters };
+    const services: Services = { sessions, messages, exports, health, auth, deadLetters, reflections, search };
 
     const routes =
       role === 'worker'
         ? []
-        : [...sessionRoutes(sessions, exports), ...messageRoutes(messages), ...deadLetterRoutes(deadLetters)];
+        : [
+            ...sessionRoutes(sessions, exports),
+            ...messageRoutes(messages),
+            ...deadLetterRoutes(deadLetters),
+            ...reflectionRoutes(reflections, search),
+          ];
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;
     const http = createHttpApp({

@@ -10,6 +10,7 @@ import type { Store } from '../repositories/ports.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
 import { embedMessageHandler } from './handlers/embed-message.handler.js';
+import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
 import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
 
@@ -47,7 +48,10 @@ export async function createJobSystem(
     },
   });
   const runner = new JobRunner(
-    { 'embed-message': embedMessageHandler(store, embeddings) },
+    {
+      'embed-message': embedMessageHandler(store, embeddings),
+      'embed-reflection': embedReflectionHandler(store, embeddings),
+    },
     { deadLetters: store.deadLetters, metrics, logger },
   );
   const relay = new OutboxRelay(store.outbox, backend, config.outbox, logger);

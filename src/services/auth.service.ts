@@ -1,4 +1,3 @@
-import { jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../config/config.schema.js';
 import { UnauthorizedError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
@@ -23,6 +22,8 @@ export class AuthService {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new UnauthorizedError('Missing bearer token (Authorization: Bearer <jwt>)');
     try {
+      // jose is loaded on first use: most deployments run without auth and need not pay for it at start-up.
+      const { jwtVerify } = await import('jose');
       const { payload } = await jwtVerify(token, this.key, { algorithms: [this.config.algorithm] });
       const tenant = typeof payload.tenant === 'string' && payload.tenant ? payload.tenant : this.config.defaultTenant;
       return { tenantId: tenant, subject: payload.sub };
@@ -34,6 +35,7 @@ export class AuthService {
   /** Issues a token for a tenant (CLI `token`, tests). */
   async issue(subject: string, tenant: string): Promise<string> {
     if (!this.key) throw new UnauthorizedError('auth.secret is not set; cannot issue tokens');
+    const { SignJWT } = await import('jose');
     return new SignJWT({ tenant })
       .setProtectedHeader({ alg: this.config.algorithm })
       .setSubject(subject)

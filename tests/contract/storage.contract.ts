@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../src/core/errors.js';
 import { uuidv7 } from '../../src/core/ids.js';
-import type { NewMessage, NewSession, Store } from '../../src/repositories/ports.js';
+import { contentHash } from '../../src/domain/reflection.model.js';
+import type { NewMessage, NewReflection, NewSession, Store } from '../../src/repositories/ports.js';
 
 /**
  * The storage contract: every adapter must pass exactly these tests. Instantiated by
@@ -424,5 +425,336 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       await store.sessions.delete('t1', s.id);
       expect(await store.embeddings.getForMessage(a, 'hash-8')).toBeUndefined();
     });
+
+    describeReflectionStorage(() => store, tick);
+  });
+}
+
+/** Reflections and the search primitives (text and vector) both adapters must honour. */
+function describeReflectionStorage(getStore: () => Store, tick: () => string): void {
+  const newReflection = (tenantId: string, over: Partial<NewReflection> = {}): NewReflection => {
+    const content = over.content ?? `insight ${uuidv7()}`;
+    return {
+      id: uuidv7(),
+      tenantId,
+      project: 'alpha',
+      sessionId: null,
+      contentHash: contentHash(content),
+      tags: [],
+      importance: 0.5,
+      metadata: {},
+      createdAt: tick(),
+      ...over,
+      content,
+    };
+  };
+  const unit = (...xs: number[]): Float32Array => {
+    const n = Math.hypot(...xs);
+    return Float32Array.from(xs.map((x) => x / n));
+  };
+
+  it('reflections: stores, returns the existing row for an exact duplicate, scopes by tenant', async () => {
+    const store = getStore();
+    const t = `r-${uuidv7()}`;
+    const followUps = (r: { id: string }) => [
+      { tenantId: t, queue: 'embedding', name: 'embed-reflection', key: `er-${r.id}`, payload: { reflectionId: r.id } },
+    ];
+    const before = (await store.outbox.backlog()).pending;
+    const first = await store.reflections.create(
+      newReflection(t, { content: 'Use  Keyset pagination', tags: ['db', 'api'], metadata: { a: [1] } }),
+      followUps,
+    );
+    expect(first.created).toBe(true);
+    expect(first.reflection).toMatchObject({ tenantId: t, tags: ['db', 'api'], importance: 0.5, metadata: { a: [1] } });
+    const again = await store.reflections.create(newReflection(t, { content: ' use keyset   PAGINATION ' }), followUps);
+    expect(again).toEqual({ reflection: first.reflection, created: false });
+    expect((await store.outbox.backlog()).pending).toBe(before + 1);
+    // Same text in another project or tenant is another reflection.
+    expect(
+      (await store.reflections.create(newReflection(t, { content: 'use keyset pagination', project: 'b' }))).created,
+    ).toBe(true);
+    expect(await store.reflections.get(t, first.reflection.id)).toEqual(first.reflection);
+    expect(await store.reflections.get('other', first.reflection.id)).toBeUndefined();
+    expect((await store.reflections.getMany(t, [first.reflection.id, uuidv7()])).map((r) => r.id)).toEqual([
+      first.reflection.id,
+    ]);
+    expect(await store.reflections.delete('other', first.reflection.id)).toBe(false);
+    while ((await store.outbox.drain(100, async () => {})) > 0);
+  });
+
+  it('reflections: update recomputes the hash, refuses duplicates, drops stale vectors', async () => {
+    const store = getStore();
+    const t = `r-${uuidv7()}`;
+    const a = (await store.reflections.create(newReflection(t, { content: 'alpha text' }))).reflection;
+    const b = (await store.reflections.create(newReflection(t, { content: 'beta text' }))).reflection;
+    await store.reflections.saveVectors([
+      { ownerId: b.id, tenantId: t, model: 'm-2', vector: unit(1, 0), createdAt: tick() },
+    ]);
+    await expect(
+      store.reflections.update(t, b.id, () => ({
+        content: { text: 'ALPHA  text', hash: contentHash('ALPHA  text') },
+        updatedAt: tick(),
+      })),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.reflections.get(t, b.id)).toEqual(b);
+    const at = tick();
+    const queued: string[] = [];
+    const updated = await store.reflections.update(
+      t,
+      b.id,
+      () => ({
+        content: { text: 'gamma text', hash: contentHash('gamma text') },
+        tags: ['x'],
+        importance: 0.9,
+        updatedAt: at,
+      }),
+      (r) => {
+        queued.push(r.content);
+        return [];
+      },
+    );
+    expect(updated).toMatchObject({
+      content: 'gamma text',
+      contentHash: contentHash('gamma text'),
+      tags: ['x'],
+      updatedAt: at,
+    });
+    expect(updated?.importance).toBeCloseTo(0.9, 5);
+    expect(queued).toEqual(['gamma text']);
+    expect([...(await store.reflections.withVector([b.id], 'm-2'))]).toEqual([]);
+    // Changing only tags keeps the vector.
+    await store.reflections.saveVectors([
+      { ownerId: a.id, tenantId: t, model: 'm-2', vector: unit(1, 0), createdAt: tick() },
+    ]);
+    await store.reflections.update(t, a.id, () => ({ tags: ['y'], updatedAt: tick() }));
+    expect([...(await store.reflections.withVector([a.id], 'm-2'))]).toEqual([a.id]);
+    expect(await store.reflections.update(t, uuidv7(), () => ({ updatedAt: tick() }))).toBeUndefined();
+    expect(await store.reflections.delete(t, a.id)).toBe(true);
+    expect(await store.reflections.withVector([a.id], 'm-2')).toEqual(new Set());
+  });
+
+  it('reflections: a deleted session leaves its reflections with no session', async () => {
+    const store = getStore();
+    const t = `r-${uuidv7()}`;
+    const s = await store.sessions.create({
+      id: uuidv7(),
+      tenantId: t,
+      project: 'alpha',
+      name: 's',
+      status: 'active',
+      metadata: {},
+      createdAt: tick(),
+    });
+    const r = (await store.reflections.create(newReflection(t, { sessionId: s.id }))).reflection;
+    expect(r.sessionId).toBe(s.id);
+    await store.sessions.delete(t, s.id);
+    expect((await store.reflections.get(t, r.id))?.sessionId).toBeNull();
+  });
+
+  it('reflections: lists with filters and keyset pages', async () => {
+    const store = getStore();
+    const t = `r-${uuidv7()}`;
+    const made = [];
+    for (let i = 0; i < 7; i++) {
+      made.push(
+        (
+          await store.reflections.create(
+            newReflection(t, { project: i % 2 ? 'odd' : 'even', tags: i % 3 === 0 ? ['a', 'b'] : ['a'] }),
+          )
+        ).reflection,
+      );
+    }
+    const ids = (rs: Array<{ id: string }>) => rs.map((r) => r.id);
+    expect(ids(await store.reflections.list(t, { order: 'asc', limit: 100 }))).toEqual(ids(made));
+    expect(ids(await store.reflections.list(t, { order: 'asc', limit: 100, project: 'odd' }))).toEqual(
+      ids([made[1], made[3], made[5]] as typeof made),
+    );
+    expect(ids(await store.reflections.list(t, { order: 'asc', limit: 100, tagsAll: ['a', 'b'] }))).toEqual(
+      ids([made[0], made[3], made[6]] as typeof made),
+    );
+    expect((await store.reflections.list(t, { order: 'asc', limit: 100, tagsAny: ['b', 'zz'] })).length).toBe(3);
+    expect((await store.reflections.list(t, { order: 'asc', limit: 100, tagsAny: ['zz'] })).length).toBe(0);
+    const window = await store.reflections.list(t, {
+      order: 'asc',
+      limit: 100,
+      from: made[2]?.createdAt,
+      to: made[5]?.createdAt,
+    });
+    expect(ids(window)).toEqual(ids(made.slice(2, 5)));
+    for (const order of ['asc', 'desc'] as const) {
+      const seen: string[] = [];
+      let after: { createdAt: string; id: string } | undefined;
+      for (;;) {
+        const page = await store.reflections.list(t, { order, limit: 3, after });
+        seen.push(...ids(page));
+        const last = page[page.length - 1];
+        if (page.length < 3 || !last) break;
+        after = { createdAt: last.createdAt, id: last.id };
+      }
+      expect(seen).toEqual(order === 'asc' ? ids(made) : ids(made).reverse());
+    }
+  });
+
+  it('reflections: stats count by tag, project, day, week and model', async () => {
+    const store = getStore();
+    const t = `r-${uuidv7()}`;
+    const at = (iso: string) => new Date(iso).toISOString();
+    const a = (
+      await store.reflections.create(newReflection(t, { tags: ['x', 'y'], createdAt: at('2026-02-02T10:00:00Z') }))
+    ).reflection;
+    await store.reflections.create(newReflection(t, { tags: ['x'], createdAt: at('2026-02-08T23:00:00Z') }));
+    await store.reflections.create(newReflection(t, { project: 'beta', createdAt: at('2026-02-09T01:00:00Z') }));
+    await store.reflections.saveVectors([
+      { ownerId: a.id, tenantId: t, model: 'm-2', vector: unit(1, 1), createdAt: tick() },
+    ]);
+    const stats = await store.reflections.stats(t);
+    expect(stats).toEqual({
+      total: 3,
+      byTag: { x: 2, y: 1 },
+      byProject: { alpha: 2, beta: 1 },
+      byDay: [
+        { period: '2026-02-09', count: 1 },
+        { period: '2026-02-08', count: 1 },
+        { period: '2026-02-02', count: 1 },
+      ],
+      byWeek: [
+        { period: '2026-02-09', count: 1 },
+        { period: '2026-02-02', count: 2 },
+      ],
+      embeddings: { 'm-2': 1 },
+    });
+    expect((await store.reflections.stats(t, 'beta')).total).toBe(1);
+  });
+
+  it('search: stemmed full text over reflections and messages, filtered before the limit', async () => {
+    const store = getStore();
+    const t = `s-${uuidv7()}`;
+    const hit = (
+      await store.reflections.create(
+        newReflection(t, { content: 'The migrations failed because the column existed', tags: ['db'] }),
+      )
+    ).reflection;
+    await store.reflections.create(newReflection(t, { content: 'Cats sleep on warm windowsills' }));
+    for (let i = 0; i < 5; i++) {
+      await store.reflections.create(
+        newReflection(t, { content: `Migration ${i} failing in project other`, project: 'other' }),
+      );
+    }
+    const found = await store.reflections.textSearch('reflection', t, 'migration fails', {}, 10);
+    expect(found.length).toBe(6);
+    expect(found.every((h, i) => i === 0 || (found[i - 1] as { rank: number }).rank >= h.rank)).toBe(true);
+    // The project filter applies before the limit: a limit of 1 still finds the alpha reflection.
+    expect(
+      await store.reflections.textSearch('reflection', t, 'migration fails', { project: 'alpha' }, 1),
+    ).toMatchObject([{ id: hit.id }]);
+    expect(await store.reflections.textSearch('reflection', t, 'migration', { tagsAny: ['db'] }, 1)).toMatchObject([
+      { id: hit.id },
+    ]);
+    expect(await store.reflections.textSearch('reflection', 'other', 'migration', {}, 10)).toEqual([]);
+    // User text is never query syntax.
+    expect(await store.reflections.textSearch('reflection', t, 'NEAR( "AND * :col -x OR', {}, 10)).toEqual([]);
+    expect(await store.reflections.textSearch('reflection', t, '   ', {}, 10)).toEqual([]);
+
+    const s = await store.sessions.create({
+      id: uuidv7(),
+      tenantId: t,
+      project: 'alpha',
+      name: 's',
+      status: 'active',
+      metadata: {},
+      createdAt: tick(),
+    });
+    const { messages } = await store.messages.append(
+      t,
+      s.id,
+      [
+        {
+          id: uuidv7(),
+          role: 'user',
+          content: 'Why are the tests flaky on CI?',
+          metadata: {},
+          idempotencyKey: null,
+          createdAt: tick(),
+        },
+        {
+          id: uuidv7(),
+          role: 'assistant',
+          content: 'A timing race in the queue test',
+          metadata: {},
+          idempotencyKey: null,
+          createdAt: tick(),
+        },
+      ],
+      tick(),
+    );
+    const flaky = await store.reflections.textSearch('message', t, 'flakiness of the tests', {}, 10);
+    // OR semantics: both mention tests, the one that also says "flaky" ranks first.
+    expect(flaky.map((h) => h.id)).toEqual([messages[0]?.id, messages[1]?.id]);
+    expect(await store.reflections.textSearch('message', t, 'test', { project: 'nope' }, 10)).toEqual([]);
+    expect((await store.reflections.textSearch('message', t, 'test', { sessionId: s.id }, 10)).length).toBe(2);
+  });
+
+  it('search: k-NN by cosine over vectors of one model, filtered in the query', async () => {
+    const store = getStore();
+    const t = `v-${uuidv7()}`;
+    const rs = [];
+    for (let i = 0; i < 6; i++) {
+      rs.push(
+        (await store.reflections.create(newReflection(t, { project: i < 5 ? 'other' : 'alpha', tags: [`t${i % 2}`] })))
+          .reflection,
+      );
+    }
+    await store.reflections.saveVectors(
+      rs.map((r, i) => ({ ownerId: r.id, tenantId: t, model: 'm-3', vector: unit(1, i, 0), createdAt: tick() })),
+    );
+    await store.reflections.saveVectors([
+      { ownerId: rs[0]?.id as string, tenantId: t, model: 'm-2', vector: unit(0, 1), createdAt: tick() },
+    ]);
+    await store.reflections.ensureVectorIndex('m-3', 3);
+    await store.reflections.ensureVectorIndex('m-3', 3);
+    const near = await store.reflections.vectorSearch('reflection', t, unit(1, 0, 0), 'm-3', {}, 3);
+    expect(near.map((h) => h.id)).toEqual(rs.slice(0, 3).map((r) => r.id));
+    expect(near[0]?.similarity).toBeCloseTo(1, 5);
+    expect(near[1]?.similarity).toBeCloseTo(Math.SQRT1_2, 4);
+    // Filters apply before k: the only alpha reflection is the farthest, and is still found with k = 1.
+    expect(
+      await store.reflections.vectorSearch('reflection', t, unit(1, 0, 0), 'm-3', { project: 'alpha' }, 1),
+    ).toMatchObject([{ id: rs[5]?.id }]);
+    expect(
+      (await store.reflections.vectorSearch('reflection', t, unit(1, 0, 0), 'm-3', { tagsAll: ['t1'] }, 10)).map(
+        (h) => h.id,
+      ),
+    ).toEqual([rs[1], rs[3], rs[5]].map((r) => r?.id));
+    expect(await store.reflections.vectorSearch('reflection', t, unit(1, 0), 'm-2', {}, 5)).toMatchObject([
+      { id: rs[0]?.id },
+    ]);
+    expect(await store.reflections.vectorSearch('reflection', 'other', unit(1, 0, 0), 'm-3', {}, 5)).toEqual([]);
+
+    const s = await store.sessions.create({
+      id: uuidv7(),
+      tenantId: t,
+      project: 'alpha',
+      name: 's',
+      status: 'active',
+      metadata: {},
+      createdAt: tick(),
+    });
+    const { messages } = await store.messages.append(
+      t,
+      s.id,
+      [
+        { id: uuidv7(), role: 'user', content: 'a', metadata: {}, idempotencyKey: null, createdAt: tick() },
+        { id: uuidv7(), role: 'user', content: 'b', metadata: {}, idempotencyKey: null, createdAt: tick() },
+      ],
+      tick(),
+    );
+    await store.embeddings.saveForMessages(
+      messages.map((m, i) => ({ ownerId: m.id, tenantId: t, model: 'm-3', vector: unit(i, 1, 0), createdAt: tick() })),
+    );
+    expect((await store.reflections.vectorSearch('message', t, unit(1, 1, 0), 'm-3', {}, 5)).map((h) => h.id)).toEqual([
+      messages[1]?.id,
+      messages[0]?.id,
+    ]);
+    expect(await store.reflections.vectorSearch('message', t, unit(1, 1, 0), 'm-3', { project: 'zz' }, 5)).toEqual([]);
   });
 }

@@ -90,7 +90,12 @@ describe('MCP stdio process', () => {
     send(proc, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'nope', arguments: {} } });
     expect(await responseTo(lines, 3, proc)).toMatchObject({ error: { code: -32602 } });
     // A write starts the in-process embedding pipeline, which must not print to stdout either.
-    send(proc, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'create_session', arguments: { name: 'x' } } });
+    send(proc, {
+      jsonrpc: '2.0',
+      id: 4,
+      method: 'tools/call',
+      params: { name: 'create_session', arguments: { name: 'x' } },
+    });
     const created = (await responseTo(lines, 4, proc)) as { result: { structuredContent: { id: string } } };
     const sessionId = created.result.structuredContent.id;
     const add = { sessionId, role: 'user', content: 'written over stdio' };

@@ -1,17 +1,15 @@
 import {
+  messageSearchResultSchema,
+  messageSearchSchema,
   reflectionOutputSchema,
   reflectionPageSchema,
+  reflectionSearchResultSchema,
+  reflectionSearchSchema,
   reflectionStatsSchema,
   storedReflectionSchema,
 } from '../../domain/reflection.model.js';
 import type { ReflectionService } from '../../services/reflection.service.js';
-import {
-  messageSearchResultSchema,
-  messageSearchSchema,
-  reflectionSearchResultSchema,
-  reflectionSearchSchema,
-  type SearchService,
-} from '../../services/search.service.js';
+import type { SearchService } from '../../services/search.service.js';
 import type { RouteDef } from '../route.js';
 
 /** Reflections CRUD and stats, and search over reflections and messages. */

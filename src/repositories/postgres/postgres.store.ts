@@ -5,6 +5,7 @@ import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
 import { PostgresOutboxRepository } from './outbox.repository.js';
+import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
 
 export type Sql = postgres.Sql;
@@ -26,6 +27,7 @@ export class PostgresStore implements Store {
   readonly outbox: PostgresOutboxRepository;
   readonly deadLetters: PostgresDeadLetterRepository;
   readonly embeddings: PostgresEmbeddingRepository;
+  readonly reflections: PostgresReflectionRepository;
   readonly sql: Sql;
 
   constructor(options: PostgresStoreOptions) {
@@ -41,6 +43,7 @@ export class PostgresStore implements Store {
     this.outbox = new PostgresOutboxRepository(this.sql);
     this.deadLetters = new PostgresDeadLetterRepository(this.sql);
     this.embeddings = new PostgresEmbeddingRepository(this.sql);
+    this.reflections = new PostgresReflectionRepository(this.sql);
   }
 
   async migrate(): Promise<string[]> {

@@ -1,5 +1,5 @@
-import type postgres from 'postgres';
 import { toSql } from 'pgvector';
+import type postgres from 'postgres';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
 import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
 import type { Sql } from './postgres.store.js';

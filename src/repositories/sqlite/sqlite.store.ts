@@ -6,6 +6,7 @@ import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
 import { SqliteMessageRepository } from './message.repository.js';
 import { SqliteOutboxRepository } from './outbox.repository.js';
+import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
 
 export type Db = Database.Database;
@@ -22,6 +23,7 @@ export class SqliteStore implements Store {
   readonly outbox: SqliteOutboxRepository;
   readonly deadLetters: SqliteDeadLetterRepository;
   readonly embeddings: SqliteEmbeddingRepository;
+  readonly reflections: SqliteReflectionRepository;
   readonly db: Db;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
     this.messages = new SqliteMessageRepository(this.db, this.outbox);
     this.deadLetters = new SqliteDeadLetterRepository(this.db);
     this.embeddings = new SqliteEmbeddingRepository(this.db);
+    this.reflections = new SqliteReflectionRepository(this.db, this.outbox);
   }
 
   /** SQLite is migrated when opened; this applies anything added since (normally nothing). */

@@ -1,0 +1,119 @@
+import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
+import { assertDimension, fts5Query } from '../search-sql.js';
+import { toBlob } from './embedding.repository.js';
+import type { Db } from './sqlite.store.js';
+
+export interface SqlPart {
+  /** AND-prefixed conditions; only fixed SQL text, values are named parameters. */
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+/** Filters on `reflections r`. */
+export function reflectionFilters(f: SearchFilters): SqlPart {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (f.project !== undefined) {
+    where.push('r.project = @project');
+    params.project = f.project;
+  }
+  if (f.sessionId !== undefined) {
+    where.push('r.session_id = @sessionId');
+    params.sessionId = f.sessionId;
+  }
+  if (f.tagsAny?.length) {
+    where.push('EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE t.value IN (SELECT value FROM json_each(@tagsAny)))');
+    params.tagsAny = JSON.stringify(f.tagsAny);
+  }
+  if (f.tagsAll?.length) {
+    where.push(
+      'NOT EXISTS (SELECT 1 FROM json_each(@tagsAll) w WHERE w.value NOT IN (SELECT value FROM json_each(r.tags)))',
+    );
+    params.tagsAll = JSON.stringify(f.tagsAll);
+  }
+  addTimeRange(where, params, f, 'r');
+  return { sql: where.map((w) => ` AND ${w}`).join(''), params };
+}
+
+/** Filters on `messages m` (project through its session; messages have no tags). */
+function messageFilters(f: SearchFilters): SqlPart {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (f.project !== undefined) {
+    where.push('m.session_id IN (SELECT id FROM sessions WHERE project = @project)');
+    params.project = f.project;
+  }
+  if (f.sessionId !== undefined) {
+    where.push('m.session_id = @sessionId');
+    params.sessionId = f.sessionId;
+  }
+  addTimeRange(where, params, f, 'm');
+  return { sql: where.map((w) => ` AND ${w}`).join(''), params };
+}
+
+function addTimeRange(where: string[], params: Record<string, unknown>, f: SearchFilters, alias: string): void {
+  // Timestamps are stored as ISO 8601 UTC text with milliseconds, so text order is time order.
+  if (f.from !== undefined) {
+    where.push(`${alias}.created_at >= @from`);
+    params.from = new Date(f.from).toISOString();
+  }
+  if (f.to !== undefined) {
+    where.push(`${alias}.created_at < @to`);
+    params.to = new Date(f.to).toISOString();
+  }
+}
+
+export function sqliteTextSearch(
+  db: Db,
+  kind: SearchKind,
+  tenantId: string,
+  text: string,
+  filters: SearchFilters,
+  limit: number,
+): TextHit[] {
+  const match = fts5Query(text);
+  if (match === undefined) return [];
+  const sql =
+    kind === 'reflection'
+      ? `SELECT r.id, -bm25(reflections_fts) AS rank
+         FROM reflections_fts JOIN reflections r ON r.seq = reflections_fts.rowid
+         WHERE reflections_fts MATCH @match AND r.tenant_id = @tenantId ${reflectionFilters(filters).sql}
+         ORDER BY bm25(reflections_fts), r.id LIMIT @limit`
+      : `SELECT m.id, -bm25(messages_fts) AS rank
+         FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
+         WHERE messages_fts MATCH @match AND m.tenant_id = @tenantId ${messageFilters(filters).sql}
+         ORDER BY bm25(messages_fts), m.id LIMIT @limit`;
+  const params = kind === 'reflection' ? reflectionFilters(filters).params : messageFilters(filters).params;
+  return db.prepare(sql).all({ ...params, match, tenantId, limit }) as TextHit[];
+}
+
+/** Exact k-NN: sqlite-vec's cosine distance over every vector of the model that passes the filters. */
+export function sqliteVectorSearch(
+  db: Db,
+  kind: SearchKind,
+  tenantId: string,
+  vector: Float32Array,
+  model: string,
+  filters: SearchFilters,
+  k: number,
+): VectorHit[] {
+  const dim = assertDimension(vector.length);
+  const sql =
+    kind === 'reflection'
+      ? `SELECT e.reflection_id AS id, vec_distance_cosine(e.embedding, @vector) AS d
+         FROM reflection_embeddings e JOIN reflections r ON r.id = e.reflection_id
+         WHERE e.model = @model AND e.dim = @dim AND e.tenant_id = @tenantId AND r.tenant_id = @tenantId
+           ${reflectionFilters(filters).sql}
+         ORDER BY d, e.reflection_id LIMIT @k`
+      : `SELECT e.message_id AS id, vec_distance_cosine(e.embedding, @vector) AS d
+         FROM message_embeddings e JOIN messages m ON m.id = e.message_id
+         WHERE e.model = @model AND e.dim = @dim AND e.tenant_id = @tenantId AND m.tenant_id = @tenantId
+           ${messageFilters(filters).sql}
+         ORDER BY d, e.message_id LIMIT @k`;
+  const params = kind === 'reflection' ? reflectionFilters(filters).params : messageFilters(filters).params;
+  const rows = db.prepare(sql).all({ ...params, vector: toBlob(vector), model, dim, tenantId, k }) as Array<{
+    id: string;
+    d: number;
+  }>;
+  return rows.map((r) => ({ id: r.id, similarity: 1 - r.d }));
+}

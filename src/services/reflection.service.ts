@@ -1,0 +1,194 @@
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { NotFoundError } from '../core/errors.js';
+import { uuidv7 } from '../core/ids.js';
+import type { Principal } from '../core/principal.js';
+import type { Page } from '../domain/common.model.js';
+import {
+  contentHash,
+  type ListReflectionsQuery,
+  type Reflection,
+  type ReflectionSchemas,
+  type UpdateReflectionInput,
+} from '../domain/reflection.model.js';
+import type { OutboxJob, ReflectionStats, Store } from '../repositories/ports.js';
+import type { QueryEmbedder } from './search.service.js';
+import { parseId, parseInput } from './validate.js';
+
+export interface NearDuplicate {
+  id: string;
+  similarity: number;
+}
+
+export interface StoredReflection {
+  reflection: Reflection;
+  /** False for an exact duplicate (same normalised content, tenant and project): the existing one is returned. */
+  created: boolean;
+  /**
+   * Other reflections of the same tenant and project whose vector (active model) has cosine similarity at or
+   * above the near-duplicate threshold, most similar first. Empty for an exact duplicate and when the
+   * embedding provider was unavailable (see `nearDuplicateCheck`).
+   */
+  nearDuplicates: NearDuplicate[];
+  nearDuplicateCheck: 'done' | 'unavailable';
+}
+
+export interface ReflectionServiceOptions {
+  /** Cosine similarity at or above which another reflection counts as a near duplicate. (Default: 0.92) */
+  nearDuplicateThreshold?: number;
+  /** Jobs a newly stored or re-worded reflection needs (embedding), written in the same transaction. */
+  followUps?: (reflection: Reflection) => OutboxJob[];
+  /** Called after a write that queued follow-ups has committed (wakes the outbox relay). */
+  afterWrite?: () => void;
+  clock?: () => Date;
+}
+
+/**
+ * Reflections: store with deduplication, read, edit, delete, list, stats.
+ *
+ * Duplicate rule. An exact duplicate (equal after lowercasing, collapsing whitespace and trimming, in the same
+ * tenant and project) is never stored twice: `store` returns the existing reflection with created:false. A near
+ * duplicate (cosine ≥ threshold against the same tenant and project, with the active model) IS stored — two
+ * similar insights may differ in what matters — and reported in `nearDuplicates` so the caller can merge or
+ * delete. The check embeds the new content at store time; that vector is saved at once, so the queued
+ * embed-reflection job finds it and skips. Updates are not checked for near duplicates.
+ */
+export class ReflectionService {
+  private readonly threshold: number;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly store: Store,
+    readonly schemas: ReflectionSchemas,
+    private readonly embedder: QueryEmbedder,
+    private readonly options: ReflectionServiceOptions = {},
+  ) {
+    this.threshold = options.nearDuplicateThreshold ?? 0.92;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  async storeReflection(principal: Principal, input: unknown): Promise<StoredReflection> {
+    const data = parseInput(this.schemas.create, input);
+    const tenantId = principal.tenantId;
+    if (data.sessionId && !(await this.store.sessions.get(tenantId, data.sessionId))) {
+      throw new NotFoundError('session', data.sessionId);
+    }
+    const now = this.clock().toISOString();
+    const { reflection, created } = await this.store.reflections.create(
+      {
+        id: uuidv7(),
+        tenantId,
+        project: data.project,
+        sessionId: data.sessionId ?? null,
+        content: data.content,
+        contentHash: contentHash(data.content),
+        tags: data.tags,
+        importance: data.importance,
+        metadata: data.metadata,
+        createdAt: now,
+      },
+      this.options.followUps,
+    );
+    if (!created) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'done' };
+    this.options.afterWrite?.();
+    let vector: Float32Array | undefined;
+    try {
+      [vector] = await this.embedder.embed([reflection.content]);
+    } catch {
+      // Stored anyway; the embed job retries with backoff.
+    }
+    if (!vector) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
+    const model = this.embedder.model;
+    const neighbours = await this.store.reflections.vectorSearch(
+      'reflection',
+      tenantId,
+      vector,
+      model,
+      { project: reflection.project },
+      6,
+    );
+    await this.store.reflections.saveVectors([
+      { ownerId: reflection.id, tenantId, model, vector, createdAt: this.clock().toISOString() },
+    ]);
+    const nearDuplicates = neighbours
+      .filter((n) => n.id !== reflection.id && n.similarity >= this.threshold)
+      .map((n) => ({ id: n.id, similarity: Math.min(1, n.similarity) }));
+    return { reflection, created, nearDuplicates, nearDuplicateCheck: 'done' };
+  }
+
+  async get(principal: Principal, id: string): Promise<Reflection> {
+    parseId(id, 'reflectionId');
+    const reflection = await this.store.reflections.get(principal.tenantId, id);
+    if (!reflection) throw new NotFoundError('reflection', id);
+    return reflection;
+  }
+
+  /** Throws ConflictError when the new content duplicates another reflection of the same project. */
+  async update(principal: Principal, id: string, input: unknown): Promise<Reflection> {
+    parseId(id, 'reflectionId');
+    const data: UpdateReflectionInput = parseInput(this.schemas.update, input);
+    let reworded = false;
+    const updated = await this.store.reflections.update(
+      principal.tenantId,
+      id,
+      (current) => {
+        const hash = data.content === undefined ? undefined : contentHash(data.content);
+        reworded = hash !== undefined && hash !== current.contentHash;
+        return {
+          content: data.content !== undefined && hash !== undefined ? { text: data.content, hash } : undefined,
+          tags: data.tags,
+          importance: data.importance,
+          metadata: data.metadata,
+          updatedAt: this.clock().toISOString(),
+        };
+      },
+      this.options.followUps,
+    );
+    if (!updated) throw new NotFoundError('reflection', id);
+    if (reworded) this.options.afterWrite?.();
+    return updated;
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    parseId(id, 'reflectionId');
+    if (!(await this.store.reflections.delete(principal.tenantId, id))) throw new NotFoundError('reflection', id);
+  }
+
+  async list(principal: Principal, input: unknown): Promise<Page<Reflection>> {
+    const q: ListReflectionsQuery = parseInput(this.schemas.list, input);
+    const after = q.cursor ? decodeCursor(q.cursor, isReflectionCursor) : undefined;
+    const items = await this.store.reflections.list(principal.tenantId, {
+      project: q.project,
+      sessionId: q.sessionId,
+      from: q.from,
+      to: q.to,
+      ...(q.tags?.length ? (q.tagsMode === 'all' ? { tagsAll: q.tags } : { tagsAny: q.tags }) : {}),
+      order: q.order,
+      limit: q.limit + 1,
+      after: after ? { createdAt: after.c, id: after.id } : undefined,
+    });
+    const more = items.length > q.limit;
+    const page = more ? items.slice(0, q.limit) : items;
+    const last = page[page.length - 1];
+    return { items: page, nextCursor: more && last ? encodeCursor({ c: last.createdAt, id: last.id }) : null };
+  }
+
+  async stats(
+    principal: Principal,
+    input: unknown,
+  ): Promise<ReflectionStats & { activeModel: string; coverage: number }> {
+    const q = parseInput(this.schemas.stats, input);
+    const stats = await this.store.reflections.stats(principal.tenantId, q.project);
+    const activeModel = this.embedder.model;
+    const coverage = stats.total === 0 ? 1 : (stats.embeddings[activeModel] ?? 0) / stats.total;
+    return { ...stats, activeModel, coverage };
+  }
+}
+
+function isReflectionCursor(value: Record<string, unknown>): value is { c: string; id: string } {
+  return (
+    typeof value.c === 'string' &&
+    !Number.isNaN(Date.parse(value.c)) &&
+    typeof value.id === 'string' &&
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.id)
+  );
+}

@@ -1,0 +1,281 @@
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
+import { uuidv7 } from '../../src/core/ids.js';
+import { reflectionSchemas } from '../../src/domain/reflection.model.js';
+import { hashEmbed } from '../../src/embeddings/hash.provider.js';
+import { buildOpenApi } from '../../src/http/openapi.js';
+import { reflectionRoutes } from '../../src/http/routes/reflection.routes.js';
+import { embedReflectionFollowUps, embedReflectionHandler } from '../../src/jobs/handlers/embed-reflection.handler.js';
+import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
+import { ReflectionService } from '../../src/services/reflection.service.js';
+import { fuseRanks, LruCache, SearchService } from '../../src/services/search.service.js';
+
+const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 4096, pageSize: 100 };
+const me = { tenantId: 'unit' };
+
+/** The hash provider as an embedder, counting calls; `down` makes it fail like an unreachable provider. */
+function hashEmbedder() {
+  const e = {
+    model: 'hash-256',
+    calls: 0,
+    down: false,
+    async embed(texts: string[]): Promise<Float32Array[]> {
+      e.calls++;
+      if (e.down) throw new Error('provider down');
+      return texts.map((t) => hashEmbed(t, 256));
+    },
+  };
+  return e;
+}
+
+describe('fusion and cache', () => {
+  it('keeps every text hit and lets only a confident vector list reorder it', () => {
+    const text = [
+      { id: 'a', rank: 3 },
+      { id: 'b', rank: 2 },
+    ];
+    const background = Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, similarity: 0.4 + (i % 3) * 0.01 }));
+    // Near-equal neighbours: the model cannot place the query, text order stands.
+    const flat = fuseRanks(text, [{ id: 'b', similarity: 0.42 }, ...background], 60);
+    expect(flat.map((h) => h.id)).toEqual(['a', 'b']);
+    expect(flat[1]?.explain).toMatchObject({ textRank: 2, similarity: 0.42 });
+    // One clear outlier: it joins, and the text hit it supports moves up.
+    const sharp = fuseRanks(text, [{ id: 'b', similarity: 0.9 }, { id: 'c', similarity: 0.85 }, ...background], 60);
+    const byId = Object.fromEntries(sharp.map((h) => [h.id, h.explain]));
+    expect(byId.b?.fused).toBeGreaterThan(byId.a?.fused as number);
+    expect(byId.a).toMatchObject({ textRank: 1, textScore: 3, similarity: null });
+    expect(byId.c).toMatchObject({ textRank: null, similarity: 0.85 });
+    expect(byId.b?.fused).toBeLessThanOrEqual(1);
+  });
+
+  it('LRU evicts the least recently used key', () => {
+    const lru = new LruCache<number>(2);
+    lru.set('a', 1);
+    lru.set('b', 2);
+    expect(lru.get('a')).toBe(1);
+    lru.set('c', 3);
+    expect(lru.get('b')).toBeUndefined();
+    expect([lru.get('a'), lru.get('c'), lru.size]).toEqual([1, 3, 2]);
+  });
+});
+
+describe('reflections and search services (sqlite)', () => {
+  let store: SqliteStore;
+  const embedder = hashEmbedder();
+  let reflections: ReflectionService;
+  let search: SearchService;
+  let woken = 0;
+
+  beforeAll(() => {
+    store = new SqliteStore();
+    reflections = new ReflectionService(store, reflectionSchemas(limits), embedder, {
+      nearDuplicateThreshold: 0.8,
+      followUps: embedReflectionFollowUps,
+      afterWrite: () => woken++,
+    });
+    search = new SearchService(store, embedder);
+  });
+  afterAll(() => store.close());
+
+  it('stores, returns the existing id for an exact duplicate, reports near duplicates', async () => {
+    const first = await reflections.storeReflection(me, {
+      content: 'Always run the migrations inside one transaction',
+      tags: ['DB'],
+    });
+    expect(first).toMatchObject({ created: true, nearDuplicates: [], nearDuplicateCheck: 'done' });
+    expect(first.reflection.tags).toEqual(['db']);
+    expect(woken).toBe(1);
+    expect((await store.outbox.backlog()).pending).toBe(1);
+    const dup = await reflections.storeReflection(me, {
+      content: '  always RUN the migrations inside one   transaction ',
+    });
+    expect(dup).toMatchObject({ created: false, reflection: { id: first.reflection.id } });
+    const near = await reflections.storeReflection(me, {
+      content: 'Always run the migrations inside one transaction!!! please',
+    });
+    expect(near.created).toBe(true);
+    expect(near.nearDuplicates.map((n) => n.id)).toEqual([first.reflection.id]);
+    expect(near.nearDuplicates[0]?.similarity).toBeGreaterThanOrEqual(0.8);
+    // The vector made at store time is saved, so the job has nothing left to do.
+    const handler = embedReflectionHandler(store, embedder);
+    const job = {
+      tenantId: 'unit',
+      queue: 'embedding',
+      name: 'embed-reflection',
+      key: 'k',
+      payload: {},
+      attempt: 1,
+      maxAttempts: 3,
+      enqueuedAt: '',
+    } as const;
+    expect(await handler({ reflectionId: near.reflection.id }, job as never)).toBe('skipped');
+    embedder.down = true;
+    const unchecked = await reflections.storeReflection(me, {
+      content: 'A reflection stored while the provider is down',
+    });
+    embedder.down = false;
+    expect(unchecked).toMatchObject({ created: true, nearDuplicateCheck: 'unavailable' });
+    expect(await handler({ reflectionId: unchecked.reflection.id }, job as never)).toBe('done');
+    expect(await handler({ reflectionId: unchecked.reflection.id }, job as never)).toBe('skipped');
+    await expect(handler({ reflectionId: uuidv7() }, job as never)).rejects.toThrow(/not found/);
+  });
+
+  it('validates sizes and fields, updates, lists, deletes, counts', async () => {
+    await expect(reflections.storeReflection(me, { content: 'x'.repeat(20_001) })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(reflections.storeReflection(me, { content: 'ok', importance: 2 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(reflections.storeReflection(me, { content: 'ok', sessionId: uuidv7() })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    const a = (
+      await reflections.storeReflection(me, { content: 'Prefer keyset pagination', project: 'p2', tags: ['api'] })
+    ).reflection;
+    const b = (await reflections.storeReflection(me, { content: 'Cache query embeddings', project: 'p2' })).reflection;
+    await expect(reflections.update(me, b.id, { content: 'prefer KEYSET pagination' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    const updated = await reflections.update(me, b.id, {
+      content: 'Cache query embeddings in an LRU',
+      importance: 0.9,
+    });
+    expect(updated).toMatchObject({ content: 'Cache query embeddings in an LRU', importance: expect.closeTo(0.9, 5) });
+    const page1 = await reflections.list(me, { project: 'p2', limit: '1' });
+    const page2 = await reflections.list(me, { project: 'p2', limit: '1', cursor: page1.nextCursor });
+    expect([...page1.items, ...page2.items].map((r) => r.id)).toEqual([b.id, a.id]);
+    expect((await reflections.list(me, { tags: 'api' })).items.map((r) => r.id)).toEqual([a.id]);
+    const stats = await reflections.stats(me, { project: 'p2' });
+    expect(stats).toMatchObject({ total: 2, byTag: { api: 1 }, activeModel: 'hash-256' });
+    expect(stats.coverage).toBeCloseTo(0.5, 5); // b's vector was dropped when its content changed
+    await reflections.delete(me, a.id);
+    await expect(reflections.get(me, a.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(reflections.delete(me, a.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('searches in three modes, explains scores, finds items without vectors, degrades when the provider is down', async () => {
+    const noVector = await store.reflections.create({
+      id: uuidv7(),
+      tenantId: 'unit',
+      project: 's',
+      sessionId: null,
+      content: 'Flaky tests come from timing races',
+      contentHash: 'h-novec',
+      tags: ['testing'],
+      importance: 0.5,
+      metadata: {},
+      createdAt: new Date().toISOString(),
+    });
+    const hybrid = await search.searchReflections(me, { q: 'timing races make tests flaky', project: 's' });
+    expect(hybrid.mode).toBe('hybrid');
+    expect(hybrid.items[0]).toMatchObject({
+      item: { id: noVector.reflection.id },
+      explain: { textRank: 1, similarity: null },
+    });
+    expect((await search.searchReflections(me, { q: 'timing races', mode: 'semantic', project: 's' })).items).toEqual(
+      [],
+    );
+    const keyword = await search.searchReflections(me, { q: 'migrations transaction', mode: 'keyword', tags: 'db' });
+    expect(keyword.items.map((h) => h.item.content)).toEqual(['Always run the migrations inside one transaction']);
+    expect(keyword.items[0]?.score).toBe(1);
+    const semantic = await search.searchReflections(me, {
+      q: 'run the migrations inside one transaction',
+      mode: 'semantic',
+      limit: '1',
+    });
+    expect(semantic.items[0]?.explain.similarity).toBeGreaterThan(0.5);
+    const calls = embedder.calls;
+    await search.searchReflections(me, { q: 'run the migrations inside one transaction', mode: 'semantic' });
+    expect(embedder.calls).toBe(calls); // cached
+    const recent = await search.searchReflections(me, { q: 'migrations', halfLifeDays: '30', minScore: '0.01' });
+    expect(recent.items[0]?.explain.recency).toBeCloseTo(1, 3);
+    embedder.down = true;
+    const degraded = await search.searchReflections(me, { q: 'a brand new query about migrations', mode: 'semantic' });
+    embedder.down = false;
+    expect(degraded).toMatchObject({
+      mode: 'keyword',
+      model: null,
+      degraded: expect.stringContaining('provider down'),
+    });
+    expect(degraded.items.length).toBeGreaterThan(0);
+    await expect(search.searchReflections(me, { q: '' })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('searches messages and serves everything over the REST routes', async () => {
+    const s = await store.sessions.create({
+      id: uuidv7(),
+      tenantId: 'unit',
+      project: 'm',
+      name: 's',
+      status: 'active',
+      metadata: {},
+      createdAt: new Date().toISOString(),
+    });
+    await store.messages.append(
+      'unit',
+      s.id,
+      [
+        {
+          id: uuidv7(),
+          role: 'user',
+          content: 'The build breaks on Node 22',
+          metadata: {},
+          idempotencyKey: null,
+          createdAt: new Date().toISOString(),
+        },
+      ],
+      new Date().toISOString(),
+    );
+    const app = new Hono();
+    for (const route of reflectionRoutes(reflections, search)) {
+      app.on(route.method.toUpperCase(), route.path, async (c) =>
+        route.handler(c, {
+          params: c.req.param() as Record<string, string>,
+          query: c.req.query(),
+          body: route.method === 'get' || route.method === 'delete' ? undefined : await c.req.json(),
+          principal: me,
+        }),
+      );
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: JSON responses are checked by the assertions
+    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
+      const res = await app.request(path, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+      return { status: res.status, body: res.status === 204 ? null : await res.json() };
+    };
+    const posted = await call('POST', '/v1/reflections', {
+      content: 'Pin better-sqlite3 to 12 on Node 20',
+      project: 'm',
+    });
+    expect(posted.status).toBe(201);
+    expect(
+      (await call('POST', '/v1/reflections', { content: 'pin better-sqlite3 to 12 on node 20', project: 'm' })).status,
+    ).toBe(200);
+    const id = posted.body.reflection.id as string;
+    expect((await call('GET', `/v1/reflections/${id}`)).body.id).toBe(id);
+    expect((await call('PATCH', `/v1/reflections/${id}`, { tags: ['deps'] })).body.tags).toEqual(['deps']);
+    expect((await call('GET', '/v1/reflections?project=m')).body.items).toHaveLength(1);
+    expect((await call('GET', '/v1/reflections/stats?project=m')).body).toMatchObject({ total: 1, byTag: { deps: 1 } });
+    const found = await call('GET', '/v1/search/reflections?q=sqlite%20node&mode=keyword&project=m');
+    expect(found.body.items[0].item.id).toBe(id);
+    const messages = await call('GET', '/v1/search/messages?q=build%20broken&project=m');
+    expect(messages.body.items[0].item.content).toBe('The build breaks on Node 22');
+    expect((await call('DELETE', `/v1/reflections/${id}`)).status).toBe(204);
+    // Served and documented from the same RouteDefs.
+    const doc = buildOpenApi(reflectionRoutes(reflections, search), { title: 't', version: '1' }) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/reflections',
+      '/v1/reflections/stats',
+      '/v1/reflections/{id}',
+      '/v1/search/messages',
+      '/v1/search/reflections',
+    ]);
+  });
+});
