@@ -19,6 +19,10 @@ export const TOOL_NAMES = [
   'add_messages',
   'get_messages',
   'export_session',
+  'store_reflection',
+  'search_reflections',
+  'search_messages',
+  'get_reflection_stats',
   'list_dead_letters',
   'get_dead_letter',
   'retry_dead_letters',
@@ -154,6 +158,28 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     expect(health).toMatchObject({ mode, ready: true });
     const expected = mode === 'lite' ? ['sqlite'] : ['postgresql', 'redis'];
     expect(health.dependencies.map((d) => [d.name, d.state])).toEqual(expected.map((n) => [n, 'up']));
+
+    const stored = await ok<{ created: boolean; reflection: { id: string } }>(c, 'store_reflection', {
+      content: 'Rotate signing keys with an overlap window so old tokens stay valid',
+      tags: ['auth', 'keys'],
+      project: 'e2e',
+    });
+    expect(stored.created).toBe(true);
+    const again = await ok<{ created: boolean; reflection: { id: string } }>(c, 'store_reflection', {
+      content: '  rotate signing keys with an OVERLAP window so old tokens stay valid ',
+      project: 'e2e',
+    });
+    expect(again).toMatchObject({ created: false, reflection: { id: stored.reflection.id } });
+    const found = await ok<{ items: Array<{ item: { id: string }; explain: { textRank: number | null } }> }>(
+      c,
+      'search_reflections',
+      { q: 'signing keys rotation', mode: 'keyword', tags: ['auth'] },
+    );
+    expect(found.items[0]).toMatchObject({ item: { id: stored.reflection.id }, explain: { textRank: 1 } });
+    const messagesFound = await ok<{ items: unknown[] }>(c, 'search_messages', { q: 'first', mode: 'keyword' });
+    expect(messagesFound.items.length).toBeGreaterThan(0);
+    const reflectionStats = await ok<Record<string, unknown>>(c, 'get_reflection_stats', { project: 'e2e' });
+    expect(reflectionStats).toBeTruthy();
 
     const letters = await ok<{ items: unknown[]; total: number }>(c, 'list_dead_letters', { status: 'open' });
     expect(letters).toMatchObject({ items: [], total: 0 });

@@ -4,6 +4,7 @@ import { deadLetterTools } from './dead-letter.tools.js';
 import { exportTools } from './export.tools.js';
 import { healthTools } from './health.tools.js';
 import { messageTools } from './message.tools.js';
+import { reflectionTools } from './reflection.tools.js';
 import { sessionTools } from './session.tools.js';
 
 /** A group of tools over one service. A new capability adds one file here and one line below. */
@@ -13,6 +14,7 @@ export const TOOL_GROUPS: readonly ToolGroup[] = [
   sessionTools,
   messageTools,
   exportTools,
+  reflectionTools,
   deadLetterTools,
   healthTools,
 ];
