@@ -8,12 +8,13 @@
  * BENCH_SB_CONFIG (JSON config overrides for the Session-Buddy servers, for experiments).
  * See lib/scenario.ts for what each one means.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runPendingCleanups } from './lib/cleanup.js';
-import { resultsDir, siblingModule } from './lib/paths.js';
+import { packageRoot, resultsDir, siblingModule } from './lib/paths.js';
 import type { BenchSettings, Scenario, ScenarioResult } from './lib/scenario.js';
 import { renderScenario } from './lib/table.js';
 
@@ -84,6 +85,20 @@ async function loadScenario(name: string): Promise<Scenario> {
   return mod.scenario;
 }
 
+/** The commit measured, and whether the work tree had uncommitted changes; undefined outside git. */
+function gitState(): { commit: string; dirty: boolean } | undefined {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return {
+      commit: git('rev-parse', 'HEAD'),
+      dirty: git('status', '--porcelain', '--', 'src', 'package.json') !== '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
   const settings = readSettings();
   const available = scenarioNames();
@@ -132,6 +147,7 @@ async function main(): Promise<number> {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
     },
+    git: gitState(),
     settings: { ...settings, pgAdminUrl: undefined },
     valid: !failed,
     scenarios: results,

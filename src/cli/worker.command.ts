@@ -15,7 +15,7 @@ export function workerCommand(): Command {
     .description('Run job workers (embedding, sync, analytics); start as many as you need')
     .option('--mode <mode>', 'lite or standard (default from config; workers as a process make sense in standard)')
     .option('--queues <list>', 'comma-separated queues to consume (default: all)')
-    .option('--concurrency <n>', 'jobs in flight per queue (default from config: 16)', parseConcurrency)
+    .option('--concurrency <n>', 'jobs in flight per queue (default from config: 64)', parseConcurrency)
     .option('--port <port>', 'port for /healthz, /readyz, /metrics (default from config: 8679)', parsePort)
     .action(
       async (flags: { mode?: string; queues?: string; concurrency?: number; port?: number }, command: Command) => {
