@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * add-message over HTTP: Session-Buddy's POST /v1/sessions/:id/messages against a bare Hono handler
  * doing the same single INSERT through the same driver, in lite mode (SQLite :memory:) and in
@@ -10,6 +11,7 @@ import { compareHttpTargets, type HttpTarget } from '../lib/http-compare.js';
 import type { RequestTemplate } from '../lib/load.js';
 import { siblingModule } from '../lib/paths.js';
 import { createThrowawayDatabase, redactUrl } from '../lib/postgres.js';
+import { throwawayRedisPrefix } from '../lib/redis.js';
 import type { Comparison, Measurement, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { startServerProcess } from '../lib/server-process.js';
 import type { SessionBuddyServerSpec } from '../lib/servers/session-buddy.server.js';
@@ -113,6 +115,8 @@ async function runStandard(ctx: ScenarioContext) {
     );
   });
   ctx.log(`standard: throwaway database ${database.name}`);
+  // Its own Redis prefix, removed afterwards: the jobs it publishes must not pile up on a shared server.
+  const redis = throwawayRedisPrefix(settings.redisUrl, `sb-bench-${randomBytes(4).toString('hex')}`);
   try {
     const store = new PostgresStore({ url: database.url, applicationName: 'sb-bench-migrate' });
     try {
@@ -130,12 +134,13 @@ async function runStandard(ctx: ScenarioContext) {
       subject: sessionBuddyTarget(ctx, {
         mode: 'standard',
         database: { driver: 'postgres', url: database.url, poolMax, migrateOnStart: false },
-        redis: { url: settings.redisUrl },
+        redis: { url: settings.redisUrl, prefix: redis.prefix },
         logging: { level: 'warn' },
       }),
       targetRatio: TARGET_RATIO,
     });
   } finally {
+    await redis.drop().catch(() => undefined);
     await database.drop();
     ctx.log(`standard: dropped ${database.name}`);
   }
