@@ -76,6 +76,9 @@ export interface NewMessage {
   createdAt: string;
 }
 
+/** What follow-up jobs may depend on: the identity of a new message. */
+export type NewMessageRef = Pick<Message, 'id' | 'sessionId' | 'tenantId'>;
+
 export interface AppendResult {
   /** One entry per input, in input order: the stored message, new or replayed. */
   messages: Message[];
@@ -95,7 +98,8 @@ export interface MessageRepository {
    * Appends messages to a session in one transaction, giving them the next gap-free seq numbers and
    * bumping the session's message count and updated_at. Messages whose idempotency key is already
    * stored in this session are not stored again. Throws NotFoundError for a missing session and
-   * ConflictError for an archived one. `followUps` names the jobs the newly stored messages need;
+   * ConflictError for an archived one. `followUps` names the jobs the newly stored messages need (from their
+   * identity only: on the fast path it runs before the store has numbered them);
    * they are written to the outbox in the same transaction (the transactional outbox).
    */
   append(
@@ -103,7 +107,7 @@ export interface MessageRepository {
     sessionId: string,
     messages: NewMessage[],
     now: string,
-    followUps?: (created: Message[]) => OutboxJob[],
+    followUps?: (created: NewMessageRef[]) => OutboxJob[],
   ): Promise<AppendResult>;
   get(tenantId: string, id: string): Promise<Message | undefined>;
   list(tenantId: string, sessionId: string, query: MessageListQuery): Promise<Message[]>;

@@ -4,7 +4,7 @@ import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import type { AddMessageInput, ListMessagesQuery, Message, MessageSchemas } from '../domain/message.model.js';
-import type { AppendResult, OutboxJob, Store } from '../repositories/ports.js';
+import type { AppendResult, NewMessageRef, OutboxJob, Store } from '../repositories/ports.js';
 import type { Clock } from './session.service.js';
 import { parseId, parseInput } from './validate.js';
 
@@ -16,7 +16,7 @@ export interface AddedMessage {
 
 export interface MessageServiceHooks {
   /** Jobs each newly stored message needs (embedding…), written to the outbox in the same transaction. */
-  followUps?: (created: Message[]) => OutboxJob[];
+  followUps?: (created: NewMessageRef[]) => OutboxJob[];
   /** Called after a write that queued follow-ups has committed (wakes the outbox relay). */
   afterWrite?: () => void;
 }

@@ -2,7 +2,14 @@ import type { JSONValue } from 'postgres';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import { planAppend } from '../append-plan.js';
-import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, OutboxJob } from '../ports.js';
+import type {
+  AppendResult,
+  MessageListQuery,
+  MessageRepository,
+  NewMessage,
+  NewMessageRef,
+  OutboxJob,
+} from '../ports.js';
 import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './postgres.store.js';
 
@@ -40,8 +47,11 @@ export class PostgresMessageRepository implements MessageRepository {
     sessionId: string,
     inputs: NewMessage[],
     now: string,
-    followUps?: (created: Message[]) => OutboxJob[],
+    followUps?: (created: NewMessageRef[]) => OutboxJob[],
   ): Promise<AppendResult> {
+    if (inputs.length > 0 && inputs.every((m) => m.idempotencyKey === null)) {
+      return this.appendInOneStatement(tenantId, sessionId, inputs, now, followUps);
+    }
     return this.sql.begin(async (tx) => {
       // The row lock serialises appends to one session, which is what makes seq gap-free.
       const [session] = await tx<{ status: string; message_count: number }[]>`
@@ -84,6 +94,74 @@ export class PostgresMessageRepository implements MessageRepository {
       }
       return plan.result;
     });
+  }
+
+  /**
+   * The common case (no idempotency keys) in one round trip instead of five: the UPDATE takes the session
+   * row lock and hands out the seq range, the messages and their outbox rows are inserted from it, all in
+   * one statement (so one transaction). No row back means the session is missing or archived.
+   */
+  private async appendInOneStatement(
+    tenantId: string,
+    sessionId: string,
+    inputs: NewMessage[],
+    now: string,
+    followUps?: (created: NewMessageRef[]) => OutboxJob[],
+  ): Promise<AppendResult> {
+    const n = inputs.length;
+    const rows = inputs.map((m, i) => ({
+      id: m.id,
+      role: m.role,
+      content: m.content,
+      metadata: m.metadata,
+      ord: i + 1,
+      created_at: m.createdAt,
+    }));
+    const jobs = (followUps?.(inputs.map((m) => ({ id: m.id, sessionId, tenantId }))) ?? []).map((j) => ({
+      tenant_id: j.tenantId,
+      queue: j.queue,
+      job_name: j.name,
+      job_key: j.key,
+      payload: j.payload,
+    }));
+    // ::text first: a string bound straight to jsonb would be JSON-encoded a second time.
+    const [row] = await this.sql<{ base: number }[]>`
+      WITH s AS (
+        UPDATE sessions SET message_count = message_count + ${n}, updated_at = ${now}
+        WHERE id = ${sessionId} AND tenant_id = ${tenantId} AND status <> 'archived'
+        RETURNING message_count - ${n} AS base
+      ), m AS (
+        INSERT INTO messages (id, session_id, tenant_id, role, content, metadata, seq, idempotency_key, created_at)
+        SELECT r.id, ${sessionId}, ${tenantId}, r.role, r.content, r.metadata, s.base + r.ord, NULL, r.created_at
+        FROM s, jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
+          AS r(id uuid, role text, content text, metadata jsonb, ord int, created_at timestamptz)
+        RETURNING 1
+      ), o AS (
+        INSERT INTO job_outbox (tenant_id, queue, job_name, job_key, payload)
+        SELECT j.tenant_id, j.queue, j.job_name, j.job_key, j.payload
+        FROM s, jsonb_to_recordset(${JSON.stringify(jobs)}::text::jsonb)
+          AS j(tenant_id text, queue text, job_name text, job_key text, payload jsonb)
+        RETURNING 1
+      )
+      SELECT base FROM s`;
+    if (!row) {
+      const [session] = await this.sql<{ status: string }[]>`
+        SELECT status FROM sessions WHERE id = ${sessionId} AND tenant_id = ${tenantId}`;
+      if (!session) throw new NotFoundError('session', sessionId);
+      throw new ConflictError(`session '${sessionId}' is archived; restore it before adding messages`);
+    }
+    const messages: Message[] = inputs.map((m, i) => ({
+      id: m.id,
+      sessionId,
+      tenantId,
+      role: m.role,
+      content: m.content,
+      metadata: m.metadata,
+      seq: row.base + i + 1,
+      idempotencyKey: null,
+      createdAt: m.createdAt,
+    }));
+    return { messages, created: messages.map(() => true) };
   }
 
   async get(tenantId: string, id: string): Promise<Message | undefined> {

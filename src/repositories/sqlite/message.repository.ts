@@ -1,7 +1,14 @@
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import { planAppend } from '../append-plan.js';
-import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, OutboxJob } from '../ports.js';
+import type {
+  AppendResult,
+  MessageListQuery,
+  MessageRepository,
+  NewMessage,
+  NewMessageRef,
+  OutboxJob,
+} from '../ports.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
 import type { Db } from './sqlite.store.js';
 
@@ -69,7 +76,7 @@ export class SqliteMessageRepository implements MessageRepository {
     sessionId: string,
     inputs: NewMessage[],
     now: string,
-    followUps?: (created: Message[]) => OutboxJob[],
+    followUps?: (created: NewMessageRef[]) => OutboxJob[],
   ): Promise<AppendResult> {
     return this.appendTx.immediate(tenantId, sessionId, inputs, now, followUps);
   }
@@ -79,7 +86,7 @@ export class SqliteMessageRepository implements MessageRepository {
     sessionId: string,
     inputs: NewMessage[],
     now: string,
-    followUps?: (created: Message[]) => OutboxJob[],
+    followUps?: (created: NewMessageRef[]) => OutboxJob[],
   ): AppendResult {
     const session = this.sessionStmt.get(sessionId, tenantId) as { status: string; message_count: number } | undefined;
     if (!session) throw new NotFoundError('session', sessionId);
