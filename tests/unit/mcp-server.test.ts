@@ -5,29 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Application, createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createMcpServer } from '../../src/mcp/mcp-server.js';
+import { TOOL_NAMES } from '../e2e/mcp-harness.js';
 import { testConfig } from '../helpers/config.js';
 
-const TOOLS = [
-  'create_session',
-  'get_session',
-  'update_session',
-  'list_sessions',
-  'delete_session',
-  'add_message',
-  'add_messages',
-  'get_messages',
-  'export_session',
-  'store_reflection',
-  'search_reflections',
-  'search_messages',
-  'get_reflection_stats',
-  'list_dead_letters',
-  'get_dead_letter',
-  'retry_dead_letters',
-  'discard_dead_letters',
-  'queue_stats',
-  'health_check',
-];
+const TOOLS = TOOL_NAMES;
 
 let app: Application;
 let client: Client;
