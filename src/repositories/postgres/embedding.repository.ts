@@ -1,36 +1,19 @@
-import { fromSql, toSql } from 'pgvector';
+import { fromSql } from 'pgvector';
 import type { EmbeddingRepository, StoredVector } from '../ports.js';
 import type { Sql } from './postgres.store.js';
+import { idsWithVector, saveVectors, type VectorTable } from './vector-table.js';
+
+const MESSAGE_VECTORS: VectorTable = { table: 'message_embeddings', owner: 'message_id', parent: 'messages' };
 
 export class PostgresEmbeddingRepository implements EmbeddingRepository {
   constructor(private readonly sql: Sql) {}
 
-  async saveForMessages(vectors: StoredVector[]): Promise<number> {
-    if (vectors.length === 0) return 0;
-    const rows = vectors.map((v) => ({
-      message_id: v.ownerId,
-      tenant_id: v.tenantId,
-      model: v.model,
-      dim: v.vector.length,
-      embedding: toSql(Array.from(v.vector)) as string,
-      created_at: v.createdAt,
-    }));
-    // A message deleted since its job was queued has nothing to attach to: skip it, don't fail the batch.
-    const result = await this.sql`
-      INSERT INTO message_embeddings (message_id, tenant_id, model, dim, embedding, created_at)
-      SELECT r.message_id, r.tenant_id, r.model, r.dim, r.embedding::vector, r.created_at
-      FROM jsonb_to_recordset(${this.sql.json(rows)}) AS r(message_id uuid, tenant_id text, model text, dim int,
-                                                         embedding text, created_at timestamptz)
-      WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = r.message_id)
-      ON CONFLICT (message_id, model) DO NOTHING`;
-    return result.count;
+  saveForMessages(vectors: StoredVector[]): Promise<number> {
+    return saveVectors(this.sql, MESSAGE_VECTORS, vectors);
   }
 
-  async messagesWithVector(messageIds: string[], model: string): Promise<Set<string>> {
-    if (messageIds.length === 0) return new Set();
-    const rows = await this.sql<{ message_id: string }[]>`
-      SELECT message_id FROM message_embeddings WHERE model = ${model} AND message_id = ANY(${messageIds}::uuid[])`;
-    return new Set(rows.map((r) => r.message_id));
+  messagesWithVector(messageIds: string[], model: string): Promise<Set<string>> {
+    return idsWithVector(this.sql, MESSAGE_VECTORS, messageIds, model);
   }
 
   async getForMessage(messageId: string, model: string): Promise<StoredVector | undefined> {

@@ -18,6 +18,13 @@ import type {
 import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './postgres.store.js';
 import { ensurePgVectorIndex, pgTextSearch, pgVectorSearch, reflectionFilters } from './search.queries.js';
+import { idsWithVector, saveVectors, type VectorTable } from './vector-table.js';
+
+const REFLECTION_VECTORS: VectorTable = {
+  table: 'reflection_embeddings',
+  owner: 'reflection_id',
+  parent: 'reflections',
+};
 
 interface ReflectionRow {
   id: string;
@@ -198,31 +205,12 @@ export class PostgresReflectionRepository implements ReflectionRepository {
     };
   }
 
-  async saveVectors(vectors: StoredVector[]): Promise<number> {
-    if (vectors.length === 0) return 0;
-    const rows = vectors.map((v) => ({
-      reflection_id: v.ownerId,
-      tenant_id: v.tenantId,
-      model: v.model,
-      dim: v.vector.length,
-      embedding: toSql(Array.from(v.vector)) as string,
-      created_at: v.createdAt,
-    }));
-    const result = await this.sql`
-      INSERT INTO reflection_embeddings (reflection_id, tenant_id, model, dim, embedding, created_at)
-      SELECT r.reflection_id, r.tenant_id, r.model, r.dim, r.embedding::vector, r.created_at
-      FROM jsonb_to_recordset(${this.sql.json(rows)}) AS r(reflection_id uuid, tenant_id text, model text, dim int,
-                                                         embedding text, created_at timestamptz)
-      WHERE EXISTS (SELECT 1 FROM reflections x WHERE x.id = r.reflection_id)
-      ON CONFLICT (reflection_id, model) DO NOTHING`;
-    return result.count;
+  saveVectors(vectors: StoredVector[]): Promise<number> {
+    return saveVectors(this.sql, REFLECTION_VECTORS, vectors);
   }
 
-  async withVector(ids: string[], model: string): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await this.sql<{ reflection_id: string }[]>`
-      SELECT reflection_id FROM reflection_embeddings WHERE model = ${model} AND reflection_id = ANY(${ids}::uuid[])`;
-    return new Set(rows.map((r) => r.reflection_id));
+  withVector(ids: string[], model: string): Promise<Set<string>> {
+    return idsWithVector(this.sql, REFLECTION_VECTORS, ids, model);
   }
 
   /** The stored vector of one reflection (tests and diagnostics). */
