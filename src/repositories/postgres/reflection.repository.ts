@@ -1,4 +1,4 @@
-import { fromSql, toSql } from 'pgvector';
+import { fromSql } from 'pgvector';
 import type { JSONValue } from 'postgres';
 import { ConflictError } from '../../core/errors.js';
 import type { Reflection } from '../../domain/reflection.model.js';

@@ -39,7 +39,6 @@ function toMessage(row: MessageRow): Message {
 }
 
 export class SqliteMessageRepository implements MessageRepository {
-  private readonly db: Db;
   private readonly getStmt;
   // Built once: creating a transaction function per call showed up in profiles.
   private readonly appendTx;
@@ -54,7 +53,6 @@ export class SqliteMessageRepository implements MessageRepository {
     db: Db,
     private readonly outbox: SqliteOutboxRepository,
   ) {
-    this.db = db;
     this.getStmt = db.prepare('SELECT * FROM messages WHERE id = ? AND tenant_id = ?');
     this.appendTx = db.transaction(this.appendInTransaction.bind(this));
     this.sessionStmt = db.prepare('SELECT status, message_count FROM sessions WHERE id = ? AND tenant_id = ?');
