@@ -13,7 +13,7 @@ import { messageRoutes } from './http/routes/message.routes.js';
 import { reflectionRoutes } from './http/routes/reflection.routes.js';
 import { sessionRoutes } from './http/routes/session.routes.js';
 import { embedReflectionFollowUps } from './jobs/handlers/embed-reflection.handler.js';
-import { jobFor } from './jobs/job-registry.js';
+import { embedMessagesJobs } from './jobs/job-registry.js';
 import { createJobSystem, type JobSystem } from './jobs/job-system.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Store } from './repositories/ports.js';
@@ -106,7 +106,14 @@ export async function createApplication(
 
     const sessions = new SessionService(store, sessionSchemas(config.limits));
     const messages = new MessageService(store, messageSchemas(config.limits), undefined, {
-      followUps: (created) => created.map((m) => jobFor('embed-message', m.tenantId, { messageId: m.id }, m.id)),
+      // One write is one tenant's: its messages are embedded by one job per EMBED_MESSAGES_MAX of them.
+      followUps: (created) =>
+        created[0]
+          ? embedMessagesJobs(
+              created[0].tenantId,
+              created.map((m) => m.id),
+            )
+          : [],
       afterWrite: () => jobs.relay.kick(),
     });
     const deadLetters = new DeadLetterService(store, jobs.backend);

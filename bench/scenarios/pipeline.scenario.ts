@@ -1,7 +1,7 @@
 /**
  * pipeline: end-to-end throughput of the embedding pipeline in standard mode — messages written
  * through the service layer (`services.messages.addBatch`) → outbox → relay → BullMQ → a worker in
- * its own process (`embed-message`, embedding provider `hash`) → vector stored in PostgreSQL —
+ * its own process (`embed-messages`, one job per batch written, embedding provider `hash`) → vector stored in PostgreSQL —
  * from the first write until the last vector exists, in messages/s. Baseline, in the same run:
  * raw BullMQ, `Queue.addBulk` of as many no-op jobs in batches of the same size, consumed by a bare
  * BullMQ Worker in its own process with the same concurrency, from the first add until the last
@@ -30,7 +30,11 @@ import { summarize } from '../lib/stats.js';
 const TARGET_RATIO = 0.6;
 /** Messages (pipeline) and jobs (baseline) per round. BENCH_PIPELINE_N (Default: 5000) */
 const N = Number(process.env.BENCH_PIPELINE_N ?? 5000);
-const BATCH_SIZE = 100;
+/**
+ * Messages per write (addBatch) and jobs per addBulk. A write's messages are embedded by one job, so 1 measures
+ * the one-message-per-request path (one job per message). BENCH_PIPELINE_BATCH (Default: 100)
+ */
+const BATCH_SIZE = Math.max(1, Number(process.env.BENCH_PIPELINE_BATCH ?? 100));
 /** Concurrent writers (addBatch calls, or addBulk calls) in flight. */
 const WRITERS = 8;
 /** Jobs in flight in the worker process, both sides. */
@@ -101,6 +105,7 @@ async function runPipeline(ctx: ScenarioContext, label: string): Promise<Run> {
     );
     const worker = await startServerProcess(PIPELINE_WORKER, { overrides } satisfies PipelineWorkerSpec, {
       label: `${label} worker`,
+      cpuProfileDir: settings.cpuProfileDir && `${settings.cpuProfileDir}/pipeline-session-buddy-worker`,
     });
     const logger = createLogger('warn', 'stderr');
     // The writer is an API process (outbox relay, no workers); only its REST layer is skipped.
@@ -191,7 +196,10 @@ async function runRawBullMq(ctx: ScenarioContext, label: string): Promise<Run> {
         queue: RAW_QUEUE,
         concurrency: CONCURRENCY,
       } satisfies NoopWorkerSpec,
-      { label: `${label} worker` },
+      {
+        label: `${label} worker`,
+        cpuProfileDir: settings.cpuProfileDir && `${settings.cpuProfileDir}/pipeline-raw-bullmq-worker`,
+      },
     );
     try {
       const batches = Math.ceil(N / BATCH_SIZE);

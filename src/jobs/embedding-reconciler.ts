@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../repositories/ports.js';
-import { jobFor } from './job-registry.js';
+import { EMBED_MESSAGES_KEY_PREFIX, embedMessagesJobs } from './job-registry.js';
 
 export interface ReconcilerOptions {
   intervalMs: number;
@@ -9,8 +9,6 @@ export interface ReconcilerOptions {
   /** Messages queued per pass. (Default: 1000) */
   batchSize?: number;
 }
-
-const KEY_PREFIX = 'embed-message-';
 
 /**
  * The primary store is the truth; the queue is not. Periodically queues (through the outbox) every
@@ -57,11 +55,13 @@ export class EmbeddingReconciler {
     const missing = await this.store.embeddings.messagesMissingVector(
       this.model(),
       window,
-      KEY_PREFIX,
+      EMBED_MESSAGES_KEY_PREFIX,
       this.options.batchSize ?? 1000,
     );
     if (missing.length === 0) return 0;
-    await this.store.outbox.add(missing.map((m) => jobFor('embed-message', m.tenantId, { messageId: m.id }, m.id)));
+    const byTenant = new Map<string, string[]>();
+    for (const m of missing) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m.id]);
+    await this.store.outbox.add([...byTenant].flatMap(([tenantId, ids]) => embedMessagesJobs(tenantId, ids)));
     this.logger.info({ queued: missing.length }, 'reconciler queued messages still missing a vector');
     this.onQueued();
     return missing.length;

@@ -6,32 +6,42 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 
 const uuid = z.uuid();
 
+/** A registered job: its queue, its payload schema and, for jobs that carry many items, how to split them. */
+export interface JobDef {
+  queue: QueueName;
+  payload: z.ZodType;
+  /**
+   * One part per item, for a job that carries many: when the job fails for good, each part is recorded as its own
+   * dead letter under its own key, so operators see, retry and discard items one by one, whatever batch carried them.
+   */
+  split?: (payload: never) => Array<{ keyPart: string; payload: Record<string, unknown> }>;
+}
+
+/** Most messages one `embed-messages` job carries; a bigger write is queued as several jobs. */
+export const EMBED_MESSAGES_MAX = 100;
+
 /**
- * Reflection jobs. Declared apart from JOBS only until job-system.ts registers their handler: JobRunner
- * (rightly) refuses to start while a registered job has no handler. Wiring = spread this into JOBS and pass
- * `'embed-reflection': embedReflectionHandler(store, embeddings)` to the runner, in the same change.
+ * Every job, declared once: its queue and its payload schema. Producers build jobs only through
+ * `jobFor` (or the helpers below); the runner validates payloads with the same schema and refuses
+ * to start when a job has no handler.
  */
-export const REFLECTION_JOBS = {
+export const JOBS = {
+  /**
+   * Embed stored messages with the active model. One job per write (up to EMBED_MESSAGES_MAX messages): a batch
+   * written together is embedded together, so queue and store round trips are paid per write, not per message.
+   */
+  'embed-messages': {
+    queue: 'embedding',
+    payload: z.strictObject({ messageIds: z.array(uuid).min(1).max(EMBED_MESSAGES_MAX) }),
+    split: (payload: { messageIds: string[] }) =>
+      payload.messageIds.map((id) => ({ keyPart: id, payload: { messageIds: [id] } })),
+  },
   /** Embed one stored reflection with the active model. */
   'embed-reflection': {
     queue: 'embedding',
     payload: z.strictObject({ reflectionId: uuid }),
   },
-} as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
-
-/**
- * Every job, declared once: its queue and its payload schema. Producers build jobs only through
- * `jobFor`; the runner validates payloads with the same schema and refuses to start when a job
- * has no handler.
- */
-export const JOBS = {
-  /** Embed one stored message with the active model. */
-  'embed-message': {
-    queue: 'embedding',
-    payload: z.strictObject({ messageId: uuid }),
-  },
-  ...REFLECTION_JOBS,
-} as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
+} as const satisfies Record<string, JobDef>;
 
 export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = z.output<(typeof JOBS)[N]['payload']>;
@@ -45,7 +55,24 @@ export function jobFor<N extends JobName>(name: N, tenantId: string, payload: Jo
   return { tenantId, queue: JOBS[name].queue as QueueName, name, key: `${name}-${keyPart}`, payload };
 }
 
-export type EmbedReflectionPayload = z.output<(typeof REFLECTION_JOBS)['embed-reflection']['payload']>;
+export type EmbedReflectionPayload = JobPayload<'embed-reflection'>;
+
+/** Key prefix of message embedding jobs; `embed-messages-<id>` is the job (and dead letter) of one message. */
+export const EMBED_MESSAGES_KEY_PREFIX = 'embed-messages-';
+
+/**
+ * The outbox entries embedding messages written together: one job per EMBED_MESSAGES_MAX messages. A single
+ * message is keyed by its id, the same key its dead letter and the reconciler use; a batch by its first id and size.
+ */
+export function embedMessagesJobs(tenantId: string, messageIds: readonly string[]) {
+  const jobs = [];
+  for (let i = 0; i < messageIds.length; i += EMBED_MESSAGES_MAX) {
+    const ids = messageIds.slice(i, i + EMBED_MESSAGES_MAX);
+    const keyPart = ids.length === 1 ? (ids[0] as string) : `${ids[0]}-n${ids.length}`;
+    jobs.push(jobFor('embed-messages', tenantId, { messageIds: ids }, keyPart));
+  }
+  return jobs;
+}
 
 /**
  * The outbox entry embedding a reflection. The key includes the content hash: an edit of the content is new
@@ -57,7 +84,7 @@ export function embedReflectionJob(
 ): { tenantId: string; queue: QueueName; name: 'embed-reflection'; key: string; payload: EmbedReflectionPayload } {
   return {
     tenantId,
-    queue: REFLECTION_JOBS['embed-reflection'].queue,
+    queue: JOBS['embed-reflection'].queue,
     name: 'embed-reflection',
     key: `embed-reflection-${reflection.id}-${reflection.contentHash.slice(0, 16)}`,
     payload: { reflectionId: reflection.id },

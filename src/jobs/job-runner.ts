@@ -4,7 +4,7 @@ import type { JobMetrics } from '../metrics/job.metrics.js';
 import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../queue/queue.port.js';
 import type { DeadLetterRepository } from '../repositories/ports.js';
 import { isNonRetryable, NonRetryableError } from './job-errors.js';
-import { isJobName, JOBS, type JobName, type JobPayload } from './job-registry.js';
+import { isJobName, JOBS, type JobDef, type JobName, type JobPayload } from './job-registry.js';
 
 /** `skipped`: nothing to do (already done, superseded); `done`: the work was done now. */
 export type JobResult = 'done' | 'skipped';
@@ -72,20 +72,36 @@ export class JobRunner {
     return handler(parsed.data, job);
   }
 
-  /** Records the final failure durably; if this throws, the backend keeps the job rather than lose it. */
+  /**
+   * Records the final failure durably; if this throws, the backend keeps the job rather than lose it. A job that
+   * carries many items (see JobDef.split) leaves one dead letter per item, keyed like the item's own job.
+   */
   private async deadLetter(job: QueuedJob, error: Error): Promise<void> {
-    await this.deps.deadLetters.record({
-      id: uuidv7(),
-      tenantId: job.tenantId,
-      queue: job.queue,
-      jobName: job.name,
-      jobKey: job.key,
-      payload: job.payload,
-      error: error.message || String(error),
-      stack: error.stack ?? null,
-      attempts: job.attempt,
-      failedAt: new Date().toISOString(),
-    });
+    const failedAt = new Date().toISOString();
+    for (const part of this.parts(job)) {
+      await this.deps.deadLetters.record({
+        id: uuidv7(),
+        tenantId: job.tenantId,
+        queue: job.queue,
+        jobName: job.name,
+        jobKey: part.key,
+        payload: part.payload,
+        error: error.message || String(error),
+        stack: error.stack ?? null,
+        attempts: job.attempt,
+        failedAt,
+      });
+    }
     this.deps.logger.error({ job: job.name, key: job.key, err: error.message }, 'job moved to dead letters');
+  }
+
+  /** The job as its items, when its registry entry splits it and its payload is valid; else the job whole. */
+  private parts(job: QueuedJob): Array<{ key: string; payload: Record<string, unknown> }> {
+    const def: JobDef | undefined = isJobName(job.name) ? JOBS[job.name] : undefined;
+    const parsed = def?.split ? def.payload.safeParse(job.payload) : undefined;
+    if (!def?.split || !parsed?.success) return [{ key: job.key, payload: job.payload }];
+    const parts = def.split(parsed.data as never);
+    if (parts.length <= 1) return [{ key: job.key, payload: job.payload }];
+    return parts.map((p) => ({ key: `${job.name}-${p.keyPart}`, payload: p.payload }));
   }
 }

@@ -9,7 +9,7 @@ import type { QueueBackend, WorkerHandle } from '../queue/queue.port.js';
 import type { Store } from '../repositories/ports.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
-import { embedMessageHandler } from './handlers/embed-message.handler.js';
+import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
 import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
 import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -49,7 +49,7 @@ export async function createJobSystem(
   });
   const runner = new JobRunner(
     {
-      'embed-message': embedMessageHandler(store, embeddings),
+      'embed-messages': embedMessagesHandler(store, embeddings),
       'embed-reflection': embedReflectionHandler(store, embeddings),
     },
     { deadLetters: store.deadLetters, metrics, logger },

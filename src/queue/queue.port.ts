@@ -4,7 +4,7 @@ export type { QueueName };
 
 /** What a producer hands to a queue. */
 export interface JobData {
-  /** Job name from the registry, e.g. `embed-message`. */
+  /** Job name from the registry, e.g. `embed-messages`. */
   name: string;
   /** Logical key: the same work always has the same key (dead letters are keyed by it). */
   key: string;

@@ -207,15 +207,25 @@ export interface StoredVector {
   createdAt: string;
 }
 
+export interface MessageToEmbed {
+  id: string;
+  content: string;
+  hasVector: boolean;
+}
+
 export interface EmbeddingRepository {
   /** Saves message vectors; a vector already stored for the same message and model is kept. */
   saveForMessages(vectors: StoredVector[]): Promise<number>;
-  /** Ids among `messageIds` that already have a vector of `model`. */
-  messagesWithVector(messageIds: string[], model: string): Promise<Set<string>>;
+  /**
+   * The tenant's messages among `messageIds` (in no particular order; deleted ones are absent), each with its
+   * content and whether it already has a vector of `model`: what one embedding job needs, in one query.
+   */
+  messagesToEmbed(tenantId: string, messageIds: string[], model: string): Promise<MessageToEmbed[]>;
   getForMessage(messageId: string, model: string): Promise<StoredVector | undefined>;
   /**
-   * Messages created in [from, to) with no vector of `model`, no job waiting in the outbox and no open or
-   * discarded dead letter under `jobKeyPrefix + id`, oldest first: the reconciler queues them again.
+   * Messages created in [from, to) with no vector of `model`, no job carrying them (`payload.messageIds`) waiting
+   * in the outbox and no open or discarded dead letter under `jobKeyPrefix + id`, oldest first: the reconciler
+   * queues them again.
    */
   messagesMissingVector(
     model: string,

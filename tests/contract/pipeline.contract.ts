@@ -88,9 +88,9 @@ export function describePipeline(
         {
           tenantId: 'default',
           queue: 'embedding',
-          name: 'embed-message',
+          name: 'embed-messages',
           key: 'poison-1',
-          payload: { messageId: 'nope' },
+          payload: { messageIds: ['nope'] },
         },
       ]);
       app.jobs.relay.kick();
@@ -98,8 +98,8 @@ export function describePipeline(
         'the poison dead letter',
         async () => (await app.store.deadLetters.list({ status: 'open', errorContains: 'invalid payload' }, 10))[0],
       );
-      expect(letter).toMatchObject({ jobKey: 'poison-1', attempts: 1, queue: 'embedding', jobName: 'embed-message' });
-      expect(letter.error).toMatch(/messageId/);
+      expect(letter).toMatchObject({ jobKey: 'poison-1', attempts: 1, queue: 'embedding', jobName: 'embed-messages' });
+      expect(letter.error).toMatch(/messageIds\.0/);
       const listed = await call('GET', '/v1/dead-letters?error=invalid%20payload');
       expect((listed.json.items as Json[]).map((d) => d.jobKey)).toEqual(['poison-1']);
       const discarded = await call('POST', '/v1/dead-letters/discard', { ids: [letter.id] });
@@ -117,6 +117,15 @@ export function describePipeline(
       const letters = await call('GET', '/v1/dead-letters?queue=embedding&status=open&limit=5');
       expect(letters.json.total).toBe(12);
       expect((letters.json.items as Json[])[0]).toMatchObject({ attempts: 3, status: 'open' });
+      // The 12 messages were written (and queued) together, as one job; its dead letters are one per message,
+      // keyed like a single message's job, so operators retry or discard them one by one.
+      const all = await app.store.deadLetters.list({ status: 'open' }, 100);
+      const ids = all.map((d) => (d.payload as { messageIds: string[] }).messageIds);
+      expect(ids.every((m) => m.length === 1)).toBe(true);
+      expect(new Set(ids.flat()).size).toBe(12);
+      expect(
+        all.every((d) => d.jobKey === `embed-messages-${(d.payload as { messageIds: string[] }).messageIds[0]}`),
+      ).toBe(true);
       const metrics = await (await app.http.request('/metrics')).text();
       expect(metrics).toMatch(/session_buddy_dead_letters\{queue="embedding"[^}]*\} 12/);
       expect(metrics).toMatch(/session_buddy_job_outcomes_total\{[^}]*result="failed"/);

@@ -418,7 +418,15 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       const stored = await store.embeddings.getForMessage(a, 'hash-8');
       expect(stored?.vector.length).toBe(8);
       for (const [i, x] of (stored?.vector ?? []).entries()) expect(x).toBeCloseTo(vec(1)[i] as number, 5);
-      expect([...(await store.embeddings.messagesWithVector([a, b], 'hash-8'))]).toEqual([a]);
+      const toEmbed = await store.embeddings.messagesToEmbed('t1', [a, b, uuidv7()], 'hash-8');
+      expect(toEmbed.sort((x, y) => x.id.localeCompare(y.id))).toEqual(
+        [
+          { id: a, content: expect.any(String), hasVector: true },
+          { id: b, content: expect.any(String), hasVector: false },
+        ].sort((x, y) => x.id.localeCompare(y.id)),
+      );
+      // Another tenant's messages are not there.
+      expect(await store.embeddings.messagesToEmbed('t2', [a, b], 'hash-8')).toEqual([]);
       expect(await store.embeddings.countForMessages('t1')).toMatchObject({ 'hash-8': 1, 'other-4': 1 });
       expect(await store.messages.get('t1', a)).toMatchObject({ id: a });
       expect(await store.messages.get('t2', a)).toBeUndefined();

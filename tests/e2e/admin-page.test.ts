@@ -87,7 +87,7 @@ describe('admin page in headless Chromium: lite mode, real server', () => {
     const rows = page.locator('table.letters tbody tr');
     expect(await rows.count()).toBe(1);
     const row = ((await rows.first().textContent()) ?? '').replace(/\s+/g, ' ');
-    expect(row).toContain('embedding / embed-message');
+    expect(row).toContain('embedding / embed-messages');
     expect(row).toMatch(/open/);
     const embeddingStats = page.locator('table.stats tbody tr', { hasText: 'embedding' });
     expect(await embeddingStats.locator('td').last().textContent()).toBe('1'); // open dead letters
@@ -114,10 +114,10 @@ describe('admin page in headless Chromium: lite mode, real server', () => {
     });
     const retried = await call('GET', '/v1/dead-letters?status=retried');
     expect(retried.json.total).toBe(1);
-    expect((retried.json.items as Json[])[0]).toMatchObject({ payload: { messageId }, retryCount: 1 });
+    expect((retried.json.items as Json[])[0]).toMatchObject({ payload: { messageIds: [messageId] }, retryCount: 1 });
     const metrics = await (await fetch(`${cli.url}/metrics`)).text();
     expect(metrics).toMatch(
-      /session_buddy_job_outcomes_total\{[^}]*job="embed-message"[^}]*result="completed"[^}]*\} 1/,
+      /session_buddy_job_outcomes_total\{[^}]*job="embed-messages"[^}]*result="completed"[^}]*\} 1/,
     );
 
     // Reloading drops the flash (it was shown once); the BullMQ dashboard is a standard-mode page.

@@ -130,9 +130,9 @@ describe('CLI', () => {
           id: uuidv7(),
           tenantId: i === 2 ? 'other-tenant' : 'default',
           queue: 'embedding',
-          jobName: 'embed-message',
+          jobName: 'embed-messages',
           jobKey: `cli-dl-${i}`,
-          payload: { messageId: uuidv7() },
+          payload: { messageIds: [uuidv7()] },
           error: i === 0 ? 'HTTP 500 from provider' : 'request timed out',
           stack: 'Error: boom\n    at provider.ts:1',
           attempts: 5,
@@ -145,7 +145,7 @@ describe('CLI', () => {
       const list = runCli(['dlq', 'list'], env());
       expect(list.status).toBe(0);
       expect(list.stdout).toContain('3 of 3 shown');
-      expect(list.stdout).toContain('embedding/embed-message');
+      expect(list.stdout).toContain('embedding/embed-messages');
       const show = runCli(['dlq', 'show', ids[0] as string], env());
       expect(show.stdout).toMatch(/error: +HTTP 500 from provider/);
       expect(show.stdout).toContain('at provider.ts:1');

@@ -103,7 +103,7 @@ function filterForm(filter: FilterForm): Html {
   );
   return html`<form class="filter" method="get" action="${ADMIN_BASE}">
 <label>Queue<select name="queue">${queueOptions}</select></label>
-<label>Job<input name="job" value="${filter.job}" placeholder="embed-message" size="16"></label>
+<label>Job<input name="job" value="${filter.job}" placeholder="embed-messages" size="16"></label>
 <label>Error text<input name="error" value="${filter.error}" placeholder="contains…" size="28"></label>
 <label>Status<select name="status">${statusOptions}</select></label>
 <button type="submit">Filter</button> <a href="${ADMIN_BASE}">Reset</a>

@@ -4,7 +4,7 @@ import type { OutboxJob, Store } from '../../repositories/ports.js';
 import { NonRetryableError } from '../job-errors.js';
 import { type EmbedReflectionPayload, embedReflectionJob } from '../job-registry.js';
 import type { JobResult } from '../job-runner.js';
-import type { Embedder } from './embed-message.handler.js';
+import type { Embedder } from './embed-messages.handler.js';
 
 /** The follow-up ReflectionService passes to the store: one embed job per newly stored or re-worded reflection. */
 export function embedReflectionFollowUps(reflection: Reflection): OutboxJob[] {
@@ -12,7 +12,7 @@ export function embedReflectionFollowUps(reflection: Reflection): OutboxJob[] {
 }
 
 /**
- * Embeds one reflection with the active model. Idempotent like embed-message: a reflection that already has a
+ * Embeds one reflection with the active model. Idempotent like embed-messages: a reflection that already has a
  * vector of this model (saved at store time by ReflectionService, or by an earlier attempt) is skipped, and the
  * store keeps the first vector when two workers race. Typed structurally so it fits JobHandler<'embed-reflection'>
  * once the job is in JOBS.

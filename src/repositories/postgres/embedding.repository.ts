@@ -1,7 +1,7 @@
 import { fromSql } from 'pgvector';
-import type { EmbeddingRepository, StoredVector } from '../ports.js';
+import type { EmbeddingRepository, MessageToEmbed, StoredVector } from '../ports.js';
 import type { Sql } from './postgres.store.js';
-import { idsWithVector, saveVectors, type VectorTable } from './vector-table.js';
+import { saveVectors, type VectorTable } from './vector-table.js';
 
 const MESSAGE_VECTORS: VectorTable = { table: 'message_embeddings', owner: 'message_id', parent: 'messages' };
 
@@ -12,8 +12,13 @@ export class PostgresEmbeddingRepository implements EmbeddingRepository {
     return saveVectors(this.sql, MESSAGE_VECTORS, vectors);
   }
 
-  messagesWithVector(messageIds: string[], model: string): Promise<Set<string>> {
-    return idsWithVector(this.sql, MESSAGE_VECTORS, messageIds, model);
+  async messagesToEmbed(tenantId: string, messageIds: string[], model: string): Promise<MessageToEmbed[]> {
+    if (messageIds.length === 0) return [];
+    const rows = await this.sql<{ id: string; content: string; has_vector: boolean }[]>`
+      SELECT m.id, m.content,
+             EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = ${model}) AS has_vector
+      FROM messages m WHERE m.tenant_id = ${tenantId} AND m.id = ANY(${messageIds}::uuid[])`;
+    return rows.map((r) => ({ id: r.id, content: r.content, hasVector: r.has_vector }));
   }
 
   async getForMessage(messageId: string, model: string): Promise<StoredVector | undefined> {
@@ -43,7 +48,7 @@ export class PostgresEmbeddingRepository implements EmbeddingRepository {
         AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = ${model})
         AND NOT EXISTS (SELECT 1 FROM dead_letters d
                         WHERE d.job_key = ${jobKeyPrefix} || m.id::text AND d.status <> 'retried')
-        AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_key = ${jobKeyPrefix} || m.id::text)
+        AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.payload -> 'messageIds' ? m.id::text)
       ORDER BY m.created_at LIMIT ${limit}`;
     return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
   }

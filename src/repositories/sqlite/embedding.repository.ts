@@ -1,4 +1,4 @@
-import type { EmbeddingRepository, StoredVector } from '../ports.js';
+import type { EmbeddingRepository, MessageToEmbed, StoredVector } from '../ports.js';
 import type { Db } from './sqlite.store.js';
 
 export function toBlob(vector: Float32Array): Buffer {
@@ -13,7 +13,7 @@ export function fromBlob(blob: Buffer): Float32Array {
 export class SqliteEmbeddingRepository implements EmbeddingRepository {
   private readonly insertStmt;
   private readonly getStmt;
-  private readonly withVectorStmt;
+  private readonly toEmbedStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`
@@ -22,11 +22,10 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
       WHERE EXISTS (SELECT 1 FROM messages WHERE id = @ownerId)
       ON CONFLICT (message_id, model) DO NOTHING`);
     this.getStmt = db.prepare('SELECT * FROM message_embeddings WHERE message_id = ? AND model = ?');
-    this.withVectorStmt = db
-      .prepare(
-        'SELECT message_id FROM message_embeddings WHERE model = ? AND message_id IN (SELECT value FROM json_each(?))',
-      )
-      .pluck();
+    this.toEmbedStmt = db.prepare(`
+      SELECT m.id, m.content,
+             EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = @model) AS has_vector
+      FROM messages m WHERE m.tenant_id = @tenantId AND m.id IN (SELECT value FROM json_each(@ids))`);
   }
 
   async saveForMessages(vectors: StoredVector[]): Promise<number> {
@@ -39,10 +38,14 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
     })();
   }
 
-  async messagesWithVector(messageIds: string[], model: string): Promise<Set<string>> {
-    if (messageIds.length === 0) return new Set();
-    const ids = this.withVectorStmt.all(model, JSON.stringify(messageIds)) as string[];
-    return new Set(ids);
+  async messagesToEmbed(tenantId: string, messageIds: string[], model: string): Promise<MessageToEmbed[]> {
+    if (messageIds.length === 0) return [];
+    const rows = this.toEmbedStmt.all({ tenantId, model, ids: JSON.stringify(messageIds) }) as Array<{
+      id: string;
+      content: string;
+      has_vector: number;
+    }>;
+    return rows.map((r) => ({ id: r.id, content: r.content, hasVector: r.has_vector === 1 }));
   }
 
   async getForMessage(messageId: string, model: string): Promise<StoredVector | undefined> {
@@ -72,7 +75,8 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
            AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = @model)
            AND NOT EXISTS (SELECT 1 FROM dead_letters d
                            WHERE d.job_key = @prefix || m.id AND d.status <> 'retried')
-           AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_key = @prefix || m.id)
+           AND NOT EXISTS (SELECT 1 FROM job_outbox o, json_each(o.payload, '$.messageIds') j
+                           WHERE j.value = m.id)
          ORDER BY m.created_at LIMIT @limit`,
       )
       .all({ model, from: window.from, to: window.to, prefix: jobKeyPrefix, limit }) as Array<{
