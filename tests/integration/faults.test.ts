@@ -91,11 +91,15 @@ describe('fault tolerance (standard mode)', { timeout: 240_000 }, () => {
     cleanups.push(() => Promise.all(workers.map((w) => w.stop('SIGKILL'))));
     const writer = await openApp(prefix);
     const session = await sessionFor(writer, 'two thousand');
-    for (let b = 0; b < 4; b++) {
-      await writer.services.messages.addBatch({ tenantId: 'default' }, session.id, {
-        messages: Array.from({ length: 500 }, (_, i) => ({ role: 'user', content: `job ${b * 500 + i}` })),
-      });
-    }
+    // One message per write: a write's messages share one job, so this is 2,000 jobs.
+    let next = 0;
+    const writeOne = async () => {
+      while (next < 2000) {
+        const i = next++;
+        await writer.services.messages.add({ tenantId: 'default' }, session.id, { role: 'user', content: `job ${i}` });
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, writeOne));
     await waitFor('200 vectors', async () => (await vectorsOf(writer, session.id)).n >= 200, 60_000);
     const victim = workers[0] as RunningCli;
     expect(await victim.stop('SIGKILL')).toBeNull();
