@@ -3,7 +3,6 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import type { Hono } from 'hono';
 import type { Services } from '../app.js';
 import type { Config } from '../config/config.schema.js';
-import { PayloadTooLargeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
