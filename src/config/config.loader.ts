@@ -25,6 +25,8 @@ export interface LoadOptions {
 
 type Tree = Record<string, unknown>;
 const ENV_PREFIX = 'SESSION_BUDDY_';
+/** Variables of the CLI as a client of a running server (`search --url`), not server configuration. */
+const CLIENT_ENV = new Set(['SESSION_BUDDY_URL', 'SESSION_BUDDY_TOKEN']);
 
 /** The package's own settings folder, found from this file whether it runs from src/ or dist/src/. */
 export function defaultSettingsDir(): string {
@@ -142,7 +144,7 @@ function readEnv(env: NodeJS.ProcessEnv): Layer {
   const tree: Tree = {};
   const leafSources = new Map<string, ConfigSource>();
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || value === undefined || CLIENT_ENV.has(name)) continue;
     const key = name.slice(ENV_PREFIX.length).split('__').map(camelCase).join('.');
     setPath(tree, key, value);
     leafSources.set(key, `env ${name}`);

@@ -58,6 +58,10 @@ describe('configuration', () => {
     expect(() => loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_AUTH_SECRET: 'x' } })).toThrowError(
       /authSecret \(from env SESSION_BUDDY_AUTH_SECRET\): unknown key.*'__'/,
     );
+    // The CLI's client variables (search --url) are not server configuration.
+    expect(
+      loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_URL: 'http://x', SESSION_BUDDY_TOKEN: 't' } }).config.mode,
+    ).toBe('lite');
     write('local.yaml', 'server:\n  prot: 1\n');
     expect(() => loadConfig({ settingsDir: dir, env: {} })).toThrowError(
       /server\.prot \(from file .*local\.yaml\): unknown key/,

@@ -25,7 +25,8 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
     this.toEmbedStmt = db.prepare(`
       SELECT m.id, m.content,
              EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = @model) AS has_vector
-      FROM messages m WHERE m.tenant_id = @tenantId AND m.id IN (SELECT value FROM json_each(@ids))`);
+      FROM json_each(@ids) j CROSS JOIN messages m
+      WHERE m.id = j.value AND m.tenant_id = @tenantId`);
   }
 
   async saveForMessages(vectors: StoredVector[]): Promise<number> {
