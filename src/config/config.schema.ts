@@ -208,6 +208,11 @@ export const configSchema = z
         batchSize: z.coerce.number().int().min(1).max(2048).default(32),
         /** How long jobs wait to fill a batch. (Default: 10) */
         batchWaitMs: z.coerce.number().int().min(0).max(5_000).default(10),
+        /**
+         * Priority of the local model's thread, as a nice value (0 normal … 19 lowest; Linux). Above 0, requests get
+         * the CPU first when both want it and embedding catches up when requests pause. (Default: 10)
+         */
+        localNice: z.coerce.number().int().min(0).max(19).default(10),
         /** Texts longer than this many characters are embedded in chunks and averaged. (Default: 2000) */
         chunkChars: z.coerce.number().int().min(100).max(100_000).default(2_000),
         breaker: breakerOptions.prefault({}),

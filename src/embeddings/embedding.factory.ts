@@ -40,7 +40,7 @@ export function createEmbeddingProvider(config: EmbeddingConfig): EmbeddingProvi
           `embedding.dimension is ${config.dimension}, but the local model makes ${LOCAL_MODEL_DIMENSION}-d vectors: remove the key`,
         );
       }
-      return new LocalEmbeddingProvider({ batchSize: config.batchSize });
+      return new LocalEmbeddingProvider({ batchSize: config.batchSize, nice: config.localNice });
     case 'hash':
       return new HashEmbeddingProvider({ dimension: config.dimension });
     case 'ollama':

@@ -6,7 +6,9 @@
  * `createRequire(workerData.resolveFrom)`, so the same code runs from dist/ as a file and, when
  * running from the TypeScript sources, as a data: URL (see local.provider.ts).
  */
+import { readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface LocalModelWorkerData {
@@ -14,6 +16,8 @@ export interface LocalModelWorkerData {
   resolveFrom: string;
   /** Texts per model call. */
   batchSize: number;
+  /** Nice value for this thread (and the threads it starts). */
+  nice: number;
 }
 
 export type LocalModelRequest = { id: number; texts: string[] };
@@ -25,8 +29,24 @@ interface UseModel {
   embed(input: string[]): Promise<number[][]>;
 }
 
-const { resolveFrom, batchSize } = workerData as LocalModelWorkerData;
+const { resolveFrom, batchSize, nice } = workerData as LocalModelWorkerData;
 const require = createRequire(resolveFrom);
+
+/**
+ * Lowers this thread's priority only (Linux: setpriority on a thread id renices that thread, and threads it starts
+ * inherit it). /proc/thread-self names the calling thread's id. Elsewhere, or if refused, the model runs at normal
+ * priority.
+ */
+function lowerPriority(): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // not Linux, or not allowed: normal priority
+  }
+}
+lowerPriority();
 let model: Promise<UseModel> | undefined;
 
 function loadModel(): Promise<UseModel> {

@@ -11,6 +11,11 @@ export const LOCAL_MODEL_DIMENSION = 512;
 export interface LocalProviderOptions {
   /** Texts per model call inside the worker; each call is padded to its longest text. (Default: 32) */
   batchSize?: number;
+  /**
+   * Nice value of the model's thread (0 normal … 19 lowest; Linux). Above 0, inference yields the CPU to request
+   * handling when both want it, and catches up when requests pause. (Default: 10)
+   */
+  nice?: number;
 }
 
 interface Pending {
@@ -28,6 +33,7 @@ export class LocalEmbeddingProvider implements EmbeddingProvider {
   readonly model = LOCAL_MODEL_ID;
   readonly dimension = LOCAL_MODEL_DIMENSION;
   private readonly batchSize: number;
+  private readonly nice: number;
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -35,6 +41,7 @@ export class LocalEmbeddingProvider implements EmbeddingProvider {
 
   constructor(options: LocalProviderOptions = {}) {
     this.batchSize = options.batchSize ?? 32;
+    this.nice = options.nice ?? 10;
   }
 
   embed(texts: string[]): Promise<Float32Array[]> {
@@ -61,7 +68,11 @@ export class LocalEmbeddingProvider implements EmbeddingProvider {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(workerEntry(), {
-      workerData: { resolveFrom: import.meta.url, batchSize: this.batchSize } satisfies LocalModelWorkerData,
+      workerData: {
+        resolveFrom: import.meta.url,
+        batchSize: this.batchSize,
+        nice: this.nice,
+      } satisfies LocalModelWorkerData,
       name: 'session-buddy-local-embedding',
     });
     worker.unref();
