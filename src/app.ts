@@ -3,6 +3,7 @@ import type { Config } from './config/config.schema.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
 import { messageSchemas } from './domain/message.model.js';
+import { patternSchemas } from './domain/pattern.model.js';
 import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
 import { mountAdmin } from './http/admin/admin.routes.js';
@@ -10,8 +11,12 @@ import { type AppEnv, createHttpApp } from './http/http-app.js';
 import type { RouteDef } from './http/route.js';
 import { deadLetterRoutes } from './http/routes/dead-letter.routes.js';
 import { messageRoutes } from './http/routes/message.routes.js';
+import { patternRoutes } from './http/routes/pattern.routes.js';
 import { reflectionRoutes } from './http/routes/reflection.routes.js';
+import { reflectionTransferRoutes } from './http/routes/reflection-transfer.routes.js';
+import { searchRoutes } from './http/routes/search.routes.js';
 import { sessionRoutes } from './http/routes/session.routes.js';
+import { detectPatternsJob } from './jobs/handlers/detect-patterns.handler.js';
 import { embedReflectionFollowUps } from './jobs/handlers/embed-reflection.handler.js';
 import { embedMessagesJobs } from './jobs/job-registry.js';
 import { createJobSystem, type JobSystem } from './jobs/job-system.js';
@@ -22,7 +27,10 @@ import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
 import { MessageService } from './services/message.service.js';
+import { PatternService } from './services/pattern.service.js';
+import { PatternDetector } from './services/pattern-detection/pattern-detector.js';
 import { ReflectionService } from './services/reflection.service.js';
+import { ReflectionTransferService } from './services/reflection-transfer.service.js';
 import { SearchService } from './services/search.service.js';
 import { SessionService } from './services/session.service.js';
 
@@ -35,6 +43,8 @@ export interface Services {
   deadLetters: DeadLetterService;
   reflections: ReflectionService;
   search: SearchService;
+  patterns: PatternService;
+  transfer: ReflectionTransferService;
 }
 
 export interface Application {
@@ -125,7 +135,29 @@ export async function createApplication(
     const exports = new ExportService(sessions, messages);
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
-    const services: Services = { sessions, messages, exports, health, auth, deadLetters, reflections, search };
+    const patterns = new PatternService(
+      store,
+      patternSchemas(config.limits),
+      new PatternDetector(store, config.patterns, () => jobs.embeddings.model),
+      {
+        detectionJob: (tenantId, project, now) =>
+          detectPatternsJob(tenantId, project, now, config.patterns.triggerWindowSeconds * 1000),
+        afterEnqueue: () => jobs.relay.kick(),
+      },
+    );
+    const transfer = new ReflectionTransferService(reflections, { pageSize: config.limits.pageSize });
+    const services: Services = {
+      sessions,
+      messages,
+      exports,
+      health,
+      auth,
+      deadLetters,
+      reflections,
+      search,
+      transfer,
+      patterns,
+    };
 
     const routes =
       role === 'worker'
@@ -134,7 +166,11 @@ export async function createApplication(
             ...sessionRoutes(sessions, exports),
             ...messageRoutes(messages),
             ...deadLetterRoutes(deadLetters),
+            // Before reflectionRoutes: GET /v1/reflections/:id would take `export` for an id.
+            ...reflectionTransferRoutes(transfer),
             ...reflectionRoutes(reflections, search),
+            ...searchRoutes(search),
+            ...patternRoutes(patterns),
           ];
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;

@@ -5,6 +5,9 @@ import { VERSION } from '../core/version.js';
 import { configCommand } from './config.command.js';
 import { dlqCommand } from './dlq.command.js';
 import { migrateCommand } from './migrate.command.js';
+import { patternsCommand } from './patterns.command.js';
+import { reflectionsCommand } from './reflections.command.js';
+import { searchCommand } from './search.command.js';
 import { startCommand } from './start.command.js';
 import { workerCommand } from './worker.command.js';
 
@@ -27,6 +30,9 @@ program.addCommand(startCommand());
 program.addCommand(migrateCommand());
 program.addCommand(workerCommand());
 program.addCommand(dlqCommand());
+program.addCommand(searchCommand());
+program.addCommand(patternsCommand());
+program.addCommand(reflectionsCommand());
 program.addCommand(configCommand());
 
 try {

@@ -228,6 +228,28 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    patterns: z
+      .object({
+        /**
+         * How often processes that run workers queue pattern detection for every tenant active since the last
+         * run (one job per tenant and period, however many processes). 0 turns it off. (Default: 30)
+         */
+        detectEveryMinutes: z.coerce.number().int().min(0).max(10_080).default(30),
+        /** Triggers (REST, MCP, CLI) for the same tenant and project within this window are one job. (Default: 60) */
+        triggerWindowSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+        /** Cosine similarity at or above which two items join one cluster. (Default: 0.8) */
+        similarityThreshold: z.coerce.number().min(0.5).max(1).default(0.8),
+        /** Distinct sessions a cluster or an error must span to be a pattern. (Default: 3) */
+        minSessions: z.coerce.number().int().min(2).max(1_000).default(3),
+        /** Most recent vectors (messages and reflections) one run clusters. (Default: 5000) */
+        maxVectors: z.coerce.number().int().min(10).max(50_000).default(5_000),
+        /** Most recent messages with error text one run reads. (Default: 5000) */
+        maxErrorMessages: z.coerce.number().int().min(10).max(50_000).default(5_000),
+        /** Only items this recent are considered; 0 means no age limit. (Default: 30) */
+        lookbackDays: z.coerce.number().int().min(0).max(3_650).default(30),
+      })
+      .strict()
+      .prefault({}),
     admin: z
       .object({
         /** Serve the operator pages (/admin/dead-letters, and /admin/queues in standard mode). (Default: false) */

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
 import { metadataSchema, pageQuery, projectSchema, timestampSchema } from './common.model.js';
-import { messageOutputSchema } from './message.model.js';
 
 export interface Reflection {
   id: string;
@@ -133,56 +132,3 @@ export const reflectionStatsSchema = z.object({
   activeModel: z.string(),
   coverage: z.number(),
 });
-
-// Search (served by SearchService over reflections and messages).
-
-export const SEARCH_MODES = ['hybrid', 'semantic', 'keyword'] as const;
-export type SearchMode = (typeof SEARCH_MODES)[number];
-
-const tagList = z
-  .string()
-  .max(2_000)
-  .transform((s) => [...new Set(s.split(',').map((t) => t.trim().toLowerCase()))].filter((t) => t !== ''));
-const common = {
-  q: z.string().trim().min(1).max(1_000),
-  mode: z.enum(SEARCH_MODES).default('hybrid'),
-  limit: z.coerce.number().int().min(1).max(100).default(10),
-  /** Hits scoring below this are dropped (see SearchHit.score for what the score means per mode). */
-  minScore: z.coerce.number().min(0).max(1).default(0),
-  /** Multiply scores by 0.5^(age / half-life): a reflection this many days old counts half. */
-  halfLifeDays: z.coerce.number().positive().max(36_500).optional(),
-  project: projectSchema.optional(),
-  sessionId: z.uuid({ message: 'must be a UUID' }).optional(),
-  from: timestampSchema.optional(),
-  to: timestampSchema.optional(),
-};
-export const reflectionSearchSchema = z.strictObject({
-  ...common,
-  /** Comma-separated. */
-  tags: tagList.optional(),
-  tagsMode: z.enum(['any', 'all']).default('any'),
-});
-export const messageSearchSchema = z.strictObject(common);
-export type ReflectionSearchQuery = z.output<typeof reflectionSearchSchema>;
-
-export const searchResultSchema = (item: z.ZodType) =>
-  z.object({
-    items: z.array(
-      z.object({
-        item,
-        score: z.number(),
-        explain: z.object({
-          textRank: z.number().int().nullable(),
-          textScore: z.number().nullable(),
-          similarity: z.number().nullable(),
-          fused: z.number(),
-          recency: z.number().optional(),
-        }),
-      }),
-    ),
-    mode: z.enum(SEARCH_MODES),
-    model: z.string().nullable(),
-    degraded: z.string().optional(),
-  });
-export const reflectionSearchResultSchema = searchResultSchema(reflectionOutputSchema);
-export const messageSearchResultSchema = searchResultSchema(messageOutputSchema);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../config/config.schema.js';
+import { projectSchema } from '../domain/common.model.js';
 
 export { QUEUE_NAMES };
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -40,6 +41,11 @@ export const JOBS = {
   'embed-reflection': {
     queue: 'embedding',
     payload: z.strictObject({ reflectionId: uuid }),
+  },
+  /** Find recurring themes and errors across one tenant's sessions (optionally one project's): see PatternDetector. */
+  'detect-patterns': {
+    queue: 'analytics',
+    payload: z.strictObject({ project: projectSchema.optional() }),
   },
 } as const satisfies Record<string, JobDef>;
 

@@ -8,11 +8,14 @@ import { createQueueBackend } from '../queue/create-queue-backend.js';
 import type { QueueBackend, WorkerHandle } from '../queue/queue.port.js';
 import type { Store } from '../repositories/ports.js';
 import { BreakerRegistry } from '../resilience/breaker-registry.js';
+import { PatternDetector } from '../services/pattern-detection/pattern-detector.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
+import { detectPatternsHandler } from './handlers/detect-patterns.handler.js';
 import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
 import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
 import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
+import { PatternDetectionScheduler } from './pattern-detection-scheduler.js';
 
 /** Everything that moves follow-up work: queue backend, outbox relay, job runner and what jobs call. */
 export interface JobSystem {
@@ -51,6 +54,7 @@ export async function createJobSystem(
     {
       'embed-messages': embedMessagesHandler(store, embeddings),
       'embed-reflection': embedReflectionHandler(store, embeddings),
+      'detect-patterns': detectPatternsHandler(new PatternDetector(store, config.patterns, () => embeddings.model)),
     },
     { deadLetters: store.deadLetters, metrics, logger },
   );
@@ -63,6 +67,13 @@ export async function createJobSystem(
       graceMs: config.embedding.reconcileGraceMs,
       lookbackMs: config.embedding.reconcileLookbackMs,
     },
+    logger,
+    () => relay.kick(),
+  );
+  // Periodic pattern detection runs where workers run (see startWorkers).
+  const patternScheduler = new PatternDetectionScheduler(
+    store,
+    { intervalMs: config.patterns.detectEveryMinutes * 60_000 },
     logger,
     () => relay.kick(),
   );
@@ -87,10 +98,12 @@ export async function createJobSystem(
     startWorkers() {
       const handle = runner.start(backend, { queues: config.workers.queues, concurrency: config.workers.concurrency });
       workers.push(handle);
+      patternScheduler.start();
       return handle;
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close(config.workers.shutdownTimeoutMs)));
+      await patternScheduler.stop();
       await reconciler.stop();
       await relay.stop();
       await Promise.allSettled([backend.close(), embeddings.close()]);

@@ -1,6 +1,7 @@
 import type { Page } from '../domain/common.model.js';
 import type { Message, MessageRole } from '../domain/message.model.js';
 import type { Session, SessionStatus } from '../domain/session.model.js';
+import type { PatternRepository } from './pattern.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
 
 /**
@@ -15,6 +16,7 @@ export interface Store {
   readonly deadLetters: DeadLetterRepository;
   readonly embeddings: EmbeddingRepository;
   readonly reflections: ReflectionRepository;
+  readonly patterns: PatternRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Throws unless every migration has been applied, so a stale schema is caught at start. */

@@ -122,4 +122,15 @@ export interface ReflectionRepository {
   ): Promise<VectorHit[]>;
   /** Makes sure an ANN index exists for vectors of `model` (PostgreSQL HNSW; a no-op where search is exact). */
   ensureVectorIndex(model: string, dim: number): Promise<void>;
+  /**
+   * Ids of reflections or messages whose content mentions `path` as a path (see pathMentionPattern in
+   * domain/search.model.ts), newest first. A substring scan: full-text tokenizers split paths into words.
+   */
+  pathMentions(
+    kind: SearchKind,
+    tenantId: string,
+    path: string,
+    filters: SearchFilters,
+    limit: number,
+  ): Promise<string[]>;
 }

@@ -32,6 +32,14 @@ export interface StoredReflection {
   nearDuplicateCheck: 'done' | 'unavailable';
 }
 
+export interface StoreOptions {
+  /**
+   * Look for near duplicates: one k-NN query per store, exact (O(reflections)) on SQLite. Bulk imports turn it
+   * off; the vector is still computed and saved, and nearDuplicateCheck says 'unavailable'. (Default: true)
+   */
+  nearDuplicates?: boolean;
+}
+
 export interface ReflectionServiceOptions {
   /** Cosine similarity at or above which another reflection counts as a near duplicate. (Default: 0.92) */
   nearDuplicateThreshold?: number;
@@ -66,7 +74,7 @@ export class ReflectionService {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async storeReflection(principal: Principal, input: unknown): Promise<StoredReflection> {
+  async storeReflection(principal: Principal, input: unknown, opts: StoreOptions = {}): Promise<StoredReflection> {
     const data = parseInput(this.schemas.create, input);
     const tenantId = principal.tenantId;
     if (data.sessionId && !(await this.store.sessions.get(tenantId, data.sessionId))) {
@@ -98,6 +106,12 @@ export class ReflectionService {
     }
     if (!vector) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
     const model = this.embedder.model;
+    if (opts.nearDuplicates === false) {
+      await this.store.reflections.saveVectors([
+        { ownerId: reflection.id, tenantId, model, vector, createdAt: this.clock().toISOString() },
+      ]);
+      return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
+    }
     const neighbours = await this.store.reflections.vectorSearch(
       'reflection',
       tenantId,

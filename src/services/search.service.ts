@@ -1,51 +1,43 @@
-import type { z } from 'zod';
 import type { Principal } from '../core/principal.js';
 import type { Message } from '../domain/message.model.js';
+import type { Reflection } from '../domain/reflection.model.js';
 import {
+  type ConceptSearchResult,
+  type ConversationSearchResult,
+  conceptSearchSchema,
+  conversationSearchSchema,
+  type FileHit,
+  type FileSearchResult,
+  fileSearchSchema,
+  type ItemKind,
+  type MixedSearchResult,
   messageSearchSchema,
-  type Reflection,
+  type QuickSearchResult,
+  quickSearchSchema,
   reflectionSearchSchema,
+  type SearchHit,
   type SearchMode,
-} from '../domain/reflection.model.js';
+  type SearchResult,
+  type SearchRun,
+  type SearchScope,
+  searchSchema,
+} from '../domain/search.model.js';
+import type { Session } from '../domain/session.model.js';
 import type { SearchFilters, SearchKind, Store, TextHit, VectorHit } from '../repositories/ports.js';
+import { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
+import { combineRuns, groupBySession, mergeByScore, tally, topSessionIds } from './search/grouping.js';
+import { findPathMention } from './search/snippets.js';
 import { parseInput } from './validate.js';
 
-export {
-  messageSearchSchema,
-  reflectionSearchSchema,
-  SEARCH_MODES,
-  type SearchMode,
-} from '../domain/reflection.model.js';
-
-export interface ScoreExplanation {
-  /** 1-based position in the full-text list; null when full text did not find the item. */
-  textRank: number | null;
-  /** Raw full-text score (ts_rank_cd, or -bm25 on SQLite). */
-  textScore: number | null;
-  /** Cosine similarity to the query; null when vector search did not return the item. */
-  similarity: number | null;
-  /** Score before recency. */
-  fused: number;
-  /** Recency factor applied, when a half-life was given. */
-  recency?: number;
-}
-
-export interface SearchHit<T> {
-  item: T;
-  /** 0..1. keyword: text score relative to the best hit; semantic: cosine similarity; hybrid: weighted RRF
-   * normalised so an item first in both lists scores 1. Times the recency factor when a half-life is given. */
-  score: number;
-  explain: ScoreExplanation;
-}
-
-export interface SearchResult<T> {
-  items: Array<SearchHit<T>>;
-  mode: SearchMode;
-  /** Embedding model of the query vector; null when no vector search ran. */
-  model: string | null;
-  /** Set when vector search was wanted but could not run (provider down…): results are full-text only. */
-  degraded?: string;
-}
+export type {
+  MixedSearchResult,
+  ScoreExplanation,
+  SearchHit,
+  SearchMode,
+  SearchResult,
+} from '../domain/search.model.js';
+export { messageSearchSchema, reflectionSearchSchema, SEARCH_MODES } from '../domain/search.model.js';
+export { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
 
 export interface QueryEmbedder {
   readonly model: string;
@@ -57,104 +49,70 @@ export interface SearchServiceOptions {
   rrfK?: number;
   /** How hybrid gates and weights the vector list (see fuseRanks). */
   gate?: VectorGate;
-  /** Candidates fetched from each list before fusion. (Default: max(50, 3 × limit)) */
+  /** How concept search gates the vector list: it leans on meaning more than plain hybrid. (Default: zFloor 1, zSpan 1) */
+  conceptGate?: VectorGate;
+  /** Candidates fetched from each list before fusion. (Default: max(50, 3 × limit); 100 for quick search) */
   candidates?: number;
   /** Query embeddings kept in the LRU cache. (Default: 500) */
   cacheSize?: number;
   clock?: () => Date;
 }
 
-export interface FusedHit {
-  id: string;
-  explain: ScoreExplanation;
+/** What ranking needs of a query, whichever front door it came through. */
+interface RankQuery {
+  q: string;
+  mode: SearchMode;
+  minScore: number;
+  halfLifeDays?: number;
+  /** Candidates per list. */
+  pool: number;
+  gate?: VectorGate;
 }
+
+/** The query vector, embedded once for every kind searched. */
+interface QueryVector {
+  vector?: Float32Array;
+  degraded?: string;
+}
+
+/** Every hit of one kind scoring at least minScore, best first. */
+interface Ranked<T> extends SearchRun {
+  hits: Array<SearchHit<T>>;
+  /** A candidate list came back full, so more items may match than `hits` holds. */
+  capped: boolean;
+}
+
+interface Runs {
+  reflection?: Ranked<Reflection>;
+  message?: Ranked<Message>;
+  run: SearchRun;
+}
+
+type ScopedQuery = RankQuery & SearchFilters & { kind: SearchScope; tags?: string[]; tagsMode?: 'any' | 'all' };
+
+/** Which kinds a scope covers; a tag filter leaves only reflections (messages carry no tags). */
+function kindsOf(scope: SearchScope, tags: string[] | undefined): ItemKind[] {
+  if (scope === 'reflections') return ['reflection'];
+  if (scope === 'messages') return ['message'];
+  return tags?.length ? ['reflection'] : ['reflection', 'message'];
+}
+
+function filtersOf(q: SearchFilters & { tags?: string[]; tagsMode?: 'any' | 'all' }): SearchFilters {
+  return {
+    project: q.project,
+    sessionId: q.sessionId,
+    from: q.from,
+    to: q.to,
+    ...(q.tags?.length ? (q.tagsMode === 'all' ? { tagsAll: q.tags } : { tagsAny: q.tags }) : {}),
+  };
+}
+
+const CONCEPT_GATE: VectorGate = { zFloor: 1, zSpan: 1 };
 
 /**
- * Weighted, gated reciprocal rank fusion. Every text hit is kept at full weight. The vector list is gated by
- * how much its hits stand out from the rest of the candidates (z-score of the similarity within the list),
- * because raw similarities mean different things per model (USE lite puts unrelated sentences at 0.4, the hash
- * provider related ones at 0.2): only outliers (z ≥ zFloor) take part, and the list's weight grows from 0 to 1
- * as its best hit's z goes from zFloor to zFloor + zSpan. A list of near-equal neighbours — the model cannot
- * place the query — then barely moves the text ranking, while a confident one counts as much as text.
+ * Hybrid, semantic and keyword search over reflections and messages, and the shortcuts built on it (quick,
+ * by file, by concept, conversations). Every front door (REST, MCP, CLI) calls these methods.
  */
-export function fuseRanks(text: TextHit[], vector: VectorHit[], k: number, gate: VectorGate = {}): FusedHit[] {
-  const zFloor = gate.zFloor ?? 1.5;
-  const zSpan = gate.zSpan ?? 2;
-  const sims = vector.map((h) => h.similarity);
-  const mean = sims.reduce((a, b) => a + b, 0) / Math.max(1, sims.length);
-  const sd = Math.sqrt(sims.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, sims.length));
-  const z = (s: number): number => (sd > 1e-9 && sims.length >= 5 ? (s - mean) / sd : 0);
-  const kept = vector.filter((h) => h.similarity >= (gate.minSimilarity ?? -1) && z(h.similarity) >= zFloor);
-  const weight = kept[0]
-    ? Math.min(1, Math.max(0, (z(Math.max(...kept.map((h) => h.similarity))) - zFloor) / zSpan))
-    : 0;
-  const hits = new Map<string, FusedHit>();
-  const entry = (id: string): FusedHit => {
-    let hit = hits.get(id);
-    if (!hit) {
-      hit = { id, explain: { textRank: null, textScore: null, similarity: null, fused: 0 } };
-      hits.set(id, hit);
-    }
-    return hit;
-  };
-  text.forEach((h, i) => {
-    const hit = entry(h.id);
-    hit.explain.textRank = i + 1;
-    hit.explain.textScore = h.rank;
-    hit.explain.fused += 1 / (k + i + 1);
-  });
-  if (weight > 0) {
-    kept.forEach((h, i) => {
-      const hit = entry(h.id);
-      hit.explain.similarity = h.similarity;
-      hit.explain.fused += weight / (k + i + 1);
-    });
-  }
-  // Similarities of gated-out hits still explain the text hits they belong to.
-  for (const h of vector) {
-    const hit = hits.get(h.id);
-    if (hit && hit.explain.similarity === null) hit.explain.similarity = h.similarity;
-  }
-  const best = (1 + weight) / (k + 1);
-  for (const hit of hits.values()) hit.explain.fused /= best;
-  return [...hits.values()];
-}
-
-export interface VectorGate {
-  /** Vector hits need a z-score within the candidate list at least this high. (Default: 1.5) */
-  zFloor?: number;
-  /** z above zFloor at which the vector list gets full weight. (Default: 2) */
-  zSpan?: number;
-  /** Absolute similarity floor on top of the z gate. (Default: none) */
-  minSimilarity?: number;
-}
-
-/** A small LRU: Map keeps insertion order, so re-inserting on read makes the first key the least recent. */
-export class LruCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-
-  get(key: string): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
-}
-
-/** Hybrid, semantic and keyword search over reflections and messages. */
 export class SearchService {
   private readonly k: number;
   private readonly cache: LruCache<Float32Array>;
@@ -173,26 +131,97 @@ export class SearchService {
 
   async searchReflections(principal: Principal, input: unknown): Promise<SearchResult<Reflection>> {
     const q = parseInput(reflectionSearchSchema, input);
-    const filters: SearchFilters = {
-      project: q.project,
-      sessionId: q.sessionId,
-      from: q.from,
-      to: q.to,
-      ...(q.tags?.length ? (q.tagsMode === 'all' ? { tagsAll: q.tags } : { tagsAny: q.tags }) : {}),
-    };
-    return this.search(principal.tenantId, 'reflection', q, filters, (ids) =>
-      this.store.reflections.getMany(principal.tenantId, ids),
+    const { reflection, run } = await this.runKinds(
+      principal.tenantId,
+      ['reflection'],
+      this.rankQuery(q),
+      filtersOf(q),
     );
+    return { items: (reflection?.hits ?? []).slice(0, q.limit), ...run };
   }
 
   async searchMessages(principal: Principal, input: unknown): Promise<SearchResult<Message>> {
     const q = parseInput(messageSearchSchema, input);
-    const filters: SearchFilters = { project: q.project, sessionId: q.sessionId, from: q.from, to: q.to };
-    return this.search(principal.tenantId, 'message', q, filters, async (ids) =>
-      (await Promise.all(ids.map((id) => this.store.messages.get(principal.tenantId, id)))).filter(
-        (m): m is Message => m !== undefined,
-      ),
+    const { message, run } = await this.runKinds(principal.tenantId, ['message'], this.rankQuery(q), filtersOf(q));
+    return { items: (message?.hits ?? []).slice(0, q.limit), ...run };
+  }
+
+  /** Reflections, messages or both (`kind`) in one list, best first. */
+  async search(principal: Principal, input: unknown): Promise<MixedSearchResult> {
+    const q = parseInput(searchSchema, input);
+    const runs = await this.runScope(principal.tenantId, { ...q, ...this.rankQuery(q) });
+    const items = mergeByScore(runs.reflection?.hits ?? [], runs.message?.hits ?? []).slice(0, q.limit);
+    return { items, ...runs.run };
+  }
+
+  /** The best hit and how many match: "is there anything on this, and what is the best of it?" */
+  async quickSearch(principal: Principal, input: unknown): Promise<QuickSearchResult> {
+    const q = parseInput(quickSearchSchema, input);
+    const pool = this.options.candidates ?? 100;
+    const runs = await this.runScope(principal.tenantId, { ...q, ...this.rankQuery({ ...q, limit: 1 }), pool });
+    const totals = { reflections: runs.reflection?.hits.length ?? 0, messages: runs.message?.hits.length ?? 0 };
+    const [best] = mergeByScore(runs.reflection?.hits.slice(0, 1) ?? [], runs.message?.hits.slice(0, 1) ?? []);
+    return {
+      q: q.q,
+      kind: q.kind,
+      best: best ?? null,
+      total: totals.reflections + totals.messages,
+      totals,
+      totalCapped: Boolean(runs.reflection?.capped || runs.message?.capped),
+      ...runs.run,
+    };
+  }
+
+  /** Items mentioning a file or folder path, newest first, with the path found and the text around it. */
+  async searchByFile(principal: Principal, input: unknown): Promise<FileSearchResult> {
+    const q = parseInput(fileSearchSchema, input);
+    const tenantId = principal.tenantId;
+    const filters = filtersOf(q);
+    const items: FileHit[] = [];
+    for (const kind of kindsOf(q.kind, q.tags)) {
+      const ids = await this.store.reflections.pathMentions(kind, tenantId, q.path, filters, q.limit);
+      const loaded =
+        kind === 'reflection' ? await this.loadReflections(tenantId, ids) : await this.loadMessages(tenantId, ids);
+      for (const item of loaded) {
+        const mention = findPathMention(item.content, q.path);
+        if (mention) items.push({ kind, item, ...mention } as FileHit);
+      }
+    }
+    items.sort(
+      (a, b) => Date.parse(b.item.createdAt) - Date.parse(a.item.createdAt) || b.item.id.localeCompare(a.item.id),
     );
+    return { path: q.path, items: items.slice(0, q.limit) };
+  }
+
+  /**
+   * Items about a concept, found by meaning first (hybrid with a vector gate that lets confident neighbours count
+   * sooner), grouped by kind, with the tags and projects the hits share.
+   */
+  async searchByConcept(principal: Principal, input: unknown): Promise<ConceptSearchResult> {
+    const q = parseInput(conceptSearchSchema, input);
+    const gate = this.options.conceptGate ?? CONCEPT_GATE;
+    const rank = { ...this.rankQuery({ ...q, q: q.concept, mode: 'hybrid' }), gate };
+    const runs = await this.runScope(principal.tenantId, { ...q, ...rank });
+    const reflections = runs.reflection?.hits.slice(0, q.limit) ?? [];
+    const messages = runs.message?.hits.slice(0, q.limit) ?? [];
+    const sessions = await this.sessionsOf(principal.tenantId, [...new Set(messages.map((h) => h.item.sessionId))]);
+    const projects = tally([
+      ...reflections.map((h) => ({ names: [h.item.project], score: h.score })),
+      ...messages.map((h) => ({ names: [sessions.get(h.item.sessionId)?.project ?? ''], score: h.score })),
+    ]).filter((p) => p.name !== '');
+    const tags = tally(reflections.map((h) => ({ names: h.item.tags, score: h.score })));
+    return { concept: q.concept, reflections, messages, related: { tags, projects }, ...runs.run };
+  }
+
+  /** Matching messages grouped by session: which conversations talked about this, and where. */
+  async searchConversations(principal: Principal, input: unknown): Promise<ConversationSearchResult> {
+    const q = parseInput(conversationSearchSchema, input);
+    // Enough candidates to fill `limit` sessions of `perSession` messages (at most 300 per list).
+    const rank = this.rankQuery({ ...q, limit: Math.min(100, q.limit * q.perSession) });
+    const { message, run } = await this.runKinds(principal.tenantId, ['message'], rank, filtersOf(q));
+    const hits = message?.hits ?? [];
+    const sessions = await this.sessionsOf(principal.tenantId, topSessionIds(hits, q.limit));
+    return { q: q.q, sessions: groupBySession(hits, sessions, q.q, q.limit, q.perSession), ...run };
   }
 
   /** The query's unit vector, from the LRU cache when the same text was embedded with the same model. */
@@ -206,38 +235,85 @@ export class SearchService {
     return vector;
   }
 
-  private async search<T extends { id: string; createdAt: string }>(
+  private rankQuery(q: {
+    q: string;
+    mode: SearchMode;
+    minScore: number;
+    halfLifeDays?: number;
+    limit: number;
+  }): RankQuery {
+    return {
+      q: q.q,
+      mode: q.mode,
+      minScore: q.minScore,
+      halfLifeDays: q.halfLifeDays,
+      pool: this.options.candidates ?? Math.max(50, 3 * q.limit),
+    };
+  }
+
+  private runScope(tenantId: string, q: ScopedQuery): Promise<Runs> {
+    return this.runKinds(tenantId, kindsOf(q.kind, q.tags), q, filtersOf(q));
+  }
+
+  private async runKinds(tenantId: string, kinds: ItemKind[], q: RankQuery, filters: SearchFilters): Promise<Runs> {
+    const qv = await this.queryVector(q);
+    const out: Runs = { run: { mode: q.mode, model: null } };
+    const done: SearchRun[] = [];
+    for (const kind of kinds) {
+      if (kind === 'reflection') {
+        out.reflection = await this.rank(tenantId, kind, q, filters, qv, (ids) => this.loadReflections(tenantId, ids));
+        done.push(out.reflection);
+      } else {
+        out.message = await this.rank(tenantId, kind, q, filters, qv, (ids) => this.loadMessages(tenantId, ids));
+        done.push(out.message);
+      }
+    }
+    out.run = combineRuns(done);
+    return out;
+  }
+
+  private async queryVector(q: RankQuery): Promise<QueryVector> {
+    if (q.mode === 'keyword') return {};
+    try {
+      const vector = await this.embedQuery(q.q);
+      await this.ensureIndex(this.embedder.model, vector.length);
+      return { vector };
+    } catch (error) {
+      // Degrade, never fail: full-text ranking still answers while the provider is down.
+      return { degraded: `vector search unavailable: ${(error as Error).message}` };
+    }
+  }
+
+  private async rank<T extends { id: string; createdAt: string }>(
     tenantId: string,
     kind: SearchKind,
-    q: z.output<typeof messageSearchSchema>,
+    q: RankQuery,
     filters: SearchFilters,
+    qv: QueryVector,
     load: (ids: string[]) => Promise<T[]>,
-  ): Promise<SearchResult<T>> {
-    const pool = this.options.candidates ?? Math.max(50, 3 * q.limit);
+  ): Promise<Ranked<T>> {
     let vector: VectorHit[] = [];
-    let degraded: string | undefined;
+    let degraded = qv.degraded;
     let model: string | null = null;
-    if (q.mode !== 'keyword') {
+    if (qv.vector) {
       try {
-        const queryVector = await this.embedQuery(q.q);
-        await this.ensureIndex(this.embedder.model, queryVector.length);
         vector = await this.store.reflections.vectorSearch(
           kind,
           tenantId,
-          queryVector,
+          qv.vector,
           this.embedder.model,
           filters,
-          pool,
+          q.pool,
         );
         model = this.embedder.model;
       } catch (error) {
-        // Degrade, never fail: full-text ranking still answers while the provider is down.
         degraded = `vector search unavailable: ${(error as Error).message}`;
       }
     }
     const mode: SearchMode = q.mode === 'semantic' && degraded ? 'keyword' : q.mode;
-    const text = mode === 'semantic' ? [] : await this.store.reflections.textSearch(kind, tenantId, q.q, filters, pool);
-    const fused = this.score(mode, text, vector);
+    const text =
+      mode === 'semantic' ? [] : await this.store.reflections.textSearch(kind, tenantId, q.q, filters, q.pool);
+    const fused = this.score(mode, text, vector, q.gate);
     const now = this.clock().getTime();
     const items = await load(fused.map((h) => h.id));
     const byId = new Map(items.map((item) => [item.id, item]));
@@ -254,11 +330,13 @@ export class SearchService {
       if (score >= q.minScore) hits.push({ item, score, explain: h.explain });
     }
     hits.sort((a, b) => b.score - a.score || a.item.id.localeCompare(b.item.id));
-    return { items: hits.slice(0, q.limit), mode, model, ...(degraded ? { degraded } : {}) };
+    // A full text list may hide more matches; a full vector list only counts where vectors alone decide.
+    const capped = text.length >= q.pool || (mode === 'semantic' && vector.length >= q.pool);
+    return { hits, capped, mode, model, ...(degraded ? { degraded } : {}) };
   }
 
-  private score(mode: SearchMode, text: TextHit[], vector: VectorHit[]): FusedHit[] {
-    if (mode === 'hybrid') return fuseRanks(text, vector, this.k, this.options.gate);
+  private score(mode: SearchMode, text: TextHit[], vector: VectorHit[], gate?: VectorGate): FusedHit[] {
+    if (mode === 'hybrid') return fuseRanks(text, vector, this.k, gate ?? this.options.gate);
     if (mode === 'semantic') {
       return vector.map((h) => ({
         id: h.id,
@@ -270,6 +348,20 @@ export class SearchService {
       id: h.id,
       explain: { textRank: i + 1, textScore: h.rank, similarity: null, fused: top > 0 ? h.rank / top : 0 },
     }));
+  }
+
+  private loadReflections(tenantId: string, ids: string[]): Promise<Reflection[]> {
+    return this.store.reflections.getMany(tenantId, ids);
+  }
+
+  private async loadMessages(tenantId: string, ids: string[]): Promise<Message[]> {
+    const found = await Promise.all(ids.map((id) => this.store.messages.get(tenantId, id)));
+    return found.filter((m): m is Message => m !== undefined);
+  }
+
+  private async sessionsOf(tenantId: string, ids: string[]): Promise<Map<string, Session>> {
+    const found = await Promise.all(ids.map((id) => this.store.sessions.get(tenantId, id)));
+    return new Map(found.filter((s): s is Session => s !== undefined).map((s) => [s.id, s]));
   }
 
   private async ensureIndex(model: string, dim: number): Promise<void> {

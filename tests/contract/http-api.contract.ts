@@ -181,6 +181,8 @@ export function describeHttpApi(name: string, open: () => Promise<{ app: Applica
       const project = `list-${Date.now()}`;
       const made: string[] = [];
       for (let i = 0; i < 5; i++) made.push((await createSession({ name: `s${i}`, project })).id);
+      // Timestamps have millisecond resolution: let the update come after the last creation.
+      await new Promise((resolve) => setTimeout(resolve, 5));
       await call('PATCH', `/v1/sessions/${made[2]}`, { status: 'ended' });
       const all: string[] = [];
       let cursor: string | null = null;

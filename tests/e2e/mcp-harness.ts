@@ -23,6 +23,17 @@ export const TOOL_NAMES = [
   'search_reflections',
   'search_messages',
   'get_reflection_stats',
+  'import_memory',
+  'export_reflections',
+  'quick_search',
+  'search_by_file',
+  'search_by_concept',
+  'search_conversations',
+  'store_pattern',
+  'find_patterns',
+  'get_pattern',
+  'delete_pattern',
+  'detect_patterns',
   'list_dead_letters',
   'get_dead_letter',
   'retry_dead_letters',
@@ -178,8 +189,46 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     expect(found.items[0]).toMatchObject({ item: { id: stored.reflection.id }, explain: { textRank: 1 } });
     const messagesFound = await ok<{ items: unknown[] }>(c, 'search_messages', { q: 'first', mode: 'keyword' });
     expect(messagesFound.items.length).toBeGreaterThan(0);
+    const quick = await ok<{ best: { item: { id: string } } | null }>(c, 'quick_search', {
+      q: 'signing keys',
+      mode: 'keyword',
+      kind: 'reflections',
+      project: 'e2e',
+    });
+    expect(quick.best?.item.id).toBe(stored.reflection.id);
+    await ok(c, 'add_message', { sessionId: session.id, role: 'assistant', content: 'Edited src/auth/keys.ts' });
+    const byFile = await ok<{ items: Array<{ matchedPath: string }> }>(c, 'search_by_file', {
+      path: 'keys.ts',
+      sessionId: session.id,
+    });
+    expect(byFile.items.map((h) => h.matchedPath)).toEqual(['src/auth/keys.ts']);
+    const concept = await ok<{ reflections: Array<{ item: { id: string } }> }>(c, 'search_by_concept', {
+      concept: 'signing keys rotation',
+      kind: 'reflections',
+      project: 'e2e',
+    });
+    expect(concept.reflections.map((h) => h.item.id)).toContain(stored.reflection.id);
+    const conversations = await ok<{ sessions: Array<{ sessionId: string }> }>(c, 'search_conversations', {
+      q: 'first',
+      mode: 'keyword',
+      sessionId: session.id,
+    });
+    expect(conversations.sessions.map((s) => s.sessionId)).toEqual([session.id]);
     const reflectionStats = await ok<Record<string, unknown>>(c, 'get_reflection_stats', { project: 'e2e' });
     expect(reflectionStats).toBeTruthy();
+
+    const pattern = await ok<{ created: boolean; pattern: { id: string } }>(c, 'store_pattern', {
+      name: `Pool per replica ${project}`,
+      description: 'Size connection pools per API replica so the total stays under max_connections.',
+      kind: 'convention',
+      project: 'e2e',
+    });
+    expect(pattern.created).toBe(true);
+    const patterns = await ok<{ items: Array<{ id: string }> }>(c, 'find_patterns', { q: 'connection pools' });
+    expect(patterns.items.map((p) => p.id)).toContain(pattern.pattern.id);
+    expect(await ok(c, 'get_pattern', { patternId: pattern.pattern.id })).toMatchObject({ source: 'manual' });
+    expect(await ok(c, 'detect_patterns', { project: 'e2e' })).toMatchObject({ queue: 'analytics', project: 'e2e' });
+    expect(await ok(c, 'delete_pattern', { patternId: pattern.pattern.id })).toMatchObject({ deleted: true });
 
     const letters = await ok<{ items: unknown[]; total: number }>(c, 'list_dead_letters', { status: 'open' });
     expect(letters).toMatchObject({ items: [], total: 0 });

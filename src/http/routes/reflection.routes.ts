@@ -1,16 +1,13 @@
 import {
-  messageSearchResultSchema,
-  messageSearchSchema,
   reflectionOutputSchema,
   reflectionPageSchema,
-  reflectionSearchResultSchema,
-  reflectionSearchSchema,
   reflectionStatsSchema,
   storedReflectionSchema,
 } from '../../domain/reflection.model.js';
 import type { ReflectionService } from '../../services/reflection.service.js';
 import type { SearchService } from '../../services/search.service.js';
 import type { RouteDef } from '../route.js';
+import { hybridSearchRoutes } from './search.routes.js';
 
 /** Reflections CRUD and stats, and search over reflections and messages. */
 export function reflectionRoutes(reflections: ReflectionService, search: SearchService): RouteDef[] {
@@ -91,26 +88,6 @@ export function reflectionRoutes(reflections: ReflectionService, search: SearchS
         return c.body(null, 204);
       },
     },
-    {
-      method: 'get',
-      path: '/v1/search/reflections',
-      operationId: 'searchReflections',
-      summary:
-        'Search reflections: hybrid (full text + vectors, weighted reciprocal rank fusion), semantic or keyword; each hit explains its score',
-      tag: 'search',
-      query: reflectionSearchSchema,
-      responses: { 200: { description: 'Hits, best first', schema: reflectionSearchResultSchema } },
-      handler: async (c, { principal, query }) => c.json(await search.searchReflections(principal, query)),
-    },
-    {
-      method: 'get',
-      path: '/v1/search/messages',
-      operationId: 'searchMessages',
-      summary: 'Search messages of every session: hybrid, semantic or keyword; each hit explains its score',
-      tag: 'search',
-      query: messageSearchSchema,
-      responses: { 200: { description: 'Hits, best first', schema: messageSearchResultSchema } },
-      handler: async (c, { principal, query }) => c.json(await search.searchMessages(principal, query)),
-    },
+    ...hybridSearchRoutes(search),
   ];
 }

@@ -4,7 +4,10 @@ import { deadLetterTools } from './dead-letter.tools.js';
 import { exportTools } from './export.tools.js';
 import { healthTools } from './health.tools.js';
 import { messageTools } from './message.tools.js';
+import { patternTools } from './pattern.tools.js';
 import { reflectionTools } from './reflection.tools.js';
+import { reflectionTransferTools } from './reflection-transfer.tools.js';
+import { searchTools } from './search.tools.js';
 import { sessionTools } from './session.tools.js';
 
 /** A group of tools over one service. A new capability adds one file here and one line below. */
@@ -15,6 +18,9 @@ export const TOOL_GROUPS: readonly ToolGroup[] = [
   messageTools,
   exportTools,
   reflectionTools,
+  reflectionTransferTools,
+  searchTools,
+  patternTools,
   deadLetterTools,
   healthTools,
 ];

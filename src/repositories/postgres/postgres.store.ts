@@ -5,6 +5,7 @@ import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
 import { PostgresOutboxRepository } from './outbox.repository.js';
+import { PostgresPatternRepository } from './pattern.repository.js';
 import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
 
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   readonly deadLetters: PostgresDeadLetterRepository;
   readonly embeddings: PostgresEmbeddingRepository;
   readonly reflections: PostgresReflectionRepository;
+  readonly patterns: PostgresPatternRepository;
   readonly sql: Sql;
 
   constructor(options: PostgresStoreOptions) {
@@ -44,6 +46,7 @@ export class PostgresStore implements Store {
     this.deadLetters = new PostgresDeadLetterRepository(this.sql);
     this.embeddings = new PostgresEmbeddingRepository(this.sql);
     this.reflections = new PostgresReflectionRepository(this.sql);
+    this.patterns = new PostgresPatternRepository(this.sql);
   }
 
   async migrate(): Promise<string[]> {

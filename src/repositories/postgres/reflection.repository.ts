@@ -17,7 +17,13 @@ import type {
 } from '../reflection.port.js';
 import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './postgres.store.js';
-import { ensurePgVectorIndex, pgTextSearch, pgVectorSearch, reflectionFilters } from './search.queries.js';
+import {
+  ensurePgVectorIndex,
+  pgPathMentions,
+  pgTextSearch,
+  pgVectorSearch,
+  reflectionFilters,
+} from './search.queries.js';
 import { idsWithVector, saveVectors, type VectorTable } from './vector-table.js';
 
 const REFLECTION_VECTORS: VectorTable = {
@@ -243,5 +249,15 @@ export class PostgresReflectionRepository implements ReflectionRepository {
 
   ensureVectorIndex(model: string, dim: number): Promise<void> {
     return ensurePgVectorIndex(this.sql, model, dim);
+  }
+
+  pathMentions(
+    kind: SearchKind,
+    tenantId: string,
+    path: string,
+    filters: SearchFilters,
+    limit: number,
+  ): Promise<string[]> {
+    return pgPathMentions(this.sql, kind, tenantId, path, filters, limit);
   }
 }

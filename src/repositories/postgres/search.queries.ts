@@ -1,5 +1,6 @@
 import { toSql } from 'pgvector';
 import type postgres from 'postgres';
+import { pathMentionPattern } from '../../domain/search.model.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
 import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
 import type { Sql } from './postgres.store.js';
@@ -18,7 +19,7 @@ export function reflectionFilters(sql: Sql, f: SearchFilters): Fragment {
 }
 
 /** Filters on `messages m` (project through its session; messages have no tags). */
-function messageFilters(sql: Sql, f: SearchFilters): Fragment {
+export function messageFilters(sql: Sql, f: SearchFilters): Fragment {
   return sql`
     ${f.project === undefined ? sql`` : sql`AND m.session_id IN (SELECT id FROM sessions WHERE project = ${f.project})`}
     ${f.sessionId === undefined ? sql`` : sql`AND m.session_id = ${f.sessionId}`}
@@ -89,6 +90,40 @@ export async function pgVectorSearch(
   });
   // relaxed_order may return neighbours slightly out of order.
   return rows.map((r) => ({ id: r.id, similarity: 1 - Number(r.d) })).sort((a, b) => b.similarity - a.similarity);
+}
+
+/** A LIKE pattern matching `text` anywhere, its wildcards (and the escape character) escaped. */
+export function likeContains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+/**
+ * Ids of items whose content mentions `path` (pathMentionPattern), newest first. Full-text search splits
+ * paths into words, so this scans: an escaped LIKE narrows, the regular expression (`~`, ARE) decides.
+ */
+export async function pgPathMentions(
+  sql: Sql,
+  kind: SearchKind,
+  tenantId: string,
+  path: string,
+  filters: SearchFilters,
+  limit: number,
+): Promise<string[]> {
+  const like = likeContains(path);
+  const pattern = pathMentionPattern(path);
+  const rows =
+    kind === 'reflection'
+      ? await sql<{ id: string }[]>`
+          SELECT r.id FROM reflections r
+          WHERE r.tenant_id = ${tenantId} AND r.content LIKE ${like} ESCAPE '\\' AND r.content ~ ${pattern}
+            ${reflectionFilters(sql, filters)}
+          ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`
+      : await sql<{ id: string }[]>`
+          SELECT m.id FROM messages m
+          WHERE m.tenant_id = ${tenantId} AND m.content LIKE ${like} ESCAPE '\\' AND m.content ~ ${pattern}
+            ${messageFilters(sql, filters)}
+          ORDER BY m.created_at DESC, m.id DESC LIMIT ${limit}`;
+  return rows.map((r) => r.id);
 }
 
 const ensured = new WeakMap<Sql, Set<string>>();

@@ -15,7 +15,7 @@ import type {
 } from '../reflection.port.js';
 import { toBlob } from './embedding.repository.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
-import { reflectionFilters, sqliteTextSearch, sqliteVectorSearch } from './search.queries.js';
+import { reflectionFilters, sqlitePathMentions, sqliteTextSearch, sqliteVectorSearch } from './search.queries.js';
 import type { Db } from './sqlite.store.js';
 
 interface ReflectionRow {
@@ -257,4 +257,14 @@ export class SqliteReflectionRepository implements ReflectionRepository {
 
   /** Search is exact (brute force) on SQLite: there is no index to make. */
   async ensureVectorIndex(_model: string, _dim: number): Promise<void> {}
+
+  async pathMentions(
+    kind: SearchKind,
+    tenantId: string,
+    path: string,
+    filters: SearchFilters,
+    limit: number,
+  ): Promise<string[]> {
+    return sqlitePathMentions(this.db, kind, tenantId, path, filters, limit);
+  }
 }

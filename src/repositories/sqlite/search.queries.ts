@@ -1,3 +1,4 @@
+import { pathMentionPattern } from '../../domain/search.model.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
 import { assertDimension, fts5Query } from '../search-sql.js';
 import { toBlob } from './embedding.repository.js';
@@ -36,7 +37,7 @@ export function reflectionFilters(f: SearchFilters): SqlPart {
 }
 
 /** Filters on `messages m` (project through its session; messages have no tags). */
-function messageFilters(f: SearchFilters): SqlPart {
+export function messageFilters(f: SearchFilters): SqlPart {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (f.project !== undefined) {
@@ -116,4 +117,48 @@ export function sqliteVectorSearch(
     d: number;
   }>;
   return rows.map((r) => ({ id: r.id, similarity: 1 - r.d }));
+}
+
+const withRegexp = new WeakSet<Db>();
+
+/** `sb_regexp(pattern, text)`: 1 when the JavaScript regular expression matches (SQLite has none built in). */
+function ensureRegexp(db: Db): void {
+  if (withRegexp.has(db)) return;
+  let last: { source: string; re: RegExp } | undefined;
+  db.function('sb_regexp', { deterministic: true }, (source: unknown, text: unknown) => {
+    if (typeof source !== 'string' || typeof text !== 'string') return 0;
+    if (last?.source !== source) last = { source, re: new RegExp(source) };
+    return last.re.test(text) ? 1 : 0;
+  });
+  withRegexp.add(db);
+}
+
+/**
+ * Ids of items whose content mentions `path` (pathMentionPattern), newest first. FTS5 splits paths into words,
+ * so this scans: instr() (no wildcards to escape) narrows, the pattern decides.
+ */
+export function sqlitePathMentions(
+  db: Db,
+  kind: SearchKind,
+  tenantId: string,
+  path: string,
+  filters: SearchFilters,
+  limit: number,
+): string[] {
+  ensureRegexp(db);
+  const sql =
+    kind === 'reflection'
+      ? `SELECT r.id FROM reflections r
+         WHERE r.tenant_id = @tenantId AND instr(r.content, @path) > 0 AND sb_regexp(@pattern, r.content)
+           ${reflectionFilters(filters).sql}
+         ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`
+      : `SELECT m.id FROM messages m
+         WHERE m.tenant_id = @tenantId AND instr(m.content, @path) > 0 AND sb_regexp(@pattern, m.content)
+           ${messageFilters(filters).sql}
+         ORDER BY m.created_at DESC, m.id DESC LIMIT @limit`;
+  const params = kind === 'reflection' ? reflectionFilters(filters).params : messageFilters(filters).params;
+  return db
+    .prepare(sql)
+    .pluck()
+    .all({ ...params, tenantId, path, pattern: pathMentionPattern(path), limit }) as string[];
 }

@@ -6,6 +6,7 @@ import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
 import { SqliteMessageRepository } from './message.repository.js';
 import { SqliteOutboxRepository } from './outbox.repository.js';
+import { SqlitePatternRepository } from './pattern.repository.js';
 import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
 
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly deadLetters: SqliteDeadLetterRepository;
   readonly embeddings: SqliteEmbeddingRepository;
   readonly reflections: SqliteReflectionRepository;
+  readonly patterns: SqlitePatternRepository;
   readonly db: Db;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -44,6 +46,7 @@ export class SqliteStore implements Store {
     this.deadLetters = new SqliteDeadLetterRepository(this.db);
     this.embeddings = new SqliteEmbeddingRepository(this.db);
     this.reflections = new SqliteReflectionRepository(this.db, this.outbox);
+    this.patterns = new SqlitePatternRepository(this.db);
   }
 
   /** SQLite is migrated when opened; this applies anything added since (normally nothing). */

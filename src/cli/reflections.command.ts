@@ -1,0 +1,144 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { ValidationError } from '../core/errors.js';
+import {
+  EXPORT_FORMATS,
+  IMPORT_FORMATS,
+  type ImportFormat,
+  type ImportResult,
+} from '../services/reflection-transfer.service.js';
+import { openCliApplication } from './cli-app.js';
+import { progressBar } from './progress.js';
+
+interface ImportFlags {
+  format: ImportFormat;
+  project?: string;
+  strict?: boolean;
+  tenant?: string;
+  mode?: string;
+}
+
+interface ExportFlags {
+  format: (typeof EXPORT_FORMATS)[number];
+  project?: string;
+  sessionId?: string;
+  tags?: string;
+  tagsMode?: string;
+  from?: string;
+  to?: string;
+  out?: string;
+  tenant?: string;
+  mode?: string;
+}
+
+export function reflectionsCommand(): Command {
+  const reflections = new Command('reflections').description('Import and export reflections');
+
+  reflections
+    .command('import <file>')
+    .description('Import reflections from an MCP memory server file (memory-json) or a reflections export (jsonl)')
+    .addOption(new Option('--format <format>', 'memory-json or jsonl').choices(IMPORT_FORMATS).makeOptionMandatory())
+    .option('--project <project>', "project for every reflection (jsonl: overrides each line's project)")
+    .option('--strict', 'reject the whole file, writing nothing, if any line is bad')
+    .option('--tenant <tenant>', 'tenant to import into (default: auth.defaultTenant)')
+    .option('--mode <mode>', 'lite or standard (default from config)')
+    .action(async (file: string, flags: ImportFlags, command: Command) => {
+      await access(file).catch(() => {
+        throw new Error(`cannot read ${file}`);
+      });
+      await openCliApplication(command, flags.mode, async (app) => {
+        const principal = { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
+        const bar = progressBar('importing');
+        const total = process.stderr.isTTY ? await countLines(file) : 0;
+        const started = performance.now();
+        const result = await app.services.transfer
+          .importLines(
+            principal,
+            () => readLines(file),
+            { format: flags.format, project: flags.project, strict: flags.strict === true },
+            { onProgress: (line) => bar.update(line, total) },
+          )
+          .catch((error: unknown) => {
+            // Strict rejection: list every bad line, not only the three in the message.
+            if (error instanceof ValidationError && flags.strict) {
+              for (const d of error.details) process.stderr.write(`${d.field?.replace('.', ' ')}: ${d.message}\n`);
+            }
+            throw error;
+          });
+        bar.update(total, total);
+        bar.done();
+        const seconds = (performance.now() - started) / 1000;
+        for (const e of result.errors) process.stderr.write(`line ${e.line}: ${e.message}\n`);
+        if (result.errorsOmitted > 0) process.stderr.write(`… and ${result.errorsOmitted} more errors\n`);
+        process.stdout.write(`${summary(file, result, seconds)}\n`);
+        // Partly imported: the summary says what happened; the exit code lets scripts notice.
+        if (result.failed > 0) process.exitCode = 1;
+      });
+    });
+
+  reflections
+    .command('export')
+    .description('Export reflections, oldest first, as JSON lines or Markdown (to stdout unless --out)')
+    .addOption(new Option('--format <format>', 'jsonl or markdown').choices(EXPORT_FORMATS).default('jsonl'))
+    .option('--project <project>', 'only this project')
+    .option('--session-id <id>', 'only reflections of this session')
+    .option('--tags <tags>', 'only reflections with these tags (comma-separated)')
+    .addOption(new Option('--tags-mode <mode>', 'any or all of --tags').choices(['any', 'all']))
+    .option('--from <time>', 'created at or after (ISO 8601)')
+    .option('--to <time>', 'created before (ISO 8601)')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--tenant <tenant>', 'tenant to export (default: auth.defaultTenant)')
+    .option('--mode <mode>', 'lite or standard (default from config)')
+    .action(async (flags: ExportFlags, command: Command) => {
+      await openCliApplication(command, flags.mode, async (app) => {
+        const principal = { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
+        const { out: file, tenant: _t, mode: _m, ...query } = flags;
+        const doc = app.services.transfer.exportReflections(principal, defined(query));
+        const out = file ? createWriteStream(file) : process.stdout;
+        await writeAll(out, doc.chunks);
+        if (file) {
+          out.end();
+          await once(out, 'finish');
+          process.stderr.write(`wrote ${file}\n`);
+        }
+      });
+    });
+
+  return reflections;
+}
+
+async function* readLines(file: string): AsyncGenerator<string> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+  yield* lines;
+}
+
+async function countLines(file: string): Promise<number> {
+  let count = 0;
+  for await (const _ of readLines(file)) count++;
+  return count;
+}
+
+async function writeAll(out: Writable, chunks: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const chunk of chunks) {
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+  } catch (error) {
+    // The reader went away (`… | head`): stop quietly, like other Unix tools.
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+  }
+}
+
+function summary(file: string, r: ImportResult, seconds: number): string {
+  const stored = r.created + r.existing + r.failed;
+  const rate = seconds > 0 ? ` in ${seconds.toFixed(1)} s (${Math.round(stored / seconds)} reflections/s)` : '';
+  return `imported ${file} (${r.format}): ${r.lines} lines, ${r.created} created, ${r.existing} already present, ${r.failed} failed${rate}`;
+}
+
+function defined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,364 @@
+import { z } from 'zod';
+import { isSessionBuddyError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import { projectSchema } from '../domain/common.model.js';
+import type { Reflection, ReflectionSchemas } from '../domain/reflection.model.js';
+import type { ReflectionService } from './reflection.service.js';
+import {
+  type Candidate,
+  IMPORT_FORMATS,
+  type ImportFormat,
+  jsonlCandidates,
+  LineError,
+  memoryJsonCandidates,
+  parseLine,
+} from './transfer/import-records.js';
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  jsonlLine,
+  markdownEntry,
+  markdownFoot,
+  markdownHead,
+} from './transfer/reflection-documents.js';
+import { parseInput } from './validate.js';
+
+export { EXPORT_FORMATS, type ExportFormat, IMPORT_FORMATS, type ImportFormat };
+
+/** The lines of an import, read lazily; called twice in strict mode (validate, then write). */
+export type LineSource = () => AsyncIterable<string> | Iterable<string>;
+
+export interface ImportLineError {
+  /** 1-based physical line number (blank lines count). */
+  line: number;
+  message: string;
+}
+
+export const importResultSchema = z.object({
+  format: z.enum(IMPORT_FORMATS),
+  /** Non-blank lines read. */
+  lines: z.number().int(),
+  /** Reflections newly stored. */
+  created: z.number().int(),
+  /** Exact duplicates of reflections already stored (re-importing a file changes nothing). */
+  existing: z.number().int(),
+  /** Bad lines plus reflections that could not be stored. */
+  failed: z.number().int(),
+  /** The first errors, in line order (see `errorsOmitted`). */
+  errors: z.array(z.object({ line: z.number().int(), message: z.string() })),
+  errorsOmitted: z.number().int(),
+});
+export type ImportResult = z.output<typeof importResultSchema>;
+
+export interface ImportHooks {
+  /** Called as lines are read, with the number of the last physical line read. */
+  onProgress?: (line: number) => void;
+}
+
+export interface ReflectionExport {
+  contentType: string;
+  /** File name suggested to clients (Content-Disposition). */
+  fileName: string;
+  /** The document in chunks, read a page of reflections at a time. */
+  chunks: AsyncGenerator<string>;
+}
+
+export interface BoundedExport {
+  format: ExportFormat;
+  document: string;
+  /** Reflections in `document`. */
+  count: number;
+  /** True when reflections were left out to stay within the size bound. */
+  truncated: boolean;
+}
+
+export interface ReflectionTransferOptions {
+  /** Reflections stored concurrently; concurrent stores share embedding batches. (Default: 32) */
+  concurrency?: number;
+  /** Reflections read per page when exporting; at most `limits.pageSize`. (Default: the list default) */
+  pageSize?: number;
+  /** Errors kept in an import result; the rest are only counted. (Default: 100) */
+  maxErrors?: number;
+  clock?: () => Date;
+}
+
+const importOptions = z.strictObject({
+  format: z.enum(IMPORT_FORMATS).describe('memory-json (MCP memory server file) or jsonl (a reflections export)'),
+  project: projectSchema.optional().describe("Project for every reflection (jsonl: overrides each line's project)"),
+  strict: z.boolean().default(false).describe('Any bad line rejects the whole import and nothing is written'),
+});
+export type ImportOptions = z.input<typeof importOptions>;
+
+/** An import whose whole file is at hand as a string (REST body, MCP argument). */
+export const importTextSchema = importOptions.extend({
+  content: z.string().describe('The file content: JSON lines'),
+});
+
+function exportQuerySchema(schemas: ReflectionSchemas) {
+  return z.strictObject({ format: z.enum(EXPORT_FORMATS).default('jsonl'), ...schemas.filters });
+}
+
+/**
+ * The near-duplicate check is one exact k-NN query per reflection on SQLite (quadratic over an import) and its
+ * report would be thrown away here; the vector is still saved at store time.
+ */
+const NO_NEAR_DUPLICATES = { nearDuplicates: false } as const;
+
+const CANDIDATES: Record<ImportFormat, (value: unknown, project: string | undefined) => Candidate[]> = {
+  'memory-json': memoryJsonCandidates,
+  jsonl: jsonlCandidates,
+};
+
+type ReadLine = { line: number; candidates: Candidate[] } | { line: number; error: string };
+
+/**
+ * Import and export of reflections. Imports go through ReflectionService.storeReflection, one reflection at a
+ * time but many in flight (their embeddings share batches), so validation, exact-duplicate handling (existing
+ * reflection returned, counted as `existing`), the vector and the queued embedding job apply as for any other
+ * store; only the near-duplicate report is skipped (see NO_NEAR_DUPLICATES).
+ * A bad line or a reflection rejected with a 4xx error is reported with its line number and the import goes
+ * on; any other failure (store down) stops it and is thrown — what was stored stays, and running the import
+ * again skips it. Exports page through ReflectionService.list, oldest first, and never hold the whole set.
+ */
+export class ReflectionTransferService {
+  private readonly concurrency: number;
+  private readonly pageSize: number | undefined;
+  private readonly maxErrors: number;
+  private readonly clock: () => Date;
+  /** The export query (REST query string, CLI flags): format and the list filters. */
+  readonly exportQuery: ReturnType<typeof exportQuerySchema>;
+
+  constructor(
+    private readonly reflections: ReflectionService,
+    options: ReflectionTransferOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 32;
+    this.pageSize = options.pageSize;
+    this.maxErrors = options.maxErrors ?? 100;
+    this.clock = options.clock ?? (() => new Date());
+    this.exportQuery = exportQuerySchema(reflections.schemas);
+  }
+
+  async importLines(
+    principal: Principal,
+    source: LineSource,
+    options: ImportOptions,
+    hooks: ImportHooks = {},
+  ): Promise<ImportResult> {
+    const opts = parseInput(importOptions, options);
+    if (opts.strict) await this.assertValid(source, opts.format, opts.project);
+    const result: ImportResult = {
+      format: opts.format,
+      lines: 0,
+      created: 0,
+      existing: 0,
+      failed: 0,
+      errors: [],
+      errorsOmitted: 0,
+    };
+    const fail = (line: number, message: string) => {
+      result.failed++;
+      if (result.errors.length < this.maxErrors) result.errors.push({ line, message });
+      else result.errorsOmitted++;
+    };
+    const inFlight = new Set<Promise<void>>();
+    let fatal: { error: unknown } | undefined;
+    const store = async (line: number, candidate: Candidate) => {
+      try {
+        const stored = await this.storeCandidate(principal, candidate.input);
+        if (stored.created) result.created++;
+        else result.existing++;
+      } catch (error) {
+        if (isSessionBuddyError(error) && error.status < 500) fail(line, at(candidate, error.message));
+        else fatal ??= { error };
+      }
+    };
+    for await (const read of readLines(source, opts.format, opts.project)) {
+      if (fatal) break;
+      result.lines++;
+      hooks.onProgress?.(read.line);
+      if ('error' in read) {
+        fail(read.line, read.error);
+        continue;
+      }
+      for (const candidate of read.candidates) {
+        if (fatal) break;
+        const task: Promise<void> = store(read.line, candidate).then(() => void inFlight.delete(task));
+        inFlight.add(task);
+        if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+      }
+    }
+    await Promise.all(inFlight);
+    if (fatal) throw fatal.error;
+    result.errors.sort((a, b) => a.line - b.line);
+    return result;
+  }
+
+  /** `input` is `{format, content, project?, strict?}` (importTextSchema). */
+  async importText(principal: Principal, input: unknown): Promise<ImportResult> {
+    const { content, ...options } = parseInput(importTextSchema, input);
+    return this.importLines(principal, () => splitLines(content), options);
+  }
+
+  /** Validates the query first, so bad input fails before any byte is sent. */
+  exportReflections(principal: Principal, query: unknown): ReflectionExport {
+    const { format, filters } = this.parseExportQuery(query);
+    const reflections = this.all(principal, filters);
+    const stamp = this.clock().toISOString();
+    const name = `reflections-${slug(filters.project ?? 'all')}-${stamp.slice(0, 10).replaceAll('-', '')}`;
+    return format === 'jsonl'
+      ? {
+          contentType: 'application/x-ndjson; charset=utf-8',
+          fileName: `${name}.jsonl`,
+          chunks: jsonlChunks(reflections),
+        }
+      : {
+          contentType: 'text/markdown; charset=utf-8',
+          fileName: `${name}.md`,
+          chunks: markdownChunks(reflections, filters, stamp),
+        };
+  }
+
+  /**
+   * The export as one string of at most `maxChars` characters, for callers that need a value (MCP). Whole
+   * reflections only: the first one that would not fit ends the document.
+   */
+  async exportBounded(principal: Principal, query: unknown, maxChars: number): Promise<BoundedExport> {
+    const { format, filters } = this.parseExportQuery(query);
+    const stamp = this.clock().toISOString();
+    const head = format === 'markdown' ? markdownHead(filters, stamp) : '';
+    let document = head;
+    let count = 0;
+    for await (const r of this.all(principal, filters)) {
+      const entry = format === 'jsonl' ? jsonlLine(r) : markdownEntry(r);
+      if (document.length + entry.length > maxChars) {
+        return { format, document, count, truncated: true };
+      }
+      document += entry;
+      count++;
+    }
+    if (format === 'markdown') document += markdownFoot(count);
+    return { format, document, count, truncated: false };
+  }
+
+  private parseExportQuery(query: unknown): { format: ExportFormat; filters: Record<string, string | undefined> } {
+    parseInput(this.exportQuery, query);
+    // ReflectionService.list validates the filters again, in their original (query-string) form.
+    const { format, ...filters } = (query ?? {}) as Record<string, string | undefined>;
+    return { format: (format ?? 'jsonl') as ExportFormat, filters };
+  }
+
+  /** Every reflection matching the filters, oldest first, a page at a time. */
+  private async *all(principal: Principal, filters: Record<string, unknown>): AsyncGenerator<Reflection> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.reflections.list(principal, { ...filters, order: 'asc', limit: this.pageSize, cursor });
+      yield* page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  /**
+   * A session named by an imported line may not exist here (exported from another server): the reflection is
+   * stored without it and the id kept as metadata.sourceSessionId.
+   */
+  private async storeCandidate(principal: Principal, input: Record<string, unknown>) {
+    try {
+      return await this.reflections.storeReflection(principal, input, NO_NEAR_DUPLICATES);
+    } catch (error) {
+      if (!(error instanceof NotFoundError) || input.sessionId === undefined) throw error;
+      const { sessionId, metadata, ...rest } = input;
+      return this.reflections.storeReflection(
+        principal,
+        { ...rest, metadata: { ...(metadata as Record<string, unknown> | undefined), sourceSessionId: sessionId } },
+        NO_NEAR_DUPLICATES,
+      );
+    }
+  }
+
+  /** Strict mode: every line parsed and every reflection validated before anything is written. */
+  private async assertValid(source: LineSource, format: ImportFormat, project: string | undefined): Promise<void> {
+    const errors: ImportLineError[] = [];
+    let bad = 0;
+    const note = (line: number, message: string) => {
+      bad++;
+      if (errors.length < this.maxErrors) errors.push({ line, message });
+    };
+    for await (const read of readLines(source, format, project)) {
+      if ('error' in read) {
+        note(read.line, read.error);
+        continue;
+      }
+      for (const candidate of read.candidates) {
+        const parsed = this.reflections.schemas.create.safeParse(candidate.input);
+        if (!parsed.success) note(read.line, at(candidate, ValidationError.fromZod(parsed.error).message));
+      }
+    }
+    if (bad === 0) return;
+    const shown = errors
+      .slice(0, 3)
+      .map((e) => `line ${e.line}: ${e.message}`)
+      .join('; ');
+    throw new ValidationError(
+      `Import aborted (strict), nothing was written: ${bad} error${bad === 1 ? '' : 's'} — ${shown}`,
+      errors.map((e) => ({ field: `line.${e.line}`, message: e.message })),
+    );
+  }
+}
+
+async function* readLines(
+  source: LineSource,
+  format: ImportFormat,
+  project: string | undefined,
+): AsyncGenerator<ReadLine> {
+  const toCandidates = CANDIDATES[format];
+  let line = 0;
+  for await (const raw of source()) {
+    line++;
+    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (text.trim() === '') continue;
+    try {
+      yield { line, candidates: toCandidates(parseLine(text), project) };
+    } catch (error) {
+      if (!(error instanceof LineError)) throw error;
+      yield { line, error: error.message };
+    }
+  }
+}
+
+function* splitLines(text: string): Generator<string> {
+  let start = 0;
+  while (start <= text.length) {
+    const end = text.indexOf('\n', start);
+    const stop = end === -1 ? text.length : end;
+    yield text.slice(start, text[stop - 1] === '\r' ? stop - 1 : stop);
+    if (end === -1) return;
+    start = end + 1;
+  }
+}
+
+function at(candidate: Candidate, message: string): string {
+  return candidate.at === '' ? message : `${candidate.at}: ${message}`;
+}
+
+function slug(text: string): string {
+  return text.replace(/[^\w.-]+/g, '_').slice(0, 80);
+}
+
+async function* jsonlChunks(reflections: AsyncIterable<Reflection>): AsyncGenerator<string> {
+  for await (const r of reflections) yield jsonlLine(r);
+}
+
+async function* markdownChunks(
+  reflections: AsyncIterable<Reflection>,
+  filters: Record<string, string | undefined>,
+  stamp: string,
+): AsyncGenerator<string> {
+  yield markdownHead(filters, stamp);
+  let count = 0;
+  for await (const r of reflections) {
+    count++;
+    yield markdownEntry(r);
+  }
+  yield markdownFoot(count);
+}
