@@ -1,19 +1,19 @@
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../repositories/ports.js';
-import { EMBED_MESSAGES_KEY_PREFIX, embedMessagesJobs } from './job-registry.js';
+import { EMBED_MESSAGES_KEY_PREFIX, embedMessagesJobs, embedReflectionJob } from './job-registry.js';
 
 export interface ReconcilerOptions {
   intervalMs: number;
   graceMs: number;
   lookbackMs: number;
-  /** Messages queued per pass. (Default: 1000) */
+  /** Messages, and reflections, queued per pass. (Default: 1000) */
   batchSize?: number;
 }
 
 /**
  * The primary store is the truth; the queue is not. Periodically queues (through the outbox) every
- * recent message that still has no vector of the active model, so jobs lost with a Redis that kept
- * nothing on disk are redone without anyone noticing. Dead-lettered messages are left to operators.
+ * recent message and reflection that still has no vector of the active model, so jobs lost with a Redis
+ * that kept nothing on disk are redone without anyone noticing. Dead-lettered ones are left to operators.
  */
 export class EmbeddingReconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -33,7 +33,7 @@ export class EmbeddingReconciler {
     this.timer.unref();
   }
 
-  /** One pass; returns how many messages were queued again. */
+  /** One pass; returns how many messages and reflections were queued again. */
   runOnce(now = Date.now()): Promise<number> {
     this.running ??= this.pass(now).finally(() => {
       this.running = undefined;
@@ -52,18 +52,22 @@ export class EmbeddingReconciler {
       from: new Date(now - this.options.lookbackMs).toISOString(),
       to: new Date(now - this.options.graceMs).toISOString(),
     };
-    const missing = await this.store.embeddings.messagesMissingVector(
-      this.model(),
-      window,
-      EMBED_MESSAGES_KEY_PREFIX,
-      this.options.batchSize ?? 1000,
-    );
-    if (missing.length === 0) return 0;
+    const limit = this.options.batchSize ?? 1000;
+    const model = this.model();
+    const messages = await this.store.embeddings.messagesMissingVector(model, window, EMBED_MESSAGES_KEY_PREFIX, limit);
+    const reflections = await this.store.reflections.missingVector(model, window, 'embed-reflection', limit);
+    if (messages.length + reflections.length === 0) return 0;
     const byTenant = new Map<string, string[]>();
-    for (const m of missing) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m.id]);
-    await this.store.outbox.add([...byTenant].flatMap(([tenantId, ids]) => embedMessagesJobs(tenantId, ids)));
-    this.logger.info({ queued: missing.length }, 'reconciler queued messages still missing a vector');
+    for (const m of messages) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m.id]);
+    await this.store.outbox.add([
+      ...[...byTenant].flatMap(([tenantId, ids]) => embedMessagesJobs(tenantId, ids)),
+      ...reflections.map((r) => embedReflectionJob(r.tenantId, r)),
+    ]);
+    this.logger.info(
+      { messages: messages.length, reflections: reflections.length },
+      'reconciler queued items still missing a vector',
+    );
     this.onQueued();
-    return missing.length;
+    return messages.length + reflections.length;
   }
 }

@@ -103,6 +103,17 @@ export interface ReflectionRepository {
   saveVectors(vectors: StoredVector[]): Promise<number>;
   /** Ids among `ids` that have a vector of `model`. */
   withVector(ids: string[], model: string): Promise<Set<string>>;
+  /**
+   * Reflections written (created or edited) in [from, to) with no vector of `model`, no `jobName` job for them
+   * waiting in the outbox and no open or discarded `jobName` dead letter (`payload.reflectionId`), oldest first:
+   * the reconciler queues them again.
+   */
+  missingVector(
+    model: string,
+    window: { from: string; to: string },
+    jobName: string,
+    limit: number,
+  ): Promise<Array<{ id: string; tenantId: string; contentHash: string }>>;
   /** Full-text search over reflections or messages of a tenant, stemmed (english / porter). */
   textSearch(
     kind: SearchKind,

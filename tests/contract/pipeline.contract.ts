@@ -139,7 +139,7 @@ export function describePipeline(
       expect(again.json).toMatchObject({ matched: 0, changed: 0 });
     });
 
-    it('the reconciler queues again every message whose job was lost, but leaves dead letters alone', async () => {
+    it('the reconciler queues again every message and reflection whose job was lost, but leaves dead letters alone', async () => {
       const session = (await call('POST', '/v1/sessions', { name: 'lost jobs' })).json as { id: string };
       const before = await vectors();
       // Messages stored without their outbox rows: what a queue that lost its jobs looks like.
@@ -157,10 +157,28 @@ export function describePipeline(
         })),
         now,
       );
-      const queued = await app.jobs.reconciler.runOnce(Date.now() + app.config.embedding.reconcileGraceMs + 1000);
-      expect(queued).toBe(5);
+      // And a reflection stored without its job.
+      const { reflection } = await app.store.reflections.create({
+        id: uuidv7(),
+        tenantId: 'default',
+        project: 'lost',
+        sessionId: null,
+        content: 'a reflection whose job was lost',
+        contentHash: 'lost-reflection-hash',
+        tags: [],
+        importance: 0.5,
+        metadata: {},
+        createdAt: now,
+      });
+      const later = () => Date.now() + app.config.embedding.reconcileGraceMs + 1000;
+      const queued = await app.jobs.reconciler.runOnce(later());
+      expect(queued).toBe(6);
       await waitFor('5 more vectors', async () => (await vectors()) === before + 5);
-      expect(await app.jobs.reconciler.runOnce(Date.now() + app.config.embedding.reconcileGraceMs + 1000)).toBe(0);
+      await waitFor(
+        'the reflection vector',
+        async () => (await app.store.reflections.withVector([reflection.id], model())).size === 1,
+      );
+      expect(await app.jobs.reconciler.runOnce(later())).toBe(0);
     });
   });
 }

@@ -219,6 +219,25 @@ export class PostgresReflectionRepository implements ReflectionRepository {
     return idsWithVector(this.sql, REFLECTION_VECTORS, ids, model);
   }
 
+  async missingVector(
+    model: string,
+    window: { from: string; to: string },
+    jobName: string,
+    limit: number,
+  ): Promise<Array<{ id: string; tenantId: string; contentHash: string }>> {
+    const rows = await this.sql<{ id: string; tenant_id: string; content_hash: string }[]>`
+      SELECT r.id, r.tenant_id, r.content_hash FROM reflections r
+      WHERE r.updated_at >= ${window.from} AND r.updated_at < ${window.to}
+        AND NOT EXISTS (SELECT 1 FROM reflection_embeddings e WHERE e.reflection_id = r.id AND e.model = ${model})
+        AND NOT EXISTS (SELECT 1 FROM dead_letters d
+                        WHERE d.job_name = ${jobName} AND d.payload ->> 'reflectionId' = r.id::text
+                          AND d.status <> 'retried')
+        AND NOT EXISTS (SELECT 1 FROM job_outbox o
+                        WHERE o.job_name = ${jobName} AND o.payload ->> 'reflectionId' = r.id::text)
+      ORDER BY r.updated_at LIMIT ${limit}`;
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, contentHash: r.content_hash }));
+  }
+
   /** The stored vector of one reflection (tests and diagnostics). */
   async getVector(id: string, model: string): Promise<Float32Array | undefined> {
     const [row] = await this.sql<{ e: string }[]>`

@@ -223,6 +223,32 @@ export class SqliteReflectionRepository implements ReflectionRepository {
     })();
   }
 
+  async missingVector(
+    model: string,
+    window: { from: string; to: string },
+    jobName: string,
+    limit: number,
+  ): Promise<Array<{ id: string; tenantId: string; contentHash: string }>> {
+    const rows = this.db
+      .prepare(
+        `SELECT r.id, r.tenant_id, r.content_hash FROM reflections r
+         WHERE r.updated_at >= @from AND r.updated_at < @to
+           AND NOT EXISTS (SELECT 1 FROM reflection_embeddings e WHERE e.reflection_id = r.id AND e.model = @model)
+           AND NOT EXISTS (SELECT 1 FROM dead_letters d
+                           WHERE d.job_name = @jobName AND json_extract(d.payload, '$.reflectionId') = r.id
+                             AND d.status <> 'retried')
+           AND NOT EXISTS (SELECT 1 FROM job_outbox o
+                           WHERE o.job_name = @jobName AND json_extract(o.payload, '$.reflectionId') = r.id)
+         ORDER BY r.updated_at LIMIT @limit`,
+      )
+      .all({ model, from: window.from, to: window.to, jobName, limit }) as Array<{
+      id: string;
+      tenant_id: string;
+      content_hash: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, contentHash: r.content_hash }));
+  }
+
   async withVector(ids: string[], model: string): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const found = this.db
