@@ -33,3 +33,26 @@ export interface Page<T> {
   /** Pass back as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
 }
+
+/** Tags of reflections and patterns: at most 32 per item, each up to 64 characters. */
+export const TAG_LIMITS = { tags: 32, tagChars: 64 } as const;
+
+/** One tag: trimmed, lowercased, letters, digits and a few separators. */
+export const tagSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(TAG_LIMITS.tagChars)
+  .regex(/^[\p{L}\p{N}_.:/@#+-]+$/u, 'may contain letters, digits and _ . : / @ # + - only');
+/** A tag list, duplicates removed. */
+export const tagsSchema = z
+  .array(tagSchema)
+  .max(TAG_LIMITS.tags)
+  .transform((tags) => [...new Set(tags)]);
+/** Query-string tag lists: `a,b,c`. */
+export const tagListQuery = z
+  .string()
+  .max(TAG_LIMITS.tags * (TAG_LIMITS.tagChars + 1))
+  .transform((s) => s.split(',').filter((t) => t.trim() !== ''))
+  .pipe(tagsSchema);

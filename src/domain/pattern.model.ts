@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
-import { metadataSchema, pageQuery, projectSchema } from './common.model.js';
+import { metadataSchema, pageQuery, projectSchema, TAG_LIMITS, tagListQuery, tagsSchema } from './common.model.js';
 
 export const PATTERN_KINDS = ['best-practice', 'anti-pattern', 'convention', 'recurring-error'] as const;
 export type PatternKind = (typeof PATTERN_KINDS)[number];
@@ -50,8 +50,7 @@ export const PATTERN_LIMITS = {
   descriptionChars: 10_000,
   examples: 20,
   exampleChars: 2_000,
-  tags: 32,
-  tagChars: 64,
+  ...TAG_LIMITS,
 } as const;
 export const EVIDENCE_LIMITS = { sessionIds: 50, samples: 10 } as const;
 
@@ -65,23 +64,6 @@ const text = (max: number) =>
     .string()
     .max(max)
     .refine((s) => s.trim() !== '', { message: 'must not be blank' });
-const tagSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .min(1)
-  .max(PATTERN_LIMITS.tagChars)
-  .regex(/^[\p{L}\p{N}_.:/@#+-]+$/u, 'may contain letters, digits and _ . : / @ # + - only');
-const tagsSchema = z
-  .array(tagSchema)
-  .max(PATTERN_LIMITS.tags)
-  .transform((tags) => [...new Set(tags)]);
-/** Query-string tag lists: `a,b,c`. */
-const tagListQuery = z
-  .string()
-  .max(PATTERN_LIMITS.tags * (PATTERN_LIMITS.tagChars + 1))
-  .transform((s) => s.split(',').filter((t) => t.trim() !== ''))
-  .pipe(tagsSchema);
 
 export function patternSchemas(limits: Config['limits']) {
   const create = z.strictObject({

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
-import { metadataSchema, pageQuery, projectSchema, timestampSchema } from './common.model.js';
+import {
+  metadataSchema,
+  pageQuery,
+  projectSchema,
+  TAG_LIMITS,
+  tagListQuery,
+  tagsSchema,
+  timestampSchema,
+} from './common.model.js';
 
 export interface Reflection {
   id: string;
@@ -29,25 +37,8 @@ export function contentHash(content: string): string {
 }
 
 // Reflections are short insights, not transcripts: a tighter cap than messages keeps embeddings meaningful.
-export const REFLECTION_LIMITS = { contentChars: 20_000, tags: 32, tagChars: 64 } as const;
+export const REFLECTION_LIMITS = { contentChars: 20_000, ...TAG_LIMITS } as const;
 
-const tagSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .min(1)
-  .max(REFLECTION_LIMITS.tagChars)
-  .regex(/^[\p{L}\p{N}_.:/@#+-]+$/u, 'may contain letters, digits and _ . : / @ # + - only');
-const tagsSchema = z
-  .array(tagSchema)
-  .max(REFLECTION_LIMITS.tags)
-  .transform((tags) => [...new Set(tags)]);
-/** Query-string tag lists: `a,b,c`. */
-const tagListQuery = z
-  .string()
-  .max(REFLECTION_LIMITS.tags * (REFLECTION_LIMITS.tagChars + 1))
-  .transform((s) => s.split(',').filter((t) => t.trim() !== ''))
-  .pipe(tagsSchema);
 const contentSchema = z
   .string()
   .min(1)
