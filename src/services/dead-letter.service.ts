@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
 import { NotFoundError, UnavailableError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
@@ -190,7 +190,5 @@ function groupByQueue(letters: DeadLetter[]): Map<QueueName, DeadLetter[]> {
 }
 
 function isDeadLetterCursor(value: Record<string, unknown>): value is { failedAt: string; id: string } {
-  return (
-    typeof value.failedAt === 'string' && typeof value.id === 'string' && !Number.isNaN(Date.parse(value.failedAt))
-  );
+  return isIssuedTimestamp(value.failedAt) && typeof value.id === 'string';
 }

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
 import { NotFoundError } from '../core/errors.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
@@ -200,8 +200,7 @@ export class ReflectionService {
 
 function isReflectionCursor(value: Record<string, unknown>): value is { c: string; id: string } {
   return (
-    typeof value.c === 'string' &&
-    !Number.isNaN(Date.parse(value.c)) &&
+    isIssuedTimestamp(value.c) &&
     typeof value.id === 'string' &&
     /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.id)
   );

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { uuidv7 } from '../core/ids.js';
 import { applyMergePatch } from '../core/merge-patch.js';
@@ -89,10 +89,5 @@ export class SessionService {
 }
 
 function isSessionCursor(value: Record<string, unknown>): value is { v: string; id: string } {
-  return (
-    typeof value.v === 'string' &&
-    !Number.isNaN(Date.parse(value.v)) &&
-    typeof value.id === 'string' &&
-    /^[0-9a-f-]{36}$/i.test(value.id)
-  );
+  return isIssuedTimestamp(value.v) && typeof value.id === 'string' && /^[0-9a-f-]{36}$/i.test(value.id);
 }

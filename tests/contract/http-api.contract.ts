@@ -111,6 +111,37 @@ export function describeHttpApi(name: string, open: () => Promise<{ app: Applica
       expect(big.json.detail).toMatch(/metadata/);
     });
 
+    it('refuses text with a NUL character (PostgreSQL cannot store it) with a 400 naming the field', async () => {
+      const s = await createSession();
+      const message = await call('POST', `/v1/sessions/${s.id}/messages`, { role: 'user', content: 'a\u0000b' });
+      expectProblem(message, 400, 'validation_failed');
+      expect(message.json.errors).toEqual([{ field: 'content', message: expect.stringMatching(/NUL/) }]);
+      const nested = await call('POST', `/v1/sessions/${s.id}/messages`, {
+        role: 'user',
+        content: 'fine',
+        metadata: { tool: { args: ['ok', 'bad\u0000'] } },
+      });
+      expect(nested.json.errors).toEqual([{ field: 'metadata.tool.args.1', message: expect.stringMatching(/NUL/) }]);
+      expectProblem(await call('GET', '/v1/search/quick?q=a%00b'), 400, 'validation_failed');
+      expectProblem(
+        await call('POST', '/v1/reflections', { content: 'x\u0000y', project: 'p' }),
+        400,
+        'validation_failed',
+      );
+      expect((await call('GET', `/v1/sessions/${s.id}`)).json).toMatchObject({ messageCount: 0 });
+    });
+
+    it('refuses a forged cursor with a 400, not a database error', async () => {
+      const forged = Buffer.from(
+        JSON.stringify({ v: '+275760-09-13T00:00:00.000Z', id: '01a21dc0-eea9-7000-80a6-43b8e2b19839' }),
+      ).toString('base64url');
+      expectProblem(await call('GET', `/v1/sessions?cursor=${forged}`), 400, 'validation_failed');
+      const forgedReflection = Buffer.from(
+        JSON.stringify({ c: '+275760-09-13T00:00:00.000Z', id: '01a21dc0-eea9-7000-80a6-43b8e2b19839' }),
+      ).toString('base64url');
+      expectProblem(await call('GET', `/v1/reflections?cursor=${forgedReflection}`), 400, 'validation_failed');
+    });
+
     it('answers 415, 400 and 413 for bodies that are not acceptable JSON', async () => {
       const form = await call('POST', '/v1/sessions', 'name=x', {
         'content-type': 'application/x-www-form-urlencoded',
