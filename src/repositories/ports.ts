@@ -59,6 +59,8 @@ export interface SessionListQuery {
 export interface SessionRepository {
   create(session: NewSession): Promise<Session>;
   get(tenantId: string, id: string): Promise<Session | undefined>;
+  /** The tenant's sessions among `ids`, in no particular order (one query). */
+  getMany(tenantId: string, ids: string[]): Promise<Session[]>;
   /**
    * Reads the row under a lock, lets `decide` compute the change from the current row (or throw),
    * and writes it in the same transaction. Returns undefined when the session does not exist.
@@ -112,6 +114,8 @@ export interface MessageRepository {
     followUps?: (created: NewMessageRef[]) => OutboxJob[],
   ): Promise<AppendResult>;
   get(tenantId: string, id: string): Promise<Message | undefined>;
+  /** The tenant's messages among `ids`, in no particular order (one query). */
+  getMany(tenantId: string, ids: string[]): Promise<Message[]>;
   list(tenantId: string, sessionId: string, query: MessageListQuery): Promise<Message[]>;
 }
 

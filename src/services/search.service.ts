@@ -354,14 +354,13 @@ export class SearchService {
     return this.store.reflections.getMany(tenantId, ids);
   }
 
-  private async loadMessages(tenantId: string, ids: string[]): Promise<Message[]> {
-    const found = await Promise.all(ids.map((id) => this.store.messages.get(tenantId, id)));
-    return found.filter((m): m is Message => m !== undefined);
+  private loadMessages(tenantId: string, ids: string[]): Promise<Message[]> {
+    return this.store.messages.getMany(tenantId, ids);
   }
 
   private async sessionsOf(tenantId: string, ids: string[]): Promise<Map<string, Session>> {
-    const found = await Promise.all(ids.map((id) => this.store.sessions.get(tenantId, id)));
-    return new Map(found.filter((s): s is Session => s !== undefined).map((s) => [s.id, s]));
+    const found = await this.store.sessions.getMany(tenantId, [...new Set(ids)]);
+    return new Map(found.map((s) => [s.id, s]));
   }
 
   private async ensureIndex(model: string, dim: number): Promise<void> {

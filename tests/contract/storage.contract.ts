@@ -430,6 +430,12 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       expect(await store.embeddings.countForMessages('t1')).toMatchObject({ 'hash-8': 1, 'other-4': 1 });
       expect(await store.messages.get('t1', a)).toMatchObject({ id: a });
       expect(await store.messages.get('t2', a)).toBeUndefined();
+      const many = await store.messages.getMany('t1', [a, b, uuidv7()]);
+      expect(many.map((m) => m.id).sort()).toEqual([a, b].sort());
+      expect(await store.messages.getMany('t2', [a, b])).toEqual([]);
+      expect((await store.sessions.getMany('t1', [s.id, uuidv7()])).map((x) => x.id)).toEqual([s.id]);
+      expect(await store.sessions.getMany('t2', [s.id])).toEqual([]);
+      expect(await store.sessions.getMany('t1', [])).toEqual([]);
       await store.sessions.delete('t1', s.id);
       expect(await store.embeddings.getForMessage(a, 'hash-8')).toBeUndefined();
     });

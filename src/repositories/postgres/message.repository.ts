@@ -169,6 +169,13 @@ export class PostgresMessageRepository implements MessageRepository {
     return row ? toMessage(row) : undefined;
   }
 
+  async getMany(tenantId: string, ids: string[]): Promise<Message[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sql<MessageRow[]>`
+      SELECT * FROM messages WHERE id = ANY(${ids}::uuid[]) AND tenant_id = ${tenantId}`;
+    return rows.map(toMessage);
+  }
+
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {
     const sql = this.sql;
     const desc = q.order === 'desc';

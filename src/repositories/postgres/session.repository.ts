@@ -46,6 +46,13 @@ export class PostgresSessionRepository implements SessionRepository {
     return row ? toSession(row) : undefined;
   }
 
+  async getMany(tenantId: string, ids: string[]): Promise<Session[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sql<SessionRow[]>`
+      SELECT * FROM sessions WHERE id = ANY(${ids}::uuid[]) AND tenant_id = ${tenantId}`;
+    return rows.map(toSession);
+  }
+
   async update(
     tenantId: string,
     id: string,

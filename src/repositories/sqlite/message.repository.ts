@@ -40,6 +40,7 @@ function toMessage(row: MessageRow): Message {
 
 export class SqliteMessageRepository implements MessageRepository {
   private readonly getStmt;
+  private readonly getManyStmt;
   // Built once: creating a transaction function per call showed up in profiles.
   private readonly appendTx;
   private readonly sessionStmt;
@@ -54,6 +55,10 @@ export class SqliteMessageRepository implements MessageRepository {
     private readonly outbox: SqliteOutboxRepository,
   ) {
     this.getStmt = db.prepare('SELECT * FROM messages WHERE id = ? AND tenant_id = ?');
+    // json_each drives the join, so each id is a primary-key lookup.
+    this.getManyStmt = db.prepare(
+      'SELECT m.* FROM json_each(?) j CROSS JOIN messages m WHERE m.id = j.value AND m.tenant_id = ?',
+    );
     this.appendTx = db.transaction(this.appendInTransaction.bind(this));
     this.sessionStmt = db.prepare('SELECT status, message_count FROM sessions WHERE id = ? AND tenant_id = ?');
     this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?');
@@ -109,6 +114,12 @@ export class SqliteMessageRepository implements MessageRepository {
   async get(tenantId: string, id: string): Promise<Message | undefined> {
     const row = this.getStmt.get(id, tenantId) as MessageRow | undefined;
     return row ? toMessage(row) : undefined;
+  }
+
+  async getMany(tenantId: string, ids: string[]): Promise<Message[]> {
+    if (ids.length === 0) return [];
+    const rows = this.getManyStmt.all(JSON.stringify(ids), tenantId) as MessageRow[];
+    return rows.map(toMessage);
   }
 
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {

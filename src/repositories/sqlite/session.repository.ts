@@ -31,6 +31,7 @@ function toSession(row: SessionRow): Session {
 export class SqliteSessionRepository implements SessionRepository {
   private readonly insertStmt;
   private readonly getStmt;
+  private readonly getManyStmt;
   private readonly updateStmt;
   private readonly deleteStmt;
 
@@ -40,6 +41,10 @@ export class SqliteSessionRepository implements SessionRepository {
       VALUES (@id, @tenantId, @project, @name, @status, @metadata, @createdAt, @createdAt)
       RETURNING *`);
     this.getStmt = db.prepare('SELECT * FROM sessions WHERE id = ? AND tenant_id = ?');
+    // json_each drives the join, so each id is a primary-key lookup.
+    this.getManyStmt = db.prepare(
+      'SELECT s.* FROM json_each(?) j CROSS JOIN sessions s WHERE s.id = j.value AND s.tenant_id = ?',
+    );
     this.updateStmt = db.prepare(`
       UPDATE sessions SET name = @name, status = @status, metadata = @metadata, updated_at = @updatedAt
       WHERE id = @id RETURNING *`);
@@ -54,6 +59,12 @@ export class SqliteSessionRepository implements SessionRepository {
   async get(tenantId: string, id: string): Promise<Session | undefined> {
     const row = this.getStmt.get(id, tenantId) as SessionRow | undefined;
     return row ? toSession(row) : undefined;
+  }
+
+  async getMany(tenantId: string, ids: string[]): Promise<Session[]> {
+    if (ids.length === 0) return [];
+    const rows = this.getManyStmt.all(JSON.stringify(ids), tenantId) as SessionRow[];
+    return rows.map(toSession);
   }
 
   async update(
