@@ -241,12 +241,18 @@ export const configSchema = z
         similarityThreshold: z.coerce.number().min(0.5).max(1).default(0.8),
         /** Distinct sessions a cluster or an error must span to be a pattern. (Default: 3) */
         minSessions: z.coerce.number().int().min(2).max(1_000).default(3),
-        /** Most recent vectors (messages and reflections) one run clusters. (Default: 5000) */
-        maxVectors: z.coerce.number().int().min(10).max(50_000).default(5_000),
+        /**
+         * Most recent vectors (messages and reflections) one run clusters. A run does at most maxVectors × maxClusters ×
+         * dimension multiply-adds (defaults, 384 dimensions: about 2·10⁹, a second or two of one core), in slices
+         * that yield to the event loop. (Default: 5000)
+         */
+        maxVectors: z.coerce.number().int().min(10).max(20_000).default(5_000),
+        /** Clusters one run keeps at most; once reached, items that join none are dropped as noise. (Default: 1000) */
+        maxClusters: z.coerce.number().int().min(10).max(2_000).default(1_000),
         /** Most recent messages with error text one run reads. (Default: 5000) */
         maxErrorMessages: z.coerce.number().int().min(10).max(50_000).default(5_000),
-        /** Only items this recent are considered; 0 means no age limit. (Default: 30) */
-        lookbackDays: z.coerce.number().int().min(0).max(3_650).default(30),
+        /** Only items this recent are considered (at least 1: runs read recent items by creation time). (Default: 30) */
+        lookbackDays: z.coerce.number().int().min(1).max(3_650).default(30),
       })
       .strict()
       .prefault({}),

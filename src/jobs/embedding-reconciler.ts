@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../repositories/ports.js';
 import { EMBED_MESSAGES_KEY_PREFIX, embedMessagesJobs, embedReflectionJob } from './job-registry.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export interface ReconcilerOptions {
   intervalMs: number;
@@ -16,8 +17,7 @@ export interface ReconcilerOptions {
  * that kept nothing on disk are redone without anyone noticing. Dead-lettered ones are left to operators.
  */
 export class EmbeddingReconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly task: PeriodicTask<number>;
 
   constructor(
     private readonly store: Store,
@@ -25,26 +25,21 @@ export class EmbeddingReconciler {
     private readonly options: ReconcilerOptions,
     private readonly logger: Logger,
     private readonly onQueued: () => void,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(options.intervalMs, () => undefined);
+  }
 
   start(): void {
-    if (this.options.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.runOnce().catch(() => undefined), this.options.intervalMs);
-    this.timer.unref();
+    this.task.start(() => this.pass(Date.now()));
   }
 
   /** One pass; returns how many messages and reflections were queued again. */
   runOnce(now = Date.now()): Promise<number> {
-    this.running ??= this.pass(now).finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.run(() => this.pass(now));
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async pass(now: number): Promise<number> {

@@ -45,7 +45,14 @@ export const JOBS = {
   /** Find recurring themes and errors across one tenant's sessions (optionally one project's): see PatternDetector. */
   'detect-patterns': {
     queue: 'analytics',
-    payload: z.strictObject({ project: projectSchema.optional() }),
+    payload: z.strictObject({
+      project: projectSchema.optional(),
+      /** The time bucket the job stands for (detectionBucket); its run happens once. Omitted: always runs. */
+      bucket: z
+        .string()
+        .regex(/^w\d{1,9}-\d{1,12}$/)
+        .optional(),
+    }),
   },
 } as const satisfies Record<string, JobDef>;
 

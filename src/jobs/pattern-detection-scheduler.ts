@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../repositories/ports.js';
 import { detectPatternsJob } from './handlers/detect-patterns.handler.js';
+import { PeriodicTask } from './periodic-task.js';
 
 export interface PatternSchedulerOptions {
   /** 0 turns the scheduler off. */
@@ -12,44 +13,35 @@ export interface PatternSchedulerOptions {
 /**
  * The periodic trigger of pattern detection, run by every process that runs workers. Each period it queues
  * (through the outbox) one tenant-wide detect-patterns job per tenant with messages or reflections written
- * during the last period. The job key is the tenant and the period, so however many worker processes tick,
- * each tenant gets one job per period.
+ * during the last period. The job's bucket is the period, and a bucket runs once (PatternDetector.detectOnce),
+ * so however many worker processes tick, each tenant gets one run per period; what a skipped tick would have
+ * seen is seen by the next period's run.
  */
 export class PatternDetectionScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly task: PeriodicTask<number>;
 
   constructor(
     private readonly store: Store,
     private readonly options: PatternSchedulerOptions,
     private readonly logger: Logger,
     private readonly onQueued: () => void,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(options.intervalMs, (error) =>
+      logger.warn({ err: error.message }, 'could not queue pattern detection'),
+    );
+  }
 
   start(): void {
-    if (this.options.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(
-      () =>
-        void this.runOnce().catch((error: Error) =>
-          this.logger.warn({ err: error.message }, 'could not queue pattern detection'),
-        ),
-      this.options.intervalMs,
-    );
-    this.timer.unref();
+    this.task.start(() => this.pass(new Date()));
   }
 
   /** One pass; returns how many tenants were queued. */
   runOnce(now = new Date()): Promise<number> {
-    this.running ??= this.pass(now).finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.run(() => this.pass(now));
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async pass(now: Date): Promise<number> {

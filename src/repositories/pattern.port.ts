@@ -77,6 +77,14 @@ export interface DetectionScope {
   limit: number;
 }
 
+/** One detection run: a tenant, a project (null: the whole tenant) and a time bucket (see detectionBucket). */
+export interface DetectionRun {
+  tenantId: string;
+  project: string | null;
+  bucket: string;
+  now: string;
+}
+
 export interface StoredCentroid {
   id: string;
   fingerprint: string;
@@ -117,4 +125,11 @@ export interface PatternRepository {
   recentErrorMessages(tenantId: string, scope: DetectionScope, maxChars: number): Promise<ErrorCandidate[]>;
   /** Tenants with messages or reflections created at or after `since` (the periodic trigger's work list). */
   activeTenants(since: string, limit: number): Promise<string[]>;
+  /**
+   * Claims a detection run (INSERT … ON CONFLICT): true when it may run now — it never ran, or it was claimed but
+   * never finished (it failed, or its worker died: taken over) — false when it already finished.
+   */
+  claimDetectionRun(run: DetectionRun): Promise<boolean>;
+  /** Marks a claimed run finished, with how many patterns it found; forgets the tenant's runs started before `pruneBefore`. */
+  finishDetectionRun(run: DetectionRun, patterns: number, pruneBefore: string): Promise<void>;
 }

@@ -110,7 +110,10 @@ export class PatternService {
     return { items, nextCursor: more && last ? encodeCursor({ c: last.createdAt, id: last.id }) : null };
   }
 
-  /** Queues a detect-patterns job through the outbox; repeated triggers within the trigger window are one job. */
+  /**
+   * Queues a detect-patterns job through the outbox. Repeated triggers within the trigger window are one job, and
+   * one run: a trigger after that window's run finished is skipped by the worker (PatternDetector.detectOnce).
+   */
   async detect(principal: Principal, input: unknown): Promise<DetectionQueued> {
     const { project } = parseInput(this.schemas.detect, input);
     const job = this.options.detectionJob(principal.tenantId, project ?? null, this.clock());

@@ -156,7 +156,7 @@ export function describePatternApi(name: string, open: () => Promise<{ app: Appl
       const first = await call('POST', '/v1/patterns/detect', { project: 'shop' });
       expect(first.status).toBe(202);
       expect(first.json).toMatchObject({ queue: 'analytics', project: 'shop' });
-      expect(first.json.jobId).toMatch(/^detect-patterns-[0-9a-f]{16}-\d+$/);
+      expect(first.json.jobId).toMatch(/^detect-patterns-[0-9a-f]{16}-w86400-\d+$/);
       const again = await call('POST', '/v1/patterns/detect', { project: 'shop' });
       expect(again.json.jobId).toBe(first.json.jobId);
       const wide = await call('POST', '/v1/patterns/detect');
@@ -183,6 +183,29 @@ export function describePatternApi(name: string, open: () => Promise<{ app: Appl
         const items = (res.json as { items: Json[] }).items;
         return items.filter((p) => p.project === null).length === 3;
       });
+    });
+
+    it('does not run detection again for a trigger in the same window after the job completed', async () => {
+      const outcomes = async (result: string) => {
+        const metric = app.metrics.registry.getSingleMetric('session_buddy_job_outcomes_total');
+        const { values } = (await metric?.get()) ?? { values: [] };
+        return values
+          .filter((v) => v.labels.job === 'detect-patterns' && v.labels.result === result)
+          .reduce((sum, v) => sum + v.value, 0);
+      };
+      // Both jobs of the previous test (project shop, tenant-wide) completed.
+      await waitFor('both detection jobs to complete', async () => (await outcomes('completed')) >= 2);
+      const completed = await outcomes('completed');
+      const skipped = await outcomes('skipped');
+      const before = (await call('GET', '/v1/patterns?source=detected&limit=50')).json.items;
+
+      const again = await call('POST', '/v1/patterns/detect', { project: 'shop' });
+      expect(again.status).toBe(202);
+      // The queue runs a finished job id again; its bucket already ran, so the job is skipped.
+      const processed = async () => (await outcomes('skipped')) + (await outcomes('completed'));
+      await waitFor('the repeated trigger to be processed', async () => (await processed()) > completed + skipped);
+      expect([await outcomes('completed'), await outcomes('skipped')]).toEqual([completed, skipped + 1]);
+      expect((await call('GET', '/v1/patterns?source=detected&limit=50')).json.items).toEqual(before);
     });
 
     it('documents every route in OpenAPI', () => {

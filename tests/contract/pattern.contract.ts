@@ -19,6 +19,7 @@ export const DETECTION = {
   similarityThreshold: 0.6,
   minSessions: 3,
   maxVectors: 5_000,
+  maxClusters: 1_000,
   maxErrorMessages: 5_000,
   lookbackDays: 30,
 };
@@ -423,6 +424,26 @@ export function describePatternContract(name: string, open: () => Promise<{ stor
       expect(updated.pattern.fingerprint).toBe('cluster:message:x');
     });
 
+    it('claims a detection run once it finished, takes over one that never finished, and forgets old runs', async () => {
+      const run = { tenantId: 'p1', project: 'api', bucket: 'w60-1769904000', now: tick() };
+      expect(await store.patterns.claimDetectionRun(run)).toBe(true);
+      // Claimed but not finished (the attempt failed, or its worker died): the next attempt takes over.
+      expect(await store.patterns.claimDetectionRun({ ...run, now: tick() })).toBe(true);
+      await store.patterns.finishDetectionRun({ ...run, now: tick() }, 2, '2026-01-01T00:00:00.000Z');
+      expect(await store.patterns.claimDetectionRun({ ...run, now: tick() })).toBe(false);
+      // Another project, the whole tenant, another tenant, another bucket: runs of their own.
+      expect(await store.patterns.claimDetectionRun({ ...run, project: null, now: tick() })).toBe(true);
+      expect(await store.patterns.claimDetectionRun({ ...run, tenantId: 'p2', now: tick() })).toBe(true);
+      expect(await store.patterns.claimDetectionRun({ ...run, bucket: 'w1800-1769904000', now: tick() })).toBe(true);
+      // Finishing a later run forgets this tenant's runs started before the cut-off, finished or not.
+      const later = { ...run, bucket: 'w60-1769904060', now: tick() };
+      expect(await store.patterns.claimDetectionRun(later)).toBe(true);
+      await store.patterns.finishDetectionRun({ ...later, now: tick() }, 0, later.now);
+      expect(await store.patterns.claimDetectionRun({ ...run, now: tick() })).toBe(true);
+      expect(await store.patterns.claimDetectionRun({ ...later, now: tick() })).toBe(false);
+      expect(await store.patterns.claimDetectionRun({ ...run, tenantId: 'p2', now: tick() })).toBe(true);
+    });
+
     describe('detection reads and the detector on realistic sessions', () => {
       const base = Date.now() - 6 * DAY;
       let corpus: Corpus;
@@ -539,6 +560,21 @@ export function describePatternContract(name: string, open: () => Promise<{ stor
         const question = updated.find((p) => p.kind === 'convention');
         expect(question?.evidence?.sessionCount).toBe(4);
         expect(question?.evidence?.sessionIds).toContain(fifth);
+      });
+
+      it('runs a time bucket once: asked again after it finished, it does nothing', async () => {
+        const detector = new PatternDetector(store, DETECTION, () => MODEL);
+        const bucket = 'w86400-1769904000';
+        const first = await detector.detectOnce('acme', 'shop', bucket);
+        expect(first?.patterns).toHaveLength(3);
+        const after = await store.patterns.list('acme', { source: 'detected' }, 10);
+        expect(await detector.detectOnce('acme', 'shop', bucket)).toBeUndefined();
+        expect(await new PatternDetector(store, DETECTION, () => MODEL).detectOnce('acme', 'shop', bucket)).toBe(
+          undefined,
+        );
+        // Nothing was written again (a run updates every pattern it finds).
+        expect(await store.patterns.list('acme', { source: 'detected' }, 10)).toEqual(after);
+        expect(await detector.detectOnce('acme', 'shop', 'w86400-1769990400')).toBeDefined();
       });
 
       it('scopes detection to a project and the tenant', async () => {

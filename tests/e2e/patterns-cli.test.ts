@@ -59,7 +59,7 @@ describe('CLI: session-buddy patterns (lite, SQLite file)', () => {
     const queued = runCli(['patterns', 'detect'], env);
     expect(queued.status, queued.stderr).toBe(0);
     expect(queued.stdout).toMatch(
-      /^queued detection job detect-patterns-[0-9a-f]{16}-\d+ on analytics \(in the outbox;/,
+      /^queued detection job detect-patterns-[0-9a-f]{16}-w60-\d+ on analytics \(in the outbox;/,
     );
     const store = new SqliteStore({ path: env.SESSION_BUDDY_DATABASE__SQLITE_PATH });
     try {

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/config.schema.js';
+import { uuidv7 } from '../../src/core/ids.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { PatternEvidence } from '../../src/domain/pattern.model.js';
-import { detectPatternsHandler, detectPatternsJob } from '../../src/jobs/handlers/detect-patterns.handler.js';
+import {
+  detectionBucket,
+  detectPatternsHandler,
+  detectPatternsJob,
+} from '../../src/jobs/handlers/detect-patterns.handler.js';
 import { JOBS } from '../../src/jobs/job-registry.js';
 import { PatternDetectionScheduler } from '../../src/jobs/pattern-detection-scheduler.js';
 import type { QueuedJob } from '../../src/queue/queue.port.js';
@@ -17,6 +23,61 @@ import {
 import { evidenceOf, mergeEvidence } from '../../src/services/pattern-detection/evidence.js';
 import { PatternDetector } from '../../src/services/pattern-detection/pattern-detector.js';
 import { DETECTION, MODEL, seedCorpus } from '../contract/pattern.contract.js';
+
+/** Runs `work` while a setImmediate chain counts event-loop turns: 0 means the work never let anything else run. */
+async function ticksDuring<T>(work: () => Promise<T>): Promise<{ result: T; ticks: number }> {
+  let ticks = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    ticks++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  const result = await work();
+  done = true;
+  return { result, ticks };
+}
+
+/** `n` unit vectors of `dim` spread at random (seeded): hardly any two reach a high similarity. */
+function randomVectors(n: number, dim: number, seed = 7): Float32Array[] {
+  let state = seed;
+  const next = () => {
+    state = (state * 1_103_515_245 + 12_345) & 0x7fffffff;
+    return state / 0x7fffffff - 0.5;
+  };
+  return Array.from({ length: n }, () => unit(Float32Array.from({ length: dim }, next)));
+}
+
+/** One session per entry of `contents` (project 'shop'), each holding those tool messages. */
+async function seedSessions(store: SqliteStore, tenantId: string, contents: string[][]): Promise<void> {
+  const at = new Date(Date.now() - 86_400_000).toISOString();
+  for (const [s, messages] of contents.entries()) {
+    const sessionId = uuidv7();
+    await store.sessions.create({
+      id: sessionId,
+      tenantId,
+      project: 'shop',
+      name: `s${s}`,
+      status: 'active',
+      metadata: {},
+      createdAt: at,
+    });
+    await store.messages.append(
+      tenantId,
+      sessionId,
+      messages.map((content) => ({
+        id: uuidv7(),
+        role: 'tool' as const,
+        content,
+        metadata: {},
+        idempotencyKey: null,
+        createdAt: at,
+      })),
+      at,
+    );
+  }
+}
 
 describe('error signatures', () => {
   it('replace what varies between occurrences with placeholders', () => {
@@ -103,12 +164,32 @@ describe('error signatures', () => {
 describe('clustering', () => {
   const v = (...xs: number[]) => unit(Float32Array.from(xs));
 
-  it('groups by similarity to each cluster leader, deterministically', () => {
-    const vectors = [v(1, 0, 0), v(0, 1, 0), v(0.95, 0.1, 0), v(0.1, 0.99, 0), v(0, 0, 1), v(0.9, 0, 0.2)];
-    expect(leaderClusters(vectors, 0.9)).toEqual([[0, 2, 5], [1, 3], [4]]);
-    expect(leaderClusters(vectors, 0.999)).toEqual([[0], [1], [2], [3], [4], [5]]);
-    expect(leaderClusters([], 0.8)).toEqual([]);
+  const vectors = [v(1, 0, 0), v(0, 1, 0), v(0.95, 0.1, 0), v(0.1, 0.99, 0), v(0, 0, 1), v(0.9, 0, 0.2)];
+
+  it('groups by similarity to each cluster leader, deterministically', async () => {
+    expect(await leaderClusters(vectors, 0.9)).toEqual([[0, 2, 5], [1, 3], [4]]);
+    expect(await leaderClusters(vectors, 0.999)).toEqual([[0], [1], [2], [3], [4], [5]]);
+    expect(await leaderClusters([], 0.8)).toEqual([]);
+    expect(await leaderClusters([...vectors, v(1, 0)], 0.9)).toEqual([[0, 2, 5], [1, 3], [4]]);
     expect(dot(v(3, 4), v(3, 4))).toBeCloseTo(1, 6);
+  });
+
+  it('keeps at most maxClusters clusters: later items that join none are dropped as noise', async () => {
+    expect(await leaderClusters(vectors, 0.9, { maxClusters: 2 })).toEqual([
+      [0, 2, 5],
+      [1, 3],
+    ]);
+    expect(await leaderClusters(vectors, 0.999, { maxClusters: 3 })).toEqual([[0], [1], [2]]);
+    const many = await leaderClusters(randomVectors(3_000, 16), 0.999, { maxClusters: 100 });
+    expect(many).toHaveLength(100);
+  });
+
+  it('yields to the event loop while it works, so a shared process keeps answering', async () => {
+    const items = randomVectors(2_000, 32);
+    const { result, ticks } = await ticksDuring(() => leaderClusters(items, 0.999));
+    expect(result.flat()).toHaveLength(2_000);
+    // At least one turn every ITEMS_PER_SLICE (256) items; one synchronous loop would give none.
+    expect(ticks).toBeGreaterThanOrEqual(7);
   });
 
   it('names a cluster by the words most of its texts share', () => {
@@ -178,6 +259,77 @@ describe('evidence', () => {
   });
 });
 
+describe('the detector', () => {
+  let store: SqliteStore;
+
+  beforeAll(() => {
+    store = new SqliteStore();
+  });
+  afterAll(() => store.close());
+
+  it('yields to the event loop while it clusters many vectors', async () => {
+    const n = 1_500;
+    const sessionId = uuidv7();
+    const at = new Date(Date.now() - 3_600_000).toISOString();
+    await store.sessions.create({
+      id: sessionId,
+      tenantId: 'busy',
+      project: 'shop',
+      name: 'many',
+      status: 'active',
+      metadata: {},
+      createdAt: at,
+    });
+    const { messages } = await store.messages.append(
+      'busy',
+      sessionId,
+      Array.from({ length: n }, (_, i) => ({
+        id: uuidv7(),
+        role: 'user' as const,
+        content: `Message number ${i} about something long enough to be clustered at all.`,
+        metadata: {},
+        idempotencyKey: null,
+        createdAt: at,
+      })),
+      at,
+    );
+    const vectors = randomVectors(n, 32);
+    await store.embeddings.saveForMessages(
+      messages.map((m, i) => ({
+        ownerId: m.id,
+        tenantId: 'busy',
+        model: MODEL,
+        vector: vectors[i] as Float32Array,
+        createdAt: at,
+      })),
+    );
+    const detector = new PatternDetector(store, { ...DETECTION, similarityThreshold: 0.99 }, () => MODEL);
+    const { result, ticks } = await ticksDuring(() => detector.detect('busy', null));
+    expect(result.scanned.vectors).toBe(n);
+    expect(result.patterns).toEqual([]);
+    expect(ticks).toBeGreaterThanOrEqual(5);
+  });
+
+  it('counts errors that differ only in case as one recurring error', async () => {
+    await seedSessions(store, 'cased', [
+      ['Error: Connection refused by db at 10.0.0.5:5432'],
+      ['$ npm run migrate\nError: Connection refused by db at 10.0.0.6:5432'],
+      ['error: connection refused by db at 10.0.0.7:5432'],
+      ['error: connection refused by db at 10.0.0.8:5432\nERROR: Connection Refused by db at 10.0.0.9:5432'],
+    ]);
+    const report = await new PatternDetector(store, DETECTION, () => MODEL).detect('cased', 'shop');
+    expect(report.patterns.map((p) => [p.kind, p.sessionCount])).toEqual([['recurring-error', 4]]);
+    const [error] = await store.patterns.list('cased', { source: 'detected' }, 10);
+    // The spelling seen most often (ties: the one sorting first) is the one shown; both count.
+    expect(error?.evidence).toMatchObject({
+      signature: 'Error: Connection refused by db at <n>',
+      itemCount: 4,
+      sessionCount: 4,
+    });
+    expect(error?.examples).toContain('error: connection refused by db at 10.0.0.7:5432');
+  });
+});
+
 describe('detect-patterns job', () => {
   let store: SqliteStore;
   const now = new Date('2026-03-01T12:00:30.000Z');
@@ -194,14 +346,17 @@ describe('detect-patterns job', () => {
       tenantId: 'acme',
       queue: 'analytics',
       name: 'detect-patterns',
-      payload: { project: 'shop' },
+      payload: { project: 'shop', bucket: 'w60-1772366400' },
     });
-    expect(JOBS['detect-patterns'].payload.parse(a.payload)).toEqual({ project: 'shop' });
-    expect(a.key).toMatch(/^detect-patterns-[0-9a-f]{16}-\d+$/);
+    expect(JOBS['detect-patterns'].payload.parse(a.payload)).toEqual({ project: 'shop', bucket: 'w60-1772366400' });
+    expect(a.key).toMatch(/^detect-patterns-[0-9a-f]{16}-w60-1772366400$/);
+    // A period and a trigger window starting at the same second are different buckets.
+    expect(detectionBucket(now, 30 * 60_000)).toBe('w1800-1772366400');
+    expect(detectPatternsJob('acme', 'shop', now, 30 * 60_000).key).not.toBe(a.key);
     expect(detectPatternsJob('acme', 'shop', new Date('2026-03-01T12:00:59.999Z'), 60_000).key).toBe(a.key);
     expect(detectPatternsJob('acme', 'shop', new Date('2026-03-01T12:01:00.000Z'), 60_000).key).not.toBe(a.key);
     expect(detectPatternsJob('acme', null, now, 60_000).key).not.toBe(a.key);
-    expect(detectPatternsJob('acme', null, now, 60_000).payload).toEqual({});
+    expect(detectPatternsJob('acme', null, now, 60_000).payload).toEqual({ bucket: 'w60-1772366400' });
     expect(detectPatternsJob('a:b', 'x:y', now, 60_000).key).not.toContain(':');
     expect(detectPatternsJob('globex', 'shop', now, 60_000).key).not.toBe(a.key);
   });
@@ -219,6 +374,62 @@ describe('detect-patterns job', () => {
     expect(await handler({}, { ...job, tenantId: 'nobody' })).toBe('skipped');
   });
 
+  it('runs a bucket once: a copy of the job after the run finished is skipped, even in another process', async () => {
+    let runs = 0;
+    const detector = new PatternDetector(store, DETECTION, () => MODEL);
+    const counting = {
+      detect: detector.detect.bind(detector),
+      detectOnce: async (...args: Parameters<typeof detector.detectOnce>) => {
+        const report = await detector.detectOnce(...args);
+        if (report) runs++;
+        return report;
+      },
+    };
+    const handler = detectPatternsHandler(counting);
+    const job = { tenantId: 'acme', key: 'k', id: 'k', name: 'detect-patterns', payload: {} } as unknown as QueuedJob;
+    const bucket = detectionBucket(now, 60_000);
+    expect(await handler({ project: 'shop', bucket }, job)).toBe('done');
+    const before = await store.patterns.list('acme', { source: 'detected', project: 'shop' }, 50);
+    expect(await handler({ project: 'shop', bucket }, job)).toBe('skipped');
+    // Another worker process: its own detector, the same store.
+    const other = detectPatternsHandler(new PatternDetector(store, DETECTION, () => MODEL));
+    expect(await other({ project: 'shop', bucket }, job)).toBe('skipped');
+    expect(runs).toBe(1);
+    expect(await store.patterns.list('acme', { source: 'detected', project: 'shop' }, 50)).toEqual(before);
+    // The next window, the tenant-wide scope and a scheduler period are runs of their own.
+    expect(
+      await handler({ project: 'shop', bucket: detectionBucket(new Date(now.getTime() + 60_000), 60_000) }, job),
+    ).toBe('done');
+    expect(await handler({ bucket }, job)).toBe('done');
+    expect(await handler({ project: 'shop', bucket: detectionBucket(now, 30 * 60_000) }, job)).toBe('done');
+    expect(runs).toBe(4);
+  });
+
+  it('runs again a bucket whose run failed (a retry, or a dead letter retried)', async () => {
+    let fail = true;
+    const detector = new PatternDetector(store, DETECTION, () => MODEL);
+    const flaky = new PatternDetector(
+      {
+        ...store,
+        patterns: new Proxy(store.patterns, {
+          get: (target, name, receiver) =>
+            name === 'recentErrorMessages' && fail
+              ? async () => {
+                  throw new Error('database went away');
+                }
+              : Reflect.get(target, name, receiver),
+        }),
+      } as unknown as SqliteStore,
+      DETECTION,
+      () => MODEL,
+    );
+    const bucket = detectionBucket(new Date(now.getTime() + 3_600_000), 60_000);
+    await expect(flaky.detectOnce('acme', 'shop', bucket)).rejects.toThrow('database went away');
+    fail = false;
+    expect(await flaky.detectOnce('acme', 'shop', bucket)).toMatchObject({ tenantId: 'acme' });
+    expect(await detector.detectOnce('acme', 'shop', bucket)).toBeUndefined();
+  });
+
   it('is queued periodically, once per active tenant and period', async () => {
     await seedCorpus(store, 'globex', Date.now() - 60_000);
     let kicked = 0;
@@ -233,15 +444,30 @@ describe('detect-patterns job', () => {
       rows.push(...batch);
     });
     const detect = rows.filter((r) => r.name === 'detect-patterns');
-    // Only globex wrote in the last period; both passes in one period give the same key, which the queue dedupes.
+    // Only globex wrote in the last period; both passes in one period give the same key and bucket, which run once.
+    const bucket = detectionBucket(tickAt, 30 * 60_000);
     expect(detect.map((r) => [r.tenantId, r.queue, r.payload])).toEqual([
-      ['globex', 'analytics', {}],
-      ['globex', 'analytics', {}],
+      ['globex', 'analytics', { bucket }],
+      ['globex', 'analytics', { bucket }],
     ]);
     expect(detect[0]?.key).toBe(detect[1]?.key);
     expect(kicked).toBe(2);
     const off = new PatternDetectionScheduler(store, { intervalMs: 0 }, createLogger('silent'), () => {});
     off.start();
     await off.stop();
+  });
+});
+
+describe('detection settings', () => {
+  const patterns = (p: Record<string, unknown>) => configSchema.safeParse({ patterns: p });
+
+  it('bound one run: maxVectors at most 20 000, maxClusters at most 2 000, lookbackDays at least 1', () => {
+    expect(configSchema.parse({}).patterns).toMatchObject({ maxVectors: 5_000, maxClusters: 1_000, lookbackDays: 30 });
+    expect(patterns({ maxVectors: 20_000, maxClusters: 2_000, lookbackDays: 1 }).success).toBe(true);
+    for (const bad of [{ maxVectors: 20_001 }, { maxClusters: 2_001 }, { maxClusters: 5 }, { lookbackDays: 0 }]) {
+      const result = patterns(bad);
+      expect(result.success, JSON.stringify(bad)).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(['patterns', Object.keys(bad)[0]]);
+    }
   });
 });

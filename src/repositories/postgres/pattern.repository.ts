@@ -5,6 +5,7 @@ import type {
   CreatedPattern,
   DetectedPatternFields,
   DetectedPatternTarget,
+  DetectionRun,
   DetectionScope,
   ErrorCandidate,
   NewPattern,
@@ -15,6 +16,7 @@ import type {
 } from '../pattern.port.js';
 import { usesWebSearchSyntax } from '../search-sql.js';
 import type { Sql } from './postgres.store.js';
+import { tagFilters } from './search.queries.js';
 
 interface PatternRow {
   id: string;
@@ -212,14 +214,14 @@ export class PostgresPatternRepository implements PatternRepository {
       sql<{ id: string; session_id: string; created_at: Date; text: string; e: number[] }[]>`
         SELECT m.id, m.session_id, m.created_at, left(m.content, 1000) AS text, e.embedding::real[] AS e
         FROM message_embeddings e JOIN messages m ON m.id = e.message_id
-        WHERE e.tenant_id = ${tenantId} AND e.model = ${model} ${this.since('m', scope)}
+        WHERE e.tenant_id = ${tenantId} AND e.model = ${model} AND m.tenant_id = ${tenantId} ${this.since('m', scope)}
           AND m.role IN ('user', 'assistant') AND length(m.content) >= ${minChars}
-          ${scope.project === null ? sql`` : sql`AND m.session_id IN (SELECT id FROM sessions WHERE project = ${scope.project})`}
+          ${this.inProject(tenantId, scope)}
         ORDER BY m.created_at DESC, m.id DESC LIMIT ${scope.limit}`,
       sql<{ id: string; session_id: string | null; created_at: Date; text: string; e: number[] }[]>`
         SELECT r.id, r.session_id, r.created_at, left(r.content, 1000) AS text, e.embedding::real[] AS e
         FROM reflection_embeddings e JOIN reflections r ON r.id = e.reflection_id
-        WHERE e.tenant_id = ${tenantId} AND e.model = ${model} ${this.since('r', scope)}
+        WHERE e.tenant_id = ${tenantId} AND e.model = ${model} AND r.tenant_id = ${tenantId} ${this.since('r', scope)}
           ${scope.project === null ? sql`` : sql`AND r.project = ${scope.project}`}
         ORDER BY r.created_at DESC, r.id DESC LIMIT ${scope.limit}`,
     ]);
@@ -238,8 +240,7 @@ export class PostgresPatternRepository implements PatternRepository {
       SELECT m.id, m.session_id, m.created_at, left(m.content, ${maxChars}) AS content
       FROM messages m
       WHERE m.tenant_id = ${tenantId} ${this.since('m', scope)}
-        AND m.content ~* ${ERROR_HINT}
-        ${scope.project === null ? sql`` : sql`AND m.session_id IN (SELECT id FROM sessions WHERE project = ${scope.project})`}
+        AND m.content ~* ${ERROR_HINT} ${this.inProject(tenantId, scope)}
       ORDER BY m.created_at DESC, m.id DESC LIMIT ${scope.limit}`;
     return rows.map((r) => ({
       id: r.id,
@@ -258,6 +259,34 @@ export class PostgresPatternRepository implements PatternRepository {
     return rows.map((r) => r.tenant_id);
   }
 
+  async claimDetectionRun(run: DetectionRun): Promise<boolean> {
+    const rows = await this.sql`
+      INSERT INTO pattern_detection_runs (tenant_id, project, bucket, started_at)
+      VALUES (${run.tenantId}, ${run.project ?? ''}, ${run.bucket}, ${run.now})
+      ON CONFLICT (tenant_id, project, bucket) DO UPDATE
+        SET attempts = pattern_detection_runs.attempts + 1, started_at = excluded.started_at
+        WHERE pattern_detection_runs.finished_at IS NULL
+      RETURNING 1`;
+    return rows.length > 0;
+  }
+
+  async finishDetectionRun(run: DetectionRun, patterns: number, pruneBefore: string): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      await tx`
+        UPDATE pattern_detection_runs SET finished_at = ${run.now}, patterns = ${patterns}
+        WHERE tenant_id = ${run.tenantId} AND project = ${run.project ?? ''} AND bucket = ${run.bucket}`;
+      await tx`DELETE FROM pattern_detection_runs WHERE tenant_id = ${run.tenantId} AND started_at < ${pruneBefore}`;
+    });
+  }
+
+  /** Messages of the scope's project: through their session, found by the (tenant_id, project, …) index. */
+  private inProject(tenantId: string, scope: DetectionScope) {
+    const sql = this.sql;
+    return scope.project === null
+      ? sql``
+      : sql`AND m.session_id IN (SELECT id FROM sessions WHERE tenant_id = ${tenantId} AND project = ${scope.project})`;
+  }
+
   private since(alias: 'm' | 'r', scope: DetectionScope) {
     const sql = this.sql;
     return scope.since === undefined ? sql`` : sql`AND ${sql(alias)}.created_at >= ${scope.since}`;
@@ -269,8 +298,7 @@ export class PostgresPatternRepository implements PatternRepository {
       ${f.project === undefined ? sql`` : sql`AND p.project = ${f.project}`}
       ${f.kind === undefined ? sql`` : sql`AND p.kind = ${f.kind}`}
       ${f.source === undefined ? sql`` : sql`AND p.source = ${f.source}`}
-      ${f.tagsAny?.length ? sql`AND p.tags && ${f.tagsAny}::text[]` : sql``}
-      ${f.tagsAll?.length ? sql`AND p.tags @> ${f.tagsAll}::text[]` : sql``}`;
+      ${tagFilters(sql, 'p', f)}`;
   }
 }
 

@@ -7,21 +7,30 @@ import type { Sql } from './postgres.store.js';
 
 type Fragment = postgres.Fragment;
 
+/** Tag conditions on `<alias>.tags` (text[], GIN-indexed): any of `tagsAny`, all of `tagsAll`. AND-prefixed. */
+export function tagFilters(sql: Sql, alias: 'r' | 'p', f: { tagsAny?: string[]; tagsAll?: string[] }): Fragment {
+  return sql`
+    ${f.tagsAny?.length ? sql`AND ${sql(alias)}.tags && ${f.tagsAny}::text[]` : sql``}
+    ${f.tagsAll?.length ? sql`AND ${sql(alias)}.tags @> ${f.tagsAll}::text[]` : sql``}`;
+}
+
 /** Filters on `reflections r`, as AND-prefixed conditions; every value is a bound parameter. */
 export function reflectionFilters(sql: Sql, f: SearchFilters): Fragment {
   return sql`
     ${f.project === undefined ? sql`` : sql`AND r.project = ${f.project}`}
     ${f.sessionId === undefined ? sql`` : sql`AND r.session_id = ${f.sessionId}`}
-    ${f.tagsAny?.length ? sql`AND r.tags && ${f.tagsAny}::text[]` : sql``}
-    ${f.tagsAll?.length ? sql`AND r.tags @> ${f.tagsAll}::text[]` : sql``}
+    ${tagFilters(sql, 'r', f)}
     ${f.from === undefined ? sql`` : sql`AND r.created_at >= ${f.from}`}
     ${f.to === undefined ? sql`` : sql`AND r.created_at < ${f.to}`}`;
 }
 
-/** Filters on `messages m` (project through its session; messages have no tags). */
-export function messageFilters(sql: Sql, f: SearchFilters): Fragment {
+/**
+ * Filters on `messages m` of `tenantId` (project through its session, found by the (tenant_id, project, …) index;
+ * messages have no tags).
+ */
+export function messageFilters(sql: Sql, tenantId: string, f: SearchFilters): Fragment {
   return sql`
-    ${f.project === undefined ? sql`` : sql`AND m.session_id IN (SELECT id FROM sessions WHERE project = ${f.project})`}
+    ${f.project === undefined ? sql`` : sql`AND m.session_id IN (SELECT id FROM sessions WHERE tenant_id = ${tenantId} AND project = ${f.project})`}
     ${f.sessionId === undefined ? sql`` : sql`AND m.session_id = ${f.sessionId}`}
     ${f.from === undefined ? sql`` : sql`AND m.created_at >= ${f.from}`}
     ${f.to === undefined ? sql`` : sql`AND m.created_at < ${f.to}`}`;
@@ -49,7 +58,7 @@ export async function pgTextSearch(
       : await sql<{ id: string; rank: number }[]>`
           SELECT m.id, ts_rank_cd(m.search, x.q) AS rank
           FROM messages m, (SELECT ${tsquery} AS q) x
-          WHERE m.tenant_id = ${tenantId} AND m.search @@ x.q ${messageFilters(sql, filters)}
+          WHERE m.tenant_id = ${tenantId} AND m.search @@ x.q ${messageFilters(sql, tenantId, filters)}
           ORDER BY rank DESC, m.id LIMIT ${limit}`;
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
@@ -85,7 +94,7 @@ export async function pgVectorSearch(
           SELECT e.message_id AS id, e.${typed} <=> ${q}${cast} AS d
           FROM message_embeddings e JOIN messages m ON m.id = e.message_id
           WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
-            AND m.tenant_id = ${tenantId} ${messageFilters(sql, filters)}
+            AND m.tenant_id = ${tenantId} ${messageFilters(sql, tenantId, filters)}
           ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`;
   });
   // relaxed_order may return neighbours slightly out of order.
@@ -121,7 +130,7 @@ export async function pgPathMentions(
       : await sql<{ id: string }[]>`
           SELECT m.id FROM messages m
           WHERE m.tenant_id = ${tenantId} AND m.content LIKE ${like} ESCAPE '\\' AND m.content ~ ${pattern}
-            ${messageFilters(sql, filters)}
+            ${messageFilters(sql, tenantId, filters)}
           ORDER BY m.created_at DESC, m.id DESC LIMIT ${limit}`;
   return rows.map((r) => r.id);
 }

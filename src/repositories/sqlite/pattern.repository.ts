@@ -4,6 +4,7 @@ import type {
   CreatedPattern,
   DetectedPatternFields,
   DetectedPatternTarget,
+  DetectionRun,
   DetectionScope,
   ErrorCandidate,
   NewPattern,
@@ -14,6 +15,7 @@ import type {
 } from '../pattern.port.js';
 import { fts5Query } from '../search-sql.js';
 import { fromBlob, toBlob } from './embedding.repository.js';
+import { addTagFilters } from './search.queries.js';
 import type { Db } from './sqlite.store.js';
 
 interface PatternRow {
@@ -52,6 +54,16 @@ const ERROR_HINTS = [
   'fatal',
   'panic',
 ];
+
+/**
+ * Tenants that wrote since @since, through the created_at indexes. UNION ALL, then DISTINCT: a plain UNION merges
+ * inputs sorted by tenant, and SQLite would rather scan the whole (tenant_id, created_at) indexes for that.
+ */
+export const ACTIVE_TENANTS_SQL = `
+  SELECT DISTINCT tenant_id FROM (
+    SELECT tenant_id FROM messages WHERE created_at >= @since
+    UNION ALL SELECT tenant_id FROM reflections WHERE created_at >= @since)
+  ORDER BY tenant_id LIMIT @limit`;
 
 function toPattern(row: PatternRow): Pattern {
   return {
@@ -246,9 +258,9 @@ export class SqlitePatternRepository implements PatternRepository {
       .prepare(
         `SELECT m.id, m.session_id, m.created_at, substr(m.content, 1, 1000) AS text, e.embedding AS e
          FROM message_embeddings e JOIN messages m ON m.id = e.message_id
-         WHERE e.tenant_id = @tenantId AND e.model = @model AND m.created_at >= @since
+         WHERE e.tenant_id = @tenantId AND e.model = @model AND m.tenant_id = @tenantId AND m.created_at >= @since
            AND m.role IN ('user', 'assistant') AND length(m.content) >= @minChars
-           AND (@project IS NULL OR m.session_id IN (SELECT id FROM sessions WHERE project = @project))
+           AND (@project IS NULL OR m.session_id IN (SELECT id FROM sessions WHERE tenant_id = @tenantId AND project = @project))
          ORDER BY m.created_at DESC, m.id DESC LIMIT @limit`,
       )
       .all(params) as Row[];
@@ -256,7 +268,7 @@ export class SqlitePatternRepository implements PatternRepository {
       .prepare(
         `SELECT r.id, r.session_id, r.created_at, substr(r.content, 1, 1000) AS text, e.embedding AS e
          FROM reflection_embeddings e JOIN reflections r ON r.id = e.reflection_id
-         WHERE e.tenant_id = @tenantId AND e.model = @model AND r.created_at >= @since
+         WHERE e.tenant_id = @tenantId AND e.model = @model AND r.tenant_id = @tenantId AND r.created_at >= @since
            AND (@project IS NULL OR r.project = @project)
          ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
       )
@@ -280,7 +292,7 @@ export class SqlitePatternRepository implements PatternRepository {
       .prepare(
         `SELECT m.id, m.session_id, m.created_at, substr(m.content, 1, @maxChars) AS content FROM messages m
          WHERE m.tenant_id = @tenantId AND m.created_at >= @since AND (${hints})
-           AND (@project IS NULL OR m.session_id IN (SELECT id FROM sessions WHERE project = @project))
+           AND (@project IS NULL OR m.session_id IN (SELECT id FROM sessions WHERE tenant_id = @tenantId AND project = @project))
          ORDER BY m.created_at DESC, m.id DESC LIMIT @limit`,
       )
       .all({
@@ -295,14 +307,35 @@ export class SqlitePatternRepository implements PatternRepository {
   }
 
   async activeTenants(since: string, limit: number): Promise<string[]> {
-    return this.db
+    return this.db.prepare(ACTIVE_TENANTS_SQL).pluck().all({ since, limit }) as string[];
+  }
+
+  async claimDetectionRun(run: DetectionRun): Promise<boolean> {
+    const claimed = this.db
       .prepare(
-        `SELECT tenant_id FROM messages WHERE created_at >= @since
-         UNION SELECT tenant_id FROM reflections WHERE created_at >= @since
-         ORDER BY tenant_id LIMIT @limit`,
+        `INSERT INTO pattern_detection_runs (tenant_id, project, bucket, started_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant_id, project, bucket) DO UPDATE
+           SET attempts = attempts + 1, started_at = excluded.started_at WHERE finished_at IS NULL
+         RETURNING 1`,
       )
-      .pluck()
-      .all({ since, limit }) as string[];
+      .get(run.tenantId, run.project ?? '', run.bucket, run.now);
+    return claimed !== undefined;
+  }
+
+  async finishDetectionRun(run: DetectionRun, patterns: number, pruneBefore: string): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `UPDATE pattern_detection_runs SET finished_at = ?, patterns = ?
+             WHERE tenant_id = ? AND project = ? AND bucket = ?`,
+          )
+          .run(run.now, patterns, run.tenantId, run.project ?? '', run.bucket);
+        this.db
+          .prepare('DELETE FROM pattern_detection_runs WHERE tenant_id = ? AND started_at < ?')
+          .run(run.tenantId, pruneBefore);
+      })
+      .immediate();
   }
 }
 
@@ -321,15 +354,6 @@ function sqlFilters(f: PatternFilters): { sql: string; params: Record<string, un
     where.push('p.source = @source');
     params.source = f.source;
   }
-  if (f.tagsAny?.length) {
-    where.push('EXISTS (SELECT 1 FROM json_each(p.tags) t WHERE t.value IN (SELECT value FROM json_each(@tagsAny)))');
-    params.tagsAny = JSON.stringify(f.tagsAny);
-  }
-  if (f.tagsAll?.length) {
-    where.push(
-      'NOT EXISTS (SELECT 1 FROM json_each(@tagsAll) w WHERE w.value NOT IN (SELECT value FROM json_each(p.tags)))',
-    );
-    params.tagsAll = JSON.stringify(f.tagsAll);
-  }
+  addTagFilters(where, params, f, 'p');
   return { sql: where.map((w) => ` AND ${w}`).join(''), params };
 }

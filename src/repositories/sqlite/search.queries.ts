@@ -22,26 +22,41 @@ export function reflectionFilters(f: SearchFilters): SqlPart {
     where.push('r.session_id = @sessionId');
     params.sessionId = f.sessionId;
   }
-  if (f.tagsAny?.length) {
-    where.push('EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE t.value IN (SELECT value FROM json_each(@tagsAny)))');
-    params.tagsAny = JSON.stringify(f.tagsAny);
-  }
-  if (f.tagsAll?.length) {
-    where.push(
-      'NOT EXISTS (SELECT 1 FROM json_each(@tagsAll) w WHERE w.value NOT IN (SELECT value FROM json_each(r.tags)))',
-    );
-    params.tagsAll = JSON.stringify(f.tagsAll);
-  }
+  addTagFilters(where, params, f, 'r');
   addTimeRange(where, params, f, 'r');
   return { sql: where.map((w) => ` AND ${w}`).join(''), params };
 }
 
-/** Filters on `messages m` (project through its session; messages have no tags). */
+/** Tag conditions on `<alias>.tags` (a JSON array): any of `tagsAny` (@tagsAny), all of `tagsAll` (@tagsAll). */
+export function addTagFilters(
+  where: string[],
+  params: Record<string, unknown>,
+  f: { tagsAny?: string[]; tagsAll?: string[] },
+  alias: 'r' | 'p',
+): void {
+  if (f.tagsAny?.length) {
+    where.push(
+      `EXISTS (SELECT 1 FROM json_each(${alias}.tags) t WHERE t.value IN (SELECT value FROM json_each(@tagsAny)))`,
+    );
+    params.tagsAny = JSON.stringify(f.tagsAny);
+  }
+  if (f.tagsAll?.length) {
+    where.push(
+      `NOT EXISTS (SELECT 1 FROM json_each(@tagsAll) w WHERE w.value NOT IN (SELECT value FROM json_each(${alias}.tags)))`,
+    );
+    params.tagsAll = JSON.stringify(f.tagsAll);
+  }
+}
+
+/**
+ * Filters on `messages m` (project through its session; messages have no tags). The query binds @tenantId: the
+ * session subquery is the tenant's, found by the (tenant_id, project, …) index.
+ */
 export function messageFilters(f: SearchFilters): SqlPart {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (f.project !== undefined) {
-    where.push('m.session_id IN (SELECT id FROM sessions WHERE project = @project)');
+    where.push('m.session_id IN (SELECT id FROM sessions WHERE tenant_id = @tenantId AND project = @project)');
     params.project = f.project;
   }
   if (f.sessionId !== undefined) {

@@ -5,7 +5,7 @@ import { uuidv7 } from '../../core/ids.js';
 import type { PatternEvidence, PatternKind } from '../../domain/pattern.model.js';
 import type { DetectedPatternFields, VectorItem } from '../../repositories/pattern.port.js';
 import type { Store } from '../../repositories/ports.js';
-import { centroid, dot, leaderClusters, topTerms, unit } from './clustering.js';
+import { centroid, dot, leaderClusters, topTerms, unit, yieldToEventLoop } from './clustering.js';
 import { errorClass, errorLines } from './error-signature.js';
 import { evidenceOf, excerpt, mergeEvidence, mergeExamples, type Occurrence, sessionKey } from './evidence.js';
 
@@ -39,7 +39,21 @@ const EXAMPLE_CHARS = 300;
 const MIN_ITEM_CHARS = 40;
 const ERROR_CONTENT_CHARS = 20_000;
 const STORED_CENTROIDS = 1_000;
+// Finished runs are kept this long: longer than any trigger window or period (at most 7 days), so a late copy of a
+// job (outbox replay, queue retry) still finds its run.
+const RUN_RETENTION_MS = 8 * 86_400_000;
 const TAG = /^[\p{L}\p{N}_.:/@#+-]+$/u;
+// Yield to the event loop after this many messages scanned for errors (up to 20 000 characters each), and after this
+// many clusters compared with up to STORED_CENTROIDS stored centroids.
+const ERROR_MESSAGES_PER_SLICE = 100;
+const CANDIDATES_PER_SLICE = 16;
+
+interface ErrorGroup {
+  /** Spellings of the signature (they differ in case only) and how often each was seen. */
+  variants: Map<string, number>;
+  lines: string[];
+  occurrences: Occurrence[];
+}
 
 /**
  * Finds recurring themes and errors across one tenant's sessions and records them as detected patterns.
@@ -53,6 +67,10 @@ const TAG = /^[\p{L}\p{N}_.:/@#+-]+$/u;
  * Never duplicates: an error's fingerprint is its signature's hash; a cluster's is its most central item, and a
  * cluster whose centroid is as similar as the clustering threshold to a stored cluster pattern's centroid is that
  * pattern. Re-detection merges evidence into the stored row (see mergeEvidence), so running twice is harmless.
+ *
+ * Bounded: at most `maxVectors` vectors and `maxClusters` clusters, so one run does at most
+ * maxVectors × maxClusters × dimension multiply-adds; CPU-bound loops yield to the event loop every few
+ * milliseconds, so a run never freezes the API it shares a process with (lite mode) nor its job lock renewal.
  */
 export class PatternDetector {
   constructor(
@@ -62,13 +80,28 @@ export class PatternDetector {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
+  /**
+   * Detection for one time bucket (see detectionBucket), at most once: the run is claimed in the store first, and a
+   * bucket whose run already finished is not run again (undefined), however often its job is queued or redelivered.
+   * A claimed run that never finished (it failed, or its worker died) is taken over.
+   */
+  async detectOnce(tenantId: string, project: string | null, bucket: string): Promise<DetectionReport | undefined> {
+    const run = { tenantId, project, bucket };
+    if (!(await this.store.patterns.claimDetectionRun({ ...run, now: this.clock().toISOString() }))) return undefined;
+    const report = await this.detect(tenantId, project);
+    const now = this.clock();
+    await this.store.patterns.finishDetectionRun(
+      { ...run, now: now.toISOString() },
+      report.patterns.length,
+      new Date(now.getTime() - RUN_RETENTION_MS).toISOString(),
+    );
+    return report;
+  }
+
   async detect(tenantId: string, project: string | null): Promise<DetectionReport> {
     const now = this.clock();
     const model = this.model();
-    const since =
-      this.options.lookbackDays > 0
-        ? new Date(now.getTime() - this.options.lookbackDays * 86_400_000).toISOString()
-        : undefined;
+    const since = new Date(now.getTime() - this.options.lookbackDays * 86_400_000).toISOString();
     const [items, messages] = await Promise.all([
       this.store.patterns.recentVectors(
         tenantId,
@@ -82,8 +115,8 @@ export class PatternDetector {
         ERROR_CONTENT_CHARS,
       ),
     ]);
-    const clusters = this.clusterCandidates(items, model);
-    const errors = this.errorCandidates(messages);
+    const clusters = await this.clusterCandidates(items, model);
+    const errors = await this.errorCandidates(messages);
 
     const targets = await this.matchStoredClusters(tenantId, project, model, clusters);
     const report: DetectionReport = {
@@ -121,12 +154,15 @@ export class PatternDetector {
     return report;
   }
 
-  private clusterCandidates(found: VectorItem[], model: string): Candidate[] {
+  private async clusterCandidates(found: VectorItem[], model: string): Promise<Candidate[]> {
     // Oldest first, ties by id: the same items always give the same clusters.
     const items = [...found].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     const vectors = items.map((i) => unit(i.vector));
     const candidates: Candidate[] = [];
-    for (const members of leaderClusters(vectors, this.options.similarityThreshold)) {
+    const clusters = await leaderClusters(vectors, this.options.similarityThreshold, {
+      maxClusters: this.options.maxClusters,
+    });
+    for (const members of clusters) {
       const group = members.map((m) => items[m] as VectorItem);
       if (new Set(group.map(sessionKey)).size < this.options.minSessions) continue;
       const center = centroid(members.map((m) => vectors[m] as Float32Array));
@@ -163,27 +199,35 @@ export class PatternDetector {
     return candidates;
   }
 
-  private errorCandidates(
+  /** Errors are grouped by their lowercased signature ("Error: Connection refused" is "error: connection refused"). */
+  private async errorCandidates(
     messages: Array<{ id: string; sessionId: string; createdAt: string; content: string }>,
-  ): Candidate[] {
-    const bySignature = new Map<string, { lines: string[]; occurrences: Occurrence[] }>();
-    for (const message of messages) {
+  ): Promise<Candidate[]> {
+    const byKey = new Map<string, ErrorGroup>();
+    for (const [i, message] of messages.entries()) {
+      if (i % ERROR_MESSAGES_PER_SLICE === ERROR_MESSAGES_PER_SLICE - 1) await yieldToEventLoop();
       for (const { signature, line } of errorLines(message.content)) {
-        const group = bySignature.get(signature) ?? { lines: [], occurrences: [] };
+        const key = signature.toLowerCase();
+        const group: ErrorGroup = byKey.get(key) ?? { variants: new Map(), lines: [], occurrences: [] };
+        group.variants.set(signature, (group.variants.get(signature) ?? 0) + 1);
         group.lines.push(line);
-        group.occurrences.push({
-          type: 'message',
-          id: message.id,
-          sessionId: message.sessionId,
-          createdAt: message.createdAt,
-        });
-        bySignature.set(signature, group);
+        // Two spellings of one error in one message are one occurrence.
+        if (group.occurrences[group.occurrences.length - 1]?.id !== message.id) {
+          group.occurrences.push({
+            type: 'message',
+            id: message.id,
+            sessionId: message.sessionId,
+            createdAt: message.createdAt,
+          });
+        }
+        byKey.set(key, group);
       }
     }
     const candidates: Candidate[] = [];
-    for (const [signature, { lines, occurrences }] of bySignature) {
+    for (const [key, { variants, lines, occurrences }] of byKey) {
       if (new Set(occurrences.map(sessionKey)).size < this.options.minSessions) continue;
-      const fingerprint = `error:${createHash('sha256').update(signature.toLowerCase()).digest('hex').slice(0, 32)}`;
+      const signature = mostCommon(variants);
+      const fingerprint = `error:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
       const newestFirst = [...occurrences].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
       const evidence = evidenceOf('error-signature', occurrences, newestFirst, { signature });
       const cls = errorClass(signature);
@@ -225,7 +269,8 @@ export class PatternDetector {
         claimed.add(exact);
       }
     }
-    for (const candidate of ordered) {
+    for (const [c, candidate] of ordered.entries()) {
+      if (c % CANDIDATES_PER_SLICE === CANDIDATES_PER_SLICE - 1) await yieldToEventLoop();
       if (targets.has(candidate) || !candidate.centroid) continue;
       let best: string | undefined;
       let bestSimilarity = this.options.similarityThreshold;
@@ -262,6 +307,11 @@ function fieldsFor(
     evidence: merged,
     centroid: candidate.centroid ? { model, vector: candidate.centroid } : null,
   };
+}
+
+/** The spelling seen most often (ties: the one sorting first), so the displayed signature is stable. */
+function mostCommon(variants: Map<string, number>): string {
+  return [...variants].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))[0]?.[0] ?? '';
 }
 
 function short(fingerprint: string): string {
