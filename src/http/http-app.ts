@@ -57,14 +57,16 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   });
 
   for (const route of deps.routes) {
-    app.on(route.method.toUpperCase(), route.path, async (c) =>
-      route.handler(c, {
+    app.on(route.method.toUpperCase(), route.path, async (c) => {
+      const text = route.textBody && isTextBody(c, route.textBody) ? await c.req.text() : undefined;
+      return route.handler(c, {
         params: c.req.param() as Record<string, string>,
         query: c.req.query(),
-        body: BODY_METHODS.has(c.req.method) ? await readJsonBody(c) : undefined,
+        body: text === undefined && BODY_METHODS.has(c.req.method) ? await readJsonBody(c) : undefined,
+        ...(text === undefined ? {} : { text }),
         principal: c.get('principal'),
-      }),
-    );
+      });
+    });
   }
 
   deps.extend?.(app);
@@ -74,6 +76,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     openapi: () => buildOpenApi(deps.routes, deps.info),
   });
   return app;
+}
+
+function isTextBody(c: Context, types: string[]): boolean {
+  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  return type !== undefined && types.includes(type);
 }
 
 async function readJsonBody(c: Context): Promise<unknown> {

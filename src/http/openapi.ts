@@ -63,7 +63,10 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+              content: {
+                'application/json': { schema: jsonSchema(route.body, 'input') },
+                ...Object.fromEntries((route.textBody ?? []).map((type) => [type, { schema: { type: 'string' } }])),
+              },
             },
           }
         : {}),

@@ -7,8 +7,10 @@ export type HttpMethod = 'get' | 'post' | 'patch' | 'put' | 'delete';
 export interface RouteInput {
   params: Record<string, string>;
   query: Record<string, string>;
-  /** Parsed JSON body; undefined for methods without one. */
+  /** Parsed JSON body; undefined for methods without one, and when the body came as `text`. */
   body: unknown;
+  /** The raw body, when the route takes text (RouteDef.textBody) and the request sent one of its types. */
+  text?: string;
   principal: Principal;
 }
 
@@ -25,6 +27,8 @@ export interface RouteDef {
   tag: string;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** Content types also accepted besides JSON, passed raw as `input.text` (e.g. application/x-ndjson). */
+  textBody?: string[];
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (c: Context, input: RouteInput) => Promise<Response>;
 }

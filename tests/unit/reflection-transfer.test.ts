@@ -282,7 +282,7 @@ describe('reflection import and export (REST and MCP, lite)', () => {
     const strict = await post({ format: 'memory-json', content: '{"type":"entity"}', strict: true });
     expect(strict.status).toBe(400);
     expect(await strict.json()).toMatchObject({ errors: [{ field: 'line.1' }] });
-    expect((await post(memoryJson, 'application/x-ndjson')).status).toBe(415);
+    expect((await post(memoryJson, 'text/plain')).status).toBe(415);
     const big = await post({ format: 'memory-json', content: memoryJson.repeat(10) });
     expect(big.status).toBe(413);
   });
@@ -306,6 +306,21 @@ describe('reflection import and export (REST and MCP, lite)', () => {
     expect(bad.status).toBe(400);
     const fields = ((await bad.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['format', 'colour']));
+  });
+
+  it('imports the file itself as application/x-ndjson, options in the query', async () => {
+    const raw = (path: string, body: string) =>
+      app.http.request(path, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    const res = await raw('/v1/reflections/import?format=memory-json&project=raw', memoryJson);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ created: 14, existing: 0, failed: 0 });
+    const again = await raw('/v1/reflections/import?format=memory-json&project=raw&strict=true', memoryJson);
+    expect(await again.json()).toMatchObject({ created: 0, existing: 14 });
+    const bad = await raw('/v1/reflections/import?format=csv&strict=maybe', memoryJson);
+    expect(bad.status).toBe(400);
+    const fields = ((await bad.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field).sort();
+    expect(fields).toEqual(['format', 'strict']);
+    expect((await raw('/v1/reflections/import?format=memory-json', memoryJson.repeat(10))).status).toBe(413);
   });
 
   it('imports and exports over MCP', async () => {

@@ -34,13 +34,27 @@ export function reflectionTransferRoutes(transfer: ReflectionTransferService): R
       path: '/v1/reflections/import',
       operationId: 'importReflections',
       summary:
-        'Import reflections from an MCP memory server file (memory-json) or a JSON lines export (jsonl), the file given as `content` ' +
-        '(bounded by server.bodyLimitBytes; the CLI streams bigger files). Exact duplicates count as existing, bad lines are ' +
-        'reported with their number; with strict, any bad line is a 400 and nothing is written.',
+        'Import reflections from an MCP memory server file (memory-json) or a JSON lines export (jsonl): either JSON ' +
+        '`{format, content, project?, strict?}`, or the file itself as application/x-ndjson with format, project and ' +
+        'strict in the query (bounded by server.bodyLimitBytes; the CLI streams bigger files). Exact duplicates count ' +
+        'as existing, bad lines are reported with their number; with strict, any bad line is a 400 and nothing is written.',
       tag: 'reflections',
       body: importTextSchema,
+      textBody: ['application/x-ndjson', 'application/jsonl'],
       responses: { 200: { description: 'Counts and per-line errors', schema: importResultSchema } },
-      handler: async (c, { principal, body }) => c.json(await transfer.importText(principal, body)),
+      handler: async (c, { principal, body, text, query }) =>
+        c.json(
+          await transfer.importText(principal, text === undefined ? body : { ...fromQuery(query), content: text }),
+        ),
     },
   ];
+}
+
+/** Import options given in the query string beside a raw body: `strict=true|false` becomes a boolean. */
+function fromQuery(query: Record<string, string>): Record<string, unknown> {
+  const { strict, ...rest } = query;
+  return {
+    ...rest,
+    ...(strict === undefined ? {} : { strict: strict === 'true' ? true : strict === 'false' ? false : strict }),
+  };
 }
