@@ -206,7 +206,7 @@ export const configSchema = z
         dimension: z.coerce.number().int().min(2).max(8192).optional(),
         /** Texts per provider call. (Default: 32) */
         batchSize: z.coerce.number().int().min(1).max(2048).default(32),
-        /** How long jobs wait to fill a batch. (Default: 10) */
+        /** While a provider call is in flight, how long texts wait to fill a batch; an idle provider gets a text at once. (Default: 10) */
         batchWaitMs: z.coerce.number().int().min(0).max(5_000).default(10),
         /**
          * Priority of the local model's thread, as a nice value (0 normal … 19 lowest; Linux). Above 0, requests get

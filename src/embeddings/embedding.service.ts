@@ -6,7 +6,7 @@ import { normalize, weightedMean } from './vector-math.js';
 export interface EmbeddingServiceOptions {
   /** Most texts per provider call. (Default: 32) */
   batchSize?: number;
-  /** How long a text waits for others to fill a batch. (Default: 10) */
+  /** While a provider call is in flight, how long a text waits for others to fill a batch. (Default: 10) */
   batchWaitMs?: number;
   /** Texts longer than this are embedded in chunks and averaged. (Default: 2000) */
   chunkChars?: number;
@@ -48,8 +48,9 @@ interface Item {
 /**
  * The one way to embed texts. Wraps a provider with:
  * - micro-batching: concurrent `embed` calls (typically one text per job) are coalesced into
- *   provider calls of up to `batchSize` texts, each text waiting at most `batchWaitMs`; a batch is
- *   the oldest waiting text plus texts of similar length (see `maxLengthRatio`);
+ *   provider calls of up to `batchSize` texts; an idle provider gets texts at once, a busy one gets them
+ *   after at most `batchWaitMs`; a batch is the oldest waiting text plus texts of similar length (see
+ *   `maxLengthRatio`);
  * - chunking: a text longer than `chunkChars` is embedded in chunks whose vectors are averaged,
  *   weighted by length;
  * - the dependency's circuit breaker around every provider call: while it is open, `embed`
@@ -144,7 +145,9 @@ export class EmbeddingService {
     const limit = this.breaker?.state === 'half-open' ? 1 : this.maxInFlight;
     while (this.inFlight < limit && this.pending.length > 0) {
       const oldest = this.pending[0] as Item;
-      if (this.pending.length < this.batchSize) {
+      // Idle: send at once, so a lone text (a search query, one reflection) pays no wait. Busy: a partial batch
+      // fills for up to batchWaitMs while calls are in flight. Texts submitted in one tick still go together.
+      if (this.pending.length < this.batchSize && this.inFlight > 0) {
         const waited = performance.now() - oldest.enqueuedAt;
         if (waited < this.batchWaitMs) {
           this.wakeIn(this.batchWaitMs - waited);

@@ -81,23 +81,41 @@ describe('EmbeddingService batching', () => {
     }
   });
 
-  it('waits at most batchWaitMs for a batch to fill', async () => {
+  it('sends a lone text at once when idle; while a call is in flight, waits at most batchWaitMs for a batch', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     try {
       const provider = new RecordingProvider();
-      const service = new EmbeddingService(provider, { batchSize: 32, batchWaitMs: 20 });
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slow: EmbeddingProvider = {
+        model: provider.model,
+        dimension: provider.dimension,
+        embed: async (texts) => {
+          const out = await provider.embed(texts);
+          if (texts[0] === 'first') await held;
+          return out;
+        },
+        close: async () => undefined,
+      };
+      const service = new EmbeddingService(slow, { batchSize: 32, batchWaitMs: 20 });
       const first = service.embed(['first']);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(provider.calls).toEqual([['first']]); // idle: no wait
+      const second = service.embed(['waits for company']);
       await vi.advanceTimersByTimeAsync(10);
-      expect(provider.calls).toEqual([]);
-      const second = service.embed(['joins the same batch']);
+      expect(provider.calls).toEqual([['first']]); // busy: the partial batch fills
+      const third = service.embed(['joins the same batch']);
       await vi.advanceTimersByTimeAsync(10);
-      await Promise.all([first, second]);
-      expect(provider.calls).toEqual([['first', 'joins the same batch']]);
+      expect(provider.calls).toEqual([['first'], ['waits for company', 'joins the same batch']]);
+      release();
+      await Promise.all([first, second, third]);
 
       const alone = service.embed(['alone']);
-      await vi.advanceTimersByTimeAsync(20);
+      await vi.advanceTimersByTimeAsync(0);
       await alone;
-      expect(provider.calls).toEqual([['first', 'joins the same batch'], ['alone']]);
+      expect(provider.calls.at(-1)).toEqual(['alone']);
       await service.close();
     } finally {
       vi.useRealTimers();
