@@ -36,6 +36,32 @@ export function messageFilters(sql: Sql, tenantId: string, f: SearchFilters): Fr
     ${f.to === undefined ? sql`` : sql`AND m.created_at < ${f.to}`}`;
 }
 
+/** Stems found in more than this share of a table's rows are left out of an any-stem query (when others remain). */
+const COMMON_STEM_SHARE = 0.05;
+
+/**
+ * The query's stems joined by OR, minus stems that ANALYZE found in over COMMON_STEM_SHARE of the table's rows
+ * (pg_stats.most_common_elems of the `search` column). A stem in a quarter of all rows barely ranks anything
+ * (ts_rank_cd has no IDF), yet ORing it in makes the query match and rank that quarter: at 100k reflections,
+ * hundreds of milliseconds. If every stem is common, or the table was never analysed, all stems are kept.
+ */
+function anyRareStem(sql: Sql, table: 'reflections' | 'messages', text: string): Fragment {
+  return sql`(
+    WITH stems AS (
+      SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', ${text}))) AS lexeme
+    ), common AS (
+      SELECT e.lexeme
+      FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
+      WHERE s.schemaname = current_schema() AND s.tablename = ${table} AND s.attname = 'search'
+        AND e.lexeme IS NOT NULL AND e.share > ${COMMON_STEM_SHARE}
+    ), kept AS (
+      SELECT lexeme FROM stems WHERE lexeme NOT IN (SELECT lexeme FROM common)
+    )
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM kept)
+      THEN (SELECT string_agg(quote_literal(lexeme), ' | ') FROM kept)::tsquery
+      ELSE replace(plainto_tsquery('english', ${text})::text, '&', '|')::tsquery END)`;
+}
+
 export async function pgTextSearch(
   sql: Sql,
   kind: SearchKind,
@@ -47,7 +73,7 @@ export async function pgTextSearch(
   // Plain text matches any of its stems (ranked by how many and how close); web-search syntax is honoured as typed.
   const tsquery = usesWebSearchSyntax(text)
     ? sql`websearch_to_tsquery('english', ${text})`
-    : sql`replace(plainto_tsquery('english', ${text})::text, '&', '|')::tsquery`;
+    : anyRareStem(sql, kind === 'reflection' ? 'reflections' : 'messages', text);
   const rows =
     kind === 'reflection'
       ? await sql<{ id: string; rank: number }[]>`
