@@ -38,6 +38,21 @@ describe('pgvector HNSW index per model', () => {
       expect(JSON.stringify(plan)).toContain(
         vectorIndexName('reflection_embeddings', 'ollama/nomic-embed-text:v1.5', 8),
       );
+      // The tuned build parameters are on the index.
+      expect(indexes[1]?.indexdef).toMatch(/ef_construction='256'/);
+
+      // An interrupted concurrent build leaves an invalid index; the next process to ensure it builds it again.
+      const name = vectorIndexName('reflection_embeddings', 'ollama/nomic-embed-text:v1.5', 8);
+      await store.sql`UPDATE pg_index SET indisvalid = false WHERE indexrelid = ${name}::regclass`;
+      const next = new PostgresStore({ url: db.url });
+      try {
+        await next.reflections.ensureVectorIndex('ollama/nomic-embed-text:v1.5', 8);
+      } finally {
+        await next.close();
+      }
+      const [rebuilt] = await store.sql<{ valid: boolean }[]>`
+        SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = ${name}::regclass`;
+      expect(rebuilt?.valid).toBe(true);
     } finally {
       await store.close();
       await db.drop();

@@ -4,6 +4,7 @@ import { pathMentionPattern } from '../../domain/search.model.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
 import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
 import type { Sql } from './postgres.store.js';
+import { createHnswIndex, setHnswSearch } from './vector-table.js';
 
 type Fragment = postgres.Fragment;
 
@@ -106,9 +107,7 @@ export async function pgVectorSearch(
   const model_ = sql.unsafe(modelLiteral(model));
   const q = toSql(Array.from(vector)) as string;
   const rows = await sql.begin(async (tx) => {
-    // Default ef_search (40) loses recall; iterative scans keep going when filters reject candidates.
-    await tx`SET LOCAL hnsw.ef_search = 100`;
-    await tx`SET LOCAL hnsw.iterative_scan = relaxed_order`;
+    await setHnswSearch(tx);
     return kind === 'reflection'
       ? tx<{ id: string; d: number }[]>`
           SELECT e.reflection_id AS id, e.${typed} <=> ${q}${cast} AS d
@@ -169,18 +168,9 @@ export async function ensurePgVectorIndex(sql: Sql, model: string, dim: number):
   ensured.set(sql, done);
   const key = `${model}\u0000${dim}`;
   if (done.has(key)) return;
-  for (const table of ['reflection_embeddings', 'message_embeddings']) {
+  for (const table of ['reflection_embeddings', 'message_embeddings'] as const) {
     const name = vectorIndexName(table, model, assertDimension(dim));
-    try {
-      await sql.unsafe(
-        `CREATE INDEX IF NOT EXISTS ${name} ON ${table} USING hnsw ((embedding::vector(${dim})) vector_cosine_ops)
-         WHERE model = ${modelLiteral(model)}`,
-      );
-    } catch (error) {
-      // Another process created it at the same moment.
-      const code = (error as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07') throw error;
-    }
+    await createHnswIndex(sql, table, name, modelLiteral(model), dim);
   }
   done.add(key);
 }
