@@ -37,14 +37,18 @@ export function messageFilters(sql: Sql, tenantId: string, f: SearchFilters): Fr
     ${f.to === undefined ? sql`` : sql`AND m.created_at < ${f.to}`}`;
 }
 
-/** Stems found in more than this share of a table's rows are left out of an any-stem query (when others remain). */
-const COMMON_STEM_SHARE = 0.05;
+/**
+ * A stem counts as common when ANALYZE found it in more than this share of the table's rows and in more than
+ * COMMON_STEM_ROWS rows: at 100k rows, 2% is 2,000 rows to rank for one word; on a small table nothing is common.
+ */
+const COMMON_STEM_SHARE = 0.02;
+const COMMON_STEM_ROWS = 1_000;
 
 /**
- * The query's stems joined by OR, minus stems that ANALYZE found in over COMMON_STEM_SHARE of the table's rows
- * (pg_stats.most_common_elems of the `search` column). A stem in a quarter of all rows barely ranks anything
- * (ts_rank_cd has no IDF), yet ORing it in makes the query match and rank that quarter: at 100k reflections,
- * hundreds of milliseconds. If every stem is common, or the table was never analysed, all stems are kept.
+ * The query's stems joined by OR, minus common stems (pg_stats.most_common_elems of the `search` column). A stem
+ * in a quarter of all rows barely ranks anything (ts_rank_cd has no IDF), yet ORing it in makes the query match
+ * and rank that quarter: at 100k reflections, hundreds of milliseconds. When every stem is common the query asks
+ * for all of them (AND) instead. A table never analysed, or a small one, keeps the plain any-stem query.
  */
 function anyRareStem(sql: Sql, table: 'reflections' | 'messages', text: string): Fragment {
   return sql`(
@@ -52,14 +56,17 @@ function anyRareStem(sql: Sql, table: 'reflections' | 'messages', text: string):
       SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', ${text}))) AS lexeme
     ), common AS (
       SELECT e.lexeme
-      FROM pg_stats s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
+      FROM pg_stats s
+      JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = current_schema()::regnamespace,
+      unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
       WHERE s.schemaname = current_schema() AND s.tablename = ${table} AND s.attname = 'search'
-        AND e.lexeme IS NOT NULL AND e.share > ${COMMON_STEM_SHARE}
+        AND e.lexeme IS NOT NULL AND e.share > ${COMMON_STEM_SHARE} AND e.share * c.reltuples > ${COMMON_STEM_ROWS}
     ), kept AS (
       SELECT lexeme FROM stems WHERE lexeme NOT IN (SELECT lexeme FROM common)
     )
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM kept)
-      THEN (SELECT string_agg(quote_literal(lexeme), ' | ') FROM kept)::tsquery
+    SELECT CASE
+      WHEN EXISTS (SELECT 1 FROM kept) THEN (SELECT string_agg(quote_literal(lexeme), ' | ') FROM kept)::tsquery
+      WHEN EXISTS (SELECT 1 FROM common) THEN plainto_tsquery('english', ${text})
       ELSE replace(plainto_tsquery('english', ${text})::text, '&', '|')::tsquery END)`;
 }
 
