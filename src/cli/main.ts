@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ValidationError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { configCommand } from './config.command.js';
 import { dlqCommand } from './dlq.command.js';
@@ -39,5 +39,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.stderr.write(`session-buddy: ${(error as Error).message}\n`);
-  process.exit(error instanceof ConfigError ? 2 : 1);
+  // Bad configuration or bad input: 2, like commander's own usage errors; anything else (not found, unreachable): 1.
+  process.exit(error instanceof ConfigError || error instanceof ValidationError ? 2 : 1);
 }

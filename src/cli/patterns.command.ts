@@ -4,6 +4,7 @@ import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import type { Pattern } from '../domain/pattern.model.js';
 import { openCliApplication } from './cli-app.js';
+import { BAD_INPUT, refuseBadInput } from './search.command.js';
 
 interface CommonFlags {
   mode?: string;
@@ -37,6 +38,21 @@ function withFilters(command: Command): Command {
     .option('--limit <n>', 'how many (default 20)', (v) => Number(v), 20);
 }
 
+interface AddFlags extends CommonFlags {
+  kind: string;
+  description: string;
+  example: string[];
+  tags?: string;
+}
+
+/** --mode and --tenant for one pattern; a bad flag or refused input exits with BAD_INPUT. */
+function onePattern(command: Command): Command {
+  return command
+    .option('--mode <mode>', 'lite or standard (default from config)')
+    .option('--tenant <id>', 'tenant (default: auth.defaultTenant)')
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));
+}
+
 function principalOf(app: Application, flags: CommonFlags): Principal {
   return { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
 }
@@ -61,7 +77,7 @@ function print(page: Page<Pattern>, json: boolean | undefined): void {
 
 export function patternsCommand(): Command {
   const patterns = new Command('patterns').description(
-    'List, find and detect patterns (best practices, anti-patterns, conventions, recurring errors)',
+    'Store, show, delete, list, find and detect patterns (best practices, anti-patterns, conventions, recurring errors)',
   );
 
   withFilters(patterns.command('list'))
@@ -78,6 +94,63 @@ export function patternsCommand(): Command {
       await openCliApplication(command, flags.mode, async (app) => {
         print(await app.services.patterns.find(principalOf(app, flags), query(flags, words.join(' '))), flags.json);
       });
+    });
+
+  onePattern(patterns.command('add <name>'))
+    .description('Store a pattern by hand; a name already used in the project returns the existing pattern')
+    .requiredOption('--kind <kind>', 'best-practice, anti-pattern, convention or recurring-error')
+    .requiredOption('--description <text>', 'what the pattern is and why it matters')
+    .option('--example <text>', 'an example (repeat for more)', (v: string, all: string[]) => [...all, v], [])
+    .option('--tags <tags>', 'comma-separated tags')
+    .option('--project <name>', 'project it applies to (default: the whole tenant)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, flags: AddFlags, command: Command) => {
+      const input: Record<string, unknown> = {
+        name,
+        kind: flags.kind,
+        description: flags.description,
+        examples: flags.example,
+        ...(flags.tags !== undefined
+          ? {
+              tags: flags.tags
+                .split(',')
+                .map((t) => t.trim())
+                .filter((t) => t !== ''),
+            }
+          : {}),
+        ...(flags.project !== undefined ? { project: flags.project } : {}),
+      };
+      await refuseBadInput(() =>
+        openCliApplication(command, flags.mode, async (app) => {
+          const r = await app.services.patterns.storePattern(principalOf(app, flags), input);
+          if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+          process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.pattern.id}\n`);
+        }),
+      );
+    });
+
+  onePattern(patterns.command('get <id>'))
+    .description('Show one pattern with its examples and, when detected, its evidence')
+    .option('--json', 'print JSON')
+    .action(async (id: string, flags: CommonFlags, command: Command) => {
+      await refuseBadInput(() =>
+        openCliApplication(command, flags.mode, async (app) => {
+          const p = await app.services.patterns.get(principalOf(app, flags), id);
+          if (flags.json) return void process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+          process.stdout.write(`${details(p).join('\n')}\n`);
+        }),
+      );
+    });
+
+  onePattern(patterns.command('delete <id>'))
+    .description('Delete a pattern (a detected one comes back if a later detection run finds it again)')
+    .action(async (id: string, flags: CommonFlags, command: Command) => {
+      await refuseBadInput(() =>
+        openCliApplication(command, flags.mode, async (app) => {
+          await app.services.patterns.delete(principalOf(app, flags), id);
+          process.stdout.write(`deleted ${id}\n`);
+        }),
+      );
     });
 
   common(patterns.command('detect'))
@@ -114,6 +187,21 @@ export function patternsCommand(): Command {
       });
     });
   return patterns;
+}
+
+function details(p: Pattern): string[] {
+  const e = p.evidence;
+  return [
+    `id:          ${p.id}`,
+    `name:        ${p.name}`,
+    `kind:        ${p.kind} (${p.source})`,
+    `project:     ${p.project ?? '(whole tenant)'}`,
+    `tags:        ${p.tags.join(', ') || '(none)'}`,
+    `created:     ${p.createdAt}${p.updatedAt !== p.createdAt ? ` (updated ${p.updatedAt})` : ''}`,
+    ...(e ? [`evidence:    ${e.sessionCount} sessions, ${e.itemCount} items, ${e.firstSeen} .. ${e.lastSeen}`] : []),
+    `description:\n${p.description}`,
+    ...p.examples.map((x) => `example: ${x}`),
+  ];
 }
 
 function line(p: Pattern): string {

@@ -4,7 +4,9 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
+import type { Application } from '../app.js';
 import { ValidationError } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
 import {
   EXPORT_FORMATS,
   IMPORT_FORMATS,
@@ -13,6 +15,7 @@ import {
 } from '../services/reflection-transfer.service.js';
 import { openCliApplication } from './cli-app.js';
 import { progressBar } from './progress.js';
+import { BAD_INPUT, refuseBadInput } from './search.command.js';
 
 interface ImportFlags {
   format: ImportFormat;
@@ -35,8 +38,129 @@ interface ExportFlags {
   mode?: string;
 }
 
+interface OneFlags {
+  tenant?: string;
+  mode?: string;
+  json?: boolean;
+}
+
+interface AddFlags extends OneFlags {
+  tags?: string;
+  project?: string;
+  sessionId?: string;
+  importance?: number;
+}
+
+function principalOf(app: Application, flags: OneFlags): Principal {
+  return { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
+}
+
+/** --tenant, --mode and (optionally) --json; a bad flag or refused input exits with BAD_INPUT. */
+function one(command: Command, json = true): Command {
+  command
+    .option('--tenant <tenant>', 'tenant (default: auth.defaultTenant)')
+    .option('--mode <mode>', 'lite or standard (default from config)')
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));
+  return json ? command.option('--json', 'print JSON') : command;
+}
+
 export function reflectionsCommand(): Command {
-  const reflections = new Command('reflections').description('Import and export reflections');
+  const reflections = new Command('reflections').description(
+    'Store, read, delete, count, import and export reflections',
+  );
+
+  one(reflections.command('add <content>'))
+    .description('Store a reflection; an exact repeat returns the one already stored, near duplicates are listed')
+    .option('--tags <tags>', 'comma-separated tags')
+    .option('--project <project>', 'project (default: default)')
+    .option('--session-id <id>', 'the session it came from')
+    .option('--importance <n>', '0 to 1 (default 0.5)', (v) => Number(v))
+    .action(async (content: string, flags: AddFlags, command: Command) => {
+      const input = defined({
+        content,
+        tags: flags.tags
+          ?.split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== ''),
+        project: flags.project,
+        sessionId: flags.sessionId,
+        importance: flags.importance,
+      });
+      await refuseBadInput(() =>
+        openCliApplication(command, flags.mode, async (app) => {
+          const r = await app.services.reflections.storeReflection(principalOf(app, flags), input);
+          if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+          process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.reflection.id}\n`);
+          for (const d of r.nearDuplicates) {
+            process.stdout.write(`near duplicate ${d.id} (similarity ${d.similarity.toFixed(3)})\n`);
+          }
+          if (r.created && r.nearDuplicateCheck === 'unavailable') {
+            process.stderr.write('note: embedding provider unavailable; near duplicates not checked\n');
+          }
+        }),
+      );
+    });
+
+  one(reflections.command('get <id>'))
+    .description('Show one reflection')
+    .action(async (id: string, flags: OneFlags, command: Command) => {
+      await refuseBadInput(() =>
+        openCliApplication(command, flags.mode, async (app) => {
+          const r = await app.services.reflections.get(principalOf(app, flags), id);
+          if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+          process.stdout.write(
+            `${[
+              `id:          ${r.id}`,
+              `project:     ${r.project}`,
+              `session:     ${r.sessionId ?? '(none)'}`,
+              `tags:        ${r.tags.join(', ') || '(none)'}`,
+              `importance:  ${r.importance}`,
+              `created:     ${r.createdAt}${r.updatedAt !== r.createdAt ? ` (updated ${r.updatedAt})` : ''}`,
+              `content:\n${r.content}`,
+            ].join('\n')}\n`,
+          );
+        }),
+      );
+    });
+
+  one(reflections.command('delete <id>'), false)
+    .description('Delete a reflection (and its vectors)')
+    .action(async (id: string, flags: OneFlags, command: Command) => {
+      await refuseBadInput(() =>
+        openCliApplication(command, flags.mode, async (app) => {
+          await app.services.reflections.delete(principalOf(app, flags), id);
+          process.stdout.write(`deleted ${id}\n`);
+        }),
+      );
+    });
+
+  one(reflections.command('stats'))
+    .description('Count reflections by project, tag and day, and how many have a vector of the active model')
+    .option('--project <project>', 'only this project')
+    .action(async (flags: OneFlags & { project?: string }, command: Command) => {
+      await refuseBadInput(() =>
+        openCliApplication(command, flags.mode, async (app) => {
+          const s = await app.services.reflections.stats(principalOf(app, flags), defined({ project: flags.project }));
+          if (flags.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+          const top = (counts: Record<string, number>) =>
+            Object.entries(counts)
+              .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+              .slice(0, 10)
+              .map(([name, n]) => `${name} ${n}`)
+              .join(', ') || '(none)';
+          const embedded = s.embeddings[s.activeModel] ?? 0;
+          process.stdout.write(
+            `${[
+              `reflections: ${s.total}${flags.project ? ` in ${flags.project}` : ''}`,
+              `projects:    ${top(s.byProject)}`,
+              `tags:        ${top(s.byTag)}`,
+              `embedded:    ${embedded} of ${s.total} with ${s.activeModel} (${Math.round(s.coverage * 100)}%)`,
+              `latest day:  ${s.byDay[0] ? `${s.byDay[0].period} (${s.byDay[0].count})` : '(none)'}`,
+            ].join('\n')}\n`,
+          );
+        }),
+      );
+    });
 
   reflections
     .command('import <file>')

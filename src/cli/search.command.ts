@@ -1,18 +1,78 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import {
-  type MixedSearchResult,
-  SEARCH_MODES,
-  SEARCH_SCOPES,
-  type SearchMode,
-  type SearchScope,
+import type { Principal } from '../core/principal.js';
+import type {
+  ConceptSearchResult,
+  ConversationSearchResult,
+  FileSearchResult,
+  MixedSearchResult,
+  QuickSearchResult,
+  SearchHit,
+  SearchMode,
+  SearchRun,
+  SearchScope,
 } from '../domain/search.model.js';
+import { SEARCH_MODES, SEARCH_SCOPES } from '../domain/search.model.js';
+import type { SearchService } from '../services/search.service.js';
 import { openCliApplication } from './cli-app.js';
 
 /** Exit code for input the command cannot use (a bad flag, a query the service refuses). */
-const BAD_INPUT = 2;
+export const BAD_INPUT = 2;
+
+/** Runs a command body; input the service refuses (ValidationError) prints one line and exits with BAD_INPUT. */
+export async function refuseBadInput(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    process.stderr.write(`session-buddy: ${error.message}\n`);
+    process.exitCode = BAD_INPUT;
+  }
+}
+
+type Flag = 'kind' | 'searchMode' | 'limit' | 'tags';
+
+const VIEW_NAMES = ['results', 'quick', 'file', 'concept', 'conversations'] as const;
+type View = (typeof VIEW_NAMES)[number];
+
+/**
+ * What `--as` shows: the service method (direct), the REST path (--url, the same method behind it), the query
+ * field the argument fills, and the flags that view takes. Its human output is in `printers`.
+ */
+const VIEWS: Record<View, { path: string; field: string; flags: readonly Flag[] }> = {
+  results: { path: 'v1/search', field: 'q', flags: ['kind', 'searchMode', 'limit', 'tags'] },
+  quick: { path: 'v1/search/quick', field: 'q', flags: ['kind', 'searchMode', 'tags'] },
+  file: { path: 'v1/search/by-file', field: 'path', flags: ['kind', 'limit', 'tags'] },
+  concept: { path: 'v1/search/by-concept', field: 'concept', flags: ['kind', 'limit', 'tags'] },
+  conversations: { path: 'v1/search/conversations', field: 'q', flags: ['searchMode', 'limit'] },
+};
+
+interface ViewResults {
+  results: MixedSearchResult;
+  quick: QuickSearchResult;
+  file: FileSearchResult;
+  concept: ConceptSearchResult;
+  conversations: ConversationSearchResult;
+}
+type AnyResult = ViewResults[View];
+
+const services: { [V in View]: (s: SearchService, p: Principal, input: unknown) => Promise<ViewResults[V]> } = {
+  results: (s, p, i) => s.search(p, i),
+  quick: (s, p, i) => s.quickSearch(p, i),
+  file: (s, p, i) => s.searchByFile(p, i),
+  concept: (s, p, i) => s.searchByConcept(p, i),
+  conversations: (s, p, i) => s.searchConversations(p, i),
+};
+
+const FLAG_NAMES: Record<Flag, string> = {
+  kind: '--kind',
+  searchMode: '--search-mode',
+  limit: '--limit',
+  tags: '--tags',
+};
 
 interface SearchFlags {
+  as: View;
   kind: SearchScope;
   searchMode: SearchMode;
   limit: number;
@@ -45,10 +105,23 @@ export function searchCommand(): Command {
     .description(
       'Search reflections and messages: in the configured store, or on a running server with --url (or $SESSION_BUDDY_URL)',
     )
-    .argument('<query>', 'what to look for, in plain words')
+    .argument('<query>', 'what to look for, in plain words (with --as file: a file or folder path)')
+    .addOption(
+      new Option(
+        '--as <view>',
+        'results (hits, best first), quick (best hit and counts), file (mentions of a path), concept (by meaning, per kind, with related tags), conversations (messages grouped by session)',
+      )
+        .choices(VIEW_NAMES)
+        .default('results'),
+    )
     .addOption(new Option('--kind <kind>', 'what to search').choices(SEARCH_SCOPES).default('all'))
     .addOption(new Option('--search-mode <mode>', 'how to rank').choices(SEARCH_MODES).default('hybrid'))
-    .option('--limit <n>', 'hits to show, 1 to 100', parseLimit, 10)
+    .option(
+      '--limit <n>',
+      'hits to show, 1 to 100 (file: default 20; concept: per kind; conversations: sessions)',
+      parseLimit,
+      10,
+    )
     .option('--project <project>', 'only this project')
     .option('--tags <tags>', 'comma-separated tags, any of them (reflections only)')
     .option('--json', 'print the search result as JSON')
@@ -65,33 +138,75 @@ export function searchCommand(): Command {
     )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT))
     .action(async (query: string, flags: SearchFlags, command: Command) => {
-      const input: Record<string, string | number> = {
-        q: query,
-        kind: flags.kind,
-        mode: flags.searchMode,
-        limit: flags.limit,
-        ...(flags.project !== undefined ? { project: flags.project } : {}),
-        ...(flags.tags !== undefined ? { tags: flags.tags } : {}),
-      };
-      let result: MixedSearchResult;
-      try {
+      const view = VIEWS[flags.as];
+      const given = (flag: Flag) => command.getOptionValueSource(flag) === 'cli';
+      const unused = (Object.keys(FLAG_NAMES) as Flag[]).find((f) => !view.flags.includes(f) && given(f));
+      if (unused) return badFlag(`${FLAG_NAMES[unused]} does not apply to --as ${flags.as}`);
+      const input: Record<string, string | number> = { [view.field]: query };
+      // Results keeps its own defaults; the other views take the service's unless a flag says otherwise.
+      const take = (flag: Flag) => view.flags.includes(flag) && (flags.as === 'results' || given(flag));
+      if (take('kind')) input.kind = flags.kind;
+      if (take('searchMode')) input.mode = flags.searchMode;
+      if (take('limit')) input.limit = flags.limit;
+      if (flags.project !== undefined) input.project = flags.project;
+      if (take('tags') && flags.tags !== undefined) input.tags = flags.tags;
+      let result: AnyResult | undefined;
+      await refuseBadInput(async () => {
         const url = flags.url ?? envUrl();
-        result = url ? await searchRemote(url, input) : await searchLocal(command, flags.mode, input);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        process.stderr.write(`session-buddy: ${error.message}\n`);
-        process.exitCode = BAD_INPUT;
-        return;
-      }
-      if (result.degraded) process.stderr.write(`note: ${result.degraded}; full-text results only\n`);
+        result = url ? await searchRemote(url, view.path, input) : await searchLocal(command, flags, input);
+      });
+      if (!result) return;
+      const degraded = (result as Partial<SearchRun>).degraded;
+      if (degraded) process.stderr.write(`note: ${degraded}; full-text results only\n`);
       if (flags.json) return void process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      if (result.items.length === 0) return void process.stdout.write('no matches\n');
-      for (const hit of result.items) {
-        process.stdout.write(
-          `${hit.score.toFixed(3)}  ${hit.kind.padEnd(10)}  ${hit.item.id}  ${preview(hit.item.content)}\n`,
-        );
-      }
+      for (const line of printers[flags.as](result as never)) process.stdout.write(`${line}\n`);
     });
+}
+
+function badFlag(message: string): void {
+  process.stderr.write(`session-buddy: ${message}\n`);
+  process.exitCode = BAD_INPUT;
+}
+
+/** Human output of each view: one line per hit, per mention or per session. */
+const printers: { [V in View]: (r: ViewResults[V]) => string[] } = {
+  results: (r) => (r.items.length === 0 ? ['no matches'] : r.items.map((h) => hitLine(h.kind, h))),
+  quick: (r) => {
+    if (!r.best) return ['no matches'];
+    const { reflections, messages } = r.totals;
+    return [
+      hitLine(r.best.kind, r.best),
+      `${r.total}${r.totalCapped ? '+' : ''} matches (${reflections} reflections, ${messages} messages)`,
+    ];
+  },
+  file: (r) =>
+    r.items.length === 0
+      ? [`nothing mentions ${r.path}`]
+      : r.items.map(
+          (h) =>
+            `${h.item.createdAt}  ${h.kind.padEnd(10)}  ${h.item.id}  ${h.matchedPath} ×${h.mentions}  ${preview(h.snippet)}`,
+        ),
+  concept: (r) => {
+    const hits = [
+      ...r.reflections.map((h) => hitLine('reflection', h)),
+      ...r.messages.map((h) => hitLine('message', h)),
+    ];
+    if (hits.length === 0) return ['no matches'];
+    const related = (label: string, list: Array<{ name: string; count: number }>) =>
+      list.length ? [`related ${label}: ${list.map((t) => `${t.name} (${t.count})`).join(', ')}`] : [];
+    return [...hits, ...related('tags', r.related.tags), ...related('projects', r.related.projects)];
+  },
+  conversations: (r) =>
+    r.sessions.length === 0
+      ? ['no matches']
+      : r.sessions.map(
+          (s) =>
+            `${s.bestScore.toFixed(3)}  ${s.sessionId}  ${s.project}  ${s.name}  ${s.matchCount} matches  ${preview(s.messages[0]?.snippet ?? '')}`,
+        ),
+};
+
+function hitLine(kind: string, hit: SearchHit<{ id: string; content: string }>): string {
+  return `${hit.score.toFixed(3)}  ${kind.padEnd(10)}  ${hit.item.id}  ${preview(hit.item.content)}`;
 }
 
 function envUrl(): string | undefined {
@@ -104,26 +219,22 @@ function envUrl(): string | undefined {
   }
 }
 
-async function searchLocal(
-  command: Command,
-  mode: string | undefined,
-  input: Record<string, unknown>,
-): Promise<MixedSearchResult> {
-  let result: MixedSearchResult | undefined;
-  await openCliApplication(command, mode, async (app) => {
+async function searchLocal(command: Command, flags: SearchFlags, input: Record<string, unknown>): Promise<AnyResult> {
+  let result: AnyResult | undefined;
+  await openCliApplication(command, flags.mode, async (app) => {
     if (app.store.dialect === 'sqlite' && app.config.database.sqlitePath === ':memory:') {
       process.stderr.write(
         'note: the configured store is an empty in-memory database; pass --url to search a running server\n',
       );
     }
-    result = await app.services.search.search({ tenantId: app.config.auth.defaultTenant }, input);
+    result = await services[flags.as](app.services.search, { tenantId: app.config.auth.defaultTenant }, input);
   });
-  return result as MixedSearchResult;
+  return result as AnyResult;
 }
 
-/** GET /v1/search on a running server: the same service method, behind REST. */
-async function searchRemote(base: string, input: Record<string, string | number>): Promise<MixedSearchResult> {
-  const url = new URL('v1/search', base.endsWith('/') ? base : `${base}/`);
+/** GET /v1/search… on a running server: the same service method, behind REST. */
+async function searchRemote(base: string, path: string, input: Record<string, string | number>): Promise<AnyResult> {
+  const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
   for (const [key, value] of Object.entries(input)) url.searchParams.set(key, String(value));
   const token = process.env.SESSION_BUDDY_TOKEN;
   let res: Response;
@@ -134,7 +245,7 @@ async function searchRemote(base: string, input: Record<string, string | number>
     throw new Error(`cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
   }
   const body = (await res.json().catch(() => undefined)) as
-    | (MixedSearchResult & { detail?: string; code?: string; errors?: Array<{ field?: string; message: string }> })
+    | (AnyResult & { detail?: string; code?: string; errors?: Array<{ field?: string; message: string }> })
     | undefined;
   if (res.ok && body) return body;
   const detail = body?.detail ?? `HTTP ${res.status}`;

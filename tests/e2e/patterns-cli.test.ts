@@ -50,7 +50,7 @@ describe('CLI: session-buddy patterns (lite, SQLite file)', () => {
     expect(runCli(['patterns', 'list', '--tenant', 'someone-else'], env).stdout).toBe('no patterns match\n');
 
     const bad = runCli(['patterns', 'list', '--kind', 'rule'], env);
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/kind/);
   });
@@ -78,6 +78,71 @@ describe('CLI: session-buddy patterns (lite, SQLite file)', () => {
       }
     } finally {
       await store.close();
+    }
+  });
+
+  it('adds, shows and deletes a pattern through the pattern service', () => {
+    const add = (...args: string[]) => runCli(['patterns', 'add', ...args], env);
+    const added = add(
+      'Jitter every retry',
+      '--kind',
+      'best-practice',
+      '--description',
+      'Spread retries so clients do not reconnect in lockstep',
+      '--example',
+      'sleep(base * 2 ** n + random(0, base))',
+      '--example',
+      'p-retry with randomize: true',
+      '--tags',
+      'retry,net',
+      '--project',
+      'shop',
+    );
+    expect(added.status, added.stderr).toBe(0);
+    const [, id] = /^stored ([0-9a-f-]{36})\n$/.exec(added.stdout) ?? [];
+    expect(id).toBeDefined();
+    const again = add(
+      'jitter  EVERY retry',
+      '--kind',
+      'convention',
+      '--description',
+      'other',
+      '--project',
+      'shop',
+      '--json',
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: false, pattern: { id, kind: 'best-practice' } });
+
+    const shown = runCli(['patterns', 'get', id as string], env);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^kind: +best-practice \(manual\)$/m);
+    expect(shown.stdout).toMatch(/^example: p-retry with randomize: true$/m);
+    expect(JSON.parse(runCli(['patterns', 'get', id as string, '--json'], env).stdout)).toMatchObject({
+      examples: ['sleep(base * 2 ** n + random(0, base))', 'p-retry with randomize: true'],
+      tags: ['retry', 'net'],
+      project: 'shop',
+    });
+    expect(runCli(['patterns', 'find', 'lockstep'], env).stdout).toContain(`${id}  best-practice  manual  shop`);
+
+    expect(runCli(['patterns', 'delete', id as string], env).stdout).toBe(`deleted ${id}\n`);
+    const gone = runCli(['patterns', 'get', id as string], env);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toBe(`session-buddy: pattern '${id}' not found\n`);
+  });
+
+  it('refuses input the pattern service rejects with one line naming the field, exit code 2', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['add', 'X', '--kind', 'rule', '--description', 'd'], /^session-buddy: Invalid input: kind: /],
+      [['add', 'X', '--kind', 'convention', '--description', '  '], /description: must not be blank/],
+      [['add', 'X', '--kind', 'convention'], /required option '--description <text>' not specified/],
+      [['get', 'abc'], /patternId: must be a UUID/],
+      [['delete', 'abc'], /patternId: must be a UUID/],
+    ];
+    for (const [args, message] of cases) {
+      const run = runCli(['patterns', ...args], env);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr).toMatch(message);
     }
   });
 });

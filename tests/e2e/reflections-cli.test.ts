@@ -56,7 +56,7 @@ describe('session-buddy reflections import / export (built CLI, SQLite file)', (
     expect(md.stdout).toContain('\n4 reflections.\n');
     expect(cli('export', '--project', 'elsewhere').stdout).toBe('');
     const bad = cli('export', '--from', 'last tuesday');
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('from: must be an ISO 8601 date-time');
   });
 
@@ -83,7 +83,7 @@ describe('session-buddy reflections import / export (built CLI, SQLite file)', (
     );
     const before = exportedLines();
     const strict = cli('import', '--format', 'memory-json', '--strict', bad);
-    expect(strict.status).toBe(1);
+    expect(strict.status).toBe(2);
     expect(strict.stderr).toMatch(/^line 2: not valid JSON/m);
     expect(strict.stderr).toMatch(/^line 4: to: is required$/m);
     expect(strict.stderr).toContain('Import aborted (strict), nothing was written: 2 errors');
@@ -94,6 +94,69 @@ describe('session-buddy reflections import / export (built CLI, SQLite file)', (
     expect(lenient.stdout).toContain('3 lines, 1 created, 0 already present, 2 failed');
     expect(lenient.stderr).toMatch(/^line 4: to: is required$/m);
     expect(exportedLines()).toBe(before + 1);
+  });
+
+  it('adds, gets, counts and deletes one reflection through the reflection service', () => {
+    const added = cli(
+      'add',
+      'Retry with backoff and jitter in the worker loop',
+      '--tags',
+      'retry, net',
+      '--project',
+      'cli',
+    );
+    expect(added.status, added.stderr).toBe(0);
+    const [, id] = /^stored ([0-9a-f-]{36})\n$/.exec(added.stdout) ?? [];
+    expect(id).toBeDefined();
+    expect(cli('add', 'retry with  backoff and jitter in the worker loop', '--project', 'cli').stdout).toBe(
+      `already stored ${id}\n`,
+    );
+    // Not an exact repeat (punctuation), so stored; the hash embedding finds the first as a near duplicate.
+    const near = cli('add', 'Retry with backoff and jitter in the worker loop!', '--project', 'cli', '--json');
+    const stored = JSON.parse(near.stdout) as {
+      created: boolean;
+      reflection: { id: string };
+      nearDuplicates: object[];
+    };
+    expect(stored).toMatchObject({ created: true, nearDuplicates: [{ id }] });
+
+    const shown = cli('get', id as string);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^project: +cli$/m);
+    expect(shown.stdout).toMatch(/^tags: +retry, net$/m);
+    expect(shown.stdout).toContain('content:\nRetry with backoff and jitter in the worker loop\n');
+    expect(JSON.parse(cli('get', id as string, '--json').stdout)).toMatchObject({ id, importance: 0.5 });
+
+    const stats = cli('stats', '--project', 'cli');
+    expect(stats.status, stats.stderr).toBe(0);
+    expect(stats.stdout).toMatch(/^reflections: 2 in cli$/m);
+    expect(stats.stdout).toMatch(/^tags: +net 1, retry 1$/m);
+    expect(stats.stdout).toMatch(/^embedded: +2 of 2 with hash-256 \(100%\)$/m);
+    expect(JSON.parse(cli('stats', '--json').stdout)).toMatchObject({ activeModel: 'hash-256', byProject: { cli: 2 } });
+
+    expect(cli('delete', stored.reflection.id).stdout).toBe(`deleted ${stored.reflection.id}\n`);
+    const gone = cli('get', stored.reflection.id);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toBe(`session-buddy: reflection '${stored.reflection.id}' not found\n`);
+    expect(JSON.parse(cli('stats', '--project', 'cli', '--json').stdout)).toMatchObject({ total: 1 });
+  });
+
+  it('refuses input the reflection service rejects with one line naming the field, exit code 2', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['add', 'x', '--importance', '2'], /^session-buddy: Invalid input: importance: /],
+      [['add', '   '], /^session-buddy: Invalid input: content: must not be blank/],
+      [['add', 'x', '--session-id', 'abc'], /sessionId: must be a UUID/],
+      [['get', 'abc'], /reflectionId: must be a UUID/],
+      [['delete', 'abc'], /reflectionId: must be a UUID/],
+      [['add'], /missing required argument 'content'/],
+      [['stats', '--verbose'], /unknown option '--verbose'/],
+    ];
+    for (const [args, message] of cases) {
+      const run = cli(...args);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr).toMatch(message);
+    }
   });
 
   it('refuses a missing --format, an unknown format and a missing file', () => {

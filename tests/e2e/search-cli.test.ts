@@ -105,6 +105,41 @@ describe('session-buddy search', () => {
     expect(result.items[0]).toMatchObject({ item: { content: expect.stringContaining('src/queue/worker.ts') } });
   });
 
+  it('shows the search shortcuts with --as, over REST with --url', () => {
+    const quick = remote(['jitter', '--as', 'quick', '--search-mode', 'keyword']);
+    expect(quick.status, quick.stderr).toBe(0);
+    const [best, counts] = lines(quick.stdout);
+    expect(best).toMatch(HIT_LINE);
+    expect(counts).toBe('3 matches (2 reflections, 1 messages)');
+    expect(remote(['kubernetes', '--as', 'quick', '--search-mode', 'keyword']).stdout).toBe('no matches\n');
+
+    const file = lines(remote(['worker.ts', '--as', 'file']).stdout);
+    expect(file).toHaveLength(1);
+    expect(file[0]).toMatch(/^\S+ {2}message {5}[0-9a-f-]{36} {2}src\/queue\/worker\.ts ×1 {2}Why do the workers in/);
+    const onlyReflections = remote(['worker.ts', '--as', 'file', '--kind', 'reflections']);
+    expect(onlyReflections.stdout).toBe('nothing mentions worker.ts\n');
+
+    const concept = JSON.parse(remote(['backoff and jitter', '--as', 'concept', '--json']).stdout) as {
+      concept: string;
+      reflections: Array<{ item: { content: string } }>;
+      messages: object[];
+      related: { tags: Array<{ name: string }> };
+    };
+    expect(concept.concept).toBe('backoff and jitter');
+    expect(concept.reflections[0]?.item.content).toBe('Retry with backoff and jitter, capped at five minutes');
+    expect(concept.messages.length).toBeGreaterThan(0);
+    expect(concept.related.tags.map((t) => t.name)).toContain('retry');
+    const conceptLines = lines(remote(['backoff and jitter', '--as', 'concept', '--kind', 'reflections']).stdout);
+    expect(conceptLines.filter((l) => HIT_LINE.test(l)).length).toBeGreaterThan(0);
+    expect(conceptLines).toContain('related projects: api (1), web (1)');
+
+    const conversations = lines(remote(['backoff jitter', '--as', 'conversations', '--search-mode', 'keyword']).stdout);
+    expect(conversations).toHaveLength(1);
+    expect(conversations[0]).toMatch(
+      /^\d\.\d{3} {2}[0-9a-f-]{36} {2}api {2}queue work {2}1 matches {2}.*backoff.*jitter/i,
+    );
+  });
+
   it('sends SESSION_BUDDY_TOKEN as bearer token, and says so in one line when the server refuses', () => {
     const refused = runCli(['search', 'jitter', '--url', cli.url]);
     expect(refused.status).toBe(1);
@@ -121,6 +156,15 @@ describe('session-buddy search', () => {
       [['search', 'x', '--url', 'ftp://host'], {}, /--url.*http or https/],
       [['search', 'x', '--mode', 'heavy'], {}, /--mode.*lite, standard/],
       [['search', 'x', '--verbose'], {}, /unknown option '--verbose'/],
+      [['search', 'x', '--as', 'everything'], {}, /--as.*results, quick, file, concept, conversations/],
+      [['search', 'x', '--as', 'quick', '--limit', '3'], {}, /--limit does not apply to --as quick/],
+      [['search', 'x', '--as', 'conversations', '--tags', 'a'], {}, /--tags does not apply to --as conversations/],
+      [
+        ['search', 'x', '--as', 'conversations', '--limit', '70', '--url', cli.url],
+        { SESSION_BUDDY_TOKEN: token },
+        /limit: /,
+      ],
+      [['search', './', '--as', 'file', '--url', cli.url], { SESSION_BUDDY_TOKEN: token }, /path: must name a file/],
       [['search', 'x'], { SESSION_BUDDY_URL: 'not a url' }, /SESSION_BUDDY_URL must be a URL/],
       [['search', '   ', '--url', cli.url], { SESSION_BUDDY_TOKEN: token }, /q: /],
       [
@@ -182,6 +226,23 @@ describe('session-buddy search', () => {
       const bad = runCli(['search', '   '], env);
       expect(bad.status).toBe(2);
       expect(bad.stderr).toMatch(/^session-buddy: Invalid input: q: /);
+
+      // The shortcuts call the same service methods directly.
+      const quick = lines(
+        runCli(['search', 'better-sqlite3', '--as', 'quick', '--search-mode', 'keyword'], env).stdout,
+      );
+      expect(quick).toHaveLength(2);
+      expect(quick[0]).toMatch(HIT_LINE);
+      expect(quick[1]).toBe('2 matches (2 reflections, 0 messages)');
+      const concept = runCli(['search', 'node 20', '--as', 'concept', '--kind', 'reflections'], env);
+      expect(concept.status, concept.stderr).toBe(0);
+      expect(concept.stdout).toMatch(/^related tags: deps \(2\)$/m);
+      const mentions = JSON.parse(runCli(['search', 'package.json', '--as', 'file', '--json'], env).stdout);
+      expect(mentions).toEqual({ path: 'package.json', items: [] });
+      expect(runCli(['search', 'node', '--as', 'conversations'], env).stdout).toBe('no matches\n');
+      const badPath = runCli(['search', '  ', '--as', 'file'], env);
+      expect(badPath.status).toBe(2);
+      expect(badPath.stderr).toMatch(/^session-buddy: Invalid input: path: must name a file or folder/);
     });
   });
 });
