@@ -8,6 +8,7 @@ import { migrateCommand } from './migrate.command.js';
 import { patternsCommand } from './patterns.command.js';
 import { reflectionsCommand } from './reflections.command.js';
 import { searchCommand } from './search.command.js';
+import { BAD_INPUT } from './shared.js';
 import { startCommand } from './start.command.js';
 import { workerCommand } from './worker.command.js';
 
@@ -40,5 +41,5 @@ try {
 } catch (error) {
   process.stderr.write(`session-buddy: ${(error as Error).message}\n`);
   // Bad configuration or bad input: 2, like commander's own usage errors; anything else (not found, unreachable): 1.
-  process.exit(error instanceof ConfigError || error instanceof ValidationError ? 2 : 1);
+  process.exit(error instanceof ConfigError || error instanceof ValidationError ? BAD_INPUT : 1);
 }

@@ -4,7 +4,7 @@ import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import type { Pattern } from '../domain/pattern.model.js';
 import { openCliApplication } from './cli-app.js';
-import { BAD_INPUT, refuseBadInput } from './search.command.js';
+import { BAD_INPUT } from './shared.js';
 
 interface CommonFlags {
   mode?: string;
@@ -120,37 +120,31 @@ export function patternsCommand(): Command {
           : {}),
         ...(flags.project !== undefined ? { project: flags.project } : {}),
       };
-      await refuseBadInput(() =>
-        openCliApplication(command, flags.mode, async (app) => {
-          const r = await app.services.patterns.storePattern(principalOf(app, flags), input);
-          if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-          process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.pattern.id}\n`);
-        }),
-      );
+      await openCliApplication(command, flags.mode, async (app) => {
+        const r = await app.services.patterns.storePattern(principalOf(app, flags), input);
+        if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.pattern.id}\n`);
+      });
     });
 
   onePattern(patterns.command('get <id>'))
     .description('Show one pattern with its examples and, when detected, its evidence')
     .option('--json', 'print JSON')
     .action(async (id: string, flags: CommonFlags, command: Command) => {
-      await refuseBadInput(() =>
-        openCliApplication(command, flags.mode, async (app) => {
-          const p = await app.services.patterns.get(principalOf(app, flags), id);
-          if (flags.json) return void process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
-          process.stdout.write(`${details(p).join('\n')}\n`);
-        }),
-      );
+      await openCliApplication(command, flags.mode, async (app) => {
+        const p = await app.services.patterns.get(principalOf(app, flags), id);
+        if (flags.json) return void process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+        process.stdout.write(`${details(p).join('\n')}\n`);
+      });
     });
 
   onePattern(patterns.command('delete <id>'))
     .description('Delete a pattern (a detected one comes back if a later detection run finds it again)')
     .action(async (id: string, flags: CommonFlags, command: Command) => {
-      await refuseBadInput(() =>
-        openCliApplication(command, flags.mode, async (app) => {
-          await app.services.patterns.delete(principalOf(app, flags), id);
-          process.stdout.write(`deleted ${id}\n`);
-        }),
-      );
+      await openCliApplication(command, flags.mode, async (app) => {
+        await app.services.patterns.delete(principalOf(app, flags), id);
+        process.stdout.write(`deleted ${id}\n`);
+      });
     });
 
   common(patterns.command('detect'))

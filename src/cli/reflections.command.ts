@@ -15,7 +15,7 @@ import {
 } from '../services/reflection-transfer.service.js';
 import { openCliApplication } from './cli-app.js';
 import { progressBar } from './progress.js';
-import { BAD_INPUT, refuseBadInput } from './search.command.js';
+import { BAD_INPUT } from './shared.js';
 
 interface ImportFlags {
   format: ImportFormat;
@@ -86,80 +86,72 @@ export function reflectionsCommand(): Command {
         sessionId: flags.sessionId,
         importance: flags.importance,
       });
-      await refuseBadInput(() =>
-        openCliApplication(command, flags.mode, async (app) => {
-          const r = await app.services.reflections.storeReflection(principalOf(app, flags), input);
-          if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-          process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.reflection.id}\n`);
-          for (const d of r.nearDuplicates) {
-            process.stdout.write(`near duplicate ${d.id} (similarity ${d.similarity.toFixed(3)})\n`);
-          }
-          if (r.created && r.nearDuplicateCheck === 'unavailable') {
-            process.stderr.write('note: embedding provider unavailable; near duplicates not checked\n');
-          }
-        }),
-      );
+      await openCliApplication(command, flags.mode, async (app) => {
+        const r = await app.services.reflections.storeReflection(principalOf(app, flags), input);
+        if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.reflection.id}\n`);
+        for (const d of r.nearDuplicates) {
+          process.stdout.write(`near duplicate ${d.id} (similarity ${d.similarity.toFixed(3)})\n`);
+        }
+        if (r.created && r.nearDuplicateCheck === 'unavailable') {
+          process.stderr.write('note: embedding provider unavailable; near duplicates not checked\n');
+        }
+      });
     });
 
   one(reflections.command('get <id>'))
     .description('Show one reflection')
     .action(async (id: string, flags: OneFlags, command: Command) => {
-      await refuseBadInput(() =>
-        openCliApplication(command, flags.mode, async (app) => {
-          const r = await app.services.reflections.get(principalOf(app, flags), id);
-          if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-          process.stdout.write(
-            `${[
-              `id:          ${r.id}`,
-              `project:     ${r.project}`,
-              `session:     ${r.sessionId ?? '(none)'}`,
-              `tags:        ${r.tags.join(', ') || '(none)'}`,
-              `importance:  ${r.importance}`,
-              `created:     ${r.createdAt}${r.updatedAt !== r.createdAt ? ` (updated ${r.updatedAt})` : ''}`,
-              `content:\n${r.content}`,
-            ].join('\n')}\n`,
-          );
-        }),
-      );
+      await openCliApplication(command, flags.mode, async (app) => {
+        const r = await app.services.reflections.get(principalOf(app, flags), id);
+        if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        process.stdout.write(
+          `${[
+            `id:          ${r.id}`,
+            `project:     ${r.project}`,
+            `session:     ${r.sessionId ?? '(none)'}`,
+            `tags:        ${r.tags.join(', ') || '(none)'}`,
+            `importance:  ${r.importance}`,
+            `created:     ${r.createdAt}${r.updatedAt !== r.createdAt ? ` (updated ${r.updatedAt})` : ''}`,
+            `content:\n${r.content}`,
+          ].join('\n')}\n`,
+        );
+      });
     });
 
   one(reflections.command('delete <id>'), false)
     .description('Delete a reflection (and its vectors)')
     .action(async (id: string, flags: OneFlags, command: Command) => {
-      await refuseBadInput(() =>
-        openCliApplication(command, flags.mode, async (app) => {
-          await app.services.reflections.delete(principalOf(app, flags), id);
-          process.stdout.write(`deleted ${id}\n`);
-        }),
-      );
+      await openCliApplication(command, flags.mode, async (app) => {
+        await app.services.reflections.delete(principalOf(app, flags), id);
+        process.stdout.write(`deleted ${id}\n`);
+      });
     });
 
   one(reflections.command('stats'))
     .description('Count reflections by project, tag and day, and how many have a vector of the active model')
     .option('--project <project>', 'only this project')
     .action(async (flags: OneFlags & { project?: string }, command: Command) => {
-      await refuseBadInput(() =>
-        openCliApplication(command, flags.mode, async (app) => {
-          const s = await app.services.reflections.stats(principalOf(app, flags), defined({ project: flags.project }));
-          if (flags.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-          const top = (counts: Record<string, number>) =>
-            Object.entries(counts)
-              .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-              .slice(0, 10)
-              .map(([name, n]) => `${name} ${n}`)
-              .join(', ') || '(none)';
-          const embedded = s.embeddings[s.activeModel] ?? 0;
-          process.stdout.write(
-            `${[
-              `reflections: ${s.total}${flags.project ? ` in ${flags.project}` : ''}`,
-              `projects:    ${top(s.byProject)}`,
-              `tags:        ${top(s.byTag)}`,
-              `embedded:    ${embedded} of ${s.total} with ${s.activeModel} (${Math.round(s.coverage * 100)}%)`,
-              `latest day:  ${s.byDay[0] ? `${s.byDay[0].period} (${s.byDay[0].count})` : '(none)'}`,
-            ].join('\n')}\n`,
-          );
-        }),
-      );
+      await openCliApplication(command, flags.mode, async (app) => {
+        const s = await app.services.reflections.stats(principalOf(app, flags), defined({ project: flags.project }));
+        if (flags.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+        const top = (counts: Record<string, number>) =>
+          Object.entries(counts)
+            .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+            .slice(0, 10)
+            .map(([name, n]) => `${name} ${n}`)
+            .join(', ') || '(none)';
+        const embedded = s.embeddings[s.activeModel] ?? 0;
+        process.stdout.write(
+          `${[
+            `reflections: ${s.total}${flags.project ? ` in ${flags.project}` : ''}`,
+            `projects:    ${top(s.byProject)}`,
+            `tags:        ${top(s.byTag)}`,
+            `embedded:    ${embedded} of ${s.total} with ${s.activeModel} (${Math.round(s.coverage * 100)}%)`,
+            `latest day:  ${s.byDay[0] ? `${s.byDay[0].period} (${s.byDay[0].count})` : '(none)'}`,
+          ].join('\n')}\n`,
+        );
+      });
     });
 
   reflections

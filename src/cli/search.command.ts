@@ -15,21 +15,9 @@ import type {
 import { SEARCH_MODES, SEARCH_SCOPES } from '../domain/search.model.js';
 import type { SearchService } from '../services/search.service.js';
 import { openCliApplication } from './cli-app.js';
+import { BAD_INPUT } from './shared.js';
 
 /** Exit code for input the command cannot use (a bad flag, a query the service refuses). */
-export const BAD_INPUT = 2;
-
-/** Runs a command body; input the service refuses (ValidationError) prints one line and exits with BAD_INPUT. */
-export async function refuseBadInput(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    process.stderr.write(`session-buddy: ${error.message}\n`);
-    process.exitCode = BAD_INPUT;
-  }
-}
-
 type Flag = 'kind' | 'searchMode' | 'limit' | 'tags';
 
 const VIEW_NAMES = ['results', 'quick', 'file', 'concept', 'conversations'] as const;
@@ -150,12 +138,10 @@ export function searchCommand(): Command {
       if (take('limit')) input.limit = flags.limit;
       if (flags.project !== undefined) input.project = flags.project;
       if (take('tags') && flags.tags !== undefined) input.tags = flags.tags;
-      let result: AnyResult | undefined;
-      await refuseBadInput(async () => {
-        const url = flags.url ?? envUrl();
-        result = url ? await searchRemote(url, view.path, input) : await searchLocal(command, flags, input);
-      });
-      if (!result) return;
+      const url = flags.url ?? envUrl();
+      const result: AnyResult = url
+        ? await searchRemote(url, view.path, input)
+        : await searchLocal(command, flags, input);
       const degraded = (result as Partial<SearchRun>).degraded;
       if (degraded) process.stderr.write(`note: ${degraded}; full-text results only\n`);
       if (flags.json) return void process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

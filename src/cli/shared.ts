@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { type LoadedConfig, loadConfig } from '../config/config.loader.js';
 
+/** Exit code for bad flags and input the service refuses (main.ts maps ValidationError to it). */
+export const BAD_INPUT = 2;
+
 export interface CommonFlags {
   mode?: string;
   host?: string;
