@@ -37,6 +37,13 @@ export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
     const principal = await deps.services.auth.authenticate(authorization);
     const authInfo = principalAuthInfo(principal, authorization?.replace(/^Bearer\s+/i, '') ?? '');
     const [request, parsedBody] = await readJsonBody(c.req.raw);
+    // JSON-RPC 2.0: an empty batch is one Invalid Request error (the SDK would answer 202, as for notifications).
+    if (Array.isArray(parsedBody) && parsedBody.length === 0) {
+      return c.json(
+        { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: empty batch' } },
+        400,
+      );
+    }
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

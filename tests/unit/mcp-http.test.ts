@@ -60,6 +60,13 @@ describe('MCP over HTTP (in process)', () => {
     expect(await notRpc.json()).toMatchObject({ error: { code: -32700 } });
     const noMethod = await post(rpc('sessions/steal'));
     expect(await noMethod.json()).toMatchObject({ id: 1, error: { code: -32601 } });
+    const emptyBatch = await post('[]');
+    expect(emptyBatch.status).toBe(400);
+    expect(await emptyBatch.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32600, message: 'Invalid Request: empty batch' },
+    });
   });
 
   it('refuses a foreign Origin or Host with 403 problem+json before doing anything', async () => {
