@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type LoadRunResult, type RequestTemplate, runLoad } from './load.js';
-import type { Comparison, Measurement, ScenarioContext } from './scenario.js';
+import { type Comparison, compareMeasurements, type Measurement, type ScenarioContext } from './scenario.js';
 import type { ServerProcess } from './server-process.js';
 import { summarize } from './stats.js';
 
@@ -77,19 +77,9 @@ export async function compareHttpTargets(
   }
   const baseline = measurement(options.group, options.baseline.name, runs.get(options.baseline) ?? []);
   const subject = measurement(options.group, options.subject.name, runs.get(options.subject) ?? []);
-  const ratio = subject.rps / baseline.rps;
   return {
     measurements: [baseline, subject],
-    comparison: {
-      group: options.group,
-      subject: subject.target,
-      baseline: baseline.target,
-      ratio,
-      roundRatios: subject.rounds.map((r, i) => r.rps / (baseline.rounds[i]?.rps ?? Number.NaN)),
-      cpuRatio: baseline.serverCpuUsPerRequest / subject.serverCpuUsPerRequest,
-      target: options.targetRatio,
-      pass: ratio >= options.targetRatio,
-    },
+    comparison: compareMeasurements(options.group, baseline, subject, options.targetRatio),
   };
 }
 

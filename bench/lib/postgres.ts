@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { registerCleanup } from './cleanup.js';
 
 export interface ThrowawayDatabase {
@@ -28,6 +29,33 @@ export async function createThrowawayDatabase(adminUrl: string, prefix = 'sb_ben
   };
   const unregister = registerCleanup(drop);
   return { name, url: url.toString(), drop };
+}
+
+/**
+ * A throwaway database with Session-Buddy's migrations applied (dropped again if they fail). `who` names the
+ * scenario in the error when PostgreSQL cannot be reached.
+ */
+export async function createMigratedDatabase(
+  adminUrl: string,
+  who: string,
+): Promise<ThrowawayDatabase & { migrations: string[] }> {
+  const database = await createThrowawayDatabase(adminUrl).catch((error: unknown) => {
+    throw new Error(
+      `${who} needs PostgreSQL (${redactUrl(adminUrl)}): ${(error as Error).message}. ` +
+        'Start it with infra/scripts/ensure-services.sh, or run only lite mode with BENCH_MODES=lite.',
+    );
+  });
+  try {
+    const store = new PostgresStore({ url: database.url, applicationName: 'sb-bench-migrate' });
+    try {
+      return { ...database, migrations: await store.migrate() };
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
 }
 
 async function withAdmin(adminUrl: string, fn: (sql: postgres.Sql) => Promise<unknown>): Promise<void> {

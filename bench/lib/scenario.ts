@@ -115,3 +115,23 @@ export interface ScenarioResult {
   /** Free-form lines printed under the table and stored in the JSON. */
   notes?: string[];
 }
+
+/** The comparison of two measurements of one group: throughput ratio overall and per round, and the CPU cross-check. */
+export function compareMeasurements(
+  group: string,
+  baseline: Measurement,
+  subject: Measurement,
+  target: number,
+): Comparison {
+  const ratio = subject.rps / baseline.rps;
+  return {
+    group,
+    subject: subject.target,
+    baseline: baseline.target,
+    ratio,
+    roundRatios: subject.rounds.map((r, i) => r.rps / (baseline.rounds[i]?.rps ?? Number.NaN)),
+    cpuRatio: baseline.serverCpuUsPerRequest / subject.serverCpuUsPerRequest,
+    target,
+    pass: ratio >= target,
+  };
+}

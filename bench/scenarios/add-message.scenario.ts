@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
-/**
- * add-message over HTTP: Session-Buddy's POST /v1/sessions/:id/messages against a bare Hono handler
- * doing the same single INSERT through the same driver, in lite mode (SQLite :memory:) and in
- * standard mode (PostgreSQL in a throwaway database, Redis), side by side in the same run.
- * Every connection writes to its own, pre-created session.
- */
-import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { requestJson } from '../lib/http.js';
 import { compareHttpTargets, type HttpTarget } from '../lib/http-compare.js';
 import type { RequestTemplate } from '../lib/load.js';
 import { siblingModule } from '../lib/paths.js';
-import { createThrowawayDatabase, redactUrl } from '../lib/postgres.js';
+import { createMigratedDatabase } from '../lib/postgres.js';
 import { throwawayRedisPrefix } from '../lib/redis.js';
 import type { Comparison, Measurement, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { startServerProcess } from '../lib/server-process.js';
@@ -108,23 +101,11 @@ async function runLite(ctx: ScenarioContext) {
 
 async function runStandard(ctx: ScenarioContext) {
   const { settings } = ctx;
-  const database = await createThrowawayDatabase(settings.pgAdminUrl).catch((error: unknown) => {
-    throw new Error(
-      `standard mode needs PostgreSQL (${redactUrl(settings.pgAdminUrl)}): ${(error as Error).message}. ` +
-        'Start it with infra/scripts/ensure-services.sh, or run only lite mode with BENCH_MODES=lite.',
-    );
-  });
-  ctx.log(`standard: throwaway database ${database.name}`);
+  const database = await createMigratedDatabase(settings.pgAdminUrl, 'standard mode');
+  ctx.log(`standard: throwaway database ${database.name}, migrations applied: ${database.migrations.join(', ')}`);
   // Its own Redis prefix, removed afterwards: the jobs it publishes must not pile up on a shared server.
   const redis = throwawayRedisPrefix(settings.redisUrl, `sb-bench-${randomBytes(4).toString('hex')}`);
   try {
-    const store = new PostgresStore({ url: database.url, applicationName: 'sb-bench-migrate' });
-    try {
-      const applied = await store.migrate();
-      ctx.log(`standard: migrations applied: ${applied.join(', ')}`);
-    } finally {
-      await store.close();
-    }
     // The pool size Session-Buddy would use in standard mode; the baseline gets the same.
     const { poolMax } = committedConfig({ mode: 'standard', database: { url: database.url } }).database;
     return await compareHttpTargets(ctx, {

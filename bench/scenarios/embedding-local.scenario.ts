@@ -11,7 +11,7 @@ import { createEmbeddingService } from '../../src/embeddings/embedding.factory.j
 import type { EmbeddingService } from '../../src/embeddings/embedding.service.js';
 import { BreakerRegistry } from '../../src/resilience/breaker-registry.js';
 import { registerCleanup } from '../lib/cleanup.js';
-import type { Comparison, Measurement, Scenario, ScenarioContext } from '../lib/scenario.js';
+import { compareMeasurements, type Measurement, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import { summarize } from '../lib/stats.js';
 
 const TARGET_RATIO = 0.9;
@@ -162,16 +162,7 @@ export const scenario: Scenario = {
       }
       const measurements = [measurement('model-batch', baseline), measurement('embedding-service', subject)];
       const [base, sub] = measurements as [Measurement, Measurement];
-      const comparison: Comparison = {
-        group: 'local',
-        subject: sub.target,
-        baseline: base.target,
-        ratio: sub.rps / base.rps,
-        roundRatios: sub.rounds.map((r, i) => r.rps / (base.rounds[i]?.rps ?? Number.NaN)),
-        cpuRatio: base.serverCpuUsPerRequest / sub.serverCpuUsPerRequest,
-        target: TARGET_RATIO,
-        pass: sub.rps / base.rps >= TARGET_RATIO,
-      };
+      const comparison = compareMeasurements('local', base, sub, TARGET_RATIO);
       return {
         measurements,
         comparisons: [comparison],

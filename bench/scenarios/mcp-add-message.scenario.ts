@@ -1,16 +1,8 @@
-/**
- * mcp-add-message: the add_message MCP tool over streamable HTTP (POST /mcp, one JSON-RPC
- * tools/call per request, stateless JSON answers) against the same operation over REST
- * (POST /v1/sessions/:id/messages), on the same Session-Buddy build with MCP enabled, in the same
- * run; lite and standard mode. Every connection writes to its own, pre-created session, and the
- * stored message count is cross-checked, so a tool answering isError (HTTP 200) cannot pass.
- */
-import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { requestJson } from '../lib/http.js';
 import { compareHttpTargets, type HttpTarget } from '../lib/http-compare.js';
 import type { RequestTemplate } from '../lib/load.js';
 import { siblingModule } from '../lib/paths.js';
-import { createThrowawayDatabase, redactUrl } from '../lib/postgres.js';
+import { createMigratedDatabase } from '../lib/postgres.js';
 import type { Comparison, Measurement, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { type ServerProcess, startServerProcess } from '../lib/server-process.js';
 import type { SessionBuddyServerSpec } from '../lib/servers/session-buddy.server.js';
@@ -118,20 +110,9 @@ function compare(ctx: ScenarioContext, group: string, overrides: Record<string, 
 
 async function runStandard(ctx: ScenarioContext) {
   const { settings } = ctx;
-  const database = await createThrowawayDatabase(settings.pgAdminUrl).catch((error: unknown) => {
-    throw new Error(
-      `standard mode needs PostgreSQL (${redactUrl(settings.pgAdminUrl)}): ${(error as Error).message}. ` +
-        'Start it with infra/scripts/ensure-services.sh, or run only lite mode with BENCH_MODES=lite.',
-    );
-  });
+  const database = await createMigratedDatabase(settings.pgAdminUrl, 'standard mode');
   ctx.log(`standard: throwaway database ${database.name}`);
   try {
-    const store = new PostgresStore({ url: database.url, applicationName: 'sb-bench-migrate' });
-    try {
-      await store.migrate();
-    } finally {
-      await store.close();
-    }
     const { poolMax } = committedConfig({ mode: 'standard', database: { url: database.url } }).database;
     return await compare(ctx, 'standard', {
       mode: 'standard',

@@ -16,11 +16,10 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
-import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { siblingModule } from '../lib/paths.js';
-import { createThrowawayDatabase, redactUrl, type ThrowawayDatabase } from '../lib/postgres.js';
+import { createMigratedDatabase } from '../lib/postgres.js';
 import { throwawayRedisPrefix } from '../lib/redis.js';
-import type { Comparison, Measurement, Scenario, ScenarioContext } from '../lib/scenario.js';
+import { compareMeasurements, type Measurement, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import { startServerProcess } from '../lib/server-process.js';
 import type { NoopWorkerSpec } from '../lib/servers/bullmq-noop-worker.server.js';
 import type { PipelineWorkerSpec } from '../lib/servers/pipeline-worker.server.js';
@@ -87,7 +86,7 @@ async function waitForCount(count: () => Promise<number>, n: number, started: nu
 
 async function runPipeline(ctx: ScenarioContext, label: string): Promise<Run> {
   const { settings } = ctx;
-  const database = await newDatabase(settings.pgAdminUrl);
+  const database = await createMigratedDatabase(settings.pgAdminUrl, 'the pipeline scenario');
   const redis = throwawayRedisPrefix(settings.redisUrl, `sb-bench-${randomBytes(6).toString('hex')}`);
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   try {
@@ -254,27 +253,6 @@ async function runRawBullMq(ctx: ScenarioContext, label: string): Promise<Run> {
   }
 }
 
-async function newDatabase(adminUrl: string): Promise<ThrowawayDatabase> {
-  const database = await createThrowawayDatabase(adminUrl).catch((error: unknown) => {
-    throw new Error(
-      `the pipeline scenario needs PostgreSQL (${redactUrl(adminUrl)}): ${(error as Error).message}. ` +
-        'Start it with infra/scripts/ensure-services.sh.',
-    );
-  });
-  try {
-    const store = new PostgresStore({ url: database.url, applicationName: 'sb-bench-migrate' });
-    try {
-      await store.migrate();
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    await database.drop();
-    throw error;
-  }
-  return database;
-}
-
 function measurement(target: string, runs: Run[]): Measurement {
   const done = runs.reduce((n, r) => n + r.done, 0);
   const seconds = runs.reduce((n, r) => n + r.seconds, 0);
@@ -331,16 +309,7 @@ export const scenario: Scenario = {
     }
     const base = measurement('raw-bullmq', runs.baseline);
     const sub = measurement('session-buddy', runs.subject);
-    const comparison: Comparison = {
-      group: 'standard',
-      subject: sub.target,
-      baseline: base.target,
-      ratio: sub.rps / base.rps,
-      roundRatios: sub.rounds.map((r, i) => r.rps / (base.rounds[i]?.rps ?? Number.NaN)),
-      cpuRatio: base.serverCpuUsPerRequest / sub.serverCpuUsPerRequest,
-      target: TARGET_RATIO,
-      pass: sub.rps / base.rps >= TARGET_RATIO,
-    };
+    const comparison = compareMeasurements('standard', base, sub, TARGET_RATIO);
     const phases = (which: string, list: Run[]) =>
       `${which} per round: ` +
       list
