@@ -167,17 +167,13 @@ export async function pgPathMentions(
   return rows.map((r) => r.id);
 }
 
-const ensured = new WeakMap<Sql, Set<string>>();
-
-/** One partial HNSW index per table, model and dimension, made once per process. */
+/**
+ * One partial HNSW index per table, model and dimension (a valid one is left alone; see createHnswIndex). Callers
+ * ask once per model (SearchService remembers), so this always checks.
+ */
 export async function ensurePgVectorIndex(sql: Sql, model: string, dim: number): Promise<void> {
-  const done = ensured.get(sql) ?? new Set<string>();
-  ensured.set(sql, done);
-  const key = `${model}\u0000${dim}`;
-  if (done.has(key)) return;
   for (const table of ['reflection_embeddings', 'message_embeddings'] as const) {
     const name = vectorIndexName(table, model, assertDimension(dim));
     await createHnswIndex(sql, table, name, modelLiteral(model), dim);
   }
-  done.add(key);
 }
