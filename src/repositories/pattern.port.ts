@@ -1,17 +1,7 @@
 import type { Pattern, PatternEvidence, PatternKind, PatternSource } from '../domain/pattern.model.js';
 
-export interface NewPattern {
-  id: string;
-  tenantId: string;
-  project: string | null;
-  name: string;
-  description: string;
-  kind: PatternKind;
-  examples: string[];
-  tags: string[];
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
+/** A pattern stored by hand: source, fingerprint and evidence belong to detection. */
+export type NewPattern = Omit<Pattern, 'source' | 'fingerprint' | 'evidence' | 'updatedAt'>;
 
 /** What a detection run writes for one pattern, new or re-detected. */
 export interface DetectedPatternFields {

@@ -1,18 +1,7 @@
 import type { Reflection } from '../domain/reflection.model.js';
 import type { OutboxJob, StoredVector } from './ports.js';
 
-export interface NewReflection {
-  id: string;
-  tenantId: string;
-  project: string;
-  sessionId: string | null;
-  content: string;
-  contentHash: string;
-  tags: string[];
-  importance: number;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
+export type NewReflection = Omit<Reflection, 'updatedAt'>;
 
 export interface ReflectionChange {
   /** With its new hash; changing content drops the stored vectors (they describe the old text). */
