@@ -4,6 +4,33 @@ import { uuidv7 } from '../../src/core/ids.js';
 import { contentHash } from '../../src/domain/reflection.model.js';
 import type { NewMessage, NewReflection, NewSession, Store } from '../../src/repositories/ports.js';
 
+/** A session to create (tenant t1, project alpha unless overridden), stamped by `tick`. */
+function sessionInput(tick: () => string, over: Partial<NewSession> = {}): NewSession {
+  return {
+    id: uuidv7(),
+    tenantId: 't1',
+    project: 'alpha',
+    name: 'a session',
+    status: 'active',
+    metadata: {},
+    createdAt: tick(),
+    ...over,
+  };
+}
+
+/** A message to append (a user saying hello unless overridden), stamped by `tick`. */
+function messageInput(tick: () => string, over: Partial<NewMessage> = {}): NewMessage {
+  return {
+    id: uuidv7(),
+    role: 'user',
+    content: 'hello',
+    metadata: {},
+    idempotencyKey: null,
+    createdAt: tick(),
+    ...over,
+  };
+}
+
 /**
  * The storage contract: every adapter must pass exactly these tests. Instantiated by
  * tests/unit/storage.sqlite.test.ts and tests/integration/storage.postgres.test.ts.
@@ -18,25 +45,8 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
       return new Date(clock).toISOString();
     };
 
-    const newSession = (over: Partial<NewSession> = {}): NewSession => ({
-      id: uuidv7(),
-      tenantId: 't1',
-      project: 'alpha',
-      name: 'a session',
-      status: 'active',
-      metadata: {},
-      createdAt: tick(),
-      ...over,
-    });
-    const newMessage = (over: Partial<NewMessage> = {}): NewMessage => ({
-      id: uuidv7(),
-      role: 'user',
-      content: 'hello',
-      metadata: {},
-      idempotencyKey: null,
-      createdAt: tick(),
-      ...over,
-    });
+    const newSession = (over: Partial<NewSession> = {}) => sessionInput(tick, over);
+    const newMessage = (over: Partial<NewMessage> = {}) => messageInput(tick, over);
 
     beforeAll(async () => {
       ({ store, cleanup } = await open());
@@ -550,15 +560,7 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
   it('reflections: a deleted session leaves its reflections with no session', async () => {
     const store = getStore();
     const t = `r-${uuidv7()}`;
-    const s = await store.sessions.create({
-      id: uuidv7(),
-      tenantId: t,
-      project: 'alpha',
-      name: 's',
-      status: 'active',
-      metadata: {},
-      createdAt: tick(),
-    });
+    const s = await store.sessions.create(sessionInput(tick, { tenantId: t, name: 's' }));
     const r = (await store.reflections.create(newReflection(t, { sessionId: s.id }))).reflection;
     expect(r.sessionId).toBe(s.id);
     await store.sessions.delete(t, s.id);
@@ -669,35 +671,13 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     expect(await store.reflections.textSearch('reflection', t, 'NEAR( "AND * :col -x OR', {}, 10)).toEqual([]);
     expect(await store.reflections.textSearch('reflection', t, '   ', {}, 10)).toEqual([]);
 
-    const s = await store.sessions.create({
-      id: uuidv7(),
-      tenantId: t,
-      project: 'alpha',
-      name: 's',
-      status: 'active',
-      metadata: {},
-      createdAt: tick(),
-    });
+    const s = await store.sessions.create(sessionInput(tick, { tenantId: t, name: 's' }));
     const { messages } = await store.messages.append(
       t,
       s.id,
       [
-        {
-          id: uuidv7(),
-          role: 'user',
-          content: 'Why are the tests flaky on CI?',
-          metadata: {},
-          idempotencyKey: null,
-          createdAt: tick(),
-        },
-        {
-          id: uuidv7(),
-          role: 'assistant',
-          content: 'A timing race in the queue test',
-          metadata: {},
-          idempotencyKey: null,
-          createdAt: tick(),
-        },
+        messageInput(tick, { role: 'user', content: 'Why are the tests flaky on CI?' }),
+        messageInput(tick, { role: 'assistant', content: 'A timing race in the queue test' }),
       ],
       tick(),
     );
@@ -744,22 +724,11 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     ]);
     expect(await store.reflections.vectorSearch('reflection', 'other', unit(1, 0, 0), 'm-3', {}, 5)).toEqual([]);
 
-    const s = await store.sessions.create({
-      id: uuidv7(),
-      tenantId: t,
-      project: 'alpha',
-      name: 's',
-      status: 'active',
-      metadata: {},
-      createdAt: tick(),
-    });
+    const s = await store.sessions.create(sessionInput(tick, { tenantId: t, name: 's' }));
     const { messages } = await store.messages.append(
       t,
       s.id,
-      [
-        { id: uuidv7(), role: 'user', content: 'a', metadata: {}, idempotencyKey: null, createdAt: tick() },
-        { id: uuidv7(), role: 'user', content: 'b', metadata: {}, idempotencyKey: null, createdAt: tick() },
-      ],
+      [messageInput(tick, { role: 'user', content: 'a' }), messageInput(tick, { role: 'user', content: 'b' })],
       tick(),
     );
     await store.embeddings.saveForMessages(
