@@ -33,19 +33,8 @@ import { ReflectionService } from './services/reflection.service.js';
 import { ReflectionTransferService } from './services/reflection-transfer.service.js';
 import { SearchService } from './services/search.service.js';
 import { SessionService } from './services/session.service.js';
+import type { Services } from './services/services.js';
 
-export interface Services {
-  sessions: SessionService;
-  messages: MessageService;
-  exports: ExportService;
-  health: HealthService;
-  auth: AuthService;
-  deadLetters: DeadLetterService;
-  reflections: ReflectionService;
-  search: SearchService;
-  patterns: PatternService;
-  transfer: ReflectionTransferService;
-}
 
 export interface Application {
   config: Config;
@@ -59,6 +48,8 @@ export interface Application {
   /** Closes every pool and connection this application opened. Safe to call twice. */
   close(): Promise<void>;
 }
+
+export type { Services };
 
 export interface ApplicationOptions {
   /** Collect process metrics (off in tests that build many apps). (Default: true) */

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Hono } from 'hono';
-import type { Services } from '../app.js';
+import type { Services } from '../services/services.js';
 import type { Config } from '../config/config.schema.js';
 import type { Logger } from '../core/logger.js';
 import { fastBodyLimit } from '../http/body-limit.js';

@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { Services } from '../app.js';
+import type { Services } from '../services/services.js';
 import { registerTools, type ToolCallContext } from './tool-registry.js';
 import { toolsFor } from './tools/index.js';
 import { UnknownToolGuard } from './unknown-tool.guard.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Services } from '../../app.js';
+import type { Services } from '../../services/services.js';
 import {
   bulkResultSchema,
   deadLetterOutputSchema,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Services } from '../../app.js';
+import type { Services } from '../../services/services.js';
 import { idSchema } from '../../domain/common.model.js';
 import { defineTool, type ToolDef } from '../tool-registry.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Services } from '../../app.js';
+import type { Services } from '../../services/services.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 
 // Loose objects: a field HealthService adds later must not make clients reject the answer.

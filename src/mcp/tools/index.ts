@@ -1,4 +1,4 @@
-import type { Services } from '../../app.js';
+import type { Services } from '../../services/services.js';
 import type { ToolDef } from '../tool-registry.js';
 import { deadLetterTools } from './dead-letter.tools.js';
 import { exportTools } from './export.tools.js';

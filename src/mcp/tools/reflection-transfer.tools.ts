@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Services } from '../../app.js';
+import type { Services } from '../../services/services.js';
 import { EXPORT_FORMATS, importResultSchema, importTextSchema } from '../../services/reflection-transfer.service.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 

@@ -1,4 +1,4 @@
-import type { Services } from '../../app.js';
+import type { Services } from '../../services/services.js';
 import { reflectionStatsSchema, storedReflectionSchema } from '../../domain/reflection.model.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 import { hybridSearchTools } from './search.tools.js';

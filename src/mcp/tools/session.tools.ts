@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Services } from '../../app.js';
+import type { Services } from '../../services/services.js';
 import { idSchema } from '../../domain/common.model.js';
 import { sessionOutputSchema, sessionPageSchema } from '../../domain/session.model.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';

@@ -1,0 +1,24 @@
+import type { AuthService } from './auth.service.js';
+import type { DeadLetterService } from './dead-letter.service.js';
+import type { ExportService } from './export.service.js';
+import type { HealthService } from './health.service.js';
+import type { MessageService } from './message.service.js';
+import type { PatternService } from './pattern.service.js';
+import type { ReflectionService } from './reflection.service.js';
+import type { ReflectionTransferService } from './reflection-transfer.service.js';
+import type { SearchService } from './search.service.js';
+import type { SessionService } from './session.service.js';
+
+/** Every service, built once by the composition root and handed to each front door. */
+export interface Services {
+  sessions: SessionService;
+  messages: MessageService;
+  exports: ExportService;
+  health: HealthService;
+  auth: AuthService;
+  deadLetters: DeadLetterService;
+  reflections: ReflectionService;
+  search: SearchService;
+  patterns: PatternService;
+  transfer: ReflectionTransferService;
+}
