@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { configCommand } from './config.command.js';
@@ -11,14 +11,6 @@ import { searchCommand } from './search.command.js';
 import { BAD_INPUT } from './shared.js';
 import { startCommand } from './start.command.js';
 import { workerCommand } from './worker.command.js';
-
-export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError('must be an integer from 0 to 65535');
-  }
-  return port;
-}
 
 const program = new Command('session-buddy')
   .description('Session and memory manager for AI-assisted development')

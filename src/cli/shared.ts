@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type LoadedConfig, loadConfig } from '../config/config.loader.js';
 
 /** Exit code for bad flags and input the service refuses (main.ts maps ValidationError to it). */
@@ -22,4 +22,13 @@ export function loadFromFlags(command: Command, flags: CommonFlags, extra: Recor
     };
   }
   return loadConfig({ settingsDir: globals.settingsDir, overrides });
+}
+
+/** Commander parser for `--port`: an integer from 0 (any free port) to 65535. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('must be an integer from 0 to 65535');
+  }
+  return port;
 }

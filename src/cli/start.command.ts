@@ -3,8 +3,7 @@ import { createApplication } from '../app.js';
 import type { Config } from '../config/config.schema.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { startHttpServer } from '../http/server.js';
-import { parsePort } from './main.js';
-import { type CommonFlags, loadFromFlags } from './shared.js';
+import { type CommonFlags, loadFromFlags, parsePort } from './shared.js';
 
 interface StartFlags extends CommonFlags {
   mcp?: boolean;

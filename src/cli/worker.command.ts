@@ -1,8 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runWorker } from '../../workers/worker.js';
 import { createLogger } from '../core/logger.js';
-import { parsePort } from './main.js';
-import { loadFromFlags } from './shared.js';
+import { loadFromFlags, parsePort } from './shared.js';
 
 function parseConcurrency(value: string): number {
   const n = Number(value);

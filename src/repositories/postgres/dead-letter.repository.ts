@@ -1,6 +1,6 @@
 import type { JSONValue } from 'postgres';
 import type { DeadLetter, DeadLetterFilter, DeadLetterRepository, DeadLetterStatus, NewDeadLetter } from '../ports.js';
-import type { Sql } from './postgres.store.js';
+import type { Sql } from './sql.js';
 
 interface Row {
   id: string;

@@ -1,6 +1,6 @@
 import { fromSql } from 'pgvector';
 import type { EmbeddingRepository, MessageToEmbed, StoredVector } from '../ports.js';
-import type { Sql } from './postgres.store.js';
+import type { Sql } from './sql.js';
 import { saveVectors, type VectorTable } from './vector-table.js';
 
 const MESSAGE_VECTORS: VectorTable = { table: 'message_embeddings', owner: 'message_id', parent: 'messages' };

@@ -11,7 +11,7 @@ import type {
   OutboxJob,
 } from '../ports.js';
 import { outboxRows } from './outbox.repository.js';
-import type { Sql } from './postgres.store.js';
+import type { Sql } from './sql.js';
 
 interface MessageRow {
   id: string;

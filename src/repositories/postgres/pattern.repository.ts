@@ -15,8 +15,8 @@ import type {
   VectorItem,
 } from '../pattern.port.js';
 import { usesWebSearchSyntax } from '../search-sql.js';
-import type { Sql } from './postgres.store.js';
 import { tagFilters } from './search.queries.js';
+import type { Sql } from './sql.js';
 
 interface PatternRow {
   id: string;

@@ -8,8 +8,7 @@ import { PostgresOutboxRepository } from './outbox.repository.js';
 import { PostgresPatternRepository } from './pattern.repository.js';
 import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
-
-export type Sql = postgres.Sql;
+import type { Sql } from './sql.js';
 
 export interface PostgresStoreOptions {
   url: string;

@@ -16,7 +16,6 @@ import type {
   VectorHit,
 } from '../reflection.port.js';
 import { outboxRows } from './outbox.repository.js';
-import type { Sql } from './postgres.store.js';
 import {
   ensurePgVectorIndex,
   pgPathMentions,
@@ -24,6 +23,7 @@ import {
   pgVectorSearch,
   reflectionFilters,
 } from './search.queries.js';
+import type { Sql } from './sql.js';
 import { idsWithVector, saveVectors, type VectorTable } from './vector-table.js';
 
 const REFLECTION_VECTORS: VectorTable = {

@@ -3,7 +3,7 @@ import type postgres from 'postgres';
 import { pathMentionPattern } from '../../domain/search.model.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
 import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
-import type { Sql } from './postgres.store.js';
+import type { Sql } from './sql.js';
 import { createHnswIndex, setHnswSearch } from './vector-table.js';
 
 type Fragment = postgres.Fragment;

@@ -1,7 +1,7 @@
 import type { JSONValue } from 'postgres';
 import type { Session, SessionStatus } from '../../domain/session.model.js';
 import type { NewSession, SessionChange, SessionListQuery, SessionRepository } from '../ports.js';
-import type { Sql } from './postgres.store.js';
+import type { Sql } from './sql.js';
 
 interface SessionRow {
   id: string;

@@ -1,7 +1,7 @@
 import { toSql } from 'pgvector';
 import type postgres from 'postgres';
 import type { StoredVector } from '../ports.js';
-import type { Sql } from './postgres.store.js';
+import type { Sql } from './sql.js';
 
 /** A table of vectors owned by rows of another table (message_embeddings → messages, …). */
 export interface VectorTable {

@@ -1,5 +1,5 @@
 import type { EmbeddingRepository, MessageToEmbed, StoredVector } from '../ports.js';
-import type { Db } from './sqlite.store.js';
+import type { Db } from './db.js';
 
 export function toBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);

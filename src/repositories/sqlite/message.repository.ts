@@ -9,8 +9,8 @@ import type {
   NewMessageRef,
   OutboxJob,
 } from '../ports.js';
+import type { Db } from './db.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
-import type { Db } from './sqlite.store.js';
 
 interface MessageRow {
   id: string;

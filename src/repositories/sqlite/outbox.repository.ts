@@ -1,5 +1,5 @@
 import type { OutboxJob, OutboxRepository, OutboxRow } from '../ports.js';
-import type { Db } from './sqlite.store.js';
+import type { Db } from './db.js';
 
 interface Row {
   id: number;

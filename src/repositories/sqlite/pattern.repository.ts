@@ -14,9 +14,9 @@ import type {
   VectorItem,
 } from '../pattern.port.js';
 import { fts5Query } from '../search-sql.js';
+import type { Db } from './db.js';
 import { fromBlob, toBlob } from './embedding.repository.js';
 import { addTagFilters } from './search.queries.js';
-import type { Db } from './sqlite.store.js';
 
 interface PatternRow {
   id: string;

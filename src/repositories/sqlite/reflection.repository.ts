@@ -13,10 +13,10 @@ import type {
   TextHit,
   VectorHit,
 } from '../reflection.port.js';
+import type { Db } from './db.js';
 import { toBlob } from './embedding.repository.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
 import { reflectionFilters, sqlitePathMentions, sqliteTextSearch, sqliteVectorSearch } from './search.queries.js';
-import type { Db } from './sqlite.store.js';
 
 interface ReflectionRow {
   id: string;

@@ -1,6 +1,6 @@
 import type { Session, SessionStatus } from '../../domain/session.model.js';
 import type { NewSession, SessionChange, SessionListQuery, SessionRepository } from '../ports.js';
-import type { Db } from './sqlite.store.js';
+import type { Db } from './db.js';
 
 interface SessionRow {
   id: string;

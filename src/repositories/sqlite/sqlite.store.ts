@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { readMigrations } from '../migrations.js';
 import type { Store } from '../ports.js';
+import type { Db } from './db.js';
 import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
 import { SqliteMessageRepository } from './message.repository.js';
@@ -9,8 +10,6 @@ import { SqliteOutboxRepository } from './outbox.repository.js';
 import { SqlitePatternRepository } from './pattern.repository.js';
 import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
-
-export type Db = Database.Database;
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. (Default: :memory:) */
