@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.js';
+import { configFlatAliases, ENV_PREFIX } from './config.keys.js';
 import { type Config, configSchema, SECRET_KEYS } from './config.schema.js';
 
 export type ConfigSource = 'default' | 'cli' | 'env' | `env ${string}` | `file ${string}`;
@@ -24,7 +25,6 @@ export interface LoadOptions {
 }
 
 type Tree = Record<string, unknown>;
-const ENV_PREFIX = 'SESSION_BUDDY_';
 /** Variables of the CLI as a client of a running server (`search --url`), not server configuration. */
 const CLIENT_ENV = new Set(['SESSION_BUDDY_URL', 'SESSION_BUDDY_TOKEN']);
 
@@ -143,13 +143,42 @@ function readYaml(path: string): Layer | undefined {
 function readEnv(env: NodeJS.ProcessEnv): Layer {
   const tree: Tree = {};
   const leafSources = new Map<string, ConfigSource>();
-  for (const [name, value] of Object.entries(env)) {
+  const setBy = new Map<string, { name: string; value: string }>();
+  // Sorted, so which of two agreeing variables is named as the source does not depend on the environment's order.
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name];
     if (!name.startsWith(ENV_PREFIX) || value === undefined || CLIENT_ENV.has(name)) continue;
-    const key = name.slice(ENV_PREFIX.length).split('__').map(camelCase).join('.');
+    const key = envKey(name);
+    const earlier = setBy.get(key);
+    if (earlier && earlier.value !== value) {
+      throw new ConfigError(
+        `Invalid configuration: ${key} (from env ${earlier.name} and env ${name}): set twice with different values; keep one`,
+      );
+    }
+    if (earlier) continue;
+    setBy.set(key, { name, value });
     setPath(tree, key, value);
     leafSources.set(key, `env ${name}`);
   }
   return { tree, source: 'env', leafSources };
+}
+
+/**
+ * The dotted key an environment variable sets. Nested keys are joined by `__` (`SESSION_BUDDY_AUTH__SECRET`); a
+ * flat name (`SESSION_BUDDY_AUTH_SECRET`, as the original system's `.mcp.json` examples use) is an alias when
+ * exactly one key of the schema, its segments upper-cased in snake case and joined by `_`, spells it. Any other flat
+ * name is read as a top-level key, so an unknown one fails as an unknown key.
+ */
+export function envKey(name: string, aliases: Map<string, string[]> = configFlatAliases()): string {
+  const rest = name.slice(ENV_PREFIX.length);
+  if (rest.includes('__')) return rest.split('__').map(camelCase).join('.');
+  const candidates = aliases.get(name) ?? [];
+  if (candidates.length > 1) {
+    throw new ConfigError(
+      `Invalid configuration: ${name} (from env ${name}): ambiguous, could be ${candidates.join(' or ')}; join nested keys with '__'`,
+    );
+  }
+  return candidates[0] ?? camelCase(rest);
 }
 
 function camelCase(segment: string): string {
@@ -157,7 +186,9 @@ function camelCase(segment: string): string {
 }
 
 function envHint(source: ConfigSource | undefined): string {
-  return source?.startsWith('env') ? " (nested keys use '__', e.g. SESSION_BUDDY_AUTH__SECRET)" : '';
+  return source?.startsWith('env')
+    ? " (nested keys use '__', e.g. SESSION_BUDDY_AUTH__SECRET; every key is listed in docs/configuration.md)"
+    : '';
 }
 
 function hasPassword(url: string): boolean {

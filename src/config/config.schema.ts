@@ -25,253 +25,457 @@ export const QUEUE_NAMES = ['embedding', 'sync', 'analytics'] as const;
 
 const retryPolicy = z
   .object({
-    /** Attempts in all, the first included. (Default: 5) */
-    attempts: z.coerce.number().int().min(1).max(100).default(5),
-    /** Delay before the second attempt; doubles each time. (Default: 1000) */
-    backoffMs: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
-    /** Longest delay between attempts. (Default: 300000) */
-    maxDelayMs: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
-    /** Random share of each delay (0 none, 1 full jitter). (Default: 0.5) */
-    jitter: z.coerce.number().min(0).max(1).default(0.5),
+    attempts: z.coerce.number().int().min(1).max(100).default(5).describe('Attempts in all, the first included.'),
+    backoffMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .default(1_000)
+      .describe('Delay before the second attempt, in ms; doubles each time.'),
+    maxDelayMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(86_400_000)
+      .default(300_000)
+      .describe('Longest delay between attempts, in ms.'),
+    jitter: z.coerce
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('Random share of each delay (0 none, 1 full jitter).'),
   })
   .strict();
 
 const breakerOptions = z
   .object({
-    /** A call slower than this counts as a failure. (Default: 30000) */
-    timeoutMs: z.coerce.number().int().min(1).max(600_000).default(30_000),
-    /** Failure percentage in the rolling window that opens the breaker. (Default: 50) */
-    errorThresholdPercentage: z.coerce.number().min(1).max(100).default(50),
-    /** Calls in the window before the breaker may open. (Default: 5) */
-    volumeThreshold: z.coerce.number().int().min(0).default(5),
-    /** How long an open breaker waits before letting a trial call through. (Default: 30000) */
-    resetTimeoutMs: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
-    /** Length of the rolling statistics window. (Default: 10000) */
-    rollingWindowMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    timeoutMs: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(600_000)
+      .default(30_000)
+      .describe('A call slower than this (ms) counts as a failure.'),
+    errorThresholdPercentage: z.coerce
+      .number()
+      .min(1)
+      .max(100)
+      .default(50)
+      .describe('Failure percentage in the rolling window that opens the breaker.'),
+    volumeThreshold: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe('Calls in the window before the breaker may open.'),
+    resetTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(3_600_000)
+      .default(30_000)
+      .describe('How long (ms) an open breaker waits before letting a trial call through.'),
+    rollingWindowMs: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe('Length of the rolling statistics window, in ms.'),
   })
   .strict();
 
 /**
- * The one configuration schema. Every key documents its default; environment variables reach a key
- * as `SESSION_BUDDY_<KEY>` with nested keys joined by `__` (e.g. `SESSION_BUDDY_DATABASE__URL`).
+ * The one configuration schema. Every key carries its default and a description (`.describe`), from which
+ * docs/configuration.md is generated (`npm run docs`). Environment variables reach a key as
+ * `SESSION_BUDDY_<KEY>` with nested keys joined by `__` (e.g. `SESSION_BUDDY_DATABASE__URL`); the flat form
+ * (`SESSION_BUDDY_DATABASE_URL`) is accepted too when it names exactly one key.
  */
 export const configSchema = z
   .object({
-    /** Operating mode: `lite` (no services) or `standard` (PostgreSQL + Redis). (Default: lite) */
-    mode: z.enum(['lite', 'standard']).default('lite'),
-    /** Human-readable server name reported by health and MCP. (Default: Session-Buddy) */
-    serverName: z.string().min(1).default('Session-Buddy'),
+    mode: z
+      .enum(['lite', 'standard'])
+      .default('lite')
+      .describe('Operating mode: `lite` (no services) or `standard` (PostgreSQL + Redis).'),
+    serverName: z
+      .string()
+      .min(1)
+      .default('Session-Buddy')
+      .describe('Human-readable server name reported by health and MCP.'),
     server: z
       .object({
-        /** (Default: 127.0.0.1) */
-        host: z.string().min(1).default('127.0.0.1'),
-        /** (Default: 8678) */
-        port: port.default(8678),
-        /** Largest accepted request body in bytes. (Default: 1048576) */
+        host: z.string().min(1).default('127.0.0.1').describe('Listen address of the API.'),
+        port: port.default(8678).describe('Listen port of the API (0: any free port).'),
         bodyLimitBytes: z.coerce
           .number()
           .int()
           .min(1024)
           .max(64 * 1024 * 1024)
-          .default(1024 * 1024),
-        /** How long shutdown waits for in-flight requests before closing them. (Default: 10000) */
-        shutdownTimeoutMs: z.coerce.number().int().min(0).max(120_000).default(10_000),
+          .default(1024 * 1024)
+          .describe('Largest accepted request body in bytes; larger bodies get 413.'),
+        shutdownTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(120_000)
+          .default(10_000)
+          .describe('How long (ms) shutdown waits for in-flight requests before closing them.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The HTTP listener (REST, `/mcp`, health, metrics).'),
     database: z
       .object({
-        /** `sqlite` (lite default) or `postgres` (standard default). */
-        driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
-        /** PostgreSQL connection URL; a password here must come from the environment. */
-        url: z.string().min(1).optional(),
-        /** SQLite database file; `:memory:` keeps everything in memory. (Default: :memory:) */
-        sqlitePath: z.string().min(1).default(':memory:'),
-        /** PostgreSQL pool size. (Default: 10) */
-        poolMax: z.coerce.number().int().min(1).max(200).default(10),
-        /** Apply migrations at start-up (SQLite always does). (Default: false) */
-        migrateOnStart: bool.default(false),
+        driver: z
+          .enum(['sqlite', 'postgres'])
+          .default('sqlite')
+          .describe('Primary store: `sqlite` (lite) or `postgres` (standard; set by `settings/standard.yaml`).'),
+        url: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('PostgreSQL connection URL; a password in it must come from the environment.'),
+        sqlitePath: z
+          .string()
+          .min(1)
+          .default(':memory:')
+          .describe('SQLite database file; `:memory:` keeps everything in memory.'),
+        poolMax: z.coerce.number().int().min(1).max(200).default(10).describe('PostgreSQL pool size.'),
+        migrateOnStart: bool
+          .default(false)
+          .describe('Apply migrations at start-up instead of `session-buddy migrate` (SQLite always does).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The primary store.'),
     redis: z
       .object({
-        /** (Default: redis://127.0.0.1:6379) */
-        url: z.string().min(1).default('redis://127.0.0.1:6379'),
-        /** Key prefix for everything Session-Buddy stores in Redis. (Default: sb) */
-        prefix: z.string().min(1).default('sb'),
+        url: z.string().min(1).default('redis://127.0.0.1:6379').describe('Redis URL of the queue backend (standard).'),
+        prefix: z.string().min(1).default('sb').describe('Key prefix for everything Session-Buddy stores in Redis.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Redis, the queue backend of standard mode.'),
     auth: z
       .object({
-        /** Require a bearer JWT on every request. (Default: false) */
-        enabled: bool.default(false),
-        /** HS256 secret; environment only (`SESSION_BUDDY_AUTH__SECRET`). */
-        secret: z.string().min(32, 'must be at least 32 characters').optional(),
-        /** (Default: HS256) */
-        algorithm: z.enum(['HS256', 'HS384', 'HS512']).default('HS256'),
-        /** Token lifetime for tokens this server issues. (Default: 60) */
-        expireMinutes: z.coerce.number().int().min(1).default(60),
-        /** Tenant used when auth is off, or when a token names none. (Default: default) */
-        defaultTenant: z.string().min(1).max(128).default('default'),
+        enabled: bool.default(false).describe('Require `Authorization: Bearer <JWT>` on `/v1` and `/mcp`.'),
+        secret: z
+          .string()
+          .min(32, 'must be at least 32 characters')
+          .optional()
+          .describe('HMAC secret of the tokens, at least 32 characters; environment only.'),
+        algorithm: z.enum(['HS256', 'HS384', 'HS512']).default('HS256').describe('JWT signing algorithm.'),
+        expireMinutes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(60)
+          .describe('Lifetime of tokens issued by `session-buddy token` without `--ttl`.'),
+        defaultTenant: z
+          .string()
+          .min(1)
+          .max(128)
+          .default('default')
+          .describe('Tenant used when auth is off, or when a token names none (`tenant` claim).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Bearer JWT authentication.'),
     limits: z
       .object({
-        /** Largest message content in characters. (Default: 200000) */
-        messageContentChars: z.coerce.number().int().min(1).default(200_000),
-        /** Most messages in one batch request. (Default: 500) */
-        batchMessages: z.coerce.number().int().min(1).max(10_000).default(500),
-        /** Largest metadata object, serialised, in bytes. (Default: 16384) */
-        metadataBytes: z.coerce.number().int().min(2).default(16_384),
-        /** Largest page a list request may ask for. (Default: 200) */
-        pageSize: z.coerce.number().int().min(1).max(10_000).default(200),
+        messageContentChars: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(200_000)
+          .describe('Largest message content in characters.'),
+        batchMessages: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(500)
+          .describe('Most messages in one batch request.'),
+        metadataBytes: z.coerce
+          .number()
+          .int()
+          .min(2)
+          .default(16_384)
+          .describe('Largest metadata object, serialised, in bytes.'),
+        pageSize: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(200)
+          .describe('Largest page a list request may ask for.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Input limits, the same for REST, MCP and the CLI.'),
     mcp: z
       .object({
-        /** Serve MCP over streamable HTTP at `/mcp` on the API port (`start --mcp` sets it too). (Default: false) */
-        enabled: bool.default(false),
-        /**
-         * Origins a browser may call `/mcp` from (DNS-rebinding protection); requests without an Origin header
-         * pass. `scheme://host` allows any port, `scheme://host:port` one port, `*` any origin.
-         * (Default: http and https on localhost, 127.0.0.1 and [::1])
-         */
-        allowedOrigins: list.default(DEFAULT_MCP_ORIGINS),
-        /**
-         * Host header values `/mcp` answers to; `host` allows any port, `host:port` one port, `*` any host.
-         * Add the public name when the server sits behind a proxy. (Default: localhost, 127.0.0.1, [::1])
-         */
-        allowedHosts: list.default(DEFAULT_MCP_HOSTS),
+        enabled: bool
+          .default(false)
+          .describe('Serve MCP over streamable HTTP at `/mcp` on the API port (`start --mcp` sets it too).'),
+        allowedOrigins: list
+          .default(DEFAULT_MCP_ORIGINS)
+          .describe(
+            'Origins a browser may call `/mcp` from (DNS-rebinding protection); requests without an Origin header ' +
+              'pass. `scheme://host` allows any port, `scheme://host:port` one port, `*` any origin.',
+          ),
+        allowedHosts: list
+          .default(DEFAULT_MCP_HOSTS)
+          .describe(
+            'Host header values `/mcp` answers to; `host` allows any port, `host:port` one port, `*` any host. ' +
+              'Add the public name when the server sits behind a proxy.',
+          ),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('MCP over streamable HTTP.'),
     queue: z
       .object({
-        /** Retry policy per queue: attempts in all, exponential backoff with jitter, capped. */
-        embedding: retryPolicy.prefault({}),
-        sync: retryPolicy.prefault({}),
-        analytics: retryPolicy.prefault({}),
+        embedding: retryPolicy.prefault({}).describe('Retry policy of the `embedding` queue.'),
+        sync: retryPolicy.prefault({}).describe('Retry policy of the `sync` queue.'),
+        analytics: retryPolicy.prefault({}).describe('Retry policy of the `analytics` queue.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Retry policy per queue: attempts in all, exponential backoff with jitter, capped.'),
     workers: z
       .object({
-        /** Run the job workers inside the API process (`start --workers`; lite mode always does). (Default: false) */
-        inProcess: bool.default(false),
-        /** Queues a worker consumes. (Default: embedding, sync, analytics) */
+        inProcess: bool
+          .default(false)
+          .describe('Run the job workers inside the API process (`start --workers`; lite mode always does).'),
         queues: z
           .union([z.array(z.enum(QUEUE_NAMES)), z.string().transform((v) => v.split(',').map((q) => q.trim()))])
           .pipe(z.array(z.enum(QUEUE_NAMES)).min(1))
-          .default([...QUEUE_NAMES]),
-        /**
-         * Jobs processed at once per queue and process. Embedding jobs mostly wait for their batch, so this
-         * should be at least twice `embedding.batchSize` for batches to fill. (Default: 64)
-         */
-        concurrency: z.coerce.number().int().min(1).max(512).default(64),
-        /** How long shutdown waits for in-flight jobs before leaving them to other workers. (Default: 15000) */
-        shutdownTimeoutMs: z.coerce.number().int().min(0).max(300_000).default(15_000),
-        /** BullMQ: how long an active job's lock lasts; a dead worker's jobs wait this long. (Default: 30000) */
-        lockDurationMs: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-        /** BullMQ: how often workers requeue active jobs whose worker died. (Default: 30000) */
-        stalledIntervalMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
-        /** Port of the worker's /healthz, /readyz and /metrics listener (0: any free port). (Default: 8679) */
-        port: port.default(8679),
+          .default([...QUEUE_NAMES])
+          .describe('Queues a worker consumes.'),
+        concurrency: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(512)
+          .default(64)
+          .describe(
+            'Jobs processed at once per queue and process. Embedding jobs mostly wait for their batch, so this ' +
+              'should be at least twice `embedding.batchSize` for batches to fill.',
+          ),
+        shutdownTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(300_000)
+          .default(15_000)
+          .describe('How long (ms) shutdown waits for in-flight jobs before leaving them to other workers.'),
+        lockDurationMs: z.coerce
+          .number()
+          .int()
+          .min(1000)
+          .max(600_000)
+          .default(30_000)
+          .describe("BullMQ: how long (ms) an active job's lock lasts; a dead worker's jobs wait this long."),
+        stalledIntervalMs: z.coerce
+          .number()
+          .int()
+          .min(500)
+          .max(600_000)
+          .default(30_000)
+          .describe('BullMQ: how often (ms) workers requeue active jobs whose worker died.'),
+        port: port
+          .default(8679)
+          .describe("Port of the worker's /healthz, /readyz and /metrics listener (0: any free port)."),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Job workers (`session-buddy worker`, or in-process).'),
     outbox: z
       .object({
-        /** How often an idle relay looks for unpublished jobs written by other processes. (Default: 250) */
-        pollIntervalMs: z.coerce.number().int().min(10).max(60_000).default(250),
-        /** Rows published per round trip. (Default: 500) */
-        batchSize: z.coerce.number().int().min(1).max(10_000).default(500),
+        pollIntervalMs: z.coerce
+          .number()
+          .int()
+          .min(10)
+          .max(60_000)
+          .default(250)
+          .describe('How often (ms) an idle relay looks for unpublished jobs written by other processes.'),
+        batchSize: z.coerce.number().int().min(1).max(10_000).default(500).describe('Rows published per round trip.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The transactional outbox relay.'),
     embedding: z
       .object({
-        /** `local` (USE lite, 512-d, shipped), `ollama`, `openai` (any compatible server) or `hash` (not semantic). */
-        provider: z.enum(['local', 'ollama', 'openai', 'hash']).default('local'),
-        /** Model name for ollama/openai. (Default: nomic-embed-text) */
-        model: z.string().min(1).default('nomic-embed-text'),
-        /** Base URL for ollama (http://127.0.0.1:11434) or openai-compatible servers (…/v1). */
-        url: z.string().url().optional(),
-        /** API key for openai-compatible servers; environment only (SESSION_BUDDY_EMBEDDING__API_KEY). */
-        apiKey: z.string().min(1).optional(),
-        /** Expected dimension; vectors of another size are rejected. Hash provider: its size. (Default: per provider) */
-        dimension: z.coerce.number().int().min(2).max(8192).optional(),
-        /** Texts per provider call. (Default: 32) */
-        batchSize: z.coerce.number().int().min(1).max(2048).default(32),
-        /** While a provider call is in flight, how long texts wait to fill a batch; an idle provider gets a text at once. (Default: 10) */
-        batchWaitMs: z.coerce.number().int().min(0).max(5_000).default(10),
-        /**
-         * Priority of the local model's thread, as a nice value (0 normal … 19 lowest; Linux). Above 0, requests get
-         * the CPU first when both want it and embedding catches up when requests pause. (Default: 10)
-         */
-        localNice: z.coerce.number().int().min(0).max(19).default(10),
-        /** Texts longer than this many characters are embedded in chunks and averaged. (Default: 2000) */
-        chunkChars: z.coerce.number().int().min(100).max(100_000).default(2_000),
-        breaker: breakerOptions.prefault({}),
-        /**
-         * How often stored messages without a vector of the active model are queued again. This is what
-         * makes jobs lost with a Redis that keeps nothing on disk harmless. 0 turns it off. (Default: 60000)
-         */
-        reconcileIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-        /** Messages younger than this are left to their own job. (Default: 30000) */
-        reconcileGraceMs: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
-        /** How far back the reconciler looks. (Default: 86400000, one day) */
-        reconcileLookbackMs: z.coerce.number().int().min(1000).default(86_400_000),
+        provider: z
+          .enum(['local', 'ollama', 'openai', 'hash'])
+          .default('local')
+          .describe(
+            '`local` (USE lite, 512-d, shipped), `ollama`, `openai` (any compatible server) or `hash` (not semantic).',
+          ),
+        model: z.string().min(1).default('nomic-embed-text').describe('Model name for ollama/openai.'),
+        url: z
+          .string()
+          .url()
+          .optional()
+          .describe('Base URL for ollama (http://127.0.0.1:11434) or openai-compatible servers (…/v1).'),
+        apiKey: z.string().min(1).optional().describe('API key for openai-compatible servers; environment only.'),
+        dimension: z.coerce
+          .number()
+          .int()
+          .min(2)
+          .max(8192)
+          .optional()
+          .describe(
+            "Expected dimension (default: the provider's); vectors of another size are rejected. Hash provider: its size.",
+          ),
+        batchSize: z.coerce.number().int().min(1).max(2048).default(32).describe('Texts per provider call.'),
+        batchWaitMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(5_000)
+          .default(10)
+          .describe(
+            'While a provider call is in flight, how long (ms) texts wait to fill a batch; an idle provider gets a text at once.',
+          ),
+        localNice: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(19)
+          .default(10)
+          .describe(
+            "Priority of the local model's thread, as a nice value (0 normal … 19 lowest; Linux). Above 0, requests " +
+              'get the CPU first when both want it and embedding catches up when requests pause.',
+          ),
+        chunkChars: z.coerce
+          .number()
+          .int()
+          .min(100)
+          .max(100_000)
+          .default(2_000)
+          .describe('Texts longer than this many characters are embedded in chunks and averaged.'),
+        breaker: breakerOptions.prefault({}).describe('Circuit breaker around the embedding provider.'),
+        reconcileIntervalMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(86_400_000)
+          .default(60_000)
+          .describe(
+            'How often (ms) stored messages without a vector of the active model are queued again. This is what ' +
+              'makes jobs lost with a Redis that keeps nothing on disk harmless. 0 turns it off.',
+          ),
+        reconcileGraceMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(86_400_000)
+          .default(30_000)
+          .describe('Messages younger than this (ms) are left to their own job.'),
+        reconcileLookbackMs: z.coerce
+          .number()
+          .int()
+          .min(1000)
+          .default(86_400_000)
+          .describe('How far back (ms) the reconciler looks; the default is one day.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Embedding providers, batching and the reconciler.'),
     patterns: z
       .object({
-        /**
-         * How often processes that run workers queue pattern detection for every tenant active since the last
-         * run (one job per tenant and period, however many processes). 0 turns it off. (Default: 30)
-         */
-        detectEveryMinutes: z.coerce.number().int().min(0).max(10_080).default(30),
-        /** Triggers (REST, MCP, CLI) for the same tenant and project within this window are one job. (Default: 60) */
-        triggerWindowSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
-        /** Cosine similarity at or above which two items join one cluster. (Default: 0.8) */
-        similarityThreshold: z.coerce.number().min(0.5).max(1).default(0.8),
-        /** Distinct sessions a cluster or an error must span to be a pattern. (Default: 3) */
-        minSessions: z.coerce.number().int().min(2).max(1_000).default(3),
-        /**
-         * Most recent vectors (messages and reflections) one run clusters. A run does at most maxVectors × maxClusters ×
-         * dimension multiply-adds (defaults, 384 dimensions: about 2·10⁹, a second or two of one core), in slices
-         * that yield to the event loop. (Default: 5000)
-         */
-        maxVectors: z.coerce.number().int().min(10).max(20_000).default(5_000),
-        /** Clusters one run keeps at most; once reached, items that join none are dropped as noise. (Default: 1000) */
-        maxClusters: z.coerce.number().int().min(10).max(2_000).default(1_000),
-        /** Most recent messages with error text one run reads. (Default: 5000) */
-        maxErrorMessages: z.coerce.number().int().min(10).max(50_000).default(5_000),
-        /** Only items this recent are considered (at least 1: runs read recent items by creation time). (Default: 30) */
-        lookbackDays: z.coerce.number().int().min(1).max(3_650).default(30),
+        detectEveryMinutes: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(10_080)
+          .default(30)
+          .describe(
+            'How often processes that run workers queue pattern detection for every tenant active since the last ' +
+              'run (one job per tenant and period, however many processes). 0 turns it off.',
+          ),
+        triggerWindowSeconds: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(60)
+          .describe('Triggers (REST, MCP, CLI) for the same tenant and project within this window are one job.'),
+        similarityThreshold: z.coerce
+          .number()
+          .min(0.5)
+          .max(1)
+          .default(0.8)
+          .describe('Cosine similarity at or above which two items join one cluster.'),
+        minSessions: z.coerce
+          .number()
+          .int()
+          .min(2)
+          .max(1_000)
+          .default(3)
+          .describe('Distinct sessions a cluster or an error must span to be a pattern.'),
+        maxVectors: z.coerce
+          .number()
+          .int()
+          .min(10)
+          .max(20_000)
+          .default(5_000)
+          .describe(
+            'Most recent vectors (messages and reflections) one run clusters. A run does at most maxVectors × ' +
+              'maxClusters × dimension multiply-adds (defaults, 384 dimensions: about 2·10⁹, a second or two of one ' +
+              'core), in slices that yield to the event loop.',
+          ),
+        maxClusters: z.coerce
+          .number()
+          .int()
+          .min(10)
+          .max(2_000)
+          .default(1_000)
+          .describe('Clusters one run keeps at most; once reached, items that join none are dropped as noise.'),
+        maxErrorMessages: z.coerce
+          .number()
+          .int()
+          .min(10)
+          .max(50_000)
+          .default(5_000)
+          .describe('Most recent messages with error text one run reads.'),
+        lookbackDays: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(3_650)
+          .default(30)
+          .describe('Only items this recent are considered (at least 1: runs read recent items by creation time).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Pattern detection.'),
     admin: z
       .object({
-        /** Serve the operator pages (/admin/dead-letters, and /admin/queues in standard mode). (Default: false) */
-        enabled: bool.default(false),
-        /** Answer admin pages from non-loopback addresses too (put auth in front first). (Default: false) */
-        allowRemote: bool.default(false),
+        enabled: bool
+          .default(false)
+          .describe('Serve the operator pages (/admin/dead-letters, and /admin/queues in standard mode).'),
+        allowRemote: bool
+          .default(false)
+          .describe('Answer admin pages from non-loopback addresses too (put auth in front first).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Operator pages.'),
     logging: z
       .object({
-        /** (Default: info) */
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info')
+          .describe('pino log level; logs are JSON.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Logs.'),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultSettingsDir, describeConfig, loadConfig } from '../../src/config/config.loader.js';
+import { flatAliases, walkConfig } from '../../src/config/config.keys.js';
+import { defaultSettingsDir, describeConfig, envKey, loadConfig } from '../../src/config/config.loader.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 describe('configuration', () => {
@@ -55,8 +56,8 @@ describe('configuration', () => {
   });
 
   it('rejects unknown keys and hints at the env nesting rule', () => {
-    expect(() => loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_AUTH_SECRET: 'x' } })).toThrowError(
-      /authSecret \(from env SESSION_BUDDY_AUTH_SECRET\): unknown key.*'__'/,
+    expect(() => loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_AUTH_SECRETS: 'x' } })).toThrowError(
+      /authSecrets \(from env SESSION_BUDDY_AUTH_SECRETS\): unknown key.*'__'/,
     );
     // The CLI's client variables (search --url) are not server configuration.
     expect(
@@ -110,5 +111,74 @@ describe('configuration', () => {
   it('reports a broken YAML file by name', () => {
     write('session-buddy.yaml', 'server: [unclosed\n');
     expect(() => loadConfig({ settingsDir: dir, env: {} })).toThrowError(/session-buddy\.yaml: not valid YAML/);
+  });
+
+  describe('flat environment names', () => {
+    const secret = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+    it("accept the original .mcp.json's SESSION_BUDDY_AUTH_ENABLED and SESSION_BUDDY_AUTH_SECRET", () => {
+      const loaded = loadConfig({
+        settingsDir: dir,
+        env: { SESSION_BUDDY_AUTH_ENABLED: 'true', SESSION_BUDDY_AUTH_SECRET: secret },
+      });
+      expect(loaded.config.auth).toMatchObject({ enabled: true, secret });
+      expect(loaded.sources['auth.enabled']).toBe('env SESSION_BUDDY_AUTH_ENABLED');
+      expect(loaded.sources['auth.secret']).toBe('env SESSION_BUDDY_AUTH_SECRET');
+    });
+
+    it('map camelCase keys and deeper paths, and leave top-level keys as they were', () => {
+      const loaded = loadConfig({
+        settingsDir: dir,
+        env: {
+          SESSION_BUDDY_SERVER_BODY_LIMIT_BYTES: '2048',
+          SESSION_BUDDY_EMBEDDING_BREAKER_TIMEOUT_MS: '1234',
+          SESSION_BUDDY_QUEUE_SYNC_ATTEMPTS: '9',
+          SESSION_BUDDY_MCP_ALLOWED_HOSTS: 'a.example,b.example',
+          SESSION_BUDDY_SERVER_NAME: 'Buddy',
+        },
+      });
+      expect(loaded.config.server.bodyLimitBytes).toBe(2048);
+      expect(loaded.config.embedding.breaker.timeoutMs).toBe(1234);
+      expect(loaded.config.queue.sync.attempts).toBe(9);
+      expect(loaded.config.queue.embedding.attempts).toBe(5);
+      expect(loaded.config.mcp.allowedHosts).toEqual(['a.example', 'b.example']);
+      expect(loaded.config.serverName).toBe('Buddy');
+    });
+
+    it('refuse an unknown flat name in one line naming the variable', () => {
+      let message = '';
+      try {
+        loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_AUTH_ENABLE: 'true' } });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/authEnable \(from env SESSION_BUDDY_AUTH_ENABLE\): unknown key/);
+      expect(message.split('\n')).toHaveLength(1);
+    });
+
+    it('refuse the alias and the nested form set to different values, naming both', () => {
+      const both = { SESSION_BUDDY_AUTH_SECRET: secret, SESSION_BUDDY_AUTH__SECRET: `${secret}-other` };
+      expect(() => loadConfig({ settingsDir: dir, env: both })).toThrowError(
+        /^Invalid configuration: auth\.secret \(from env SESSION_BUDDY_AUTH_SECRET and env SESSION_BUDDY_AUTH__SECRET\): set twice with different values; keep one$/,
+      );
+      const agreeing = { SESSION_BUDDY_SERVER_PORT: '1234', SESSION_BUDDY_SERVER__PORT: '1234' };
+      expect(loadConfig({ settingsDir: dir, env: agreeing }).config.server.port).toBe(1234);
+    });
+
+    it('refuse a flat name that two keys spell', () => {
+      const aliases = flatAliases([
+        { path: ['a', 'bC'], key: 'a.bC' },
+        { path: ['aB', 'c'], key: 'aB.c' },
+      ]);
+      expect(() => envKey('SESSION_BUDDY_A_B_C', aliases)).toThrowError(
+        /^Invalid configuration: SESSION_BUDDY_A_B_C \(from env SESSION_BUDDY_A_B_C\): ambiguous, could be a\.bC or aB\.c; join nested keys with '__'$/,
+      );
+      expect(envKey('SESSION_BUDDY_A__B_C', aliases)).toBe('a.bC');
+    });
+
+    it('are unambiguous for every key of the schema', () => {
+      for (const [name, keys] of flatAliases(walkConfig().keys)) expect(keys, name).toHaveLength(1);
+    });
   });
 });
