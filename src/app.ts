@@ -2,7 +2,6 @@ import type { Hono } from 'hono';
 import type { Config } from './config/config.schema.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
-import { messageSchemas } from './domain/message.model.js';
 import { patternSchemas } from './domain/pattern.model.js';
 import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
@@ -10,12 +9,13 @@ import { mountAdmin } from './http/admin/admin.routes.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
 import type { RouteDef } from './http/route.js';
 import { deadLetterRoutes } from './http/routes/dead-letter.routes.js';
-import { messageRoutes } from './http/routes/message.routes.js';
+import { restRoutes } from './http/rest-routes.js';
+import { buildCatalogue } from './operations/catalogue.js';
+import type { Operation } from './operations/operation.js';
 import { patternRoutes } from './http/routes/pattern.routes.js';
 import { reflectionRoutes } from './http/routes/reflection.routes.js';
 import { reflectionTransferRoutes } from './http/routes/reflection-transfer.routes.js';
 import { searchRoutes } from './http/routes/search.routes.js';
-import { sessionRoutes } from './http/routes/session.routes.js';
 import { detectPatternsJob } from './jobs/handlers/detect-patterns.handler.js';
 import { embedReflectionFollowUps } from './jobs/handlers/embed-reflection.handler.js';
 import { embedMessagesJobs } from './jobs/job-registry.js';
@@ -44,6 +44,8 @@ export interface Application {
   metrics: Metrics;
   http: Hono<AppEnv>;
   routes: RouteDef[];
+  /** The operation catalogue every front door is made from. */
+  operations: Operation[];
   jobs: JobSystem;
   /** Closes every pool and connection this application opened. Safe to call twice. */
   close(): Promise<void>;
@@ -105,8 +107,8 @@ export async function createApplication(
     // Breakers are reported, not required: writes keep working while a provider is down.
     checks.push(...breakerChecks(jobs));
 
-    const sessions = new SessionService(store, sessionSchemas(config.limits));
-    const messages = new MessageService(store, messageSchemas(config.limits), undefined, {
+    const sessions = new SessionService(store, sessionSchemas(config.limits).metadata);
+    const messages = new MessageService(store, undefined, {
       // One write is one tenant's: its messages are embedded by one job per EMBED_MESSAGES_MAX of them.
       followUps: (created) =>
         created[0]
@@ -150,12 +152,12 @@ export async function createApplication(
       patterns,
     };
 
+    const operations = buildCatalogue(config.limits);
     const routes =
       role === 'worker'
         ? []
         : [
-            ...sessionRoutes(sessions, exports),
-            ...messageRoutes(messages),
+            ...restRoutes(operations, services),
             ...deadLetterRoutes(deadLetters),
             // Before reflectionRoutes: GET /v1/reflections/:id would take `export` for an id.
             ...reflectionTransferRoutes(transfer),
@@ -176,6 +178,7 @@ export async function createApplication(
       extend: (app) => {
         mcp?.mountMcpHttp(app, {
           services,
+          tools: mcp.mcpTools(operations),
           info: { name: config.serverName, version: VERSION },
           logger,
           mcp: config.mcp,
@@ -190,7 +193,7 @@ export async function createApplication(
       closed ??= Promise.allSettled(closers.reverse().map((fn) => fn())).then(() => undefined);
       return closed;
     };
-    return { config, logger, store, services, metrics, http, routes, jobs, close };
+    return { config, logger, store, services, metrics, http, routes, operations, jobs, close };
   } catch (error) {
     await Promise.allSettled(closers.map((fn) => fn()));
     throw error;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from '../core/errors.js';
+import { ValidationError } from './errors.js';
 
 /**
  * Parses service input with its zod schema; failures become one ValidationError naming each field. Text with a
@@ -30,7 +30,7 @@ export function parseId(value: string, field: string): string {
 }
 
 /** The path of the first string (value or key) holding U+0000, or undefined. Depth-bounded; input is parsed JSON. */
-function findNul(value: unknown, path: string, depth = 0): string | undefined {
+export function findNul(value: unknown, path: string, depth = 0): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
   if (value === null || typeof value !== 'object' || depth > 32) return undefined;
   const at = (key: string | number) => (path === '' ? String(key) : `${path}.${key}`);

@@ -26,11 +26,18 @@ export const STATUS_TRANSITIONS: Record<SessionStatus, readonly SessionStatus[]>
 
 export const DEFAULT_PROJECT = 'default';
 
+/** The project a client named in metadata (the original system's `{"metadata": {"project": …}}`), if valid. */
+export function projectFromMetadata(metadata: Record<string, unknown>): string | undefined {
+  const parsed = projectSchema.safeParse(metadata.project);
+  return parsed.success ? parsed.data : undefined;
+}
+
 export function sessionSchemas(limits: Config['limits']) {
   const metadata = metadataSchema(limits.metadataBytes);
   const create = z.strictObject({
     name: z.string().trim().min(1).max(200),
-    project: projectSchema.default(DEFAULT_PROJECT),
+    /** (Default: `metadata.project` when that is a valid project name, else "default") */
+    project: projectSchema.optional(),
     metadata: metadata.default({}),
   });
   const update = z
@@ -56,7 +63,7 @@ export function sessionSchemas(limits: Config['limits']) {
 }
 
 export type SessionSchemas = ReturnType<typeof sessionSchemas>;
-export type CreateSessionInput = z.input<SessionSchemas['create']>;
+export type CreateSessionInput = z.output<SessionSchemas['create']>;
 export type UpdateSessionInput = z.output<SessionSchemas['update']>;
 export type ListSessionsQuery = z.output<SessionSchemas['list']>;
 

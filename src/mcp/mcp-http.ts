@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Hono } from 'hono';
 import type { Services } from '../services/services.js';
@@ -8,12 +8,13 @@ import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
 import { dnsRebindingGuard } from './dns-rebinding.guard.js';
 import { createMcpServer, type McpServerInfo } from './mcp-server.js';
-import { principalAuthInfo } from './tool-registry.js';
+import { type McpTool, principalAuthInfo } from './mcp-tools.js';
 
 export const MCP_PATH = '/mcp';
 
 export interface McpHttpDeps {
   services: Services;
+  tools: ReadonlyMap<string, McpTool>;
   info: McpServerInfo;
   logger: Logger;
   mcp: Config['mcp'];
@@ -30,7 +31,7 @@ export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
   app.use(MCP_PATH, dnsRebindingGuard(deps.mcp));
   app.use(MCP_PATH, fastBodyLimit(deps.bodyLimitBytes));
 
-  const pool = new ServerPool(() => createMcpServer(deps.services, deps.info, { logger: deps.logger }));
+  const pool = new ServerPool(() => createMcpServer(deps.tools, deps.info, { services: deps.services, logger: deps.logger }));
   app.post(MCP_PATH, async (c) => {
     // Same bearer-token rule as REST; a refusal is a 401 problem+json from the app's error handler.
     const authorization = c.req.header('authorization');
@@ -94,24 +95,26 @@ async function readJsonBody(request: Request): Promise<[Request, unknown]> {
 }
 
 /**
- * Idle servers, reused: building one (ten tool registrations) costs more than a tool call. A server
+ * Idle servers, reused: building one costs about as much as a tool call. A server
  * serves one request at a time and holds no caller state, since the principal travels with each
  * request as authInfo. One that answered `initialize` keeps that client's details, so it is dropped.
  */
 class ServerPool {
-  private readonly idle: McpServer[] = [];
+  private readonly idle: Server[] = [];
 
   constructor(
-    private readonly create: () => McpServer,
+    private readonly create: () => Server,
     /** Idle servers kept; the pool grows with concurrency and keeps at most this many. (Default: 64) */
     private readonly maxIdle = 64,
   ) {}
 
-  acquire(): McpServer {
+  acquire(): Server {
     return this.idle.pop() ?? this.create();
   }
 
-  release(server: McpServer): void {
-    if (server.server.getClientVersion() === undefined && this.idle.length < this.maxIdle) this.idle.push(server);
+  release(server: Server): void {
+    if (server.getClientVersion() === undefined && this.idle.length < this.maxIdle) this.idle.push(server);
   }
 }
+
+export { mcpTools } from './mcp-tools.js';

@@ -1,10 +1,7 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { Services } from '../services/services.js';
-import { registerTools, type ToolCallContext } from './tool-registry.js';
-import { toolsFor } from './tools/index.js';
-import { UnknownToolGuard } from './unknown-tool.guard.js';
+import { callTool, type McpTool, type ToolCallContext } from './mcp-tools.js';
 
 export interface McpServerInfo {
   /** Reported to clients in `initialize` (config `serverName`). */
@@ -15,7 +12,8 @@ export interface McpServerInfo {
 const INSTRUCTIONS =
   'Session-Buddy records development sessions and their messages. Typical flow: create_session, then ' +
   'add_message (or add_messages for several) as work happens, get_messages or export_session to read back, ' +
-  'update_session with status "ended" when done. List tools page with cursor and nextCursor.';
+  'update_session with status "ended" when done. Arguments and results use snake_case names; list tools page ' +
+  'with cursor and next_cursor.';
 
 /**
  * The SDK builds a fresh Ajv instance per server unless given one. The server only uses it for
@@ -24,31 +22,21 @@ const INSTRUCTIONS =
  */
 const sharedValidator = new AjvJsonSchemaValidator();
 
-/** An McpServer whose every transport goes through the unknown-tool guard. */
-class SessionBuddyMcpServer extends McpServer {
-  constructor(
-    info: McpServerInfo,
-    private readonly toolNames: ReadonlySet<string>,
-  ) {
-    super(
-      { name: info.name, version: info.version },
-      { instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator },
-    );
-  }
-
-  override connect(transport: Transport): Promise<void> {
-    return super.connect(new UnknownToolGuard(transport, this.toolNames));
-  }
-}
-
 /**
- * Builds the MCP server over the same services REST uses, so the two front doors cannot diverge.
- * Cheap enough to build per request (stateless HTTP does): the tool definitions are built once.
+ * An MCP server over the operation catalogue, so MCP and REST cannot diverge. The low-level SDK server:
+ * arguments are parsed once, by the operation's own schema (in MCP names), and an unknown tool is a
+ * JSON-RPC error (-32602) as the spec asks, not a tool result. Cheap to build: tool listings are made once.
  */
-export function createMcpServer(services: Services, info: McpServerInfo, context: ToolCallContext): McpServer {
-  const { tools, names } = toolsFor(services);
-  const server = new SessionBuddyMcpServer(info, names);
-  registerTools(server, tools, context);
-  server.server.onerror = (error) => context.logger.debug({ err: error }, 'MCP transport or protocol error');
+export function createMcpServer(tools: ReadonlyMap<string, McpTool>, info: McpServerInfo, context: ToolCallContext): Server {
+  const server = new Server(
+    { name: info.name, version: info.version },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator },
+  );
+  const listing: Tool[] = [...tools.values()].map((t) => t.definition);
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    callTool(tools, request.params.name, request.params.arguments, extra.authInfo, context),
+  );
+  server.onerror = (error) => context.logger.debug({ err: error }, 'MCP transport or protocol error');
   return server;
 }

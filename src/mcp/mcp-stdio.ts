@@ -3,6 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Application } from '../app.js';
 import { VERSION } from '../core/version.js';
 import { createMcpServer } from './mcp-server.js';
+import { mcpTools } from './mcp-tools.js';
 
 export interface McpStdioHandle {
   /** Closes the MCP server, then the application (pools, connections). Safe to call more than once. */
@@ -21,9 +22,9 @@ export async function serveMcpStdio(
   io: { stdin: Readable; stdout: Writable } = { stdin: process.stdin, stdout: process.stdout },
 ): Promise<McpStdioHandle> {
   const server = createMcpServer(
-    app.services,
+    mcpTools(app.operations),
     { name: app.config.serverName, version: VERSION },
-    { principal: { tenantId: app.config.auth.defaultTenant }, logger: app.logger },
+    { services: app.services, principal: { tenantId: app.config.auth.defaultTenant }, logger: app.logger },
   );
   // The first stop request wins; shutdown runs a tick later, so close() re-entering through the
   // transport's onclose finds the request already made.
@@ -43,7 +44,7 @@ export async function serveMcpStdio(
 
   // The SDK transport does not watch for end of input; a client that exits just closes our stdin.
   io.stdin.once('end', () => void stop('stdin closed'));
-  server.server.onclose = () => void stop('transport closed');
+  server.onclose = () => void stop('transport closed');
   await server.connect(new StdioServerTransport(io.stdin, io.stdout));
   return { stop, stopped };
 }

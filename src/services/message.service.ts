@@ -3,10 +3,9 @@ import { NotFoundError } from '../core/errors.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
-import type { AddMessageInput, ListMessagesQuery, Message, MessageSchemas } from '../domain/message.model.js';
+import type { AddMessageInput, ListMessagesQuery, Message } from '../domain/message.model.js';
 import type { AppendResult, NewMessageRef, OutboxJob, Store } from '../repositories/ports.js';
 import type { Clock } from './session.service.js';
-import { parseId, parseInput } from './validate.js';
 
 export interface AddedMessage {
   message: Message;
@@ -24,28 +23,21 @@ export interface MessageServiceHooks {
 export class MessageService {
   constructor(
     private readonly store: Store,
-    readonly schemas: MessageSchemas,
     private readonly clock: Clock = () => new Date(),
     private readonly hooks: MessageServiceHooks = {},
   ) {}
 
-  async add(principal: Principal, sessionId: string, input: unknown): Promise<AddedMessage> {
-    parseId(sessionId, 'sessionId');
-    const data = parseInput(this.schemas.one, input);
+  async add(principal: Principal, sessionId: string, data: AddMessageInput): Promise<AddedMessage> {
     const result = await this.append(principal, sessionId, [data]);
     return { message: result.messages[0] as Message, created: result.created[0] as boolean };
   }
 
-  async addBatch(principal: Principal, sessionId: string, input: unknown): Promise<AddedMessage[]> {
-    parseId(sessionId, 'sessionId');
-    const data = parseInput(this.schemas.batch, input);
-    const result = await this.append(principal, sessionId, data.messages);
+  async addBatch(principal: Principal, sessionId: string, messages: AddMessageInput[]): Promise<AddedMessage[]> {
+    const result = await this.append(principal, sessionId, messages);
     return result.messages.map((message, i) => ({ message, created: result.created[i] as boolean }));
   }
 
-  async list(principal: Principal, sessionId: string, input: unknown): Promise<Page<Message>> {
-    parseId(sessionId, 'sessionId');
-    const q: ListMessagesQuery = parseInput(this.schemas.list, input);
+  async list(principal: Principal, sessionId: string, q: ListMessagesQuery): Promise<Page<Message>> {
     const after = q.cursor ? decodeCursor(q.cursor, isSeqCursor).seq : undefined;
     const items = await this.store.messages.list(principal.tenantId, sessionId, {
       order: q.order,

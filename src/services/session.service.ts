@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { uuidv7 } from '../core/ids.js';
@@ -5,30 +6,33 @@ import { applyMergePatch } from '../core/merge-patch.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import {
+  type CreateSessionInput,
+  DEFAULT_PROJECT,
   type ListSessionsQuery,
+  projectFromMetadata,
   type Session,
-  type SessionSchemas,
   STATUS_TRANSITIONS,
   type UpdateSessionInput,
 } from '../domain/session.model.js';
 import type { Store } from '../repositories/ports.js';
-import { parseId, parseInput } from './validate.js';
+import { parseInput } from '../core/validate.js';
 
 export type Clock = () => Date;
 
 export class SessionService {
   constructor(
     private readonly store: Store,
-    readonly schemas: SessionSchemas,
+    /** Checks metadata after a merge patch: the patch alone does not tell the size of the result. */
+    private readonly metadataSchema: z.ZodType<Record<string, unknown>>,
     private readonly clock: Clock = () => new Date(),
   ) {}
 
-  async create(principal: Principal, input: unknown): Promise<Session> {
-    const data = parseInput(this.schemas.create, input);
+  /** Without a project, `metadata.project` (as the original system's clients send it) names one. */
+  async create(principal: Principal, data: CreateSessionInput): Promise<Session> {
     return this.store.sessions.create({
       id: uuidv7(),
       tenantId: principal.tenantId,
-      project: data.project,
+      project: data.project ?? projectFromMetadata(data.metadata) ?? DEFAULT_PROJECT,
       name: data.name,
       status: 'active',
       metadata: data.metadata,
@@ -37,16 +41,13 @@ export class SessionService {
   }
 
   async get(principal: Principal, id: string): Promise<Session> {
-    parseId(id, 'sessionId');
     const session = await this.store.sessions.get(principal.tenantId, id);
     if (!session) throw new NotFoundError('session', id);
     return session;
   }
 
-  async update(principal: Principal, id: string, input: unknown): Promise<Session> {
-    parseId(id, 'sessionId');
-    const data: UpdateSessionInput = parseInput(this.schemas.update, input);
-    const metadataSchema = this.schemas.metadata;
+  async update(principal: Principal, id: string, data: UpdateSessionInput): Promise<Session> {
+    const metadataSchema = this.metadataSchema;
     const updated = await this.store.sessions.update(principal.tenantId, id, (current) => {
       if (data.status && data.status !== current.status && !STATUS_TRANSITIONS[current.status].includes(data.status)) {
         throw new ConflictError(`session '${id}' cannot go from ${current.status} to ${data.status}`);
@@ -60,8 +61,7 @@ export class SessionService {
     return updated;
   }
 
-  async list(principal: Principal, input: unknown): Promise<Page<Session>> {
-    const q: ListSessionsQuery = parseInput(this.schemas.list, input);
+  async list(principal: Principal, q: ListSessionsQuery): Promise<Page<Session>> {
     const after = q.cursor ? decodeCursor(q.cursor, isSessionCursor) : undefined;
     const items = await this.store.sessions.list(principal.tenantId, {
       project: q.project,
@@ -83,7 +83,6 @@ export class SessionService {
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    parseId(id, 'sessionId');
     if (!(await this.store.sessions.delete(principal.tenantId, id))) throw new NotFoundError('session', id);
   }
 }

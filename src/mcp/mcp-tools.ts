@@ -1,0 +1,136 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { type CallToolResult, ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { isSessionBuddyError, ValidationError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Principal } from '../core/principal.js';
+import { findNul } from '../core/validate.js';
+import type { Operation } from '../operations/operation.js';
+import type { Services } from '../services/services.js';
+import { fromMcpNames, jsonSchemaInMcpNames, mcpArgumentName, toMcpNames } from './mcp-names.js';
+
+/** One operation as an MCP tool: its listing (made once) and the call. */
+export interface McpTool {
+  definition: Tool;
+  operation: Operation;
+}
+
+export interface ToolCallContext {
+  services: Services;
+  /**
+   * Who a call acts for when its request carries no principal of its own: stdio uses the default
+   * tenant. HTTP attaches each request's principal (see `principalAuthInfo`) and sets none here, so
+   * a request that somehow lacks one fails instead of running as someone.
+   */
+  principal?: Principal;
+  logger: Logger;
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+function describeNames(op: Operation): string {
+  const renamed = Object.entries(op.mcp ? (op.mcp.rename ?? {}) : {}).map(([ours, theirs]) => `${ours} for ${theirs}`);
+  const note = renamed.length ? ` (${renamed.join(', ')} also accepted)` : '';
+  return `${op.description} Arguments in snake_case; camelCase is accepted too${note}.`;
+}
+
+/** The MCP tools of these operations, in MCP names; the JSON Schemas are made here, once. */
+export function mcpTools(operations: readonly Operation[]): Map<string, McpTool> {
+  const tools = new Map<string, McpTool>();
+  for (const op of operations) {
+    if (op.mcp === false) continue;
+    if (tools.has(op.name)) throw new Error(`MCP tool '${op.name}' is declared twice`);
+    const rename = op.mcp?.rename ?? {};
+    tools.set(op.name, {
+      operation: op,
+      definition: {
+        name: op.name,
+        title: op.title,
+        description: describeNames(op),
+        inputSchema: jsonSchemaInMcpNames(jsonSchema(op.input, 'input'), rename) as Tool['inputSchema'],
+        outputSchema: jsonSchemaInMcpNames(jsonSchema(op.output, 'output')) as Tool['outputSchema'],
+        annotations: { title: op.title, ...op.annotations, openWorldHint: false },
+      },
+    });
+  }
+  return tools;
+}
+
+/** Parses MCP arguments once, with the operation's schema; errors name the argument as the client sent it. */
+function parseArguments(op: Operation, args: unknown): Record<string, unknown> {
+  const rename = op.mcp ? (op.mcp.rename ?? {}) : {};
+  const named = fromMcpNames(op.input, args ?? {}, rename);
+  const nul = findNul(named, '');
+  if (nul !== undefined) {
+    const field = nul ? mcpPath(nul.split('.'), rename) : 'arguments';
+    throw new ValidationError(`Invalid input: ${field}: contains a NUL character (\\u0000)`, [
+      { field, message: 'contains a NUL character (\\u0000)' },
+    ]);
+  }
+  const result = op.input.safeParse(named);
+  if (result.success) return result.data as Record<string, unknown>;
+  const issues = result.error.issues.map((issue) => ({
+    ...issue,
+    path: issue.path.length ? [mcpPath(issue.path.map(String), rename)] : [],
+    ...('keys' in issue ? { keys: issue.keys.map((k) => mcpArgumentName(k, rename)) } : {}),
+  }));
+  throw ValidationError.fromZod({ issues } as unknown as z.ZodError);
+}
+
+function mcpPath([first, ...rest]: string[], rename: Record<string, string>): string {
+  return [mcpArgumentName(first ?? '', rename), ...rest].join('.');
+}
+
+/** Runs one tool call; domain errors become `isError` results, an unknown tool a JSON-RPC error. */
+export async function callTool(
+  tools: ReadonlyMap<string, McpTool>,
+  name: string,
+  args: unknown,
+  authInfo: AuthInfo | undefined,
+  context: ToolCallContext,
+): Promise<CallToolResult> {
+  const tool = tools.get(name);
+  if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+  const op = tool.operation;
+  try {
+    const input = parseArguments(op, args);
+    const result = await op.run({ principal: principalOf(authInfo, context.principal), services: context.services }, input);
+    const structured = toMcpNames(op.output, result) as Record<string, unknown>;
+    const text = op.document ? op.document(result) : `${op.summary(result)}\n${JSON.stringify(structured)}`;
+    return { content: [{ type: 'text', text }], structuredContent: structured };
+  } catch (error) {
+    return toolError(error, name, context.logger);
+  }
+}
+
+/** The caller's principal as SDK `authInfo`, which the transport hands to every call of the request. */
+export function principalAuthInfo(principal: Principal, token: string): AuthInfo {
+  return { token, clientId: principal.subject ?? principal.tenantId, scopes: [], extra: { principal } };
+}
+
+function principalOf(authInfo: AuthInfo | undefined, fallback: Principal | undefined): Principal {
+  const principal = (authInfo?.extra?.principal as Principal | undefined) ?? fallback;
+  if (!principal) throw new Error('MCP tool call without a principal');
+  return principal;
+}
+
+/**
+ * Domain errors keep their stable code and message (which names the field or the problem); anything
+ * else is logged here and answered with a message that reveals nothing inside, never a stack.
+ */
+export function toolError(error: unknown, toolName: string, logger: Logger): CallToolResult {
+  if (isSessionBuddyError(error) && error.code !== 'internal') {
+    return { isError: true, content: [{ type: 'text', text: `${error.code}: ${error.message}` }] };
+  }
+  logger.error({ err: error, tool: toolName }, 'MCP tool failed');
+  return {
+    isError: true,
+    content: [{ type: 'text', text: 'internal: An unexpected error occurred; it has been logged.' }],
+  };
+}

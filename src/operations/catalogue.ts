@@ -1,0 +1,26 @@
+import type { Config } from '../config/config.schema.js';
+import { exportOperations } from './export.operations.js';
+import { messageOperations } from './message.operations.js';
+import type { Operation } from './operation.js';
+import { sessionOperations } from './session.operations.js';
+
+/**
+ * Every operation of the service, in the order REST mounts them (a fixed path such as `/v1/reflections/stats`
+ * before `/v1/reflections/:id`). A new capability adds one `<name>.operations.ts` and one line here.
+ */
+export function buildCatalogue(limits: Config['limits']): Operation[] {
+  const operations = [...sessionOperations(limits), ...messageOperations(limits), ...exportOperations()];
+  assertUnique(operations);
+  return operations;
+}
+
+function assertUnique(operations: readonly Operation[]): void {
+  const seen = new Set<string>();
+  for (const op of operations) {
+    for (const key of [op.name, op.rest && `${op.rest.method} ${op.rest.path}`, op.rest?.operationId]) {
+      if (!key) continue;
+      if (seen.has(key)) throw new Error(`operation catalogue: '${key}' is declared twice`);
+      seen.add(key);
+    }
+  }
+}
