@@ -7,7 +7,7 @@ import { timestampSchema } from '../domain/common.model.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs/job-registry.js';
 import type { JobCounts, QueueBackend } from '../queue/queue.port.js';
 import { DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterFilter, type Store } from '../repositories/ports.js';
-import { parseId, parseInput } from './validate.js';
+import { parseId, parseInput } from '../core/validate.js';
 
 /** Who is asking: a tenant (REST, MCP) sees its own dead letters; an operator (CLI) sees all. */
 export type Scope = Principal | 'operator';

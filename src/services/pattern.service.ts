@@ -7,7 +7,7 @@ import type { Pattern, PatternSchemas } from '../domain/pattern.model.js';
 import type { PatternFilters } from '../repositories/pattern.port.js';
 import type { OutboxJob, Store } from '../repositories/ports.js';
 import type { DetectionReport, PatternDetector } from './pattern-detection/pattern-detector.js';
-import { parseId, parseInput } from './validate.js';
+import { parseId, parseInput } from '../core/validate.js';
 
 export interface StoredPattern {
   pattern: Pattern;

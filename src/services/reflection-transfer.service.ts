@@ -21,7 +21,7 @@ import {
   markdownFoot,
   markdownHead,
 } from './transfer/reflection-documents.js';
-import { parseInput } from './validate.js';
+import { parseInput } from '../core/validate.js';
 
 export { EXPORT_FORMATS, type ExportFormat, IMPORT_FORMATS, type ImportFormat };
 

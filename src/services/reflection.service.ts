@@ -12,7 +12,7 @@ import {
 } from '../domain/reflection.model.js';
 import type { OutboxJob, ReflectionStats, Store } from '../repositories/ports.js';
 import type { QueryEmbedder } from './search.service.js';
-import { parseId, parseInput } from './validate.js';
+import { parseId, parseInput } from '../core/validate.js';
 
 export interface NearDuplicate {
   id: string;

@@ -27,7 +27,7 @@ import type { SearchFilters, SearchKind, Store, TextHit, VectorHit } from '../re
 import { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
 import { combineRuns, groupBySession, mergeByScore, tally, topSessionIds } from './search/grouping.js';
 import { findPathMention } from './search/snippets.js';
-import { parseInput } from './validate.js';
+import { parseInput } from '../core/validate.js';
 
 export type {
   MixedSearchResult,
