@@ -1,11 +1,11 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Hono } from 'hono';
-import type { Services } from '../services/services.js';
 import type { Config } from '../config/config.schema.js';
 import type { Logger } from '../core/logger.js';
 import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
+import type { Services } from '../services/services.js';
 import { dnsRebindingGuard } from './dns-rebinding.guard.js';
 import { createMcpServer, type McpServerInfo } from './mcp-server.js';
 import { type McpTool, principalAuthInfo } from './mcp-tools.js';
@@ -31,7 +31,9 @@ export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
   app.use(MCP_PATH, dnsRebindingGuard(deps.mcp));
   app.use(MCP_PATH, fastBodyLimit(deps.bodyLimitBytes));
 
-  const pool = new ServerPool(() => createMcpServer(deps.tools, deps.info, { services: deps.services, logger: deps.logger }));
+  const pool = new ServerPool(() =>
+    createMcpServer(deps.tools, deps.info, { services: deps.services, logger: deps.logger }),
+  );
   app.post(MCP_PATH, async (c) => {
     // Same bearer-token rule as REST; a refusal is a 401 problem+json from the app's error handler.
     const authorization = c.req.header('authorization');

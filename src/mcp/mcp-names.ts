@@ -63,7 +63,9 @@ function mapKeys(
   const s = unwrap(schema, io);
   const def = defOf(s);
   if (Array.isArray(value)) {
-    return def.type === 'array' && def.element ? value.map((v) => mapKeys(def.element as z.ZodType, v, io, keyOf, level + 1)) : value;
+    return def.type === 'array' && def.element
+      ? value.map((v) => mapKeys(def.element as z.ZodType, v, io, keyOf, level + 1))
+      : value;
   }
   if (!isPlainObject(value)) return value;
   if (def.type === 'record' && def.valueType) {
@@ -125,11 +127,7 @@ export function mcpArgumentName(key: string, rename: Record<string, string> = {}
 }
 
 /** Renames the `properties` (and `required`) of every object in a JSON Schema: our names → MCP names. */
-export function jsonSchemaInMcpNames(
-  node: unknown,
-  topRename: Record<string, string> = {},
-  top = true,
-): unknown {
+export function jsonSchemaInMcpNames(node: unknown, topRename: Record<string, string> = {}, top = true): unknown {
   if (Array.isArray(node)) return node.map((n) => jsonSchemaInMcpNames(n, {}, false));
   if (!isPlainObject(node)) return node;
   const out: Record<string, unknown> = {};

@@ -27,7 +27,11 @@ const sharedValidator = new AjvJsonSchemaValidator();
  * arguments are parsed once, by the operation's own schema (in MCP names), and an unknown tool is a
  * JSON-RPC error (-32602) as the spec asks, not a tool result. Cheap to build: tool listings are made once.
  */
-export function createMcpServer(tools: ReadonlyMap<string, McpTool>, info: McpServerInfo, context: ToolCallContext): Server {
+export function createMcpServer(
+  tools: ReadonlyMap<string, McpTool>,
+  info: McpServerInfo,
+  context: ToolCallContext,
+): Server {
   const server = new Server(
     { name: info.name, version: info.version },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: sharedValidator },

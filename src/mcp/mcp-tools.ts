@@ -100,7 +100,10 @@ export async function callTool(
   const op = tool.operation;
   try {
     const input = parseArguments(op, args);
-    const result = await op.run({ principal: principalOf(authInfo, context.principal), services: context.services }, input);
+    const result = await op.run(
+      { principal: principalOf(authInfo, context.principal), services: context.services },
+      input,
+    );
     const structured = toMcpNames(op.output, result) as Record<string, unknown>;
     const text = op.document ? op.document(result) : `${op.summary(result)}\n${JSON.stringify(structured)}`;
     return { content: [{ type: 'text', text }], structuredContent: structured };

@@ -94,7 +94,7 @@ interface SessionOut {
   id: string;
   name: string;
   status: string;
-  messageCount: number;
+  message_count: number;
   metadata: Record<string, unknown>;
 }
 interface AddedOut {
@@ -106,16 +106,50 @@ interface AddedOut {
 export function describeToolSuite(mode: Mode, client: () => Client): void {
   it('lists every tool', async () => {
     const { tools } = await client().listTools();
-    expect(tools.map((t) => t.name)).toEqual(TOOL_NAMES);
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
+  });
+
+  it("takes the original system's calls verbatim (snake_case) and still accepts camelCase", async () => {
+    const c = client();
+    // As the architecture document shows Mahavishnu calling them.
+    const created = await ok<SessionOut & { project: string }>(c, 'create_session', {
+      name: 'microservice-auth',
+      metadata: { project: 'auth-service' },
+    });
+    expect(created).toMatchObject({ name: 'microservice-auth', project: 'auth-service', message_count: 0 });
+    const added = await ok<{ message: Record<string, unknown>; created: boolean }>(c, 'add_message', {
+      session_id: created.id,
+      role: 'assistant',
+      content: 'Implemented JWT authentication',
+    });
+    expect(added).toMatchObject({ created: true, message: { session_id: created.id, seq: 1, idempotency_key: null } });
+    expect(Object.keys(added.message)).toContain('created_at');
+    const camel = await ok<{ message: { seq: number } }>(c, 'add_message', {
+      sessionId: created.id,
+      role: 'user',
+      content: 'camelCase still works',
+      idempotencyKey: 'camel-1',
+    });
+    expect(camel.message.seq).toBe(2);
+    const both = await call(c, 'add_message', {
+      session_id: created.id,
+      sessionId: created.id,
+      role: 'user',
+      content: 'x',
+    });
+    expect(textOf(both)).toMatch(/session_id: given twice/);
+    const unknown = await call(c, 'add_message', { session: created.id, role: 'user', content: 'x' });
+    expect(textOf(unknown)).toMatch(/session_id: is required/);
+    expect(textOf(unknown)).toMatch(/session: is not a known field/);
   });
 
   it('calls every tool', async () => {
     const c = client();
     const project = `e2e/${Math.random().toString(36).slice(2)}`;
     const session = await ok<SessionOut>(c, 'create_session', { name: 'e2e', project, metadata: { ticket: 7 } });
-    expect(await ok(c, 'get_session', { sessionId: session.id })).toMatchObject({ name: 'e2e', messageCount: 0 });
+    expect(await ok(c, 'get_session', { session_id: session.id })).toMatchObject({ name: 'e2e', message_count: 0 });
     const updated = await ok<SessionOut>(c, 'update_session', {
-      sessionId: session.id,
+      session_id: session.id,
       name: 'e2e renamed',
       metadata: { ticket: null, branch: 'main' },
     });
@@ -124,20 +158,20 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     expect(listed.items.map((s) => s.id)).toEqual([session.id]);
 
     const first = await ok<AddedOut>(c, 'add_message', {
-      sessionId: session.id,
+      session_id: session.id,
       role: 'user',
       content: 'first',
-      idempotencyKey: 'k1',
+      idempotency_key: 'k1',
     });
     const replay = await ok<AddedOut>(c, 'add_message', {
-      sessionId: session.id,
+      session_id: session.id,
       role: 'user',
       content: 'first',
-      idempotencyKey: 'k1',
+      idempotency_key: 'k1',
     });
     expect(replay).toEqual({ message: first.message, created: false });
     const batch = await ok<{ items: AddedOut[] }>(c, 'add_messages', {
-      sessionId: session.id,
+      session_id: session.id,
       messages: [
         { role: 'assistant', content: 'second' },
         { role: 'tool', content: '{"exit":0}', metadata: { tool: 'bash' } },
@@ -145,20 +179,20 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     });
     expect(batch.items.map((i) => i.message.seq)).toEqual([2, 3]);
 
-    const page1 = await ok<{ items: Array<{ content: string }>; nextCursor: string | null }>(c, 'get_messages', {
-      sessionId: session.id,
+    const page1 = await ok<{ items: Array<{ content: string }>; next_cursor: string | null }>(c, 'get_messages', {
+      session_id: session.id,
       limit: 2,
     });
     expect(page1.items.map((m) => m.content)).toEqual(['first', 'second']);
-    const page2 = await ok<{ items: Array<{ content: string }>; nextCursor: string | null }>(c, 'get_messages', {
-      sessionId: session.id,
-      cursor: page1.nextCursor,
+    const page2 = await ok<{ items: Array<{ content: string }>; next_cursor: string | null }>(c, 'get_messages', {
+      session_id: session.id,
+      cursor: page1.next_cursor,
     });
-    expect(page2).toMatchObject({ items: [{ content: '{"exit":0}' }], nextCursor: null });
+    expect(page2).toMatchObject({ items: [{ content: '{"exit":0}' }], next_cursor: null });
 
-    const md = await call(c, 'export_session', { sessionId: session.id, format: 'markdown' });
+    const md = await call(c, 'export_session', { session_id: session.id, format: 'markdown' });
     expect(textOf(md)).toMatch(/^# e2e renamed\n/);
-    const json = await ok<{ document: string }>(c, 'export_session', { sessionId: session.id, format: 'json' });
+    const json = await ok<{ document: string }>(c, 'export_session', { session_id: session.id, format: 'json' });
     expect(JSON.parse(json.document)).toMatchObject({ session: { id: session.id }, messages: [{}, {}, {}] });
 
     const health = await ok<{ mode: string; ready: boolean; dependencies: Array<{ name: string; state: string }> }>(
@@ -181,39 +215,39 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
       project: 'e2e',
     });
     expect(again).toMatchObject({ created: false, reflection: { id: stored.reflection.id } });
-    const found = await ok<{ items: Array<{ item: { id: string }; explain: { textRank: number | null } }> }>(
+    const found = await ok<{ items: Array<{ item: { id: string }; explain: { text_rank: number | null } }> }>(
       c,
       'search_reflections',
-      { q: 'signing keys rotation', mode: 'keyword', tags: ['auth'] },
+      { query: 'signing keys rotation', mode: 'keyword', tags: ['auth'] },
     );
-    expect(found.items[0]).toMatchObject({ item: { id: stored.reflection.id }, explain: { textRank: 1 } });
-    const messagesFound = await ok<{ items: unknown[] }>(c, 'search_messages', { q: 'first', mode: 'keyword' });
+    expect(found.items[0]).toMatchObject({ item: { id: stored.reflection.id }, explain: { text_rank: 1 } });
+    const messagesFound = await ok<{ items: unknown[] }>(c, 'search_messages', { query: 'first', mode: 'keyword' });
     expect(messagesFound.items.length).toBeGreaterThan(0);
     const quick = await ok<{ best: { item: { id: string } } | null }>(c, 'quick_search', {
-      q: 'signing keys',
+      query: 'signing keys',
       mode: 'keyword',
       kind: 'reflections',
       project: 'e2e',
     });
     expect(quick.best?.item.id).toBe(stored.reflection.id);
-    await ok(c, 'add_message', { sessionId: session.id, role: 'assistant', content: 'Edited src/auth/keys.ts' });
-    const byFile = await ok<{ items: Array<{ matchedPath: string }> }>(c, 'search_by_file', {
+    await ok(c, 'add_message', { session_id: session.id, role: 'assistant', content: 'Edited src/auth/keys.ts' });
+    const byFile = await ok<{ items: Array<{ matched_path: string }> }>(c, 'search_by_file', {
       path: 'keys.ts',
-      sessionId: session.id,
+      session_id: session.id,
     });
-    expect(byFile.items.map((h) => h.matchedPath)).toEqual(['src/auth/keys.ts']);
+    expect(byFile.items.map((h) => h.matched_path)).toEqual(['src/auth/keys.ts']);
     const concept = await ok<{ reflections: Array<{ item: { id: string } }> }>(c, 'search_by_concept', {
       concept: 'signing keys rotation',
       kind: 'reflections',
       project: 'e2e',
     });
     expect(concept.reflections.map((h) => h.item.id)).toContain(stored.reflection.id);
-    const conversations = await ok<{ sessions: Array<{ sessionId: string }> }>(c, 'search_conversations', {
-      q: 'first',
+    const conversations = await ok<{ sessions: Array<{ session_id: string }> }>(c, 'search_conversations', {
+      query: 'first',
       mode: 'keyword',
-      sessionId: session.id,
+      session_id: session.id,
     });
-    expect(conversations.sessions.map((s) => s.sessionId)).toEqual([session.id]);
+    expect(conversations.sessions.map((s) => s.session_id)).toEqual([session.id]);
     const reflectionStats = await ok<Record<string, unknown>>(c, 'get_reflection_stats', { project: 'e2e' });
     expect(reflectionStats).toBeTruthy();
 
@@ -224,11 +258,11 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
       project: 'e2e',
     });
     expect(pattern.created).toBe(true);
-    const patterns = await ok<{ items: Array<{ id: string }> }>(c, 'find_patterns', { q: 'connection pools' });
+    const patterns = await ok<{ items: Array<{ id: string }> }>(c, 'find_patterns', { query: 'connection pools' });
     expect(patterns.items.map((p) => p.id)).toContain(pattern.pattern.id);
-    expect(await ok(c, 'get_pattern', { patternId: pattern.pattern.id })).toMatchObject({ source: 'manual' });
+    expect(await ok(c, 'get_pattern', { pattern_id: pattern.pattern.id })).toMatchObject({ source: 'manual' });
     expect(await ok(c, 'detect_patterns', { project: 'e2e' })).toMatchObject({ queue: 'analytics', project: 'e2e' });
-    expect(await ok(c, 'delete_pattern', { patternId: pattern.pattern.id })).toMatchObject({ deleted: true });
+    expect(await ok(c, 'delete_pattern', { pattern_id: pattern.pattern.id })).toMatchObject({ deleted: true });
 
     const letters = await ok<{ items: unknown[]; total: number }>(c, 'list_dead_letters', { status: 'open' });
     expect(letters).toMatchObject({ items: [], total: 0 });
@@ -236,11 +270,14 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     expect(await ok(c, 'discard_dead_letters', { filter: { queue: 'embedding' } })).toMatchObject({ changed: 0 });
     const missingLetter = await call(c, 'get_dead_letter', { id: session.id });
     expect(textOf(missingLetter)).toMatch(/^not_found: dead letter/);
-    const stats = await ok<{ queues: Record<string, { deadLetters: number }> }>(c, 'queue_stats', {});
+    const stats = await ok<{ queues: Record<string, { dead_letters: number }> }>(c, 'queue_stats', {});
     expect(Object.keys(stats.queues)).toEqual(['embedding', 'sync', 'analytics']);
 
-    expect(await ok(c, 'delete_session', { sessionId: session.id })).toEqual({ sessionId: session.id, deleted: true });
-    const gone = await call(c, 'get_session', { sessionId: session.id });
+    expect(await ok(c, 'delete_session', { session_id: session.id })).toEqual({
+      session_id: session.id,
+      deleted: true,
+    });
+    const gone = await call(c, 'get_session', { session_id: session.id });
     expect(gone.isError).toBe(true);
     expect(textOf(gone)).toMatch(/^not_found: /);
   });
@@ -251,8 +288,8 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         i % 5 === 4
-          ? call(c, 'get_session', { sessionId: session.id })
-          : call(c, 'add_message', { sessionId: session.id, role: 'user', content: `message ${i}` }),
+          ? call(c, 'get_session', { session_id: session.id })
+          : call(c, 'add_message', { session_id: session.id, role: 'user', content: `message ${i}` }),
       ),
     );
     expect(results.filter((r) => r.isError)).toEqual([]);
@@ -260,7 +297,7 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
       'message' in (r.structuredContent ?? {}) ? [(r.structuredContent as unknown as AddedOut).message.seq] : [],
     );
     expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    expect(await ok(c, 'get_session', { sessionId: session.id })).toMatchObject({ messageCount: 40 });
+    expect(await ok(c, 'get_session', { session_id: session.id })).toMatchObject({ message_count: 40 });
   });
 
   it('answers an unknown tool with a protocol error', async () => {
@@ -276,18 +313,18 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['create_session', { name: '' }, /name/],
       ['create_session', { name: 'x', owner: 'me' }, /owner/],
-      ['get_session', { sessionId: 42 }, /sessionId/],
-      ['add_message', { sessionId: session.id, role: 'narrator', content: 'x' }, /role/],
-      ['add_message', { sessionId: session.id, role: 'user', content: 'x'.repeat(200_001) }, /content/],
+      ['get_session', { session_id: 42 }, /session_id/],
+      ['add_message', { session_id: session.id, role: 'narrator', content: 'x' }, /role/],
+      ['add_message', { session_id: session.id, role: 'user', content: 'x'.repeat(200_001) }, /content/],
       [
         'add_messages',
-        { sessionId: session.id, messages: Array(501).fill({ role: 'user', content: 'x' }) },
+        { session_id: session.id, messages: Array(501).fill({ role: 'user', content: 'x' }) },
         /messages/,
       ],
       [
         'add_messages',
         {
-          sessionId: session.id,
+          session_id: session.id,
           messages: [
             { role: 'user', content: 'ok' },
             { role: 'user', content: '' },
@@ -295,8 +332,8 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
         },
         /content/,
       ],
-      ['update_session', { sessionId: session.id, status: 'deleted' }, /status/],
-      ['get_messages', { sessionId: session.id, cursor: 'not-a-cursor' }, /cursor/],
+      ['update_session', { session_id: session.id, status: 'deleted' }, /status/],
+      ['get_messages', { session_id: session.id, cursor: 'not-a-cursor' }, /cursor/],
     ];
     for (const [name, args, field] of cases) {
       const result = await call(c, name, args);
@@ -304,13 +341,13 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
       expect(textOf(result)).toMatch(field);
       expect(textOf(result)).not.toMatch(/\n\s+at .+:\d+/);
     }
-    await ok(c, 'update_session', { sessionId: session.id, status: 'archived' });
-    const conflict = await call(c, 'update_session', { sessionId: session.id, status: 'active', name: 'changed' });
+    await ok(c, 'update_session', { session_id: session.id, status: 'archived' });
+    const conflict = await call(c, 'update_session', { session_id: session.id, status: 'active', name: 'changed' });
     expect(textOf(conflict)).toMatch(/^conflict: /);
-    expect(await ok(c, 'get_session', { sessionId: session.id })).toMatchObject({
+    expect(await ok(c, 'get_session', { session_id: session.id })).toMatchObject({
       name: 'guarded',
       status: 'archived',
-      messageCount: 0,
+      message_count: 0,
     });
   });
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Application, createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createMcpServer } from '../../src/mcp/mcp-server.js';
+import { mcpTools } from '../../src/mcp/mcp-tools.js';
 import { TOOL_NAMES } from '../e2e/mcp-harness.js';
 import { testConfig } from '../helpers/config.js';
 
@@ -15,9 +16,9 @@ let client: Client;
 
 async function connect(application: Application, tenantId = 'default'): Promise<Client> {
   const server = createMcpServer(
-    application.services,
+    mcpTools(application.operations),
     { name: 'Session-Buddy', version: 'test' },
-    { principal: { tenantId }, logger: application.logger },
+    { services: application.services, principal: { tenantId }, logger: application.logger },
   );
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -53,7 +54,7 @@ afterAll(async () => {
 describe('MCP server (in process)', () => {
   it('lists every tool with a description, strict input schema, output schema and all four hints', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(TOOLS);
+    expect(tools.map((t) => t.name).sort()).toEqual([...TOOLS].sort());
     for (const tool of tools as Tool[]) {
       expect(tool.description?.length, tool.name).toBeGreaterThan(40);
       expect(tool.inputSchema).toMatchObject({ type: 'object', additionalProperties: false });
@@ -66,13 +67,21 @@ describe('MCP server (in process)', () => {
     }
     const limits = tools.find((t) => t.name === 'add_messages')?.inputSchema.properties?.messages;
     expect(limits).toMatchObject({ type: 'array', minItems: 1, maxItems: 5 });
+    // Argument and result names are the original system's: snake_case.
+    const addMessage = tools.find((t) => t.name === 'add_message') as Tool;
+    expect(Object.keys(addMessage.inputSchema.properties ?? {}).sort()).toEqual(
+      ['content', 'idempotency_key', 'metadata', 'role', 'session_id'].sort(),
+    );
+    expect(addMessage.inputSchema.required).toEqual(expect.arrayContaining(['session_id', 'role', 'content']));
+    const message = (addMessage.outputSchema?.properties?.message ?? {}) as { properties?: Record<string, unknown> };
+    expect(Object.keys(message.properties ?? {})).toEqual(expect.arrayContaining(['session_id', 'created_at']));
   });
 
   it('answers with structuredContent and readable text, scoped to the principal', async () => {
     const created = await call('create_session', { name: 'unit', project: 'sb/unit', metadata: { a: 1 } });
     expect(created.isError).toBeFalsy();
-    const session = created.structuredContent as { id: string; tenantId: string };
-    expect(session).toMatchObject({ name: 'unit', project: 'sb/unit', status: 'active', tenantId: 'default' });
+    const session = created.structuredContent as { id: string; tenant_id: string };
+    expect(session).toMatchObject({ name: 'unit', project: 'sb/unit', status: 'active', tenant_id: 'default' });
     expect(text(created)).toContain(`Created session 'unit' (${session.id})`);
 
     const other = await connect(app, 'someone-else');
@@ -101,7 +110,7 @@ describe('MCP server (in process)', () => {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['create_session', {}, /name/],
       ['create_session', { name: 'x', colour: 'red' }, /colour/],
-      ['get_session', { sessionId: 'not-a-uuid' }, /sessionId/],
+      ['get_session', { sessionId: 'not-a-uuid' }, /session_id: must be a UUID/],
       ['add_message', { sessionId: id, role: 'robot', content: 'hi' }, /role/],
       ['add_message', { sessionId: id, role: 'user', content: 'x'.repeat(101) }, /content/],
       ['add_messages', { sessionId: id, messages: Array(6).fill({ role: 'user', content: 'hi' }) }, /messages/],
@@ -115,7 +124,7 @@ describe('MCP server (in process)', () => {
       expect(text(result)).toMatch(field);
       expect(text(result)).not.toMatch(/\n\s+at /); // no stack
     }
-    expect((await call('get_session', { sessionId: id })).structuredContent).toMatchObject({ messageCount: 0 });
+    expect((await call('get_session', { sessionId: id })).structuredContent).toMatchObject({ message_count: 0 });
   });
 
   it('answers an unknown tool with a JSON-RPC error, not a tool result', async () => {

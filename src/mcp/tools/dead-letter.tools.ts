@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Services } from '../../services/services.js';
 import {
   bulkResultSchema,
   deadLetterOutputSchema,
@@ -7,6 +6,7 @@ import {
   queueStatsSchema,
 } from '../../domain/dead-letter.model.js';
 import { deadLetterFilterSchema, deadLetterListSchema } from '../../services/dead-letter.service.js';
+import type { Services } from '../../services/services.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 
 /** One flat input for bulk actions; exactly one of ids, filter or all (the service checks). */

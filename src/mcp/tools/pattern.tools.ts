@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Services } from '../../services/services.js';
 import {
   detectionQueuedSchema,
   PATTERN_KINDS,
@@ -10,6 +9,7 @@ import {
   patternPageSchema,
   storedPatternSchema,
 } from '../../domain/pattern.model.js';
+import type { Services } from '../../services/services.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 
 /** Find arguments as a model sends them: tags as an array (REST takes a comma list). */

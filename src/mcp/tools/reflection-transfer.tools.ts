@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Services } from '../../services/services.js';
 import { EXPORT_FORMATS, importResultSchema, importTextSchema } from '../../services/reflection-transfer.service.js';
+import type { Services } from '../../services/services.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 
 /** Large enough for a few hundred reflections, small enough for a model's context. */

@@ -1,5 +1,5 @@
-import type { Services } from '../../services/services.js';
 import { reflectionStatsSchema, storedReflectionSchema } from '../../domain/reflection.model.js';
+import type { Services } from '../../services/services.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 import { hybridSearchTools } from './search.tools.js';
 

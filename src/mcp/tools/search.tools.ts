@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Services } from '../../services/services.js';
 import {
   conceptSearchResultSchema,
   conversationSearchResultSchema,
@@ -11,6 +10,7 @@ import {
   SEARCH_SCOPES,
 } from '../../domain/search.model.js';
 import type { SearchService } from '../../services/search.service.js';
+import type { Services } from '../../services/services.js';
 import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
 
 // Arguments as a model sends them: numbers as numbers, tags as an array (REST takes a comma list). The service
