@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { callCommand } from './call.command.js';
 import { configCommand } from './config.command.js';
 import { dlqCommand } from './dlq.command.js';
 import { migrateCommand } from './migrate.command.js';
@@ -10,6 +11,7 @@ import { reflectionsCommand } from './reflections.command.js';
 import { searchCommand } from './search.command.js';
 import { BAD_INPUT } from './shared.js';
 import { startCommand } from './start.command.js';
+import { tokenCommand } from './token.command.js';
 import { workerCommand } from './worker.command.js';
 
 const program = new Command('session-buddy')
@@ -27,6 +29,8 @@ program.addCommand(searchCommand());
 program.addCommand(patternsCommand());
 program.addCommand(reflectionsCommand());
 program.addCommand(configCommand());
+program.addCommand(callCommand());
+program.addCommand(tokenCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.schema.js';
-import { UnauthorizedError } from '../core/errors.js';
+import { UnauthorizedError, ValidationError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 
 /**
@@ -32,15 +32,42 @@ export class AuthService {
     }
   }
 
-  /** Issues a token for a tenant (CLI `token`, tests). */
-  async issue(subject: string, tenant: string): Promise<string> {
+  /**
+   * Signs a bearer token for a subject in a tenant (the operators' `session-buddy token` command, tests). Lifetime:
+   * `ttlSeconds`, else `auth.expireMinutes`; `roles` go into a `roles` claim.
+   */
+  async issue(subject: string, tenant: string, options: IssueOptions = {}): Promise<string> {
     if (!this.key) throw new UnauthorizedError('auth.secret is not set; cannot issue tokens');
+    const problems = [
+      subject.trim() ? undefined : { field: 'subject', message: 'must not be empty' },
+      tenant.trim() && tenant.length <= 128 ? undefined : { field: 'tenant', message: 'must be 1 to 128 characters' },
+      options.ttlSeconds === undefined || (Number.isInteger(options.ttlSeconds) && options.ttlSeconds > 0)
+        ? undefined
+        : { field: 'ttl', message: 'must be a positive whole number of seconds' },
+      (options.roles ?? []).every((role) => /^\S+$/.test(role))
+        ? undefined
+        : { field: 'roles', message: 'must be names without spaces' },
+    ].filter((p) => p !== undefined);
+    if (problems.length > 0) {
+      throw new ValidationError(
+        `Invalid input: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+        problems,
+      );
+    }
+    const ttlSeconds = options.ttlSeconds ?? this.config.expireMinutes * 60;
     const { SignJWT } = await import('jose');
-    return new SignJWT({ tenant })
+    return new SignJWT(options.roles?.length ? { tenant, roles: options.roles } : { tenant })
       .setProtectedHeader({ alg: this.config.algorithm })
       .setSubject(subject)
       .setIssuedAt()
-      .setExpirationTime(`${this.config.expireMinutes}m`)
+      .setExpirationTime(`${ttlSeconds}s`)
       .sign(this.key);
   }
+}
+
+export interface IssueOptions {
+  /** Lifetime in seconds. (Default: auth.expireMinutes) */
+  ttlSeconds?: number;
+  /** Written to the token's `roles` claim. */
+  roles?: string[];
 }
