@@ -8,6 +8,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration and e2e files each make their own database and Redis prefix, so files run in parallel.
     fileParallelism: true,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -136,19 +136,3 @@ export const detectionQueuedSchema = z.object({
   queue: z.string(),
   project: z.string().nullable(),
 });
-
-export const detectionReportSchema = z.object({
-  tenantId: z.string(),
-  project: z.string().nullable(),
-  model: z.string(),
-  scanned: z.object({ vectors: z.number().int(), errorMessages: z.number().int() }),
-  patterns: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      kind: z.enum(PATTERN_KINDS),
-      created: z.boolean(),
-      sessionCount: z.number().int(),
-    }),
-  ),
-});
