@@ -18,7 +18,14 @@ describe.each<Mode>(['lite', 'standard'])('MCP over stdio, %s mode', (mode) => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [...START, `--mode=${mode}`],
-      env: { ...getDefaultEnvironment(), ...environment.env },
+      // Standard mode as the original document's .mcp.json configures it: flat SESSION_BUDDY_AUTH_* names.
+      env: {
+        ...getDefaultEnvironment(),
+        ...environment.env,
+        ...(mode === 'standard'
+          ? { SESSION_BUDDY_AUTH_ENABLED: 'true', SESSION_BUDDY_AUTH_SECRET: 'a-test-secret-that-is-long-enough-0123456789' }
+          : {}),
+      },
       stderr: 'pipe',
     });
     transport.stderr?.on('data', (chunk: Buffer) => {
