@@ -115,23 +115,24 @@ async function runPipeline(ctx: ScenarioContext, label: string): Promise<Run> {
       const sessionIds: string[] = [];
       for (let i = 0; i < batches; i++) {
         sessionIds.push(
-          (await app.services.sessions.create(principal, { name: `bench ${i + 1}`, project: 'bench' })).id,
+          (await app.services.sessions.create(principal, { name: `bench ${i + 1}`, project: 'bench', metadata: {} }))
+            .id,
         );
       }
-      const bodies = sessionIds.map((_, b) => ({
-        messages: Array.from({ length: Math.min(BATCH_SIZE, N - b * BATCH_SIZE) }, (_, i) => ({
-          role: 'user',
+      const bodies = sessionIds.map((_, b) =>
+        Array.from({ length: Math.min(BATCH_SIZE, N - b * BATCH_SIZE) }, (_, i) => ({
+          role: 'user' as const,
           content: `${CONTENT} (#${b * BATCH_SIZE + i})`,
           metadata: { source: 'bench' },
         })),
-      }));
+      );
 
       const workerCpu0 = await worker.cpuUsage();
       const writerCpu0 = process.cpuUsage();
       const started = performance.now();
       let writeDone = Number.NaN;
       const writes = writeBatches(batches, async (b) => {
-        await app.services.messages.addBatch(principal, sessionIds[b] as string, bodies[b]);
+        await app.services.messages.addBatch(principal, sessionIds[b] as string, bodies[b] ?? []);
       }).then(() => {
         writeDone = performance.now();
       });

@@ -77,7 +77,10 @@ describe('MCP over HTTP (in process)', () => {
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(await res.json()).toMatchObject({ status: 403, code: 'forbidden' });
     }
-    const page = await app.services.sessions.list({ tenantId: 'default' }, {});
+    const page = await app.services.sessions.list(
+      { tenantId: 'default' },
+      { sort: 'createdAt', order: 'desc', limit: 50 },
+    );
     expect(page.items).toHaveLength(0);
   });
 
@@ -115,10 +118,10 @@ describe('MCP over HTTP (in process)', () => {
     expect(await anonymous.json()).toMatchObject({ code: 'unauthorized' });
 
     const created = await post(create, { authorization: `Bearer ${await token('team-a')}` }, secured);
-    const { result } = (await created.json()) as { result: { structuredContent: { id: string; tenantId: string } } };
-    expect(result.structuredContent.tenantId).toBe('team-a');
+    const { result } = (await created.json()) as { result: { structuredContent: { id: string; tenant_id: string } } };
+    expect(result.structuredContent.tenant_id).toBe('team-a');
 
-    const get = rpc('tools/call', { name: 'get_session', arguments: { sessionId: result.structuredContent.id } });
+    const get = rpc('tools/call', { name: 'get_session', arguments: { session_id: result.structuredContent.id } });
     const foreign = await post(get, { authorization: `Bearer ${await token('team-b')}` }, secured);
     expect(await foreign.json()).toMatchObject({ result: { isError: true } });
     await secured.close();

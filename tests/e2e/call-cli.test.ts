@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+/** `session-buddy call <operation>`: the catalogue's operations on a command line, against a SQLite file. */
+describe('CLI call', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-call-'));
+  const env = {
+    SESSION_BUDDY_MODE: 'lite',
+    SESSION_BUDDY_DATABASE__SQLITE_PATH: join(dir, 'call.db'),
+    SESSION_BUDDY_EMBEDDING__PROVIDER: 'hash',
+  };
+  const call = (...args: string[]) => runCli(['call', ...args], env);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists one subcommand per operation, with flags from its schema', () => {
+    const help = call('--help');
+    expect(help.status).toBe(0);
+    for (const name of ['create-session', 'add-message', 'search-reflections', 'list-dead-letters']) {
+      expect(help.stdout).toContain(name);
+    }
+    const addMessage = call('add-message', '--help');
+    expect(addMessage.stdout).toMatch(/--session-id <value>/);
+    expect(addMessage.stdout).toMatch(/--idempotency-key <value>/);
+  });
+
+  it('runs operations by flags or --json and prints the result', () => {
+    const created = call('create-session', '--name', 'from the shell', '--metadata', '{"project":"auth-service"}');
+    expect(created.status, created.stderr).toBe(0);
+    const session = JSON.parse(created.stdout) as { id: string; project: string };
+    expect(session.project).toBe('auth-service');
+    const added = call('add_message', '--json', JSON.stringify({ sessionId: session.id, role: 'user', content: 'hi' }));
+    expect(added.status, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ created: true, message: { seq: 1 } });
+    const page = call('get-messages', '--session-id', session.id, '--limit', '5', '--text');
+    expect(page.stdout.trim()).toBe('1 message(s).');
+  });
+
+  it('refuses bad input with one line and exit code 2; a missing session exits 1', () => {
+    const bad = call('add-message', '--session-id', 'nope', '--role', 'robot', '--content', 'x');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/sessionId: must be a UUID/);
+    expect(bad.stderr).toMatch(/role/);
+    const json = call('create-session', '--json', '{nope');
+    expect(json.status).toBe(2);
+    expect(json.stderr).toMatch(/--json: is not valid JSON/);
+    const missing = call('get-session', '--session-id', '0190f5c2-0000-7000-8000-000000000000');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/not_found|not found/);
+  });
+});
