@@ -165,7 +165,7 @@ export const configSchema = z
           .string()
           .min(32, 'must be at least 32 characters')
           .optional()
-          .describe('HMAC secret of the tokens, at least 32 characters; environment only.'),
+          .describe('HMAC secret of the tokens, at least 32 characters.'),
         algorithm: z.enum(['HS256', 'HS384', 'HS512']).default('HS256').describe('JWT signing algorithm.'),
         expireMinutes: z.coerce
           .number()
@@ -321,7 +321,7 @@ export const configSchema = z
           .url()
           .optional()
           .describe('Base URL for ollama (http://127.0.0.1:11434) or openai-compatible servers (…/v1).'),
-        apiKey: z.string().min(1).optional().describe('API key for openai-compatible servers; environment only.'),
+        apiKey: z.string().min(1).optional().describe('API key for openai-compatible servers.'),
         dimension: z.coerce
           .number()
           .int()
