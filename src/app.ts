@@ -1,5 +1,7 @@
 import type { Hono } from 'hono';
+import { createJobSystem, type JobSystem } from '../workers/job-system.js';
 import type { Config } from './config/config.schema.js';
+import { AppEvents } from './core/events.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
 import { patternSchemas } from './domain/pattern.model.js';
@@ -16,12 +18,13 @@ import { patternRoutes } from './http/routes/pattern.routes.js';
 import { reflectionRoutes } from './http/routes/reflection.routes.js';
 import { reflectionTransferRoutes } from './http/routes/reflection-transfer.routes.js';
 import { searchRoutes } from './http/routes/search.routes.js';
-import { detectPatternsJob } from './jobs/handlers/detect-patterns.handler.js';
-import { embedReflectionFollowUps } from './jobs/handlers/embed-reflection.handler.js';
-import { embedMessagesJobs } from './jobs/job-registry.js';
-import { createJobSystem, type JobSystem } from './jobs/job-system.js';
+import { createEmbeddingService } from './embeddings/embedding.factory.js';
+import { detectPatternsJob, writeFollowUps } from './jobs/job-registry.js';
+import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import type { Store } from './repositories/ports.js';
+import { createQueueBackend } from './queue/create-queue-backend.js';
+import type { Store, WriteFollowUps } from './repositories/ports.js';
+import { BreakerRegistry } from './resilience/breaker-registry.js';
 import { AuthService } from './services/auth.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
@@ -63,25 +66,40 @@ export interface ApplicationOptions {
   role?: 'api' | 'worker' | 'cli';
 }
 
-function breakerChecks(jobs: JobSystem): DependencyCheck[] {
-  return Object.keys(jobs.breakers.states()).map((dependency) => ({
+function breakerChecks(breakers: BreakerRegistry): DependencyCheck[] {
+  return Object.keys(breakers.states()).map((dependency) => ({
     name: `${dependency} (circuit)`,
     critical: false,
     check: async () => {
-      const state = jobs.breakers.states()[dependency] ?? 'closed';
+      const state = breakers.states()[dependency] ?? 'closed';
       if (state !== 'closed') throw new Error(`circuit breaker ${state}`);
     },
   }));
 }
 
-/** The composition root: builds every component from config. Nothing else reaches for globals. */
+/**
+ * The composition root, for every role: builds the store, queue backend, breakers, embedding service, pattern
+ * detector, services and job side once each, from config, and closes them in reverse order. Nothing else reaches
+ * for globals, and nothing below it imports it.
+ */
 export async function createApplication(
   config: Config,
   logger: Logger,
   options: ApplicationOptions = {},
 ): Promise<Application> {
-  const store = await createStore(config);
-  const closers: Array<() => Promise<unknown>> = [() => store.close()];
+  const role = options.role ?? 'api';
+  const store = await createStore(config, writeFollowUps);
+  const closers: Array<() => unknown> = [() => store.close()];
+  // One at a time, newest first: workers finish their jobs before the backend and the store go away.
+  const closeAll = async () => {
+    for (const fn of closers.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // Close the rest anyway.
+      }
+    }
+  };
   try {
     // SQLite migrates itself when opened; PostgreSQL is migrated by `session-buddy migrate`.
     if (config.database.migrateOnStart || store.dialect === 'sqlite') {
@@ -92,52 +110,50 @@ export async function createApplication(
     }
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
-    const jobs = await createJobSystem(config, store, metrics.registry, logger);
-    closers.push(() => jobs.close());
-    const role = options.role ?? 'api';
-    if (role !== 'cli') jobs.startRelay();
-    if (role === 'worker' || (role === 'api' && (config.mode === 'lite' || config.workers.inProcess))) {
-      jobs.startWorkers();
-    }
+    const jobMetrics = createJobMetrics(metrics.registry);
+    const events = new AppEvents();
+    const backend = await createQueueBackend(config, logger);
+    closers.push(() => backend.close());
+    const breakers = new BreakerRegistry();
+    breakers.onStateChange((dependency, state) => logger.warn({ dependency, state }, 'circuit breaker changed state'));
+    closers.push(() => breakers.shutdown());
+    const embeddings = createEmbeddingService(config.embedding, {
+      breakers,
+      onBatch: ({ model, texts, durationMs, error }) => {
+        const labels = { model, result: error === undefined ? 'ok' : 'error' };
+        jobMetrics.embeddingDuration.observe(labels, durationMs / 1000);
+        jobMetrics.embeddingTexts.inc(labels, texts);
+      },
+    });
+    closers.push(() => embeddings.close());
+    const detector = new PatternDetector(store, config.patterns, () => embeddings.model);
+    registerQueueGauges(metrics.registry, {
+      counts: () => backend.counts() as unknown as Promise<Record<string, Record<string, number>>>,
+      deadLettersOpen: () => store.deadLetters.openByQueue(),
+      outboxBacklog: () => store.outbox.backlog(),
+      breakerStates: () => breakers.states(),
+    });
 
     const checks: DependencyCheck[] = [
       { name: store.dialect === 'postgres' ? 'postgresql' : 'sqlite', check: () => store.ping() },
     ];
-    if (jobs.backend.kind === 'bullmq') checks.push({ name: 'redis', check: () => jobs.backend.ping() });
+    if (backend.kind === 'bullmq') checks.push({ name: 'redis', check: () => backend.ping() });
     // Breakers are reported, not required: writes keep working while a provider is down.
-    checks.push(...breakerChecks(jobs));
+    checks.push(...breakerChecks(breakers));
 
     const sessions = new SessionService(store, sessionSchemas(config.limits).metadata);
-    const messages = new MessageService(store, undefined, {
-      // One write is one tenant's: its messages are embedded by one job per EMBED_MESSAGES_MAX of them.
-      followUps: (created) =>
-        created[0]
-          ? embedMessagesJobs(
-              created[0].tenantId,
-              created.map((m) => m.id),
-            )
-          : [],
-      afterWrite: () => jobs.relay.kick(),
-    });
-    const deadLetters = new DeadLetterService(store, jobs.backend);
-    const reflections = new ReflectionService(store, reflectionSchemas(config.limits), jobs.embeddings, {
-      followUps: embedReflectionFollowUps,
-      afterWrite: () => jobs.relay.kick(),
-    });
-    const search = new SearchService(store, jobs.embeddings);
+    const messages = new MessageService(store, { events });
+    const deadLetters = new DeadLetterService(store, backend);
+    const reflections = new ReflectionService(store, reflectionSchemas(config.limits), embeddings, { events });
+    const search = new SearchService(store, embeddings);
     const exports = new ExportService(sessions, messages);
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
-    const patterns = new PatternService(
-      store,
-      patternSchemas(config.limits),
-      new PatternDetector(store, config.patterns, () => jobs.embeddings.model),
-      {
-        detectionJob: (tenantId, project, now) =>
-          detectPatternsJob(tenantId, project, now, config.patterns.triggerWindowSeconds * 1000),
-        afterEnqueue: () => jobs.relay.kick(),
-      },
-    );
+    const patterns = new PatternService(store, patternSchemas(config.limits), detector, {
+      detectionJob: (tenantId, project, now) =>
+        detectPatternsJob(tenantId, project, now, config.patterns.triggerWindowSeconds * 1000),
+      events,
+    });
     const transfer = new ReflectionTransferService(reflections, { pageSize: config.limits.pageSize });
     const services: Services = {
       sessions,
@@ -176,7 +192,7 @@ export async function createApplication(
       bodyLimitBytes: config.server.bodyLimitBytes,
       info: { title: config.serverName, version: VERSION },
       extend: (app) => {
-        mcp?.mountMcpHttp(app, {
+        if (role !== 'worker') mcp?.mountMcpHttp(app, {
           services,
           tools: mcp.mcpTools(operations),
           info: { name: config.serverName, version: VERSION },
@@ -184,28 +200,49 @@ export async function createApplication(
           mcp: config.mcp,
           bodyLimitBytes: config.server.bodyLimitBytes,
         });
-        if (role !== 'worker') mountAdmin(app, { admin: config.admin, deadLetters, backend: jobs.backend, logger });
+        if (role !== 'worker') mountAdmin(app, { admin: config.admin, deadLetters, backend, logger });
       },
     });
 
+    // The job side last: its relay and workers start only once everything they use is built.
+    const jobs = createJobSystem({
+      config,
+      store,
+      backend,
+      embeddings,
+      breakers,
+      detector,
+      metrics: jobMetrics,
+      events,
+      logger,
+    });
+    closers.push(() => jobs.close());
+    if (role !== 'cli') jobs.startRelay();
+    if (role === 'worker' || (role === 'api' && (config.mode === 'lite' || config.workers.inProcess))) {
+      jobs.startWorkers();
+    }
+
     let closed: Promise<void> | undefined;
     const close = () => {
-      closed ??= Promise.allSettled(closers.reverse().map((fn) => fn())).then(() => undefined);
+      closed ??= closeAll();
       return closed;
     };
     return { config, logger, store, services, metrics, http, routes, operations, jobs, close };
   } catch (error) {
-    await Promise.allSettled(closers.map((fn) => fn()));
+    await closeAll();
     throw error;
   }
 }
 
-/** Opens the configured store; drivers are imported on demand so lite start-up stays small. */
-export async function createStore(config: Config): Promise<Store> {
+/**
+ * Opens the configured store; drivers are imported on demand so lite start-up stays small. `followUps`: the outbox
+ * rows writes queue (the application passes the jobs module's; `migrate` needs none). (Default: none)
+ */
+export async function createStore(config: Config, followUps?: WriteFollowUps): Promise<Store> {
   if (config.database.driver === 'postgres') {
     const { PostgresStore } = await import('./repositories/postgres/postgres.store.js');
-    return new PostgresStore({ url: config.database.url as string, poolMax: config.database.poolMax });
+    return new PostgresStore({ url: config.database.url as string, poolMax: config.database.poolMax, followUps });
   }
   const { SqliteStore } = await import('./repositories/sqlite/sqlite.store.js');
-  return new SqliteStore({ path: config.database.sqlitePath });
+  return new SqliteStore({ path: config.database.sqlitePath, followUps });
 }

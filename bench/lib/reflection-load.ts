@@ -11,7 +11,7 @@ import { contentHash } from '../../src/domain/reflection.model.js';
 import type { EmbeddingService } from '../../src/embeddings/embedding.service.js';
 import type { Sql } from '../../src/repositories/postgres/sql.js';
 import type { Db } from '../../src/repositories/sqlite/db.js';
-import { toBlob } from '../../src/repositories/sqlite/embedding.repository.js';
+import { toBlob } from '../../src/repositories/sqlite/db.js';
 import type { CorpusItem } from './corpus.js';
 
 /** The corpus as stored: ids in corpus order and every vector in one row-major matrix. */

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { QUEUE_NAMES } from '../config/config.schema.js';
 import { projectSchema } from '../domain/common.model.js';
+import type { WriteFollowUps } from '../repositories/ports.js';
 
 export { QUEUE_NAMES };
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -69,6 +71,7 @@ export function jobFor<N extends JobName>(name: N, tenantId: string, payload: Jo
 }
 
 export type EmbedReflectionPayload = JobPayload<'embed-reflection'>;
+export type DetectPatternsPayload = JobPayload<'detect-patterns'>;
 
 /** Key prefix of message embedding jobs; `embed-messages-<id>` is the job (and dead letter) of one message. */
 export const EMBED_MESSAGES_KEY_PREFIX = 'embed-messages-';
@@ -103,3 +106,43 @@ export function embedReflectionJob(
     payload: { reflectionId: reflection.id },
   };
 }
+
+/**
+ * The time bucket `now` falls in: `w<window seconds>-<start, epoch seconds>`. A trigger window and a scheduler
+ * period are buckets of their own length, so a manual trigger never stands in for the periodic run, nor the reverse.
+ */
+export function detectionBucket(now: Date, windowMs: number): string {
+  const start = Math.floor(now.getTime() / windowMs) * windowMs;
+  return `w${Math.round(windowMs / 1000)}-${start / 1000}`;
+}
+
+/**
+ * The outbox entry for one detection run. The key is deterministic per tenant, project and time bucket
+ * (`windowMs` long): every trigger in the same bucket is the same job while it waits or runs, and the bucket in
+ * the payload makes a copy queued after it finished a no-op (see PatternDetector.detectOnce).
+ * Tenant and project are hashed into the key, which must not contain ':' (BullMQ job ids).
+ */
+export function detectPatternsJob(tenantId: string, project: string | null, now: Date, windowMs: number) {
+  const scope = createHash('sha256')
+    .update(`${tenantId}\u0000${project ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
+  const bucket = detectionBucket(now, windowMs);
+  const payload: DetectPatternsPayload = project === null ? { bucket } : { project, bucket };
+  return jobFor('detect-patterns', tenantId, payload, `${scope}-${bucket}`);
+}
+
+/**
+ * The outbox rows writes queue, given to the store once when it is built: new messages and new or re-worded
+ * reflections are embedded. One write is one tenant's, so its messages are one job per EMBED_MESSAGES_MAX of them.
+ */
+export const writeFollowUps: WriteFollowUps = {
+  messagesAppended: (created) =>
+    created[0]
+      ? embedMessagesJobs(
+          created[0].tenantId,
+          created.map((m) => m.id),
+        )
+      : [],
+  reflectionWritten: (reflection) => [embedReflectionJob(reflection.tenantId, reflection)],
+};

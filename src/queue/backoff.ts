@@ -1,4 +1,4 @@
-import type { RetryPolicy } from './queue.port.js';
+import type { RetryPolicy } from '../jobs/queue.port.js';
 
 /**
  * Delay before the next attempt after `failedAttempts` failures: exponential, capped, with a random

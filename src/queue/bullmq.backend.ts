@@ -4,8 +4,6 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { NonRetryableError } from '../jobs/job-errors.js';
 import { QUEUE_NAMES } from '../jobs/job-registry.js';
-import { backoffDelay } from './backoff.js';
-import { checkJobIds, runAttempt, settleFailure } from './job-lifecycle.js';
 import type {
   FinalFailureHandler,
   JobCounts,
@@ -17,7 +15,9 @@ import type {
   RetryPolicy,
   WorkerHandle,
   WorkerOptions,
-} from './queue.port.js';
+} from '../jobs/queue.port.js';
+import { backoffDelay } from './backoff.js';
+import { checkJobIds, runAttempt, settleFailure } from './job-lifecycle.js';
 
 export interface BullMqQueueOptions {
   /** Redis URL. */

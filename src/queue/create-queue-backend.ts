@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.schema.js';
 import type { Logger } from '../core/logger.js';
+import type { QueueBackend } from '../jobs/queue.port.js';
 import { InProcessQueueBackend } from './in-process.backend.js';
-import type { QueueBackend } from './queue.port.js';
 
 /**
  * The queue backend for the configured mode: BullMQ on Redis in standard mode, in-process in lite mode.

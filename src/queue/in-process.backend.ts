@@ -1,7 +1,5 @@
 import type { Logger } from '../core/logger.js';
 import { QUEUE_NAMES } from '../jobs/job-registry.js';
-import { backoffDelay } from './backoff.js';
-import { checkJobIds, runAttempt } from './job-lifecycle.js';
 import type {
   FinalFailureHandler,
   JobCounts,
@@ -13,7 +11,9 @@ import type {
   RetryPolicy,
   WorkerHandle,
   WorkerOptions,
-} from './queue.port.js';
+} from '../jobs/queue.port.js';
+import { backoffDelay } from './backoff.js';
+import { checkJobIds, runAttempt } from './job-lifecycle.js';
 
 export interface InProcessQueueOptions {
   /** Retry policy per queue. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
-import { isNonRetryable } from '../jobs/job-errors.js';
-import type { FinalFailureHandler, JobProcessor, PublishedJob, QueuedJob } from './queue.port.js';
+import { isFinalFailure } from '../jobs/job-errors.js';
+import type { FinalFailureHandler, JobProcessor, PublishedJob, QueuedJob } from '../jobs/queue.port.js';
 
 /**
  * Rules both backends share, so that they behave alike: which job ids are valid, and what a failed
@@ -48,7 +48,7 @@ export async function settleFailure(
   onFinalFailure: FinalFailureHandler,
   logger: Logger,
 ): Promise<AttemptOutcome> {
-  if (!isNonRetryable(error) && job.attempt < job.maxAttempts) return { kind: 'retry', error };
+  if (!isFinalFailure(error, job)) return { kind: 'retry', error };
   try {
     await onFinalFailure(job, error);
     return { kind: 'failed', error };

@@ -1,8 +1,10 @@
 import type { Page } from '../domain/common.model.js';
 import type { Message, MessageRole } from '../domain/message.model.js';
+import type { Reflection } from '../domain/reflection.model.js';
 import type { Session, SessionStatus } from '../domain/session.model.js';
 import type { PatternRepository } from './pattern.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
+import type { SearchFilters, StoredVector, VectorHit } from './search.port.js';
 
 /**
  * The storage port. Every adapter (PostgreSQL, SQLite) implements it and passes the same contract
@@ -102,22 +104,29 @@ export interface MessageRepository {
    * Appends messages to a session in one transaction, giving them the next gap-free seq numbers and
    * bumping the session's message count and updated_at. Messages whose idempotency key is already
    * stored in this session are not stored again. Throws NotFoundError for a missing session and
-   * ConflictError for an archived one. `followUps` names the jobs the newly stored messages need (from their
-   * identity only: on the fast path it runs before the store has numbered them);
-   * they are written to the outbox in the same transaction (the transactional outbox).
+   * ConflictError for an archived one. The outbox rows the newly stored messages need
+   * (WriteFollowUps.messagesAppended) are written in the same transaction (the transactional outbox).
    */
-  append(
-    tenantId: string,
-    sessionId: string,
-    messages: NewMessage[],
-    now: string,
-    followUps?: (created: NewMessageRef[]) => OutboxJob[],
-  ): Promise<AppendResult>;
+  append(tenantId: string, sessionId: string, messages: NewMessage[], now: string): Promise<AppendResult>;
   get(tenantId: string, id: string): Promise<Message | undefined>;
   /** The tenant's messages among `ids`, in no particular order (one query). */
   getMany(tenantId: string, ids: string[]): Promise<Message[]>;
   list(tenantId: string, sessionId: string, query: MessageListQuery): Promise<Message[]>;
 }
+
+/**
+ * The outbox rows a write needs, given once when the store is built (the jobs module's `writeFollowUps`); the
+ * store writes them in the write's own transaction. Repositories take no per-call callbacks.
+ */
+export interface WriteFollowUps {
+  /** For messages stored now, from their identity only: the PostgreSQL fast path computes them before numbering. */
+  messagesAppended(created: NewMessageRef[]): OutboxJob[];
+  /** For a reflection stored now, or whose content changed. */
+  reflectionWritten(reflection: Reflection): OutboxJob[];
+}
+
+/** A store that queues nothing after writes (tests of the storage alone). */
+export const NO_FOLLOW_UPS: WriteFollowUps = { messagesAppended: () => [], reflectionWritten: () => [] };
 
 /** Work to do after a write, recorded in the same transaction and published by the relay. */
 export interface OutboxJob {
@@ -205,14 +214,6 @@ export interface DeadLetterRepository {
   openByQueue(): Promise<Record<string, number>>;
 }
 
-export interface StoredVector {
-  ownerId: string;
-  tenantId: string;
-  model: string;
-  vector: Float32Array;
-  createdAt: string;
-}
-
 export interface MessageToEmbed {
   id: string;
   content: string;
@@ -241,6 +242,14 @@ export interface EmbeddingRepository {
   ): Promise<Array<{ id: string; tenantId: string }>>;
   /** How many message vectors of each model exist, per tenant when given. */
   countForMessages(tenantId?: string): Promise<Record<string, number>>;
+  /** k nearest message vectors of `model` by cosine distance, filtered in the query. */
+  vectorSearch(
+    tenantId: string,
+    vector: Float32Array,
+    model: string,
+    filters: SearchFilters,
+    k: number,
+  ): Promise<VectorHit[]>;
 }
 
 export type {
@@ -250,9 +259,6 @@ export type {
   ReflectionListQuery,
   ReflectionRepository,
   ReflectionStats,
-  SearchFilters,
-  SearchKind,
-  TextHit,
-  VectorHit,
 } from './reflection.port.js';
+export type { SearchFilters, SearchKind, StoredVector, TextHit, VectorHit } from './search.port.js';
 export type { Page };

@@ -1,5 +1,5 @@
 import type { Reflection } from '../domain/reflection.model.js';
-import type { OutboxJob, StoredVector } from './ports.js';
+import type { SearchFilters, SearchKind, StoredVector, TextHit, VectorHit } from './search.port.js';
 
 export type NewReflection = Omit<Reflection, 'updatedAt'>;
 
@@ -10,20 +10,6 @@ export interface ReflectionChange {
   importance?: number;
   metadata?: Record<string, unknown>;
   updatedAt: string;
-}
-
-/** Filters applied inside the search and list queries, before any LIMIT. */
-export interface SearchFilters {
-  project?: string;
-  sessionId?: string;
-  /** Reflections only (messages have no tags): at least one of these tags. */
-  tagsAny?: string[];
-  /** Reflections only: every one of these tags. */
-  tagsAll?: string[];
-  /** created_at >= from */
-  from?: string;
-  /** created_at < to */
-  to?: string;
 }
 
 export interface ReflectionListQuery extends SearchFilters {
@@ -45,20 +31,6 @@ export interface ReflectionStats {
   embeddings: Record<string, number>;
 }
 
-export type SearchKind = 'reflection' | 'message';
-
-/** A full-text hit; higher rank is better (ts_rank_cd, or -bm25 on SQLite). Best first. */
-export interface TextHit {
-  id: string;
-  rank: number;
-}
-
-/** A k-NN hit with its cosine similarity (1 = same direction). Best first. */
-export interface VectorHit {
-  id: string;
-  similarity: number;
-}
-
 export interface CreatedReflection {
   reflection: Reflection;
   /** False when a reflection with the same normalised content already existed in this tenant and project. */
@@ -68,22 +40,21 @@ export interface CreatedReflection {
 export interface ReflectionRepository {
   /**
    * Stores a reflection; an exact duplicate (same tenant, project and content hash) is not stored again:
-   * the existing one is returned with created:false and no follow-up is queued.
+   * the existing one is returned with created:false and no follow-up is queued (see WriteFollowUps).
    */
-  create(input: NewReflection, followUps?: (created: Reflection) => OutboxJob[]): Promise<CreatedReflection>;
+  create(input: NewReflection): Promise<CreatedReflection>;
   get(tenantId: string, id: string): Promise<Reflection | undefined>;
   /** The reflections among `ids` in this tenant, in no particular order. */
   getMany(tenantId: string, ids: string[]): Promise<Reflection[]>;
   /**
    * Reads under a lock, lets `decide` compute the change, writes it. Content that would duplicate another
    * reflection of the same tenant and project throws ConflictError. When the content changes its vectors are
-   * deleted and `followUps` (given the updated row) are queued in the same transaction.
+   * deleted and its follow-ups (WriteFollowUps.reflectionWritten) are queued in the same transaction.
    */
   update(
     tenantId: string,
     id: string,
     decide: (current: Reflection) => ReflectionChange,
-    followUps?: (updated: Reflection) => OutboxJob[],
   ): Promise<Reflection | undefined>;
   delete(tenantId: string, id: string): Promise<boolean>;
   list(tenantId: string, query: ReflectionListQuery): Promise<Reflection[]>;
@@ -111,9 +82,9 @@ export interface ReflectionRepository {
     filters: SearchFilters,
     limit: number,
   ): Promise<TextHit[]>;
-  /** k nearest vectors of `model` by cosine distance, filtered in the query. */
+  /** k nearest reflection vectors of `model` by cosine distance, filtered in the query (messages: EmbeddingRepository). */
   vectorSearch(
-    kind: SearchKind,
+    kind: 'reflection',
     tenantId: string,
     vector: Float32Array,
     model: string,

@@ -5,7 +5,7 @@ import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import { timestampSchema } from '../domain/common.model.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs/job-registry.js';
-import type { JobCounts, QueueBackend } from '../queue/queue.port.js';
+import type { JobCounts, QueueBackend } from '../jobs/queue.port.js';
 import { DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterFilter, type Store } from '../repositories/ports.js';
 import { parseId, parseInput } from '../core/validate.js';
 

@@ -1,10 +1,11 @@
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { NotFoundError } from '../core/errors.js';
+import type { AppEvents } from '../core/events.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import type { AddMessageInput, ListMessagesQuery, Message } from '../domain/message.model.js';
-import type { AppendResult, NewMessageRef, OutboxJob, Store } from '../repositories/ports.js';
+import type { AppendResult, Store } from '../repositories/ports.js';
 import type { Clock } from './session.service.js';
 
 export interface AddedMessage {
@@ -13,19 +14,22 @@ export interface AddedMessage {
   created: boolean;
 }
 
-export interface MessageServiceHooks {
-  /** Jobs each newly stored message needs (embedding…), written to the outbox in the same transaction. */
-  followUps?: (created: NewMessageRef[]) => OutboxJob[];
-  /** Called after a write that queued follow-ups has committed (wakes the outbox relay). */
-  afterWrite?: () => void;
+export interface MessageServiceOptions {
+  /** (Default: the system clock) */
+  clock?: Clock;
+  /** Told `outbox:added` after a write stored new messages (the store queued their follow-ups). */
+  events?: Pick<AppEvents, 'emit'>;
 }
 
 export class MessageService {
+  private readonly clock: Clock;
+
   constructor(
     private readonly store: Store,
-    private readonly clock: Clock = () => new Date(),
-    private readonly hooks: MessageServiceHooks = {},
-  ) {}
+    private readonly options: MessageServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
 
   async add(principal: Principal, sessionId: string, data: AddMessageInput): Promise<AddedMessage> {
     const result = await this.append(principal, sessionId, [data]);
@@ -83,9 +87,8 @@ export class MessageService {
         createdAt: now,
       })),
       now,
-      this.hooks.followUps,
     );
-    if (result.created.some(Boolean)) this.hooks.afterWrite?.();
+    if (result.created.some(Boolean)) this.options.events?.emit('outbox:added');
     return result;
   }
 }

@@ -1,5 +1,6 @@
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { NotFoundError } from '../core/errors.js';
+import type { AppEvents } from '../core/events.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
@@ -25,8 +26,9 @@ export interface DetectionQueued {
 export interface PatternServiceOptions {
   /** The detect-patterns outbox entry for a tenant and project (deterministic per time window). */
   detectionJob: (tenantId: string, project: string | null, now: Date) => OutboxJob;
-  /** Called after a detection job was written to the outbox (wakes the relay). */
-  afterEnqueue?: () => void;
+  /** Told `outbox:added` after a detection job was written to the outbox. */
+  events?: Pick<AppEvents, 'emit'>;
+  /** (Default: the system clock) */
   clock?: () => Date;
 }
 
@@ -118,7 +120,7 @@ export class PatternService {
     const { project } = parseInput(this.schemas.detect, input);
     const job = this.options.detectionJob(principal.tenantId, project ?? null, this.clock());
     await this.store.outbox.add([job]);
-    this.options.afterEnqueue?.();
+    this.options.events?.emit('outbox:added');
     return { jobId: job.key, queue: job.queue, project: project ?? null };
   }
 

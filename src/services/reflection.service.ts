@@ -1,5 +1,6 @@
 import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
 import { NotFoundError } from '../core/errors.js';
+import type { AppEvents } from '../core/events.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
@@ -10,7 +11,7 @@ import {
   type ReflectionSchemas,
   type UpdateReflectionInput,
 } from '../domain/reflection.model.js';
-import type { OutboxJob, ReflectionStats, Store } from '../repositories/ports.js';
+import type { ReflectionStats, Store } from '../repositories/ports.js';
 import type { QueryEmbedder } from './search.service.js';
 import { parseId, parseInput } from '../core/validate.js';
 
@@ -43,10 +44,9 @@ export interface StoreOptions {
 export interface ReflectionServiceOptions {
   /** Cosine similarity at or above which another reflection counts as a near duplicate. (Default: 0.92) */
   nearDuplicateThreshold?: number;
-  /** Jobs a newly stored or re-worded reflection needs (embedding), written in the same transaction. */
-  followUps?: (reflection: Reflection) => OutboxJob[];
-  /** Called after a write that queued follow-ups has committed (wakes the outbox relay). */
-  afterWrite?: () => void;
+  /** Told `outbox:added` after a reflection was stored or re-worded (the store queued its follow-ups). */
+  events?: Pick<AppEvents, 'emit'>;
+  /** (Default: the system clock) */
   clock?: () => Date;
 }
 
@@ -94,10 +94,9 @@ export class ReflectionService {
         metadata: data.metadata,
         createdAt: now,
       },
-      this.options.followUps,
     );
     if (!created) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'done' };
-    this.options.afterWrite?.();
+    this.options.events?.emit('outbox:added');
     let vector: Float32Array | undefined;
     try {
       [vector] = await this.embedder.embed([reflection.content]);
@@ -155,10 +154,9 @@ export class ReflectionService {
           updatedAt: this.clock().toISOString(),
         };
       },
-      this.options.followUps,
     );
     if (!updated) throw new NotFoundError('reflection', id);
-    if (reworded) this.options.afterWrite?.();
+    if (reworded) this.options.events?.emit('outbox:added');
     return updated;
   }
 

@@ -297,14 +297,10 @@ export class SearchService {
     let model: string | null = null;
     if (qv.vector) {
       try {
-        vector = await this.store.reflections.vectorSearch(
-          kind,
-          tenantId,
-          qv.vector,
-          this.embedder.model,
-          filters,
-          q.pool,
-        );
+        vector =
+          kind === 'message'
+            ? await this.store.embeddings.vectorSearch(tenantId, qv.vector, this.embedder.model, filters, q.pool)
+            : await this.store.reflections.vectorSearch(kind, tenantId, qv.vector, this.embedder.model, filters, q.pool);
         model = this.embedder.model;
       } catch (error) {
         degraded = `vector search unavailable: ${(error as Error).message}`;

@@ -10,7 +10,7 @@ import type {
   QueueName,
   RetryPolicy,
   WorkerHandle,
-} from '../../src/queue/queue.port.js';
+} from '../../src/jobs/queue.port.js';
 
 /** Small delays everywhere, except `analytics`, which backs off for an hour so that a retry visibly waits. */
 export const CONTRACT_POLICIES: Record<QueueName, RetryPolicy> = {

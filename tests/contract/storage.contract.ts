@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../src/core/errors.js';
 import { uuidv7 } from '../../src/core/ids.js';
 import { contentHash } from '../../src/domain/reflection.model.js';
-import type { NewMessage, NewReflection, NewSession, Store } from '../../src/repositories/ports.js';
+import type { NewMessage, NewReflection, NewSession, Store, WriteFollowUps } from '../../src/repositories/ports.js';
 
 /** A session to create (tenant t1, project alpha unless overridden), stamped by `tick`. */
 function sessionInput(tick: () => string, over: Partial<NewSession> = {}): NewSession {
@@ -31,11 +31,36 @@ function messageInput(tick: () => string, over: Partial<NewMessage> = {}): NewMe
   };
 }
 
+/** The follow-ups the contract's stores are built with: one outbox row per stored message and per written reflection. */
+const FOLLOW_UPS: WriteFollowUps = {
+  messagesAppended: (created) =>
+    created.map((m) => ({
+      tenantId: m.tenantId,
+      queue: 'embedding',
+      name: 'embed-message',
+      key: `k:${m.id}`,
+      payload: { id: m.id },
+    })),
+  reflectionWritten: (r) => [
+    {
+      tenantId: r.tenantId,
+      queue: 'embedding',
+      name: 'embed-reflection',
+      key: `er-${r.id}-${r.contentHash}`,
+      payload: { reflectionId: r.id, contentHash: r.contentHash },
+    },
+  ],
+};
+
 /**
  * The storage contract: every adapter must pass exactly these tests. Instantiated by
- * tests/unit/storage.sqlite.test.ts and tests/integration/storage.postgres.test.ts.
+ * tests/unit/storage.sqlite.test.ts and tests/integration/storage.postgres.test.ts, which build the store with
+ * the follow-ups given to `open`.
  */
-export function describeStorageContract(name: string, open: () => Promise<{ store: Store; cleanup(): Promise<void> }>) {
+export function describeStorageContract(
+  name: string,
+  open: (followUps: WriteFollowUps) => Promise<{ store: Store; cleanup(): Promise<void> }>,
+) {
   describe(`storage contract: ${name}`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
@@ -49,7 +74,7 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
     const newMessage = (over: Partial<NewMessage> = {}) => messageInput(tick, over);
 
     beforeAll(async () => {
-      ({ store, cleanup } = await open());
+      ({ store, cleanup } = await open(FOLLOW_UPS));
       await store.migrate();
     });
     afterAll(async () => {
@@ -263,28 +288,14 @@ export function describeStorageContract(name: string, open: () => Promise<{ stor
 
     it('writes follow-up jobs to the outbox in the same transaction as the messages', async () => {
       const s = await store.sessions.create(newSession());
-      const followUps = (created: Array<{ id: string }>) =>
-        created.map((m) => ({
-          tenantId: 't1',
-          queue: 'embedding',
-          name: 'embed-message',
-          key: `k:${m.id}`,
-          payload: { id: m.id },
-        }));
       const before = (await store.outbox.backlog()).pending;
-      const first = await store.messages.append(
-        't1',
-        s.id,
-        [newMessage({ idempotencyKey: 'once' })],
-        tick(),
-        followUps,
-      );
+      const first = await store.messages.append('t1', s.id, [newMessage({ idempotencyKey: 'once' })], tick());
       // A replay stores nothing new, so it queues nothing new.
-      await store.messages.append('t1', s.id, [newMessage({ idempotencyKey: 'once' })], tick(), followUps);
+      await store.messages.append('t1', s.id, [newMessage({ idempotencyKey: 'once' })], tick());
       expect((await store.outbox.backlog()).pending).toBe(before + 1);
       // A failed append (archived session) queues nothing either.
       const archived = await store.sessions.create(newSession({ status: 'archived' }));
-      await expect(store.messages.append('t1', archived.id, [newMessage()], tick(), followUps)).rejects.toThrow();
+      await expect(store.messages.append('t1', archived.id, [newMessage()], tick())).rejects.toThrow();
       expect((await store.outbox.backlog()).pending).toBe(before + 1);
 
       const published: string[] = [];
@@ -480,17 +491,13 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
   it('reflections: stores, returns the existing row for an exact duplicate, scopes by tenant', async () => {
     const store = getStore();
     const t = `r-${uuidv7()}`;
-    const followUps = (r: { id: string }) => [
-      { tenantId: t, queue: 'embedding', name: 'embed-reflection', key: `er-${r.id}`, payload: { reflectionId: r.id } },
-    ];
     const before = (await store.outbox.backlog()).pending;
     const first = await store.reflections.create(
       newReflection(t, { content: 'Use  Keyset pagination', tags: ['db', 'api'], metadata: { a: [1] } }),
-      followUps,
     );
     expect(first.created).toBe(true);
     expect(first.reflection).toMatchObject({ tenantId: t, tags: ['db', 'api'], importance: 0.5, metadata: { a: [1] } });
-    const again = await store.reflections.create(newReflection(t, { content: ' use keyset   PAGINATION ' }), followUps);
+    const again = await store.reflections.create(newReflection(t, { content: ' use keyset   PAGINATION ' }));
     expect(again).toEqual({ reflection: first.reflection, created: false });
     expect((await store.outbox.backlog()).pending).toBe(before + 1);
     // Same text in another project or tenant is another reflection.
@@ -522,21 +529,16 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     ).rejects.toBeInstanceOf(ConflictError);
     expect(await store.reflections.get(t, b.id)).toEqual(b);
     const at = tick();
-    const queued: string[] = [];
-    const updated = await store.reflections.update(
-      t,
-      b.id,
-      () => ({
-        content: { text: 'gamma text', hash: contentHash('gamma text') },
-        tags: ['x'],
-        importance: 0.9,
-        updatedAt: at,
-      }),
-      (r) => {
-        queued.push(r.content);
-        return [];
-      },
-    );
+    while ((await store.outbox.drain(100, async () => {})) > 0);
+    const updated = await store.reflections.update(t, b.id, () => ({
+      content: { text: 'gamma text', hash: contentHash('gamma text') },
+      tags: ['x'],
+      importance: 0.9,
+      updatedAt: at,
+    }));
+    // The follow-ups of a re-worded reflection are computed from the updated row, in the same transaction.
+    const queued: unknown[] = [];
+    while ((await store.outbox.drain(100, async (rows) => void queued.push(...rows.map((r) => r.payload)))) > 0);
     expect(updated).toMatchObject({
       content: 'gamma text',
       contentHash: contentHash('gamma text'),
@@ -544,7 +546,7 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
       updatedAt: at,
     });
     expect(updated?.importance).toBeCloseTo(0.9, 5);
-    expect(queued).toEqual(['gamma text']);
+    expect(queued).toEqual([{ reflectionId: b.id, contentHash: contentHash('gamma text') }]);
     expect([...(await store.reflections.withVector([b.id], 'm-2'))]).toEqual([]);
     // Changing only tags keeps the vector.
     await store.reflections.saveVectors([
@@ -734,10 +736,10 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     await store.embeddings.saveForMessages(
       messages.map((m, i) => ({ ownerId: m.id, tenantId: t, model: 'm-3', vector: unit(i, 1, 0), createdAt: tick() })),
     );
-    expect((await store.reflections.vectorSearch('message', t, unit(1, 1, 0), 'm-3', {}, 5)).map((h) => h.id)).toEqual([
+    expect((await store.embeddings.vectorSearch(t, unit(1, 1, 0), 'm-3', {}, 5)).map((h) => h.id)).toEqual([
       messages[1]?.id,
       messages[0]?.id,
     ]);
-    expect(await store.reflections.vectorSearch('message', t, unit(1, 1, 0), 'm-3', { project: 'zz' }, 5)).toEqual([]);
+    expect(await store.embeddings.vectorSearch(t, unit(1, 1, 0), 'm-3', { project: 'zz' }, 5)).toEqual([]);
   });
 }

@@ -8,9 +8,9 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
+import type { PublishedJob, QueuedJob } from '../../src/jobs/queue.port.js';
 import { backoffDelay } from '../../src/queue/backoff.js';
 import { BullMqQueueBackend, type BullMqQueueOptions } from '../../src/queue/bullmq.backend.js';
-import type { PublishedJob, QueuedJob } from '../../src/queue/queue.port.js';
 import { CONTRACT_POLICIES, describeQueueContract, waitFor } from '../contract/queue.contract.js';
 import { REDIS_URL, randomPrefix } from '../helpers/pg.js';
 

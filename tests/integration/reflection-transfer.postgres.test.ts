@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reflectionSchemas } from '../../src/domain/reflection.model.js';
 import { hashEmbed } from '../../src/embeddings/hash.provider.js';
-import { embedReflectionFollowUps } from '../../src/jobs/handlers/embed-reflection.handler.js';
+import { writeFollowUps } from '../../src/jobs/job-registry.js';
 import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
 import { ReflectionTransferService } from '../../src/services/reflection-transfer.service.js';
@@ -21,11 +21,9 @@ describe('reflection import and export (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('transfer');
-    store = new PostgresStore({ url: db.url, poolMax: 4 });
+    store = new PostgresStore({ url: db.url, poolMax: 4, followUps: writeFollowUps });
     await store.migrate();
-    reflections = new ReflectionService(store, reflectionSchemas(limits), embedder, {
-      followUps: embedReflectionFollowUps,
-    });
+    reflections = new ReflectionService(store, reflectionSchemas(limits), embedder);
     transfer = new ReflectionTransferService(reflections, { pageSize: 5, concurrency: 16 });
   });
   afterAll(async () => {

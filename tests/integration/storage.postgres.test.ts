@@ -2,7 +2,7 @@ import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js
 import { describeStorageContract } from '../contract/storage.contract.js';
 import { createTestDatabase } from '../helpers/pg.js';
 
-describeStorageContract('postgresql', async () => {
+describeStorageContract('postgresql', async (followUps) => {
   const db = await createTestDatabase('contract');
-  return { store: new PostgresStore({ url: db.url, poolMax: 10 }), cleanup: () => db.drop() };
+  return { store: new PostgresStore({ url: db.url, poolMax: 10, followUps }), cleanup: () => db.drop() };
 });

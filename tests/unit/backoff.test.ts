@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { RetryPolicy } from '../../src/jobs/queue.port.js';
 import { backoffDelay } from '../../src/queue/backoff.js';
-import type { RetryPolicy } from '../../src/queue/queue.port.js';
 
 const policy = (over: Partial<RetryPolicy> = {}): RetryPolicy => ({
   attempts: 10,

@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/config.schema.js';
+import { AppEvents } from '../../src/core/events.js';
 import { uuidv7 } from '../../src/core/ids.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { PatternEvidence } from '../../src/domain/pattern.model.js';
-import {
-  detectionBucket,
-  detectPatternsHandler,
-  detectPatternsJob,
-} from '../../src/jobs/handlers/detect-patterns.handler.js';
-import { JOBS } from '../../src/jobs/job-registry.js';
-import { PatternDetectionScheduler } from '../../src/jobs/pattern-detection-scheduler.js';
-import type { QueuedJob } from '../../src/queue/queue.port.js';
+import { detectionBucket, detectPatternsJob, JOBS } from '../../src/jobs/job-registry.js';
+import type { QueuedJob } from '../../src/jobs/queue.port.js';
 import type { OutboxRow } from '../../src/repositories/ports.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { dot, leaderClusters, topTerms, unit } from '../../src/services/pattern-detection/clustering.js';
@@ -22,6 +17,8 @@ import {
 } from '../../src/services/pattern-detection/error-signature.js';
 import { evidenceOf, mergeEvidence } from '../../src/services/pattern-detection/evidence.js';
 import { PatternDetector } from '../../src/services/pattern-detection/pattern-detector.js';
+import { detectPatternsHandler } from '../../workers/handlers/detect-patterns.handler.js';
+import { PatternDetectionScheduler } from '../../workers/pattern-detection-scheduler.js';
 import { DETECTION, MODEL, seedCorpus } from '../contract/pattern.contract.js';
 
 /** Runs `work` while a setImmediate chain counts event-loop turns: 0 means the work never let anything else run. */
@@ -433,9 +430,9 @@ describe('detect-patterns job', () => {
   it('is queued periodically, once per active tenant and period', async () => {
     await seedCorpus(store, 'globex', Date.now() - 60_000);
     let kicked = 0;
-    const scheduler = new PatternDetectionScheduler(store, { intervalMs: 30 * 60_000 }, createLogger('silent'), () => {
-      kicked++;
-    });
+    const events = new AppEvents();
+    events.on('outbox:added', () => kicked++);
+    const scheduler = new PatternDetectionScheduler(store, { intervalMs: 30 * 60_000 }, createLogger('silent'), events);
     const tickAt = new Date();
     expect(await scheduler.runOnce(tickAt)).toBe(1);
     expect(await scheduler.runOnce(tickAt)).toBe(1);
@@ -452,7 +449,7 @@ describe('detect-patterns job', () => {
     ]);
     expect(detect[0]?.key).toBe(detect[1]?.key);
     expect(kicked).toBe(2);
-    const off = new PatternDetectionScheduler(store, { intervalMs: 0 }, createLogger('silent'), () => {});
+    const off = new PatternDetectionScheduler(store, { intervalMs: 0 }, createLogger('silent'), new AppEvents());
     off.start();
     await off.stop();
   });

@@ -1,15 +1,17 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
+import { AppEvents } from '../../src/core/events.js';
 import { uuidv7 } from '../../src/core/ids.js';
 import { reflectionSchemas } from '../../src/domain/reflection.model.js';
 import { hashEmbed } from '../../src/embeddings/hash.provider.js';
 import { buildOpenApi } from '../../src/http/openapi.js';
 import { reflectionRoutes } from '../../src/http/routes/reflection.routes.js';
-import { embedReflectionFollowUps, embedReflectionHandler } from '../../src/jobs/handlers/embed-reflection.handler.js';
+import { writeFollowUps } from '../../src/jobs/job-registry.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
 import { fuseRanks, LruCache, SearchService } from '../../src/services/search.service.js';
+import { embedReflectionHandler } from '../../workers/handlers/embed-reflection.handler.js';
 
 const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 4096, pageSize: 100 };
 const me = { tenantId: 'unit' };
@@ -68,11 +70,12 @@ describe('reflections and search services (sqlite)', () => {
   let woken = 0;
 
   beforeAll(() => {
-    store = new SqliteStore();
+    store = new SqliteStore({ followUps: writeFollowUps });
+    const events = new AppEvents();
+    events.on('outbox:added', () => woken++);
     reflections = new ReflectionService(store, reflectionSchemas(limits), embedder, {
       nearDuplicateThreshold: 0.8,
-      followUps: embedReflectionFollowUps,
-      afterWrite: () => woken++,
+      events,
     });
     search = new SearchService(store, embedder);
   });

@@ -9,7 +9,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { reflectionSchemas } from '../../src/domain/reflection.model.js';
 import { hashEmbed } from '../../src/embeddings/hash.provider.js';
-import { embedReflectionFollowUps } from '../../src/jobs/handlers/embed-reflection.handler.js';
+import { writeFollowUps } from '../../src/jobs/job-registry.js';
 import { createMcpServer } from '../../src/mcp/mcp-server.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
@@ -22,9 +22,7 @@ const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 
 const embedder = { model: 'hash-256', embed: async (texts: string[]) => texts.map((t) => hashEmbed(t, 256)) };
 
 function services(store: SqliteStore, options: { pageSize?: number; maxErrors?: number } = {}) {
-  const reflections = new ReflectionService(store, reflectionSchemas(limits), embedder, {
-    followUps: embedReflectionFollowUps,
-  });
+  const reflections = new ReflectionService(store, reflectionSchemas(limits), embedder);
   return { reflections, transfer: new ReflectionTransferService(reflections, { concurrency: 4, ...options }) };
 }
 
@@ -43,7 +41,7 @@ describe('reflection import and export (service, SQLite)', () => {
   const me = { tenantId: 'transfer' };
 
   beforeEach(() => {
-    store = new SqliteStore();
+    store = new SqliteStore({ followUps: writeFollowUps });
     ({ reflections, transfer } = services(store));
   });
   afterAll(() => store.close());

@@ -2,7 +2,7 @@ import type { Context, Env, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Logger } from '../../core/logger.js';
-import type { QueueBackend } from '../../queue/queue.port.js';
+import type { QueueBackend } from '../../jobs/queue.port.js';
 import type { DeadLetterSelection, DeadLetterService } from '../../services/dead-letter.service.js';
 import { adminAccessGuard, remoteAddress } from './access.js';
 import {

@@ -1,6 +1,6 @@
 import type { QueueName } from '../../jobs/job-registry.js';
 import { QUEUE_NAMES } from '../../jobs/job-registry.js';
-import type { JobCounts } from '../../queue/queue.port.js';
+import type { JobCounts } from '../../jobs/queue.port.js';
 import type { DeadLetter } from '../../repositories/ports.js';
 import { excerpt, type Html, html, layout, raw, shortTime } from './html.js';
 

@@ -1,5 +1,6 @@
 import { fromSql } from 'pgvector';
-import type { EmbeddingRepository, MessageToEmbed, StoredVector } from '../ports.js';
+import type { EmbeddingRepository, MessageToEmbed, SearchFilters, StoredVector, VectorHit } from '../ports.js';
+import { pgVectorSearch } from './search.queries.js';
 import type { Sql } from './sql.js';
 import { saveVectors, type VectorTable } from './vector-table.js';
 
@@ -59,5 +60,15 @@ export class PostgresEmbeddingRepository implements EmbeddingRepository {
       SELECT model, count(*)::int AS n FROM message_embeddings
       ${tenantId === undefined ? sql`` : sql`WHERE tenant_id = ${tenantId}`} GROUP BY model`;
     return Object.fromEntries(rows.map((r) => [r.model, r.n]));
+  }
+
+  vectorSearch(
+    tenantId: string,
+    vector: Float32Array,
+    model: string,
+    filters: SearchFilters,
+    k: number,
+  ): Promise<VectorHit[]> {
+    return pgVectorSearch(this.sql, 'message', tenantId, vector, model, filters, k);
   }
 }

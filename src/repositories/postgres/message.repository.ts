@@ -2,14 +2,7 @@ import type { JSONValue } from 'postgres';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import { planAppend } from '../append-plan.js';
-import type {
-  AppendResult,
-  MessageListQuery,
-  MessageRepository,
-  NewMessage,
-  NewMessageRef,
-  OutboxJob,
-} from '../ports.js';
+import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, WriteFollowUps } from '../ports.js';
 import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './sql.js';
 
@@ -40,17 +33,14 @@ function toMessage(row: MessageRow): Message {
 }
 
 export class PostgresMessageRepository implements MessageRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly followUps: WriteFollowUps,
+  ) {}
 
-  async append(
-    tenantId: string,
-    sessionId: string,
-    inputs: NewMessage[],
-    now: string,
-    followUps?: (created: NewMessageRef[]) => OutboxJob[],
-  ): Promise<AppendResult> {
+  async append(tenantId: string, sessionId: string, inputs: NewMessage[], now: string): Promise<AppendResult> {
     if (inputs.length > 0 && inputs.every((m) => m.idempotencyKey === null)) {
-      return this.appendInOneStatement(tenantId, sessionId, inputs, now, followUps);
+      return this.appendInOneStatement(tenantId, sessionId, inputs, now);
     }
     return this.sql.begin(async (tx) => {
       // The row lock serialises appends to one session, which is what makes seq gap-free.
@@ -89,7 +79,7 @@ export class PostgresMessageRepository implements MessageRepository {
           UPDATE sessions
           SET message_count = message_count + (SELECT count(*) FROM inserted), updated_at = ${now}
           WHERE id = ${sessionId}`;
-        const jobs = followUps?.(plan.rows) ?? [];
+        const jobs = this.followUps.messagesAppended(plan.rows);
         if (jobs.length > 0) await tx`INSERT INTO job_outbox ${tx(outboxRows(tx, jobs))}`;
       }
       return plan.result;
@@ -106,7 +96,6 @@ export class PostgresMessageRepository implements MessageRepository {
     sessionId: string,
     inputs: NewMessage[],
     now: string,
-    followUps?: (created: NewMessageRef[]) => OutboxJob[],
   ): Promise<AppendResult> {
     const n = inputs.length;
     const rows = inputs.map((m, i) => ({
@@ -117,7 +106,7 @@ export class PostgresMessageRepository implements MessageRepository {
       ord: i + 1,
       created_at: m.createdAt,
     }));
-    const jobs = (followUps?.(inputs.map((m) => ({ id: m.id, sessionId, tenantId }))) ?? []).map((j) => ({
+    const jobs = this.followUps.messagesAppended(inputs.map((m) => ({ id: m.id, sessionId, tenantId }))).map((j) => ({
       tenant_id: j.tenantId,
       queue: j.queue,
       job_name: j.name,

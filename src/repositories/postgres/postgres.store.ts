@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { readMigrations } from '../migrations.js';
-import type { Store } from '../ports.js';
+import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
@@ -15,6 +15,8 @@ export interface PostgresStoreOptions {
   poolMax?: number;
   /** Name reported to PostgreSQL, visible in pg_stat_activity. (Default: session-buddy) */
   applicationName?: string;
+  /** Outbox rows each write queues in its transaction. (Default: NO_FOLLOW_UPS) */
+  followUps?: WriteFollowUps;
 }
 
 // Any 64-bit number unique to this app: serialises concurrent `migrate` runs.
@@ -40,11 +42,12 @@ export class PostgresStore implements Store {
       connect_timeout: 10,
     });
     this.sessions = new PostgresSessionRepository(this.sql);
-    this.messages = new PostgresMessageRepository(this.sql);
+    const followUps = options.followUps ?? NO_FOLLOW_UPS;
+    this.messages = new PostgresMessageRepository(this.sql, followUps);
     this.outbox = new PostgresOutboxRepository(this.sql);
     this.deadLetters = new PostgresDeadLetterRepository(this.sql);
     this.embeddings = new PostgresEmbeddingRepository(this.sql);
-    this.reflections = new PostgresReflectionRepository(this.sql);
+    this.reflections = new PostgresReflectionRepository(this.sql, followUps);
     this.patterns = new PostgresPatternRepository(this.sql);
   }
 

@@ -2,7 +2,7 @@ import { fromSql } from 'pgvector';
 import type { JSONValue } from 'postgres';
 import { ConflictError } from '../../core/errors.js';
 import type { Reflection } from '../../domain/reflection.model.js';
-import type { OutboxJob, StoredVector } from '../ports.js';
+import type { StoredVector, WriteFollowUps } from '../ports.js';
 import type {
   CreatedReflection,
   NewReflection,
@@ -10,11 +10,8 @@ import type {
   ReflectionListQuery,
   ReflectionRepository,
   ReflectionStats,
-  SearchFilters,
-  SearchKind,
-  TextHit,
-  VectorHit,
 } from '../reflection.port.js';
+import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
 import { outboxRows } from './outbox.repository.js';
 import {
   ensurePgVectorIndex,
@@ -66,12 +63,15 @@ export class PostgresReflectionRepository implements ReflectionRepository {
   // Never `SELECT *`: the generated tsvector column is large and of no use to callers.
   private readonly cols;
 
-  constructor(private readonly sql: Sql) {
+  constructor(
+    private readonly sql: Sql,
+    private readonly followUps: WriteFollowUps,
+  ) {
     this.cols = sql`id, tenant_id, project, session_id, content, content_hash, tags, importance, metadata,
       created_at, updated_at`;
   }
 
-  async create(input: NewReflection, followUps?: (created: Reflection) => OutboxJob[]): Promise<CreatedReflection> {
+  async create(input: NewReflection): Promise<CreatedReflection> {
     return this.sql.begin(async (tx) => {
       const [row] = await tx<ReflectionRow[]>`
         INSERT INTO reflections (id, tenant_id, project, session_id, content, content_hash, tags, importance,
@@ -88,7 +88,7 @@ export class PostgresReflectionRepository implements ReflectionRepository {
         return { reflection: toReflection(existing as ReflectionRow), created: false };
       }
       const reflection = toReflection(row);
-      const jobs = followUps?.(reflection) ?? [];
+      const jobs = this.followUps.reflectionWritten(reflection);
       if (jobs.length > 0) await tx`INSERT INTO job_outbox ${tx(outboxRows(tx, jobs))}`;
       return { reflection, created: true };
     });
@@ -111,7 +111,6 @@ export class PostgresReflectionRepository implements ReflectionRepository {
     tenantId: string,
     id: string,
     decide: (current: Reflection) => ReflectionChange,
-    followUps?: (updated: Reflection) => OutboxJob[],
   ): Promise<Reflection | undefined> {
     return this.sql.begin(async (tx) => {
       const [row] = await tx<ReflectionRow[]>`
@@ -147,7 +146,7 @@ export class PostgresReflectionRepository implements ReflectionRepository {
       const reflection = toReflection(updated as ReflectionRow);
       if (contentChanged) {
         await tx`DELETE FROM reflection_embeddings WHERE reflection_id = ${id}`;
-        const jobs = followUps?.(reflection) ?? [];
+        const jobs = this.followUps.reflectionWritten(reflection);
         if (jobs.length > 0) await tx`INSERT INTO job_outbox ${tx(outboxRows(tx, jobs))}`;
       }
       return reflection;
@@ -256,7 +255,7 @@ export class PostgresReflectionRepository implements ReflectionRepository {
   }
 
   vectorSearch(
-    kind: SearchKind,
+    kind: 'reflection',
     tenantId: string,
     vector: Float32Array,
     model: string,

@@ -1,7 +1,7 @@
 import { toSql } from 'pgvector';
 import type postgres from 'postgres';
 import { pathMentionPattern } from '../../domain/search.model.js';
-import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
+import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
 import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
 import type { Sql } from './sql.js';
 import { createHnswIndex, setHnswSearch } from './vector-table.js';

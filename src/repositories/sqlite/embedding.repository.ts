@@ -1,14 +1,6 @@
-import type { EmbeddingRepository, MessageToEmbed, StoredVector } from '../ports.js';
-import type { Db } from './db.js';
-
-export function toBlob(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
-export function fromBlob(blob: Buffer): Float32Array {
-  // Copy: the blob's memory belongs to SQLite and may not be float-aligned.
-  return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
-}
+import type { EmbeddingRepository, MessageToEmbed, SearchFilters, StoredVector, VectorHit } from '../ports.js';
+import { type Db, fromBlob, toBlob } from './db.js';
+import { sqliteVectorSearch } from './search.queries.js';
 
 export class SqliteEmbeddingRepository implements EmbeddingRepository {
   private readonly insertStmt;
@@ -94,5 +86,15 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
       )
       .all(...(tenantId === undefined ? [] : [tenantId])) as Array<{ model: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.model, r.n]));
+  }
+
+  async vectorSearch(
+    tenantId: string,
+    vector: Float32Array,
+    model: string,
+    filters: SearchFilters,
+    k: number,
+  ): Promise<VectorHit[]> {
+    return sqliteVectorSearch(this.db, 'message', tenantId, vector, model, filters, k);
   }
 }

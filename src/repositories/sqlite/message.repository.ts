@@ -1,14 +1,7 @@
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import { planAppend } from '../append-plan.js';
-import type {
-  AppendResult,
-  MessageListQuery,
-  MessageRepository,
-  NewMessage,
-  NewMessageRef,
-  OutboxJob,
-} from '../ports.js';
+import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, WriteFollowUps } from '../ports.js';
 import type { Db } from './db.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
 
@@ -53,6 +46,7 @@ export class SqliteMessageRepository implements MessageRepository {
   constructor(
     db: Db,
     private readonly outbox: SqliteOutboxRepository,
+    private readonly followUps: WriteFollowUps,
   ) {
     this.getStmt = db.prepare('SELECT * FROM messages WHERE id = ? AND tenant_id = ?');
     // json_each drives the join, so each id is a primary-key lookup.
@@ -74,23 +68,11 @@ export class SqliteMessageRepository implements MessageRepository {
     );
   }
 
-  async append(
-    tenantId: string,
-    sessionId: string,
-    inputs: NewMessage[],
-    now: string,
-    followUps?: (created: NewMessageRef[]) => OutboxJob[],
-  ): Promise<AppendResult> {
-    return this.appendTx.immediate(tenantId, sessionId, inputs, now, followUps);
+  async append(tenantId: string, sessionId: string, inputs: NewMessage[], now: string): Promise<AppendResult> {
+    return this.appendTx.immediate(tenantId, sessionId, inputs, now);
   }
 
-  private appendInTransaction(
-    tenantId: string,
-    sessionId: string,
-    inputs: NewMessage[],
-    now: string,
-    followUps?: (created: NewMessageRef[]) => OutboxJob[],
-  ): AppendResult {
+  private appendInTransaction(tenantId: string, sessionId: string, inputs: NewMessage[], now: string): AppendResult {
     const session = this.sessionStmt.get(sessionId, tenantId) as { status: string; message_count: number } | undefined;
     if (!session) throw new NotFoundError('session', sessionId);
     if (session.status === 'archived') {
@@ -106,7 +88,7 @@ export class SqliteMessageRepository implements MessageRepository {
     for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata) });
     if (plan.rows.length > 0) {
       this.bumpStmt.run(plan.rows.length, now, sessionId);
-      this.outbox.insert(followUps?.(plan.rows) ?? []);
+      this.outbox.insert(this.followUps.messagesAppended(plan.rows));
     }
     return plan.result;
   }

@@ -14,8 +14,7 @@ import type {
   VectorItem,
 } from '../pattern.port.js';
 import { fts5Query } from '../search-sql.js';
-import type { Db } from './db.js';
-import { fromBlob, toBlob } from './embedding.repository.js';
+import { type Db, fromBlob, toBlob } from './db.js';
 import { addTagFilters } from './search.queries.js';
 
 interface PatternRow {

@@ -1,6 +1,6 @@
 import { ConflictError } from '../../core/errors.js';
 import type { Reflection } from '../../domain/reflection.model.js';
-import type { OutboxJob, StoredVector } from '../ports.js';
+import type { StoredVector, WriteFollowUps } from '../ports.js';
 import type {
   CreatedReflection,
   NewReflection,
@@ -8,13 +8,9 @@ import type {
   ReflectionListQuery,
   ReflectionRepository,
   ReflectionStats,
-  SearchFilters,
-  SearchKind,
-  TextHit,
-  VectorHit,
 } from '../reflection.port.js';
-import type { Db } from './db.js';
-import { toBlob } from './embedding.repository.js';
+import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
+import { type Db, toBlob } from './db.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
 import { reflectionFilters, sqlitePathMentions, sqliteTextSearch, sqliteVectorSearch } from './search.queries.js';
 
@@ -61,6 +57,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
   constructor(
     private readonly db: Db,
     private readonly outbox: SqliteOutboxRepository,
+    private readonly followUps: WriteFollowUps,
   ) {
     this.insertStmt = db.prepare(`
       INSERT INTO reflections (id, tenant_id, project, session_id, content, content_hash, tags, importance, metadata,
@@ -84,7 +81,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
       ON CONFLICT (reflection_id, model) DO NOTHING`);
   }
 
-  async create(input: NewReflection, followUps?: (created: Reflection) => OutboxJob[]): Promise<CreatedReflection> {
+  async create(input: NewReflection): Promise<CreatedReflection> {
     return this.db
       .transaction((): CreatedReflection => {
         const row = this.insertStmt.get({
@@ -97,7 +94,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
           return { reflection: toReflection(existing), created: false };
         }
         const reflection = toReflection(row);
-        this.outbox.insert(followUps?.(reflection) ?? []);
+        this.outbox.insert(this.followUps.reflectionWritten(reflection));
         return { reflection, created: true };
       })
       .immediate();
@@ -120,7 +117,6 @@ export class SqliteReflectionRepository implements ReflectionRepository {
     tenantId: string,
     id: string,
     decide: (current: Reflection) => ReflectionChange,
-    followUps?: (updated: Reflection) => OutboxJob[],
   ): Promise<Reflection | undefined> {
     return this.db
       .transaction((): Reflection | undefined => {
@@ -149,7 +145,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
         if (contentChanged) {
           // The vectors described the old text.
           this.db.prepare('DELETE FROM reflection_embeddings WHERE reflection_id = ?').run(id);
-          this.outbox.insert(followUps?.(updated) ?? []);
+          this.outbox.insert(this.followUps.reflectionWritten(updated));
         }
         return updated;
       })
@@ -271,7 +267,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
   }
 
   async vectorSearch(
-    kind: SearchKind,
+    kind: 'reflection',
     tenantId: string,
     vector: Float32Array,
     model: string,

@@ -1,8 +1,7 @@
 import { pathMentionPattern } from '../../domain/search.model.js';
-import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../reflection.port.js';
+import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
 import { assertDimension, fts5Query } from '../search-sql.js';
-import type { Db } from './db.js';
-import { toBlob } from './embedding.repository.js';
+import { type Db, toBlob } from './db.js';
 
 export interface SqlPart {
   /** AND-prefixed conditions; only fixed SQL text, values are named parameters. */

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { readMigrations } from '../migrations.js';
-import type { Store } from '../ports.js';
+import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import type { Db } from './db.js';
 import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
@@ -14,6 +14,8 @@ import { SqliteSessionRepository } from './session.repository.js';
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. (Default: :memory:) */
   path?: string;
+  /** Outbox rows each write queues in its transaction. (Default: NO_FOLLOW_UPS) */
+  followUps?: WriteFollowUps;
 }
 
 export class SqliteStore implements Store {
@@ -41,10 +43,11 @@ export class SqliteStore implements Store {
     this.applyMigrations();
     this.sessions = new SqliteSessionRepository(this.db);
     this.outbox = new SqliteOutboxRepository(this.db);
-    this.messages = new SqliteMessageRepository(this.db, this.outbox);
+    const followUps = options.followUps ?? NO_FOLLOW_UPS;
+    this.messages = new SqliteMessageRepository(this.db, this.outbox, followUps);
     this.deadLetters = new SqliteDeadLetterRepository(this.db);
     this.embeddings = new SqliteEmbeddingRepository(this.db);
-    this.reflections = new SqliteReflectionRepository(this.db, this.outbox);
+    this.reflections = new SqliteReflectionRepository(this.db, this.outbox, followUps);
     this.patterns = new SqlitePatternRepository(this.db);
   }
 

@@ -1,6 +1,7 @@
-import type { Logger } from '../core/logger.js';
-import type { Store } from '../repositories/ports.js';
-import { detectPatternsJob } from './handlers/detect-patterns.handler.js';
+import type { AppEvents } from '../src/core/events.js';
+import type { Logger } from '../src/core/logger.js';
+import { detectPatternsJob } from '../src/jobs/job-registry.js';
+import type { Store } from '../src/repositories/ports.js';
 import { PeriodicTask } from './periodic-task.js';
 
 export interface PatternSchedulerOptions {
@@ -24,7 +25,7 @@ export class PatternDetectionScheduler {
     private readonly store: Store,
     private readonly options: PatternSchedulerOptions,
     private readonly logger: Logger,
-    private readonly onQueued: () => void,
+    private readonly events: Pick<AppEvents, 'emit'>,
   ) {
     this.task = new PeriodicTask(options.intervalMs, (error) =>
       logger.warn({ err: error.message }, 'could not queue pattern detection'),
@@ -50,7 +51,7 @@ export class PatternDetectionScheduler {
     if (tenants.length === 0) return 0;
     await this.store.outbox.add(tenants.map((t) => detectPatternsJob(t, null, now, this.options.intervalMs)));
     this.logger.info({ tenants: tenants.length }, 'pattern detection queued');
-    this.onQueued();
+    this.events.emit('outbox:added');
     return tenants.length;
   }
 }

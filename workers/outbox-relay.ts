@@ -1,6 +1,6 @@
-import type { Logger } from '../core/logger.js';
-import type { QueueBackend, QueueName } from '../queue/queue.port.js';
-import type { OutboxRepository, OutboxRow } from '../repositories/ports.js';
+import type { Logger } from '../src/core/logger.js';
+import type { QueueBackend, QueueName } from '../src/jobs/queue.port.js';
+import type { OutboxRepository, OutboxRow } from '../src/repositories/ports.js';
 
 const MIN_GAP_MS = 10;
 

@@ -1,5 +1,5 @@
-import type { Store } from '../../repositories/ports.js';
-import { NonRetryableError } from '../job-errors.js';
+import { NonRetryableError } from '../../src/jobs/job-errors.js';
+import type { Store } from '../../src/repositories/ports.js';
 import type { JobHandler } from '../job-runner.js';
 
 /** What the handler needs of the embedding service: the active model and a way to embed texts. */

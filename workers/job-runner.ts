@@ -1,10 +1,10 @@
-import { uuidv7 } from '../core/ids.js';
-import type { Logger } from '../core/logger.js';
-import type { JobMetrics } from '../metrics/job.metrics.js';
-import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../queue/queue.port.js';
-import type { DeadLetterRepository } from '../repositories/ports.js';
-import { isNonRetryable, NonRetryableError } from './job-errors.js';
-import { isJobName, JOBS, type JobDef, type JobName, type JobPayload } from './job-registry.js';
+import { uuidv7 } from '../src/core/ids.js';
+import type { Logger } from '../src/core/logger.js';
+import { isFinalFailure, NonRetryableError } from '../src/jobs/job-errors.js';
+import { isJobName, JOBS, type JobDef, type JobName, type JobPayload } from '../src/jobs/job-registry.js';
+import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../src/jobs/queue.port.js';
+import type { JobMetrics } from '../src/metrics/job.metrics.js';
+import type { DeadLetterRepository } from '../src/repositories/ports.js';
 
 /** `skipped`: nothing to do (already done, superseded); `done`: the work was done now. */
 export type JobResult = 'done' | 'skipped';
@@ -49,7 +49,7 @@ export class JobRunner {
       const result = await this.dispatch(job);
       this.deps.metrics.jobOutcomes.inc({ ...labels, result: result === 'skipped' ? 'skipped' : 'completed' });
     } catch (error) {
-      const final = isNonRetryable(error) || job.attempt >= job.maxAttempts;
+      const final = isFinalFailure(error, job);
       this.deps.metrics.jobOutcomes.inc({ ...labels, result: final ? 'failed' : 'retry' });
       this.deps.logger.warn(
         { job: job.name, key: job.key, attempt: job.attempt, of: job.maxAttempts, err: (error as Error).message },

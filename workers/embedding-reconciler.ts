@@ -1,6 +1,7 @@
-import type { Logger } from '../core/logger.js';
-import type { Store } from '../repositories/ports.js';
-import { EMBED_MESSAGES_KEY_PREFIX, embedMessagesJobs, embedReflectionJob } from './job-registry.js';
+import type { AppEvents } from '../src/core/events.js';
+import type { Logger } from '../src/core/logger.js';
+import { EMBED_MESSAGES_KEY_PREFIX, embedMessagesJobs, embedReflectionJob } from '../src/jobs/job-registry.js';
+import type { Store } from '../src/repositories/ports.js';
 import { PeriodicTask } from './periodic-task.js';
 
 export interface ReconcilerOptions {
@@ -24,7 +25,7 @@ export class EmbeddingReconciler {
     private readonly model: () => string,
     private readonly options: ReconcilerOptions,
     private readonly logger: Logger,
-    private readonly onQueued: () => void,
+    private readonly events: Pick<AppEvents, 'emit'>,
   ) {
     this.task = new PeriodicTask(options.intervalMs, () => undefined);
   }
@@ -62,7 +63,7 @@ export class EmbeddingReconciler {
       { messages: messages.length, reflections: reflections.length },
       'reconciler queued items still missing a vector',
     );
-    this.onQueued();
+    this.events.emit('outbox:added');
     return messages.length + reflections.length;
   }
 }

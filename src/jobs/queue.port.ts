@@ -1,4 +1,4 @@
-import type { QueueName } from '../jobs/job-registry.js';
+import type { QueueName } from './job-registry.js';
 
 export type { QueueName };
 
@@ -35,7 +35,7 @@ export interface RetryPolicy {
 }
 
 /**
- * Runs one job. Throwing fails the attempt; a `NonRetryableError` (see jobs/job-errors.ts) ends the
+ * Runs one job. Throwing fails the attempt; a `NonRetryableError` (see job-errors.ts) ends the
  * job at once. The backend owns attempts and backoff; the processor owns everything else.
  */
 export type JobProcessor = (job: QueuedJob) => Promise<void>;

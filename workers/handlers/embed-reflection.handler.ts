@@ -1,15 +1,9 @@
-import type { Reflection } from '../../domain/reflection.model.js';
-import type { QueuedJob } from '../../queue/queue.port.js';
-import type { OutboxJob, Store } from '../../repositories/ports.js';
-import { NonRetryableError } from '../job-errors.js';
-import { type EmbedReflectionPayload, embedReflectionJob } from '../job-registry.js';
+import { NonRetryableError } from '../../src/jobs/job-errors.js';
+import type { EmbedReflectionPayload } from '../../src/jobs/job-registry.js';
+import type { QueuedJob } from '../../src/jobs/queue.port.js';
+import type { Store } from '../../src/repositories/ports.js';
 import type { JobResult } from '../job-runner.js';
 import type { Embedder } from './embed-messages.handler.js';
-
-/** The follow-up ReflectionService passes to the store: one embed job per newly stored or re-worded reflection. */
-export function embedReflectionFollowUps(reflection: Reflection): OutboxJob[] {
-  return [embedReflectionJob(reflection.tenantId, reflection)];
-}
 
 /**
  * Embeds one reflection with the active model. Idempotent like embed-messages: a reflection that already has a

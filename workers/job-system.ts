@@ -1,0 +1,103 @@
+import type { Config } from '../src/config/config.schema.js';
+import type { AppEvents } from '../src/core/events.js';
+import type { Logger } from '../src/core/logger.js';
+import type { EmbeddingService } from '../src/embeddings/embedding.service.js';
+import type { QueueBackend, WorkerHandle } from '../src/jobs/queue.port.js';
+import type { JobMetrics } from '../src/metrics/job.metrics.js';
+import type { Store } from '../src/repositories/ports.js';
+import type { BreakerRegistry } from '../src/resilience/breaker-registry.js';
+import type { PatternDetector } from '../src/services/pattern-detection/pattern-detector.js';
+import { EmbeddingReconciler } from './embedding-reconciler.js';
+import { detectPatternsHandler } from './handlers/detect-patterns.handler.js';
+import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
+import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
+import { JobRunner } from './job-runner.js';
+import { OutboxRelay } from './outbox-relay.js';
+import { PatternDetectionScheduler } from './pattern-detection-scheduler.js';
+
+/** What the job side is given; the composition root (src/app.ts) builds each of these once and closes them. */
+export interface JobSystemDeps {
+  config: Config;
+  store: Store;
+  backend: QueueBackend;
+  embeddings: EmbeddingService;
+  breakers: BreakerRegistry;
+  detector: PatternDetector;
+  metrics: JobMetrics;
+  events: AppEvents;
+  logger: Logger;
+}
+
+/** What moves follow-up work: outbox relay, reconciler, pattern scheduler and job runner, over the given backend. */
+export interface JobSystem {
+  backend: QueueBackend;
+  relay: OutboxRelay;
+  reconciler: EmbeddingReconciler;
+  embeddings: EmbeddingService;
+  breakers: BreakerRegistry;
+  /** Starts the outbox relay and the reconciler (every API and worker process runs them). */
+  startRelay(): void;
+  /** Starts consuming the configured queues in this process, and the periodic pattern detection. */
+  startWorkers(): WorkerHandle;
+  /** Stops workers (bounded by `workers.shutdownTimeoutMs`), the schedulers and the relay; not what it was given. */
+  close(): Promise<void>;
+}
+
+export function createJobSystem(deps: JobSystemDeps): JobSystem {
+  const { config, store, backend, embeddings, events, logger } = deps;
+  const runner = new JobRunner(
+    {
+      'embed-messages': embedMessagesHandler(store, embeddings),
+      'embed-reflection': embedReflectionHandler(store, embeddings),
+      'detect-patterns': detectPatternsHandler(deps.detector),
+    },
+    { deadLetters: store.deadLetters, metrics: deps.metrics, logger },
+  );
+  const relay = new OutboxRelay(store.outbox, backend, config.outbox, logger);
+  const kick = () => relay.kick();
+  events.on('outbox:added', kick);
+  const reconciler = new EmbeddingReconciler(
+    store,
+    () => embeddings.model,
+    {
+      intervalMs: config.embedding.reconcileIntervalMs,
+      graceMs: config.embedding.reconcileGraceMs,
+      lookbackMs: config.embedding.reconcileLookbackMs,
+    },
+    logger,
+    events,
+  );
+  // Periodic pattern detection runs where workers run (see startWorkers).
+  const patternScheduler = new PatternDetectionScheduler(
+    store,
+    { intervalMs: config.patterns.detectEveryMinutes * 60_000 },
+    logger,
+    events,
+  );
+
+  const workers: WorkerHandle[] = [];
+  return {
+    backend,
+    relay,
+    reconciler,
+    embeddings,
+    breakers: deps.breakers,
+    startRelay() {
+      relay.start();
+      reconciler.start();
+    },
+    startWorkers() {
+      const handle = runner.start(backend, { queues: config.workers.queues, concurrency: config.workers.concurrency });
+      workers.push(handle);
+      patternScheduler.start();
+      return handle;
+    },
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.close(config.workers.shutdownTimeoutMs)));
+      await patternScheduler.stop();
+      await reconciler.stop();
+      await relay.stop();
+      events.off('outbox:added', kick);
+    },
+  };
+}
