@@ -142,7 +142,9 @@ export function describePipeline(
     it('the reconciler queues again every message and reflection whose job was lost, but leaves dead letters alone', async () => {
       const session = (await call('POST', '/v1/sessions', { name: 'lost jobs' })).json as { id: string };
       const before = await vectors();
-      // Messages stored without their outbox rows: what a queue that lost its jobs looks like.
+      // Messages and a reflection whose jobs were lost (published to a queue that kept nothing): their outbox rows are
+      // dropped while the relay is held.
+      await app.jobs.relay.stop();
       const now = new Date().toISOString();
       await app.store.messages.append(
         'default',
@@ -157,7 +159,6 @@ export function describePipeline(
         })),
         now,
       );
-      // And a reflection stored without its job.
       const { reflection } = await app.store.reflections.create({
         id: uuidv7(),
         tenantId: 'default',
@@ -170,6 +171,8 @@ export function describePipeline(
         metadata: {},
         createdAt: now,
       });
+      while ((await app.store.outbox.drain(100, async () => {})) > 0);
+      app.jobs.relay.start();
       const later = () => Date.now() + app.config.embedding.reconcileGraceMs + 1000;
       const queued = await app.jobs.reconciler.runOnce(later());
       expect(queued).toBe(6);
