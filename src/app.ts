@@ -10,11 +10,9 @@ import { sessionSchemas } from './domain/session.model.js';
 import { mountAdmin } from './http/admin/admin.routes.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
 import type { RouteDef } from './http/route.js';
-import { deadLetterRoutes } from './http/routes/dead-letter.routes.js';
 import { restRoutes } from './http/rest-routes.js';
 import { buildCatalogue } from './operations/catalogue.js';
 import type { Operation } from './operations/operation.js';
-import { patternRoutes } from './http/routes/pattern.routes.js';
 import { reflectionRoutes } from './http/routes/reflection.routes.js';
 import { reflectionTransferRoutes } from './http/routes/reflection-transfer.routes.js';
 import { searchRoutes } from './http/routes/search.routes.js';
@@ -174,12 +172,10 @@ export async function createApplication(
         ? []
         : [
             ...restRoutes(operations, services),
-            ...deadLetterRoutes(deadLetters),
             // Before reflectionRoutes: GET /v1/reflections/:id would take `export` for an id.
             ...reflectionTransferRoutes(transfer),
             ...reflectionRoutes(reflections, search),
             ...searchRoutes(search),
-            ...patternRoutes(patterns),
           ];
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;

@@ -1,4 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { Application } from '../app.js';
+import { type DeadLetterListQuery, type DeadLetterSelectionInput, toSelection } from '../domain/dead-letter.model.js';
+import { parseOperationInput } from '../operations/run-operation.js';
 import type { DeadLetter } from '../repositories/ports.js';
 import type { BulkResult } from '../services/dead-letter.service.js';
 import { openCliApplication } from './cli-app.js';
@@ -61,11 +64,13 @@ export function dlqCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (flags: FilterFlags & { status: string; limit: number; json?: boolean }, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        const page = await app.services.deadLetters.list('operator', {
+        const query = parseOperationInput<DeadLetterListQuery>(app.operations, 'list_dead_letters', {
           ...filterOf(flags),
           status: flags.status,
           limit: flags.limit,
         });
+        // The operator sees every tenant's dead letters (the operation would see one tenant's).
+        const page = await app.services.deadLetters.list('operator', query);
         if (flags.json) return void process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
         if (page.items.length === 0) return void process.stdout.write('no dead letters match\n');
         for (const d of page.items) process.stdout.write(`${line(d)}\n`);
@@ -80,7 +85,8 @@ export function dlqCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, flags: { mode?: string; json?: boolean }, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        const d = await app.services.deadLetters.get('operator', id);
+        const { id: parsed } = parseOperationInput<{ id: string }>(app.operations, 'get_dead_letter', { id });
+        const d = await app.services.deadLetters.get('operator', parsed);
         if (flags.json) return void process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
         process.stdout.write(
           `${[
@@ -110,8 +116,9 @@ export function dlqCommand(): Command {
       .action(async (ids: string[], flags: FilterFlags & { all?: boolean }, command: Command) => {
         const selection = selectionOf(ids, flags);
         await openCliApplication(command, flags.mode, async (app) => {
+          const parsed = selectionFor(app, action, selection);
           const bar = progressBar(action === 'retry' ? 'retrying' : 'discarding');
-          const result: BulkResult = await app.services.deadLetters[action]('operator', selection, bar.update);
+          const result: BulkResult = await app.services.deadLetters[action]('operator', parsed, bar.update);
           bar.done();
           process.stdout.write(
             `${action === 'retry' ? 'retried' : 'discarded'} ${result.changed} of ${result.matched}\n`,
@@ -120,6 +127,13 @@ export function dlqCommand(): Command {
       });
   }
   return dlq;
+}
+
+/** The selection parsed with the schema of retry_dead_letters or discard_dead_letters. */
+function selectionFor(app: Application, action: 'retry' | 'discard', selection: Record<string, unknown>) {
+  return toSelection(
+    parseOperationInput<DeadLetterSelectionInput>(app.operations, `${action}_dead_letters`, selection),
+  );
 }
 
 function line(d: DeadLetter): string {

@@ -2,7 +2,10 @@ import { Command } from 'commander';
 import type { Application } from '../app.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
-import type { Pattern } from '../domain/pattern.model.js';
+import type { DetectPatternsInput, Pattern } from '../domain/pattern.model.js';
+import type { OperationContext } from '../operations/operation.js';
+import { parseOperationInput, runOperation } from '../operations/run-operation.js';
+import type { DetectionQueued, StoredPattern } from '../services/pattern.service.js';
 import { openCliApplication } from './cli-app.js';
 import { BAD_INPUT } from './shared.js';
 
@@ -57,6 +60,12 @@ function principalOf(app: Application, flags: CommonFlags): Principal {
   return { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
 }
 
+/** Runs a pattern operation as REST and MCP do: the flags are parsed with the operation's schema. */
+function run<T>(app: Application, flags: CommonFlags, name: string, input: Record<string, unknown>): Promise<T> {
+  const context: OperationContext = { principal: principalOf(app, flags), services: app.services };
+  return runOperation<T>(app.operations, name, context, input);
+}
+
 function query(flags: FilterFlags, q?: string): Record<string, unknown> {
   const out: Record<string, unknown> = { limit: flags.limit };
   if (q !== undefined) out.q = q;
@@ -84,7 +93,7 @@ export function patternsCommand(): Command {
     .description('List patterns, newest first')
     .action(async (flags: FilterFlags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        print(await app.services.patterns.find(principalOf(app, flags), query(flags)), flags.json);
+        print(await run<Page<Pattern>>(app, flags, 'find_patterns', query(flags)), flags.json);
       });
     });
 
@@ -92,7 +101,7 @@ export function patternsCommand(): Command {
     .description('Find patterns by words in their name, description and examples, best first')
     .action(async (words: string[], flags: FilterFlags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        print(await app.services.patterns.find(principalOf(app, flags), query(flags, words.join(' '))), flags.json);
+        print(await run<Page<Pattern>>(app, flags, 'find_patterns', query(flags, words.join(' '))), flags.json);
       });
     });
 
@@ -121,7 +130,7 @@ export function patternsCommand(): Command {
         ...(flags.project !== undefined ? { project: flags.project } : {}),
       };
       await openCliApplication(command, flags.mode, async (app) => {
-        const r = await app.services.patterns.storePattern(principalOf(app, flags), input);
+        const r = await run<StoredPattern>(app, flags, 'store_pattern', input);
         if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.pattern.id}\n`);
       });
@@ -132,7 +141,7 @@ export function patternsCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, flags: CommonFlags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        const p = await app.services.patterns.get(principalOf(app, flags), id);
+        const p = await run<Pattern>(app, flags, 'get_pattern', { patternId: id });
         if (flags.json) return void process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
         process.stdout.write(`${details(p).join('\n')}\n`);
       });
@@ -142,7 +151,7 @@ export function patternsCommand(): Command {
     .description('Delete a pattern (a detected one comes back if a later detection run finds it again)')
     .action(async (id: string, flags: CommonFlags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        await app.services.patterns.delete(principalOf(app, flags), id);
+        await run(app, flags, 'delete_pattern', { patternId: id });
         process.stdout.write(`deleted ${id}\n`);
       });
     });
@@ -152,10 +161,11 @@ export function patternsCommand(): Command {
     .option('--now', 'run detection in this process and print what it found')
     .action(async (flags: CommonFlags & { now?: boolean }, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        const principal = principalOf(app, flags);
         const input = flags.project ? { project: flags.project } : {};
         if (flags.now) {
-          const report = await app.services.patterns.detectNow(principal, input);
+          // Not an operation of its own: detection in this process, with the input of detect_patterns.
+          const parsed = parseOperationInput<DetectPatternsInput>(app.operations, 'detect_patterns', input);
+          const report = await app.services.patterns.detectNow(principalOf(app, flags), parsed);
           if (flags.json) return void process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           const created = report.patterns.filter((p) => p.created).length;
           process.stdout.write(
@@ -169,7 +179,7 @@ export function patternsCommand(): Command {
           process.stdout.write(`${report.patterns.length} patterns (${created} new)\n`);
           return;
         }
-        const queued = await app.services.patterns.detect(principal, input);
+        const queued = await run<DetectionQueued>(app, flags, 'detect_patterns', input);
         // A CLI process runs no relay. With Redis, publish now; the in-process queue would die with this process,
         // so there the job waits in the outbox for a server or worker using the same database.
         const published = app.jobs.backend.kind === 'bullmq';

@@ -67,33 +67,44 @@ const text = (max: number) =>
 
 export function patternSchemas(limits: Config['limits']) {
   const create = z.strictObject({
-    name: text(PATTERN_LIMITS.nameChars).transform((s) => s.trim()),
-    description: text(PATTERN_LIMITS.descriptionChars),
+    name: text(PATTERN_LIMITS.nameChars)
+      .transform((s) => s.trim())
+      .describe('Short name, unique in the project (case and whitespace aside)'),
+    description: text(PATTERN_LIMITS.descriptionChars).describe('What the pattern is and why it matters'),
     kind: z.enum(PATTERN_KINDS),
     examples: z.array(text(PATTERN_LIMITS.exampleChars)).max(PATTERN_LIMITS.examples).default([]),
     tags: tagsSchema.default([]),
     /** Omitted: the pattern applies to the whole tenant. */
-    project: projectSchema.optional(),
+    project: projectSchema.optional().describe('Project it applies to; omitted: the whole tenant'),
     metadata: metadataSchema(limits.metadataBytes).default({}),
   });
   const find = z.strictObject({
     /** Full text over name, description and examples (stemmed); omitted: newest first. */
-    q: z.string().trim().min(1).max(1_000).optional(),
+    q: z
+      .string()
+      .trim()
+      .min(1)
+      .max(1_000)
+      .optional()
+      .describe('Words to look for in name, description and examples; omitted: newest first'),
     project: projectSchema.optional(),
     kind: z.enum(PATTERN_KINDS).optional(),
-    source: z.enum(PATTERN_SOURCES).optional(),
-    /** Comma-separated. */
-    tags: tagListQuery.optional(),
-    tagsMode: z.enum(['any', 'all']).default('any'),
+    source: z.enum(PATTERN_SOURCES).optional().describe('manual (stored by someone) or detected (found by the job)'),
+    /** A list, or one comma-separated string (a query string). */
+    tags: z.union([tagsSchema, tagListQuery]).optional().describe('Tags, as a list or comma-separated'),
+    tagsMode: z.enum(['any', 'all']).default('any').describe('any (default): one of the tags; all: every tag'),
     ...pageQuery(limits.pageSize),
   });
-  const detect = z.strictObject({ project: projectSchema.optional() });
+  const detect = z.strictObject({
+    project: projectSchema.optional().describe('Only the sessions of this project; omitted: the whole tenant'),
+  });
   return { create, find, detect };
 }
 
 export type PatternSchemas = ReturnType<typeof patternSchemas>;
 export type CreatePatternInput = z.output<PatternSchemas['create']>;
 export type FindPatternsQuery = z.output<PatternSchemas['find']>;
+export type DetectPatternsInput = z.output<PatternSchemas['detect']>;
 
 const evidenceOutputSchema = z.object({
   detector: z.enum(['embedding-cluster', 'error-signature']),

@@ -1,7 +1,10 @@
 import type { Config } from '../config/config.schema.js';
+import { deadLetterOperations } from './dead-letter.operations.js';
 import { exportOperations } from './export.operations.js';
+import { healthOperations } from './health.operations.js';
 import { messageOperations } from './message.operations.js';
 import type { Operation } from './operation.js';
+import { patternOperations } from './pattern.operations.js';
 import { sessionOperations } from './session.operations.js';
 
 /**
@@ -9,7 +12,14 @@ import { sessionOperations } from './session.operations.js';
  * before `/v1/reflections/:id`). A new capability adds one `<name>.operations.ts` and one line here.
  */
 export function buildCatalogue(limits: Config['limits']): Operation[] {
-  const operations = [...sessionOperations(limits), ...messageOperations(limits), ...exportOperations()];
+  const operations = [
+    ...sessionOperations(limits),
+    ...messageOperations(limits),
+    ...exportOperations(),
+    ...deadLetterOperations(),
+    ...patternOperations(limits),
+    ...healthOperations(),
+  ];
   assertUnique(operations);
   return operations;
 }

@@ -1,39 +1,16 @@
-import { z } from 'zod';
 import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
 import { NotFoundError, UnavailableError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
-import { timestampSchema } from '../domain/common.model.js';
+import type { DeadLetterFilterInput, DeadLetterListQuery, DeadLetterSelection } from '../domain/dead-letter.model.js';
 import { QUEUE_NAMES, type QueueName } from '../jobs/job-registry.js';
 import type { JobCounts, QueueBackend } from '../jobs/queue.port.js';
-import { DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterFilter, type Store } from '../repositories/ports.js';
-import { parseId, parseInput } from '../core/validate.js';
+import type { DeadLetter, DeadLetterFilter, Store } from '../repositories/ports.js';
 
-/** Who is asking: a tenant (REST, MCP) sees its own dead letters; an operator (CLI) sees all. */
-export type Scope = Principal | 'operator';
+export type { DeadLetterSelection };
 
-export const deadLetterFilterSchema = z.strictObject({
-  status: z.enum(DEAD_LETTER_STATUSES).optional(),
-  queue: z.enum(QUEUE_NAMES).optional(),
-  jobName: z.string().min(1).max(100).optional(),
-  /** Case-insensitive substring of the error message. */
-  error: z.string().min(1).max(500).optional(),
-  failedBefore: timestampSchema.optional(),
-  failedAfter: timestampSchema.optional(),
-});
-
-export const deadLetterListSchema = deadLetterFilterSchema.extend({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).max(512).optional(),
-});
-
-/** Which dead letters a bulk action touches: explicit ids, a filter, or `all` open ones. */
-export const deadLetterSelectionSchema = z.union([
-  z.strictObject({ ids: z.array(z.uuid()).min(1).max(1000) }),
-  z.strictObject({ all: z.literal(true) }),
-  z.strictObject({ filter: deadLetterFilterSchema.omit({ status: true }) }),
-]);
-export type DeadLetterSelection = z.output<typeof deadLetterSelectionSchema>;
+/** Who is asking: a tenant (REST, MCP) sees its own dead letters; an operator (CLI, admin page) sees all. */
+export type Viewer = Principal | 'operator';
 
 export interface BulkResult {
   matched: number;
@@ -52,8 +29,7 @@ export class DeadLetterService {
     private readonly backend: QueueBackend,
   ) {}
 
-  async list(scope: Scope, input: unknown): Promise<Page<DeadLetter> & { total: number }> {
-    const q = parseInput(deadLetterListSchema, input);
+  async list(scope: Viewer, q: DeadLetterListQuery): Promise<Page<DeadLetter> & { total: number }> {
     const filter = this.filter(scope, q);
     const after = q.cursor ? decodeCursor(q.cursor, isDeadLetterCursor) : undefined;
     const rows = await this.store.deadLetters.list(filter, q.limit + 1, after);
@@ -67,15 +43,15 @@ export class DeadLetterService {
     };
   }
 
-  async get(scope: Scope, id: string): Promise<DeadLetter> {
-    const letter = await this.store.deadLetters.get(parseId(id, 'id'), tenantOf(scope));
+  async get(scope: Viewer, id: string): Promise<DeadLetter> {
+    const letter = await this.store.deadLetters.get(id, tenantOf(scope));
     if (!letter) throw new NotFoundError('dead letter', id);
     return letter;
   }
 
   /** Puts the selected open dead letters back on their queues with fresh attempts. */
-  async retry(scope: Scope, input: unknown, progress?: Progress): Promise<BulkResult> {
-    return this.bulk(scope, input, progress, async (letters) => {
+  async retry(scope: Viewer, selection: DeadLetterSelection, progress?: Progress): Promise<BulkResult> {
+    return this.bulk(scope, selection, progress, async (letters) => {
       for (const [queue, group] of groupByQueue(letters)) {
         try {
           await this.backend.publish(
@@ -102,8 +78,8 @@ export class DeadLetterService {
     });
   }
 
-  async discard(scope: Scope, input: unknown, progress?: Progress): Promise<BulkResult> {
-    return this.bulk(scope, input, progress, (letters) =>
+  async discard(scope: Viewer, selection: DeadLetterSelection, progress?: Progress): Promise<BulkResult> {
+    return this.bulk(scope, selection, progress, (letters) =>
       this.store.deadLetters.setStatus(
         letters.map((d) => d.id),
         'discarded',
@@ -112,7 +88,7 @@ export class DeadLetterService {
     );
   }
 
-  async queueStats(scope: Scope): Promise<{
+  async queueStats(scope: Viewer): Promise<{
     queues: Record<QueueName, JobCounts & { deadLetters: number }>;
     outbox: { pending: number; oldestAgeSeconds: number };
   }> {
@@ -126,12 +102,11 @@ export class DeadLetterService {
   }
 
   private async bulk(
-    scope: Scope,
-    input: unknown,
+    scope: Viewer,
+    selection: DeadLetterSelection,
     progress: Progress | undefined,
     act: (letters: DeadLetter[]) => Promise<DeadLetter[]>,
   ): Promise<BulkResult> {
-    const selection = parseInput(deadLetterSelectionSchema, input);
     const tenantId = tenantOf(scope);
     const changed: string[] = [];
     if ('ids' in selection) {
@@ -162,7 +137,7 @@ export class DeadLetterService {
     return { matched: total, changed: changed.length, ids: changed };
   }
 
-  private filter(scope: Scope, q: z.output<typeof deadLetterFilterSchema>): DeadLetterFilter {
+  private filter(scope: Viewer, q: DeadLetterFilterInput): DeadLetterFilter {
     return {
       tenantId: tenantOf(scope),
       status: q.status,
@@ -175,7 +150,7 @@ export class DeadLetterService {
   }
 }
 
-function tenantOf(scope: Scope): string | undefined {
+function tenantOf(scope: Viewer): string | undefined {
   return scope === 'operator' ? undefined : scope.tenantId;
 }
 

@@ -29,6 +29,11 @@ export interface HealthInfo {
   uptimeSeconds: number;
 }
 
+/** Liveness and readiness in one answer (the MCP `health_check` tool): `degraded` when not ready. */
+export interface HealthReport extends Omit<HealthInfo, 'status'>, Readiness {
+  status: 'ok' | 'degraded';
+}
+
 export class HealthService {
   private readonly startedAt = Date.now();
 
@@ -46,6 +51,12 @@ export class HealthService {
   async readiness(): Promise<Readiness> {
     const dependencies = await Promise.all(this.dependencies.map((d) => this.probe(d)));
     return { ready: dependencies.every((d) => d.state === 'up' || !d.critical), dependencies };
+  }
+
+  /** Version, mode, uptime and every dependency's state. */
+  async report(): Promise<HealthReport> {
+    const { ready, dependencies } = await this.readiness();
+    return { ...this.liveness(), status: ready ? 'ok' : 'degraded', ready, dependencies };
   }
 
   private async probe(dependency: DependencyCheck): Promise<DependencyStatus> {

@@ -4,11 +4,16 @@ import type { AppEvents } from '../core/events.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
-import type { Pattern, PatternSchemas } from '../domain/pattern.model.js';
+import type {
+  CreatePatternInput,
+  DetectPatternsInput,
+  FindPatternsQuery,
+  Pattern,
+  PatternSchemas,
+} from '../domain/pattern.model.js';
 import type { PatternFilters } from '../repositories/pattern.port.js';
 import type { OutboxJob, Store } from '../repositories/ports.js';
 import type { DetectionReport, PatternDetector } from './pattern-detection/pattern-detector.js';
-import { parseId, parseInput } from '../core/validate.js';
 
 export interface StoredPattern {
   pattern: Pattern;
@@ -52,8 +57,7 @@ export class PatternService {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async storePattern(principal: Principal, input: unknown): Promise<StoredPattern> {
-    const data = parseInput(this.schemas.create, input);
+  async storePattern(principal: Principal, data: CreatePatternInput): Promise<StoredPattern> {
     return this.store.patterns.create({
       id: uuidv7(),
       tenantId: principal.tenantId,
@@ -69,13 +73,13 @@ export class PatternService {
   }
 
   async get(principal: Principal, id: string): Promise<Pattern> {
-    const pattern = await this.store.patterns.get(principal.tenantId, parseId(id, 'patternId'));
+    const pattern = await this.store.patterns.get(principal.tenantId, id);
     if (!pattern) throw new NotFoundError('pattern', id);
     return pattern;
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    if (!(await this.store.patterns.delete(principal.tenantId, parseId(id, 'patternId')))) {
+    if (!(await this.store.patterns.delete(principal.tenantId, id))) {
       throw new NotFoundError('pattern', id);
     }
   }
@@ -84,8 +88,7 @@ export class PatternService {
    * With `q`: full-text matches over name, description and examples, best first. Without: newest first.
    * Filters (project, kind, source, tags any/all) apply in the query; `cursor` continues either kind of page.
    */
-  async find(principal: Principal, input: unknown): Promise<Page<Pattern>> {
-    const q = parseInput(this.schemas.find, input);
+  async find(principal: Principal, q: FindPatternsQuery): Promise<Page<Pattern>> {
     const filters: PatternFilters = {
       project: q.project,
       kind: q.kind,
@@ -116,8 +119,7 @@ export class PatternService {
    * Queues a detect-patterns job through the outbox. Repeated triggers within the trigger window are one job, and
    * one run: a trigger after that window's run finished is skipped by the worker (PatternDetector.detectOnce).
    */
-  async detect(principal: Principal, input: unknown): Promise<DetectionQueued> {
-    const { project } = parseInput(this.schemas.detect, input);
+  async detect(principal: Principal, { project }: DetectPatternsInput): Promise<DetectionQueued> {
     const job = this.options.detectionJob(principal.tenantId, project ?? null, this.clock());
     await this.store.outbox.add([job]);
     this.options.events?.emit('outbox:added');
@@ -125,8 +127,7 @@ export class PatternService {
   }
 
   /** Runs detection now, in this process (CLI `patterns detect --now`, tests). */
-  async detectNow(principal: Principal, input: unknown): Promise<DetectionReport> {
-    const { project } = parseInput(this.schemas.detect, input);
+  async detectNow(principal: Principal, { project }: DetectPatternsInput): Promise<DetectionReport> {
     return this.detector.detect(principal.tenantId, project ?? null);
   }
 }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Application, createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
+import { runOperation } from '../../src/operations/run-operation.js';
 import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { type RunningCli, runCli, startWorker } from '../helpers/cli.js';
 import { testConfig } from '../helpers/config.js';
@@ -67,8 +68,11 @@ describe('fault tolerance (standard mode)', { timeout: 240_000 }, () => {
     cleanups.push(() => app.close());
     return app;
   };
+  /** Calls an operation as REST and MCP do: raw input parsed with its schema. */
+  const run = <T>(app: Application, name: string, input: Record<string, unknown>) =>
+    runOperation<T>(app.operations, name, { principal: { tenantId: 'default' }, services: app.services }, input);
   const sessionFor = async (app: Application, name: string) =>
-    app.services.sessions.create({ tenantId: 'default' }, { name, project: 'faults' });
+    run<{ id: string }>(app, 'create_session', { name, project: 'faults' });
   const vectorsOf = async (app: Application, sessionId: string) => {
     const store = app.store as PostgresStore;
     const [row] = await store.sql<{ n: number; distinct_n: number }[]>`
@@ -96,7 +100,7 @@ describe('fault tolerance (standard mode)', { timeout: 240_000 }, () => {
     const writeOne = async () => {
       while (next < 2000) {
         const i = next++;
-        await writer.services.messages.add({ tenantId: 'default' }, session.id, { role: 'user', content: `job ${i}` });
+        await run(writer, 'add_message', { sessionId: session.id, role: 'user', content: `job ${i}` });
       }
     };
     await Promise.all(Array.from({ length: 16 }, writeOne));
@@ -165,7 +169,8 @@ describe('fault tolerance (standard mode)', { timeout: 240_000 }, () => {
     app.jobs.breakers.onStateChange((_, state) => states.push(state));
     const session = await sessionFor(app, 'provider outage');
     const add = (from: number, n: number) =>
-      app.services.messages.addBatch({ tenantId: 'default' }, session.id, {
+      run(app, 'add_messages', {
+        sessionId: session.id,
         messages: Array.from({ length: n }, (_, i) => ({ role: 'assistant', content: `outage ${from + i}` })),
       });
 

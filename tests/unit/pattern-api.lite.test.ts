@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Application, createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createMcpServer } from '../../src/mcp/mcp-server.js';
+import { mcpTools } from '../../src/mcp/mcp-tools.js';
 import { seedCorpus } from '../contract/pattern.contract.js';
 import { describePatternApi, PATTERN_API_CONFIG } from '../contract/pattern-api.contract.js';
 import { testConfig } from '../helpers/config.js';
@@ -31,9 +32,9 @@ describe('pattern MCP tools (in process)', () => {
     app = await createApplication(testConfig(PATTERN_API_CONFIG), createLogger('silent'), { defaultMetrics: false });
     await seedCorpus(app.store, 'default', Date.now() - 5 * 86_400_000);
     const server = createMcpServer(
-      app.services,
+      mcpTools(app.operations),
       { name: 'Session-Buddy', version: 'test' },
-      { principal: { tenantId: 'default' }, logger: app.logger },
+      { services: app.services, principal: { tenantId: 'default' }, logger: app.logger },
     );
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
@@ -70,27 +71,28 @@ describe('pattern MCP tools (in process)', () => {
     expect(found.items.map((p) => p.id)).toEqual([stored.pattern.id]);
     const newest = await call('find_patterns', { project: 'shop', limit: 1 });
     expect(text(newest)).toContain('Idempotency keys on writes');
-    expect(await ok('get_pattern', { patternId: stored.pattern.id })).toMatchObject({ source: 'manual' });
+    // snake_case arguments as documented; camelCase is accepted too.
+    expect(await ok('get_pattern', { pattern_id: stored.pattern.id })).toMatchObject({ source: 'manual' });
     expect(await ok('delete_pattern', { patternId: stored.pattern.id })).toEqual({
-      patternId: stored.pattern.id,
+      pattern_id: stored.pattern.id,
       deleted: true,
     });
-    expect(text(await call('get_pattern', { patternId: stored.pattern.id }))).toMatch(/^not_found: pattern/);
+    expect(text(await call('get_pattern', { pattern_id: stored.pattern.id }))).toMatch(/^not_found: pattern/);
   });
 
   it('queues detection and the in-process worker records what it finds', async () => {
-    const queued = await ok<{ jobId: string; queue: string }>('detect_patterns', { project: 'shop' });
+    const queued = await ok<{ job_id: string; queue: string }>('detect_patterns', { project: 'shop' });
     expect(queued).toMatchObject({ queue: 'analytics', project: 'shop' });
-    expect((await ok<{ jobId: string }>('detect_patterns', { project: 'shop' })).jobId).toBe(queued.jobId);
+    expect((await ok<{ job_id: string }>('detect_patterns', { project: 'shop' })).job_id).toBe(queued.job_id);
     await waitFor('three detected patterns', async () => {
       const page = await ok<{ items: Array<{ kind: string }> }>('find_patterns', { source: 'detected' });
       return page.items.length === 3;
     });
-    const errors = await ok<{ items: Array<{ evidence: { sessionCount: number } }> }>('find_patterns', {
-      q: 'ECONNREFUSED',
+    const errors = await ok<{ items: Array<{ evidence: { session_count: number } }> }>('find_patterns', {
+      query: 'ECONNREFUSED',
       kind: 'recurring-error',
     });
-    expect(errors.items[0]?.evidence.sessionCount).toBe(3);
+    expect(errors.items[0]?.evidence.session_count).toBe(3);
   });
 
   it('answers bad arguments with isError naming the field', async () => {
@@ -100,7 +102,7 @@ describe('pattern MCP tools (in process)', () => {
       ['store_pattern', { name: 'x', kind: 'convention' }, /description/],
       ['find_patterns', { source: 'robot' }, /source/],
       ['find_patterns', { q: 'x', cursor: 'bogus' }, /cursor/],
-      ['get_pattern', { patternId: 'nope' }, /patternId/],
+      ['get_pattern', { pattern_id: 'nope' }, /pattern_id/],
       ['detect_patterns', { project: 'has space' }, /project/],
     ];
     for (const [name, args, field] of cases) {

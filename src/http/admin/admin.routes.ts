@@ -2,8 +2,10 @@ import type { Context, Env, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Logger } from '../../core/logger.js';
+import { parseId, parseInput } from '../../core/validate.js';
+import { deadLetterListSchema, deadLetterSelectionSchema, toSelection } from '../../domain/dead-letter.model.js';
 import type { QueueBackend } from '../../jobs/queue.port.js';
-import type { DeadLetterSelection, DeadLetterService } from '../../services/dead-letter.service.js';
+import type { DeadLetterService } from '../../services/dead-letter.service.js';
 import { adminAccessGuard, remoteAddress } from './access.js';
 import {
   ADMIN_BASE,
@@ -74,14 +76,19 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
     const cursor = q.cursor || undefined;
     const view: ListView = { filter, cursor, flash: takeFlash(c), queueDashboard };
     const [list, stats] = await Promise.allSettled([
-      deadLetters.list('operator', {
-        status: filter.status === 'any' ? undefined : filter.status,
-        queue: filter.queue || undefined,
-        jobName: filter.job || undefined,
-        error: filter.error || undefined,
-        limit: PAGE_SIZE,
-        cursor,
-      }),
+      // Parsed with the schema of list_dead_letters: a bad filter is a message on the page (400).
+      (async () =>
+        deadLetters.list(
+          'operator',
+          parseInput(deadLetterListSchema, {
+            status: filter.status === 'any' ? undefined : filter.status,
+            queue: filter.queue || undefined,
+            jobName: filter.job || undefined,
+            error: filter.error || undefined,
+            limit: PAGE_SIZE,
+            cursor,
+          }),
+        ))(),
       deadLetters.queueStats('operator'),
     ]);
     if (list.status === 'fulfilled') {
@@ -98,7 +105,7 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
 
   app.get(`${ADMIN_BASE}/:id`, async (c) => {
     try {
-      const letter = await deadLetters.get('operator', c.req.param('id'));
+      const letter = await deadLetters.get('operator', parseId(c.req.param('id'), 'id'));
       return page(c, renderDetail({ letter, flash: takeFlash(c), queueDashboard }));
     } catch (error) {
       return page(c, renderMessage('Not found', messageOf(error), queueDashboard), 404);
@@ -125,9 +132,11 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
     });
   }
 
-  async function act(c: Context, action: Action, selection: DeadLetterSelection): Promise<void> {
+  /** `selection` as the form gave it, parsed with the schema of retry_dead_letters and discard_dead_letters. */
+  async function act(c: Context, action: Action, selection: unknown): Promise<void> {
     try {
-      const result = await deadLetters[action]('operator', selection);
+      const parsed = toSelection(parseInput(deadLetterSelectionSchema, selection));
+      const result = await deadLetters[action]('operator', parsed);
       const noun = result.matched === 1 ? 'dead letter' : 'dead letters';
       putFlash(c, { kind: 'ok', text: `${DONE[action]} ${result.changed} of ${result.matched} ${noun}.` });
       logger.info(
@@ -161,13 +170,13 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
   );
 }
 
-function selectionFor(filter: FilterForm): DeadLetterSelection {
+function selectionFor(filter: FilterForm): Record<string, unknown> {
   const selected: { queue?: string; jobName?: string; error?: string } = {};
   if (filter.queue) selected.queue = filter.queue;
   if (filter.job) selected.jobName = filter.job;
   if (filter.error) selected.error = filter.error;
-  // The service validates the queue name (and everything else) again.
-  return Object.keys(selected).length > 0 ? ({ filter: selected } as DeadLetterSelection) : { all: true };
+  // `act` validates the queue name (and everything else).
+  return Object.keys(selected).length > 0 ? { filter: selected } : { all: true };
 }
 
 /** The urlencoded (or multipart) form fields as trimmed strings; files and missing fields read as ''. */

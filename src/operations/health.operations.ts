@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { Services } from '../../services/services.js';
-import { defineTool, summaryWithJson, type ToolDef } from '../tool-registry.js';
+import { defineOperation, type Operation, READ } from './operation.js';
 
 // Loose objects: a field HealthService adds later must not make clients reject the answer.
 const healthOutput = z.looseObject({
@@ -22,9 +21,10 @@ const healthOutput = z.looseObject({
   ),
 });
 
-export function healthTools({ health }: Services): ToolDef[] {
+/** MCP (and CLI) only: over HTTP, /healthz and /readyz answer (src/http/routes/system.routes.ts). */
+export function healthOperations(): Operation[] {
   return [
-    defineTool({
+    defineOperation({
       name: 'health_check',
       title: 'Health check',
       description:
@@ -32,19 +32,16 @@ export function healthTools({ health }: Services): ToolDef[] {
         '(SQLite or PostgreSQL, Redis in standard mode). status is "degraded" when a critical dependency is down.',
       input: z.strictObject({}),
       output: healthOutput,
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-      run: async () => {
-        const { ready, dependencies } = await health.readiness();
-        return {
-          ...health.liveness(),
-          status: ready ? ('ok' as const) : ('degraded' as const),
-          ready,
-          dependencies: dependencies.map((d) => ({ ...d })),
-        };
+      annotations: READ,
+      scope: 'read',
+      run: async ({ services }) => {
+        const report = await services.health.report();
+        // Spread into plain object types, which the loose output schema's index signature accepts.
+        return { ...report, dependencies: report.dependencies.map((d) => ({ ...d })) };
       },
-      text: (h) => {
+      summary: (h) => {
         const deps = h.dependencies.map((d) => `${d.name} ${d.state}`).join(', ');
-        return summaryWithJson(`${h.name} ${h.version} (${h.mode}): ${h.status}; ${deps}.`, h);
+        return `${h.name} ${h.version} (${h.mode}): ${h.status}; ${deps}.`;
       },
     }),
   ];
