@@ -1,4 +1,5 @@
 import { renderConfigurationDoc } from './configuration.doc.js';
+import { renderOperationsDoc } from './operations.doc.js';
 
 export { GENERATED_HEADER } from './header.js';
 
@@ -13,4 +14,7 @@ export interface GeneratedDoc {
  * Every generated page. `npm run docs` (scripts/gen-docs.mjs) writes them; tests/unit/docs.test.ts fails when a
  * committed page differs from what its generator renders. To add a page, register one more entry here.
  */
-export const GENERATED_DOCS: GeneratedDoc[] = [{ path: 'docs/configuration.md', render: renderConfigurationDoc }];
+export const GENERATED_DOCS: GeneratedDoc[] = [
+  { path: 'docs/configuration.md', render: renderConfigurationDoc },
+  { path: 'docs/operations.md', render: renderOperationsDoc },
+];
