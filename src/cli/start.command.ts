@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
+import { runApiProcess } from '../../workers/api.process.js';
 import { createApplication } from '../app.js';
 import type { Config } from '../config/config.schema.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { startHttpServer } from '../http/server.js';
 import { type CommonFlags, loadFromFlags, parsePort } from './shared.js';
 
 interface StartFlags extends CommonFlags {
@@ -35,24 +35,7 @@ export function startCommand(): Command {
         await startStdio(config);
         return;
       }
-      const logger = createLogger(config.logging.level);
-      const app = await createApplication(config, logger);
-      const server = await startHttpServer(app.http, config.server.host, config.server.port);
-      const mcp = config.mcp.enabled ? `${server.url}/mcp` : undefined;
-      logger.info({ url: server.url, mcp, mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
-
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
-        armDeadline(config, logger);
-        await server.close(config.server.shutdownTimeoutMs);
-        await app.close();
-        stopped(logger);
-      };
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-      process.once('SIGINT', () => void stop('SIGINT'));
+      await runApiProcess(config, createLogger(config.logging.level));
     });
 }
 

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { runWorker } from '../../workers/worker.js';
+import { runWorkerProcess } from '../../workers/worker.process.js';
 import { createLogger } from '../core/logger.js';
 import { loadFromFlags, parsePort } from './shared.js';
 
@@ -29,22 +29,7 @@ export function workerCommand(): Command {
             },
           },
         );
-        const logger = createLogger(config.logging.level);
-        const worker = await runWorker(config, logger);
-        let stopping = false;
-        const stop = async (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ signal }, 'worker shutting down: no new jobs, finishing in-flight ones');
-          const deadline = setTimeout(() => process.exit(1), config.workers.shutdownTimeoutMs + 10_000);
-          deadline.unref();
-          await worker.stop();
-          logger.info('worker stopped');
-          logger.flush();
-          process.exitCode = 0;
-        };
-        process.on('SIGTERM', () => void stop('SIGTERM'));
-        process.on('SIGINT', () => void stop('SIGINT'));
+        await runWorkerProcess(config, createLogger(config.logging.level));
       },
     );
 }

@@ -1,0 +1,46 @@
+import { type Application, createApplication } from '../src/app.js';
+import type { Config } from '../src/config/config.schema.js';
+import type { Logger } from '../src/core/logger.js';
+import { startHttpServer } from '../src/http/server.js';
+import { stopOnSignals } from './process-signals.js';
+
+export interface RunningApi {
+  app: Application;
+  url: string;
+  /** Stops taking requests, finishes in-flight ones within `server.shutdownTimeoutMs`, closes everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The API process (`session-buddy start`): REST, health and metrics, MCP at /mcp when enabled; relays the outbox,
+ * and runs the workers too in lite mode or with `workers.inProcess`.
+ */
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const app = await createApplication(config, logger, { role: 'api' });
+  try {
+    const server = await startHttpServer(app.http, config.server.host, config.server.port);
+    const mcp = config.mcp.enabled ? `${server.url}/mcp` : undefined;
+    logger.info({ url: server.url, mcp, mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
+    return {
+      app,
+      url: server.url,
+      async stop() {
+        await server.close(config.server.shutdownTimeoutMs);
+        await app.close();
+      },
+    };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
+/** Runs the API process until SIGTERM or SIGINT, then stops it gracefully. */
+export async function runApiProcess(config: Config, logger: Logger): Promise<RunningApi> {
+  const api = await startApi(config, logger);
+  stopOnSignals(logger, config.server.shutdownTimeoutMs + 5000, async (signal) => {
+    logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
+    await api.stop();
+  });
+  return api;
+}
