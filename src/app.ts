@@ -7,19 +7,16 @@ import { VERSION } from './core/version.js';
 import { patternSchemas } from './domain/pattern.model.js';
 import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
+import { createEmbeddingService } from './embeddings/embedding.factory.js';
 import { mountAdmin } from './http/admin/admin.routes.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
-import type { RouteDef } from './http/route.js';
 import { restRoutes } from './http/rest-routes.js';
-import { buildCatalogue } from './operations/catalogue.js';
-import type { Operation } from './operations/operation.js';
-import { reflectionRoutes } from './http/routes/reflection.routes.js';
-import { reflectionTransferRoutes } from './http/routes/reflection-transfer.routes.js';
-import { searchRoutes } from './http/routes/search.routes.js';
-import { createEmbeddingService } from './embeddings/embedding.factory.js';
+import type { RouteDef } from './http/route.js';
 import { detectPatternsJob, writeFollowUps } from './jobs/job-registry.js';
 import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { buildCatalogue } from './operations/catalogue.js';
+import type { Operation } from './operations/operation.js';
 import { createQueueBackend } from './queue/create-queue-backend.js';
 import type { Store, WriteFollowUps } from './repositories/ports.js';
 import { BreakerRegistry } from './resilience/breaker-registry.js';
@@ -33,9 +30,8 @@ import { PatternDetector } from './services/pattern-detection/pattern-detector.j
 import { ReflectionService } from './services/reflection.service.js';
 import { ReflectionTransferService } from './services/reflection-transfer.service.js';
 import { SearchService } from './services/search.service.js';
-import { SessionService } from './services/session.service.js';
 import type { Services } from './services/services.js';
-
+import { SessionService } from './services/session.service.js';
 
 export interface Application {
   config: Config;
@@ -142,7 +138,7 @@ export async function createApplication(
     const sessions = new SessionService(store, sessionSchemas(config.limits).metadata);
     const messages = new MessageService(store, { events });
     const deadLetters = new DeadLetterService(store, backend);
-    const reflections = new ReflectionService(store, reflectionSchemas(config.limits), embeddings, { events });
+    const reflections = new ReflectionService(store, embeddings, { events });
     const search = new SearchService(store, embeddings);
     const exports = new ExportService(sessions, messages);
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
@@ -152,7 +148,9 @@ export async function createApplication(
         detectPatternsJob(tenantId, project, now, config.patterns.triggerWindowSeconds * 1000),
       events,
     });
-    const transfer = new ReflectionTransferService(reflections, { pageSize: config.limits.pageSize });
+    const transfer = new ReflectionTransferService(reflections, reflectionSchemas(config.limits).create, {
+      pageSize: config.limits.pageSize,
+    });
     const services: Services = {
       sessions,
       messages,
@@ -167,16 +165,7 @@ export async function createApplication(
     };
 
     const operations = buildCatalogue(config.limits);
-    const routes =
-      role === 'worker'
-        ? []
-        : [
-            ...restRoutes(operations, services),
-            // Before reflectionRoutes: GET /v1/reflections/:id would take `export` for an id.
-            ...reflectionTransferRoutes(transfer),
-            ...reflectionRoutes(reflections, search),
-            ...searchRoutes(search),
-          ];
+    const routes = role === 'worker' ? [] : restRoutes(operations, services);
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;
     const http = createHttpApp({
@@ -188,14 +177,15 @@ export async function createApplication(
       bodyLimitBytes: config.server.bodyLimitBytes,
       info: { title: config.serverName, version: VERSION },
       extend: (app) => {
-        if (role !== 'worker') mcp?.mountMcpHttp(app, {
-          services,
-          tools: mcp.mcpTools(operations),
-          info: { name: config.serverName, version: VERSION },
-          logger,
-          mcp: config.mcp,
-          bodyLimitBytes: config.server.bodyLimitBytes,
-        });
+        if (role !== 'worker')
+          mcp?.mountMcpHttp(app, {
+            services,
+            tools: mcp.mcpTools(operations),
+            info: { name: config.serverName, version: VERSION },
+            logger,
+            mcp: config.mcp,
+            bodyLimitBytes: config.server.bodyLimitBytes,
+          });
         if (role !== 'worker') mountAdmin(app, { admin: config.admin, deadLetters, backend, logger });
       },
     });

@@ -15,6 +15,7 @@
  * shipped model, about a minute per 10k). BENCH_MODES picks the stores: standard = PostgreSQL, lite = SQLite.
  */
 import type { Principal } from '../../src/core/principal.js';
+import { reflectionSearchSchema, type SearchMode } from '../../src/domain/search.model.js';
 import { createEmbeddingService } from '../../src/embeddings/embedding.factory.js';
 import type { EmbeddingService } from '../../src/embeddings/embedding.service.js';
 import type { SearchFilters, Store } from '../../src/repositories/ports.js';
@@ -196,12 +197,14 @@ async function measure(
     await store.reflections.textSearch('reflection', TENANT, q.text, filters, POOL);
     return { vector, vectorMs, textMs: since(t0) };
   };
-  const input = (q: CorpusQuery, mode: string, filter: Filter) => ({
-    q: q.text,
-    mode,
-    limit: LIMIT,
-    ...(filter === 'project' ? { project: q.project } : {}),
-  });
+  // Parsed with the search_reflections operation's schema, as REST and MCP parse it.
+  const input = (q: CorpusQuery, mode: SearchMode, filter: Filter) =>
+    reflectionSearchSchema.parse({
+      q: q.text,
+      mode,
+      limit: LIMIT,
+      ...(filter === 'project' ? { project: q.project } : {}),
+    });
 
   // Warm caches and the planner with queries that are not measured.
   const warm = new SearchService(store, embedder);

@@ -27,7 +27,12 @@ type Kind = 'boolean' | 'number' | 'list' | 'json' | 'string';
 interface Field {
   key: string;
   kind: Kind;
+  /** The flag without `--`: the key in kebab-case, or `input-<key>` where the command's own flags use it (mode). */
+  flag: string;
 }
+
+/** Flags of the call command itself; an input key spelled the same gets `--input-<key>` instead. */
+const OWN_FLAGS = new Set(['mode', 'tenant', 'json', 'text', 'help']);
 
 function operationCommand(op: Operation): Command {
   const command = new Command(op.name.replaceAll('_', '-'))
@@ -38,9 +43,11 @@ function operationCommand(op: Operation): Command {
     .option('--json <object>', 'the whole input as one JSON object (flags override its fields)')
     .option('--text', 'print the one-line summary instead of JSON')
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));
-  const fields = Object.entries(op.input.shape).map(([key, schema]) => ({ key, kind: kindOf(schema as z.ZodType) }));
-  for (const { key, kind } of fields) {
-    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const fields = Object.entries(op.input.shape).map(([key, schema]): Field => {
+    const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    return { key, kind: kindOf(schema as z.ZodType), flag: OWN_FLAGS.has(kebab) ? `input-${kebab}` : kebab };
+  });
+  for (const { key, kind, flag } of fields) {
     const description = (op.input.shape[key] as z.ZodType).description ?? key;
     const hint = kind === 'list' ? ' (comma-separated)' : kind === 'json' ? ' (JSON)' : '';
     command.addOption(new Option(kind === 'boolean' ? `--${flag}` : `--${flag} <value>`, `${description}${hint}`));
@@ -63,10 +70,10 @@ function inputOf(flags: Record<string, unknown>, fields: Field[]): Record<string
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw refused('--json', 'must be a JSON object');
   const out = input as Record<string, unknown>;
-  for (const { key, kind } of fields) {
-    const value = flags[key];
+  for (const { key, kind, flag: name } of fields) {
+    const value = flags[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
     if (value === undefined) continue;
-    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = `--${name}`;
     if (kind === 'number') out[key] = Number(value);
     else if (kind === 'list')
       out[key] = String(value)

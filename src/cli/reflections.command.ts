@@ -7,15 +7,23 @@ import { Command, Option } from 'commander';
 import type { Application } from '../app.js';
 import { ValidationError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import type { Reflection } from '../domain/reflection.model.js';
+import type { OperationContext } from '../operations/operation.js';
+import { parseOperationInput, runOperation } from '../operations/run-operation.js';
+import type { ReflectionService, StoredReflection } from '../services/reflection.service.js';
 import {
   EXPORT_FORMATS,
   IMPORT_FORMATS,
   type ImportFormat,
   type ImportResult,
+  type ImportTextInput,
+  type ReflectionExportQuery,
 } from '../services/reflection-transfer.service.js';
 import { openCliApplication } from './cli-app.js';
 import { progressBar } from './progress.js';
 import { BAD_INPUT } from './shared.js';
+
+type ReflectionStatistics = Awaited<ReturnType<ReflectionService['stats']>>;
 
 interface ImportFlags {
   format: ImportFormat;
@@ -55,6 +63,12 @@ function principalOf(app: Application, flags: OneFlags): Principal {
   return { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
 }
 
+/** Runs a reflection operation as REST and MCP do: the flags are parsed with the operation's schema. */
+function run<T>(app: Application, flags: OneFlags, name: string, input: Record<string, unknown>): Promise<T> {
+  const context: OperationContext = { principal: principalOf(app, flags), services: app.services };
+  return runOperation<T>(app.operations, name, context, input);
+}
+
 /** --tenant, --mode and (optionally) --json; a bad flag or refused input exits with BAD_INPUT. */
 function one(command: Command, json = true): Command {
   command
@@ -87,7 +101,7 @@ export function reflectionsCommand(): Command {
         importance: flags.importance,
       });
       await openCliApplication(command, flags.mode, async (app) => {
-        const r = await app.services.reflections.storeReflection(principalOf(app, flags), input);
+        const r = await run<StoredReflection>(app, flags, 'store_reflection', input);
         if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         process.stdout.write(`${r.created ? 'stored' : 'already stored'} ${r.reflection.id}\n`);
         for (const d of r.nearDuplicates) {
@@ -103,7 +117,7 @@ export function reflectionsCommand(): Command {
     .description('Show one reflection')
     .action(async (id: string, flags: OneFlags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        const r = await app.services.reflections.get(principalOf(app, flags), id);
+        const r = await run<Reflection>(app, flags, 'get_reflection', { reflectionId: id });
         if (flags.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         process.stdout.write(
           `${[
@@ -123,7 +137,7 @@ export function reflectionsCommand(): Command {
     .description('Delete a reflection (and its vectors)')
     .action(async (id: string, flags: OneFlags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        await app.services.reflections.delete(principalOf(app, flags), id);
+        await run(app, flags, 'delete_reflection', { reflectionId: id });
         process.stdout.write(`deleted ${id}\n`);
       });
     });
@@ -133,7 +147,12 @@ export function reflectionsCommand(): Command {
     .option('--project <project>', 'only this project')
     .action(async (flags: OneFlags & { project?: string }, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
-        const s = await app.services.reflections.stats(principalOf(app, flags), defined({ project: flags.project }));
+        const s = await run<ReflectionStatistics>(
+          app,
+          flags,
+          'get_reflection_stats',
+          defined({ project: flags.project }),
+        );
         if (flags.json) return void process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
         const top = (counts: Record<string, number>) =>
           Object.entries(counts)
@@ -168,16 +187,17 @@ export function reflectionsCommand(): Command {
       });
       await openCliApplication(command, flags.mode, async (app) => {
         const principal = { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
+        // The options as import_memory takes them; the file itself is streamed, not a `content` string.
+        const { content: _content, ...options } = parseOperationInput<ImportTextInput>(
+          app.operations,
+          'import_memory',
+          defined({ format: flags.format, project: flags.project, strict: flags.strict === true, content: '' }),
+        );
         const bar = progressBar('importing');
         const total = process.stderr.isTTY ? await countLines(file) : 0;
         const started = performance.now();
         const result = await app.services.transfer
-          .importLines(
-            principal,
-            () => readLines(file),
-            { format: flags.format, project: flags.project, strict: flags.strict === true },
-            { onProgress: (line) => bar.update(line, total) },
-          )
+          .importLines(principal, () => readLines(file), options, { onProgress: (line) => bar.update(line, total) })
           .catch((error: unknown) => {
             // Strict rejection: list every bad line, not only the three in the message.
             if (error instanceof ValidationError && flags.strict) {
@@ -213,7 +233,10 @@ export function reflectionsCommand(): Command {
       await openCliApplication(command, flags.mode, async (app) => {
         const principal = { tenantId: flags.tenant ?? app.config.auth.defaultTenant };
         const { out: file, tenant: _t, mode: _m, ...query } = flags;
-        const doc = app.services.transfer.exportReflections(principal, defined(query));
+        const doc = app.services.transfer.exportReflections(
+          principal,
+          parseOperationInput<ReflectionExportQuery>(app.operations, 'export_reflections_file', defined(query)),
+        );
         const out = file ? createWriteStream(file) : process.stdout;
         await writeAll(out, doc.chunks);
         if (file) {

@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import type { Principal } from '../core/principal.js';
 import type {
   ConceptSearchResult,
   ConversationSearchResult,
@@ -13,7 +12,7 @@ import type {
   SearchScope,
 } from '../domain/search.model.js';
 import { SEARCH_MODES, SEARCH_SCOPES } from '../domain/search.model.js';
-import type { SearchService } from '../services/search.service.js';
+import { runOperation } from '../operations/run-operation.js';
 import { openCliApplication } from './cli-app.js';
 import { BAD_INPUT } from './shared.js';
 
@@ -24,15 +23,25 @@ const VIEW_NAMES = ['results', 'quick', 'file', 'concept', 'conversations'] as c
 type View = (typeof VIEW_NAMES)[number];
 
 /**
- * What `--as` shows: the service method (direct), the REST path (--url, the same method behind it), the query
- * field the argument fills, and the flags that view takes. Its human output is in `printers`.
+ * What `--as` shows: the operation (run directly), its REST path (--url, the same operation behind it), the
+ * input field the argument fills, and the flags that view takes. Its human output is in `printers`.
  */
-const VIEWS: Record<View, { path: string; field: string; flags: readonly Flag[] }> = {
-  results: { path: 'v1/search', field: 'q', flags: ['kind', 'searchMode', 'limit', 'tags'] },
-  quick: { path: 'v1/search/quick', field: 'q', flags: ['kind', 'searchMode', 'tags'] },
-  file: { path: 'v1/search/by-file', field: 'path', flags: ['kind', 'limit', 'tags'] },
-  concept: { path: 'v1/search/by-concept', field: 'concept', flags: ['kind', 'limit', 'tags'] },
-  conversations: { path: 'v1/search/conversations', field: 'q', flags: ['searchMode', 'limit'] },
+const VIEWS: Record<View, { operation: string; path: string; field: string; flags: readonly Flag[] }> = {
+  results: { operation: 'search_all', path: 'v1/search', field: 'q', flags: ['kind', 'searchMode', 'limit', 'tags'] },
+  quick: { operation: 'quick_search', path: 'v1/search/quick', field: 'q', flags: ['kind', 'searchMode', 'tags'] },
+  file: { operation: 'search_by_file', path: 'v1/search/by-file', field: 'path', flags: ['kind', 'limit', 'tags'] },
+  concept: {
+    operation: 'search_by_concept',
+    path: 'v1/search/by-concept',
+    field: 'concept',
+    flags: ['kind', 'limit', 'tags'],
+  },
+  conversations: {
+    operation: 'search_conversations',
+    path: 'v1/search/conversations',
+    field: 'q',
+    flags: ['searchMode', 'limit'],
+  },
 };
 
 interface ViewResults {
@@ -43,14 +52,6 @@ interface ViewResults {
   conversations: ConversationSearchResult;
 }
 type AnyResult = ViewResults[View];
-
-const services: { [V in View]: (s: SearchService, p: Principal, input: unknown) => Promise<ViewResults[V]> } = {
-  results: (s, p, i) => s.search(p, i),
-  quick: (s, p, i) => s.quickSearch(p, i),
-  file: (s, p, i) => s.searchByFile(p, i),
-  concept: (s, p, i) => s.searchByConcept(p, i),
-  conversations: (s, p, i) => s.searchConversations(p, i),
-};
 
 const FLAG_NAMES: Record<Flag, string> = {
   kind: '--kind',
@@ -213,12 +214,14 @@ async function searchLocal(command: Command, flags: SearchFlags, input: Record<s
         'note: the configured store is an empty in-memory database; pass --url to search a running server\n',
       );
     }
-    result = await services[flags.as](app.services.search, { tenantId: app.config.auth.defaultTenant }, input);
+    // Parsed with the operation's schema and run, as REST and MCP do.
+    const context = { principal: { tenantId: app.config.auth.defaultTenant }, services: app.services };
+    result = await runOperation<AnyResult>(app.operations, VIEWS[flags.as].operation, context, input);
   });
   return result as AnyResult;
 }
 
-/** GET /v1/search… on a running server: the same service method, behind REST. */
+/** GET /v1/search… on a running server: the same operation, behind REST. */
 async function searchRemote(base: string, path: string, input: Record<string, string | number>): Promise<AnyResult> {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
   for (const [key, value] of Object.entries(input)) url.searchParams.set(key, String(value));

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
-import {
-  metadataSchema,
-  pageQuery,
-  projectSchema,
-  TAG_LIMITS,
-  tagListQuery,
-  tagsSchema,
-  timestampSchema,
-} from './common.model.js';
+import { metadataSchema, pageQuery, projectSchema, TAG_LIMITS, tagsSchema, timestampSchema } from './common.model.js';
 
 export interface Reflection {
   id: string;
@@ -47,13 +39,23 @@ const contentSchema = z
     message: 'must not be blank',
   });
 
+/**
+ * A tag filter: a list (MCP, JSON) or one comma-separated string (a query string, a CLI flag), as tags are
+ * stored: trimmed, lowercased, repeats removed.
+ */
+const tagFilter = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').filter((t) => t.trim() !== '') : v),
+  tagsSchema,
+);
+
+/** One input schema per reflection operation: REST bodies and query strings, MCP arguments, CLI flags. */
 export function reflectionSchemas(limits: Config['limits']) {
   const create = z.strictObject({
-    content: contentSchema,
-    project: projectSchema.default('default'),
-    sessionId: z.uuid({ message: 'must be a UUID' }).optional(),
+    content: contentSchema.describe('The insight, decision or lesson, in plain words'),
+    project: projectSchema.default('default').describe('Project it belongs to (default: default)'),
+    sessionId: z.uuid({ message: 'must be a UUID' }).optional().describe('The session it came from'),
     tags: tagsSchema.default([]),
-    importance: z.number().min(0).max(1).default(0.5),
+    importance: z.number().min(0).max(1).default(0.5).describe('0 to 1 (default 0.5)'),
     metadata: metadataSchema(limits.metadataBytes).default({}),
   });
   const update = z
@@ -62,23 +64,23 @@ export function reflectionSchemas(limits: Config['limits']) {
       tags: tagsSchema.optional(),
       importance: z.number().min(0).max(1).optional(),
       /** Replaces the metadata object. */
-      metadata: metadataSchema(limits.metadataBytes).optional(),
+      metadata: metadataSchema(limits.metadataBytes).optional().describe('Replaces the metadata object'),
     })
     .refine((v) => Object.keys(v).length > 0, { message: 'must change at least one field' });
   const filters = {
-    project: projectSchema.optional(),
-    sessionId: z.uuid({ message: 'must be a UUID' }).optional(),
-    tags: tagListQuery.optional(),
-    tagsMode: z.enum(['any', 'all']).default('any'),
-    from: timestampSchema.optional(),
-    to: timestampSchema.optional(),
+    project: projectSchema.optional().describe('Only this project'),
+    sessionId: z.uuid({ message: 'must be a UUID' }).optional().describe('Only reflections of this session'),
+    tags: tagFilter.optional().describe('Tags, as a list or comma-separated'),
+    tagsMode: z.enum(['any', 'all']).default('any').describe('any (default): one of the tags; all: every tag'),
+    from: timestampSchema.optional().describe('Created at or after (ISO 8601 date-time)'),
+    to: timestampSchema.optional().describe('Created before (ISO 8601 date-time)'),
   };
   const list = z.strictObject({
     ...filters,
     order: z.enum(['asc', 'desc']).default('desc'),
     ...pageQuery(limits.pageSize),
   });
-  const stats = z.strictObject({ project: projectSchema.optional() });
+  const stats = z.strictObject({ project: projectSchema.optional().describe('Only this project') });
   return { create, update, list, stats, filters };
 }
 
@@ -86,6 +88,9 @@ export type ReflectionSchemas = ReturnType<typeof reflectionSchemas>;
 export type CreateReflectionInput = z.output<ReflectionSchemas['create']>;
 export type UpdateReflectionInput = z.output<ReflectionSchemas['update']>;
 export type ListReflectionsQuery = z.output<ReflectionSchemas['list']>;
+export type ReflectionStatsQuery = z.output<ReflectionSchemas['stats']>;
+/** The filters of a listing or an export. */
+export type ReflectionFilters = Omit<ListReflectionsQuery, 'order' | 'limit' | 'cursor'>;
 
 export const reflectionOutputSchema = z.object({
   id: z.string(),

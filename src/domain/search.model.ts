@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { projectSchema, timestampSchema } from './common.model.js';
+import { projectSchema, TAG_LIMITS, timestampSchema } from './common.model.js';
 import { MESSAGE_ROLES, type Message, messageOutputSchema } from './message.model.js';
 import { type Reflection, reflectionOutputSchema } from './reflection.model.js';
 
@@ -13,38 +13,50 @@ export const SEARCH_SCOPES = ['all', 'reflections', 'messages'] as const;
 export type SearchScope = (typeof SEARCH_SCOPES)[number];
 export type ItemKind = 'reflection' | 'message';
 
-/** Comma-separated tags in a query string. */
-const tagList = z
-  .string()
-  .max(2_000)
-  .transform((s) => [...new Set(s.split(',').map((t) => t.trim().toLowerCase()))].filter((t) => t !== ''));
-const queryText = z.string().trim().min(1).max(1_000);
+/**
+ * A tag filter: a list (MCP, JSON) or one comma-separated string (a query string, a CLI flag). Tags are
+ * trimmed and lowercased; empty ones are dropped, repeats removed.
+ */
+const tagList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',') : v),
+  z
+    .array(z.string().trim().toLowerCase().max(TAG_LIMITS.tagChars))
+    .max(TAG_LIMITS.tags)
+    .transform((tags) => [...new Set(tags)].filter((t) => t !== '')),
+);
+const queryText = z.string().trim().min(1).max(1_000).describe('What to look for, in plain words');
 const filterFields = {
-  project: projectSchema.optional(),
-  sessionId: z.uuid({ message: 'must be a UUID' }).optional(),
-  from: timestampSchema.optional(),
-  to: timestampSchema.optional(),
+  project: projectSchema.optional().describe('Only this project'),
+  sessionId: z.uuid({ message: 'must be a UUID' }).optional().describe('Only this session'),
+  from: timestampSchema.optional().describe('ISO 8601 date-time, inclusive'),
+  to: timestampSchema.optional().describe('ISO 8601 date-time, exclusive'),
 };
 const tagFields = {
-  /** Comma-separated; reflections only (messages have no tags). */
-  tags: tagList.optional(),
-  tagsMode: z.enum(['any', 'all']).default('any'),
+  /** Reflections only (messages have no tags). */
+  tags: tagList.optional().describe('Tags, as a list or comma-separated; reflections only (messages have no tags)'),
+  tagsMode: z.enum(['any', 'all']).default('any').describe('any (default): one of the tags; all: every tag'),
 };
 const scoring = {
   /** Hits scoring below this are dropped (see SearchHit.score for what the score means per mode). */
-  minScore: z.coerce.number().min(0).max(1).default(0),
+  minScore: z.coerce.number().min(0).max(1).default(0).describe('Drop hits scoring below this (0..1)'),
   /** Multiply scores by 0.5^(age / half-life): an item this many days old counts half. */
-  halfLifeDays: z.coerce.number().positive().max(36_500).optional(),
+  halfLifeDays: z.coerce
+    .number()
+    .positive()
+    .max(36_500)
+    .optional()
+    .describe('Favour recent items: score halves every N days'),
 };
 const limit = (fallback: number, max = 100) => z.coerce.number().int().min(1).max(max).default(fallback);
+const mode = z.enum(SEARCH_MODES).default('hybrid').describe('hybrid (default), semantic or keyword');
 const common = {
   q: queryText,
-  mode: z.enum(SEARCH_MODES).default('hybrid'),
-  limit: limit(10),
+  mode,
+  limit: limit(10).describe('Hits returned (default 10)'),
   ...scoring,
   ...filterFields,
 };
-const scope = z.enum(SEARCH_SCOPES).default('all');
+const scope = z.enum(SEARCH_SCOPES).default('all').describe('all (default), reflections or messages');
 
 /** Messages have no tags: asking for tagged messages is a mistake worth naming, not an empty answer. */
 function tagsNeedReflections(v: { kind: SearchScope; tags?: string[] }, ctx: z.RefinementCtx): void {
@@ -53,12 +65,14 @@ function tagsNeedReflections(v: { kind: SearchScope; tags?: string[] }, ctx: z.R
   }
 }
 
+// One input schema per search operation: query strings (numbers and lists as text) and MCP arguments (JSON).
+
 export const reflectionSearchSchema = z.strictObject({ ...common, ...tagFields });
 export const messageSearchSchema = z.strictObject(common);
 /** Reflections and messages in one list; with tags only reflections can match. */
 export const searchSchema = z.strictObject({ ...common, ...tagFields, kind: scope }).superRefine(tagsNeedReflections);
 export const quickSearchSchema = z
-  .strictObject({ q: queryText, mode: common.mode, ...scoring, ...filterFields, ...tagFields, kind: scope })
+  .strictObject({ q: queryText, mode, ...scoring, ...filterFields, ...tagFields, kind: scope })
   .superRefine(tagsNeedReflections);
 export const fileSearchSchema = z
   .strictObject({
@@ -74,26 +88,39 @@ export const fileSearchSchema = z
           .min(1, 'must name a file or folder')
           // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
           .regex(/^[^\u0000-\u001f\u007f]+$/, 'must be one line without control characters'),
-      ),
+      )
+      .describe('A file or folder path, whole or its tail (src/app.ts, app.ts, src/)'),
     kind: scope,
-    limit: limit(20),
+    limit: limit(20).describe('Items returned (default 20)'),
     ...filterFields,
     ...tagFields,
   })
   .superRefine(tagsNeedReflections);
 export const conceptSearchSchema = z
-  .strictObject({ concept: queryText, kind: scope, limit: limit(10), ...scoring, ...filterFields, ...tagFields })
+  .strictObject({
+    concept: queryText.describe('The idea to look for, in a few words'),
+    kind: scope,
+    limit: limit(10).describe('Hits of each kind (default 10)'),
+    ...scoring,
+    ...filterFields,
+    ...tagFields,
+  })
   .superRefine(tagsNeedReflections);
 export const conversationSearchSchema = z.strictObject({
   ...common,
   /** Sessions returned. */
-  limit: limit(5, 50),
+  limit: limit(5, 50).describe('Sessions returned (default 5)'),
   /** Matching messages shown per session. */
-  perSession: limit(3, 20),
+  perSession: limit(3, 20).describe('Matching messages shown per session (default 3)'),
 });
 
 export type SearchQuery = z.output<typeof searchSchema>;
 export type ReflectionSearchQuery = z.output<typeof reflectionSearchSchema>;
+export type MessageSearchQuery = z.output<typeof messageSearchSchema>;
+export type QuickSearchQuery = z.output<typeof quickSearchSchema>;
+export type FileSearchQuery = z.output<typeof fileSearchSchema>;
+export type ConceptSearchQuery = z.output<typeof conceptSearchSchema>;
+export type ConversationSearchQuery = z.output<typeof conversationSearchSchema>;
 
 /** Characters of a file name besides `.` and `-` (ASCII, so JavaScript and PostgreSQL agree). */
 const NAME = 'A-Za-z0-9_~@+%';

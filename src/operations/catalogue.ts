@@ -5,6 +5,9 @@ import { healthOperations } from './health.operations.js';
 import { messageOperations } from './message.operations.js';
 import type { Operation } from './operation.js';
 import { patternOperations } from './pattern.operations.js';
+import { reflectionOperations } from './reflection.operations.js';
+import { reflectionTransferOperations } from './reflection-transfer.operations.js';
+import { searchOperations } from './search.operations.js';
 import { sessionOperations } from './session.operations.js';
 
 /**
@@ -17,6 +20,10 @@ export function buildCatalogue(limits: Config['limits']): Operation[] {
     ...messageOperations(limits),
     ...exportOperations(),
     ...deadLetterOperations(),
+    // Before the reflection group: GET /v1/reflections/export is not an id for GET /v1/reflections/:id.
+    ...reflectionTransferOperations(limits),
+    ...reflectionOperations(limits),
+    ...searchOperations(),
     ...patternOperations(limits),
     ...healthOperations(),
   ];

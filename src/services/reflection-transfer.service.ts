@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import { isSessionBuddyError, NotFoundError, ValidationError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import { parseInput } from '../core/validate.js';
 import { projectSchema } from '../domain/common.model.js';
-import type { Reflection, ReflectionSchemas } from '../domain/reflection.model.js';
+import type {
+  CreateReflectionInput,
+  Reflection,
+  ReflectionFilters,
+  ReflectionSchemas,
+} from '../domain/reflection.model.js';
 import type { ReflectionService } from './reflection.service.js';
 import {
   type Candidate,
@@ -21,7 +27,6 @@ import {
   markdownFoot,
   markdownHead,
 } from './transfer/reflection-documents.js';
-import { parseInput } from '../core/validate.js';
 
 export { EXPORT_FORMATS, type ExportFormat, IMPORT_FORMATS, type ImportFormat };
 
@@ -82,21 +87,26 @@ export interface ReflectionTransferOptions {
   clock?: () => Date;
 }
 
-const importOptions = z.strictObject({
+/** How to import: the file's format, a project for every reflection, and whether any bad line aborts. */
+export const importOptionsSchema = z.strictObject({
   format: z.enum(IMPORT_FORMATS).describe('memory-json (MCP memory server file) or jsonl (a reflections export)'),
   project: projectSchema.optional().describe("Project for every reflection (jsonl: overrides each line's project)"),
-  strict: z.boolean().default(false).describe('Any bad line rejects the whole import and nothing is written'),
+  // A query string says `strict=true`; JSON says `true`.
+  strict: z
+    .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+    .default(false)
+    .describe('Any bad line rejects the whole import and nothing is written'),
 });
-export type ImportOptions = z.input<typeof importOptions>;
+export type ImportOptions = z.output<typeof importOptionsSchema>;
 
-/** An import whose whole file is at hand as a string (REST body, MCP argument). */
-export const importTextSchema = importOptions.extend({
+/** An import whose whole file is at hand as a string (REST body or raw body, MCP argument). */
+export const importTextSchema = importOptionsSchema.extend({
   content: z.string().describe('The file content: JSON lines'),
 });
+export type ImportTextInput = z.output<typeof importTextSchema>;
 
-function exportQuerySchema(schemas: ReflectionSchemas) {
-  return z.strictObject({ format: z.enum(EXPORT_FORMATS).default('jsonl'), ...schemas.filters });
-}
+/** What to export: the format and the filters of a listing. */
+export type ReflectionExportQuery = ReflectionFilters & { format: ExportFormat };
 
 /**
  * The near-duplicate check is one exact k-NN query per reflection on SQLite (quadratic over an import) and its
@@ -122,30 +132,28 @@ type ReadLine = { line: number; candidates: Candidate[] } | { line: number; erro
  */
 export class ReflectionTransferService {
   private readonly concurrency: number;
-  private readonly pageSize: number | undefined;
+  private readonly pageSize: number;
   private readonly maxErrors: number;
   private readonly clock: () => Date;
-  /** The export query (REST query string, CLI flags): format and the list filters. */
-  readonly exportQuery: ReturnType<typeof exportQuerySchema>;
 
+  /** `create` validates each reflection read from a file, as the store_reflection operation validates its input. */
   constructor(
     private readonly reflections: ReflectionService,
+    private readonly create: ReflectionSchemas['create'],
     options: ReflectionTransferOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 32;
-    this.pageSize = options.pageSize;
+    this.pageSize = options.pageSize ?? 50;
     this.maxErrors = options.maxErrors ?? 100;
     this.clock = options.clock ?? (() => new Date());
-    this.exportQuery = exportQuerySchema(reflections.schemas);
   }
 
   async importLines(
     principal: Principal,
     source: LineSource,
-    options: ImportOptions,
+    opts: ImportOptions,
     hooks: ImportHooks = {},
   ): Promise<ImportResult> {
-    const opts = parseInput(importOptions, options);
     if (opts.strict) await this.assertValid(source, opts.format, opts.project);
     const result: ImportResult = {
       format: opts.format,
@@ -194,15 +202,11 @@ export class ReflectionTransferService {
     return result;
   }
 
-  /** `input` is `{format, content, project?, strict?}` (importTextSchema). */
-  async importText(principal: Principal, input: unknown): Promise<ImportResult> {
-    const { content, ...options } = parseInput(importTextSchema, input);
+  async importText(principal: Principal, { content, ...options }: ImportTextInput): Promise<ImportResult> {
     return this.importLines(principal, () => splitLines(content), options);
   }
 
-  /** Validates the query first, so bad input fails before any byte is sent. */
-  exportReflections(principal: Principal, query: unknown): ReflectionExport {
-    const { format, filters } = this.parseExportQuery(query);
+  exportReflections(principal: Principal, { format, ...filters }: ReflectionExportQuery): ReflectionExport {
     const reflections = this.all(principal, filters);
     const stamp = this.clock().toISOString();
     const name = `reflections-${slug(filters.project ?? 'all')}-${stamp.slice(0, 10).replaceAll('-', '')}`;
@@ -223,8 +227,11 @@ export class ReflectionTransferService {
    * The export as one string of at most `maxChars` characters, for callers that need a value (MCP). Whole
    * reflections only: the first one that would not fit ends the document.
    */
-  async exportBounded(principal: Principal, query: unknown, maxChars: number): Promise<BoundedExport> {
-    const { format, filters } = this.parseExportQuery(query);
+  async exportBounded(
+    principal: Principal,
+    { format, ...filters }: ReflectionExportQuery,
+    maxChars: number,
+  ): Promise<BoundedExport> {
     const stamp = this.clock().toISOString();
     const head = format === 'markdown' ? markdownHead(filters, stamp) : '';
     let document = head;
@@ -241,15 +248,8 @@ export class ReflectionTransferService {
     return { format, document, count, truncated: false };
   }
 
-  private parseExportQuery(query: unknown): { format: ExportFormat; filters: Record<string, string | undefined> } {
-    parseInput(this.exportQuery, query);
-    // ReflectionService.list validates the filters again, in their original (query-string) form.
-    const { format, ...filters } = (query ?? {}) as Record<string, string | undefined>;
-    return { format: (format ?? 'jsonl') as ExportFormat, filters };
-  }
-
   /** Every reflection matching the filters, oldest first, a page at a time. */
-  private async *all(principal: Principal, filters: Record<string, unknown>): AsyncGenerator<Reflection> {
+  private async *all(principal: Principal, filters: ReflectionFilters): AsyncGenerator<Reflection> {
     let cursor: string | undefined;
     do {
       const page = await this.reflections.list(principal, { ...filters, order: 'asc', limit: this.pageSize, cursor });
@@ -259,20 +259,22 @@ export class ReflectionTransferService {
   }
 
   /**
-   * A session named by an imported line may not exist here (exported from another server): the reflection is
-   * stored without it and the id kept as metadata.sourceSessionId.
+   * A line is input like any other: validated as store_reflection validates it. A session named by an imported
+   * line may not exist here (exported from another server): the reflection is stored without it and the id kept
+   * as metadata.sourceSessionId.
    */
   private async storeCandidate(principal: Principal, input: Record<string, unknown>) {
+    const data: CreateReflectionInput = parseInput(this.create, input);
     try {
-      return await this.reflections.storeReflection(principal, input, NO_NEAR_DUPLICATES);
+      return await this.reflections.storeReflection(principal, data, NO_NEAR_DUPLICATES);
     } catch (error) {
-      if (!(error instanceof NotFoundError) || input.sessionId === undefined) throw error;
+      if (!(error instanceof NotFoundError) || data.sessionId === undefined) throw error;
       const { sessionId, metadata, ...rest } = input;
-      return this.reflections.storeReflection(
-        principal,
-        { ...rest, metadata: { ...(metadata as Record<string, unknown> | undefined), sourceSessionId: sessionId } },
-        NO_NEAR_DUPLICATES,
-      );
+      const moved = parseInput(this.create, {
+        ...rest,
+        metadata: { ...(metadata as Record<string, unknown> | undefined), sourceSessionId: sessionId },
+      });
+      return this.reflections.storeReflection(principal, moved, NO_NEAR_DUPLICATES);
     }
   }
 
@@ -290,7 +292,7 @@ export class ReflectionTransferService {
         continue;
       }
       for (const candidate of read.candidates) {
-        const parsed = this.reflections.schemas.create.safeParse(candidate.input);
+        const parsed = this.create.safeParse(candidate.input);
         if (!parsed.success) note(read.line, at(candidate, ValidationError.fromZod(parsed.error).message));
       }
     }
@@ -351,7 +353,7 @@ async function* jsonlChunks(reflections: AsyncIterable<Reflection>): AsyncGenera
 
 async function* markdownChunks(
   reflections: AsyncIterable<Reflection>,
-  filters: Record<string, string | undefined>,
+  filters: ReflectionFilters,
   stamp: string,
 ): AsyncGenerator<string> {
   yield markdownHead(filters, stamp);

@@ -5,15 +5,15 @@ import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
 import {
+  type CreateReflectionInput,
   contentHash,
   type ListReflectionsQuery,
   type Reflection,
-  type ReflectionSchemas,
+  type ReflectionStatsQuery,
   type UpdateReflectionInput,
 } from '../domain/reflection.model.js';
 import type { ReflectionStats, Store } from '../repositories/ports.js';
 import type { QueryEmbedder } from './search.service.js';
-import { parseId, parseInput } from '../core/validate.js';
 
 export interface NearDuplicate {
   id: string;
@@ -66,7 +66,6 @@ export class ReflectionService {
 
   constructor(
     private readonly store: Store,
-    readonly schemas: ReflectionSchemas,
     private readonly embedder: QueryEmbedder,
     private readonly options: ReflectionServiceOptions = {},
   ) {
@@ -74,27 +73,28 @@ export class ReflectionService {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async storeReflection(principal: Principal, input: unknown, opts: StoreOptions = {}): Promise<StoredReflection> {
-    const data = parseInput(this.schemas.create, input);
+  async storeReflection(
+    principal: Principal,
+    data: CreateReflectionInput,
+    opts: StoreOptions = {},
+  ): Promise<StoredReflection> {
     const tenantId = principal.tenantId;
     if (data.sessionId && !(await this.store.sessions.get(tenantId, data.sessionId))) {
       throw new NotFoundError('session', data.sessionId);
     }
     const now = this.clock().toISOString();
-    const { reflection, created } = await this.store.reflections.create(
-      {
-        id: uuidv7(),
-        tenantId,
-        project: data.project,
-        sessionId: data.sessionId ?? null,
-        content: data.content,
-        contentHash: contentHash(data.content),
-        tags: data.tags,
-        importance: data.importance,
-        metadata: data.metadata,
-        createdAt: now,
-      },
-    );
+    const { reflection, created } = await this.store.reflections.create({
+      id: uuidv7(),
+      tenantId,
+      project: data.project,
+      sessionId: data.sessionId ?? null,
+      content: data.content,
+      contentHash: contentHash(data.content),
+      tags: data.tags,
+      importance: data.importance,
+      metadata: data.metadata,
+      createdAt: now,
+    });
     if (!created) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'done' };
     this.options.events?.emit('outbox:added');
     let vector: Float32Array | undefined;
@@ -129,44 +129,35 @@ export class ReflectionService {
   }
 
   async get(principal: Principal, id: string): Promise<Reflection> {
-    parseId(id, 'reflectionId');
     const reflection = await this.store.reflections.get(principal.tenantId, id);
     if (!reflection) throw new NotFoundError('reflection', id);
     return reflection;
   }
 
   /** Throws ConflictError when the new content duplicates another reflection of the same project. */
-  async update(principal: Principal, id: string, input: unknown): Promise<Reflection> {
-    parseId(id, 'reflectionId');
-    const data: UpdateReflectionInput = parseInput(this.schemas.update, input);
+  async update(principal: Principal, id: string, data: UpdateReflectionInput): Promise<Reflection> {
     let reworded = false;
-    const updated = await this.store.reflections.update(
-      principal.tenantId,
-      id,
-      (current) => {
-        const hash = data.content === undefined ? undefined : contentHash(data.content);
-        reworded = hash !== undefined && hash !== current.contentHash;
-        return {
-          content: data.content !== undefined && hash !== undefined ? { text: data.content, hash } : undefined,
-          tags: data.tags,
-          importance: data.importance,
-          metadata: data.metadata,
-          updatedAt: this.clock().toISOString(),
-        };
-      },
-    );
+    const updated = await this.store.reflections.update(principal.tenantId, id, (current) => {
+      const hash = data.content === undefined ? undefined : contentHash(data.content);
+      reworded = hash !== undefined && hash !== current.contentHash;
+      return {
+        content: data.content !== undefined && hash !== undefined ? { text: data.content, hash } : undefined,
+        tags: data.tags,
+        importance: data.importance,
+        metadata: data.metadata,
+        updatedAt: this.clock().toISOString(),
+      };
+    });
     if (!updated) throw new NotFoundError('reflection', id);
     if (reworded) this.options.events?.emit('outbox:added');
     return updated;
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    parseId(id, 'reflectionId');
     if (!(await this.store.reflections.delete(principal.tenantId, id))) throw new NotFoundError('reflection', id);
   }
 
-  async list(principal: Principal, input: unknown): Promise<Page<Reflection>> {
-    const q: ListReflectionsQuery = parseInput(this.schemas.list, input);
+  async list(principal: Principal, q: ListReflectionsQuery): Promise<Page<Reflection>> {
     const after = q.cursor ? decodeCursor(q.cursor, isReflectionCursor) : undefined;
     const items = await this.store.reflections.list(principal.tenantId, {
       project: q.project,
@@ -186,9 +177,8 @@ export class ReflectionService {
 
   async stats(
     principal: Principal,
-    input: unknown,
+    q: ReflectionStatsQuery,
   ): Promise<ReflectionStats & { activeModel: string; coverage: number }> {
-    const q = parseInput(this.schemas.stats, input);
     const stats = await this.store.reflections.stats(principal.tenantId, q.project);
     const activeModel = this.embedder.model;
     const coverage = stats.total === 0 ? 1 : (stats.embeddings[activeModel] ?? 0) / stats.total;

@@ -1,33 +1,32 @@
 import type { Principal } from '../core/principal.js';
 import type { Message } from '../domain/message.model.js';
 import type { Reflection } from '../domain/reflection.model.js';
-import {
-  type ConceptSearchResult,
-  type ConversationSearchResult,
-  conceptSearchSchema,
-  conversationSearchSchema,
-  type FileHit,
-  type FileSearchResult,
-  fileSearchSchema,
-  type ItemKind,
-  type MixedSearchResult,
-  messageSearchSchema,
-  type QuickSearchResult,
-  quickSearchSchema,
-  reflectionSearchSchema,
-  type SearchHit,
-  type SearchMode,
-  type SearchResult,
-  type SearchRun,
-  type SearchScope,
-  searchSchema,
+import type {
+  ConceptSearchQuery,
+  ConceptSearchResult,
+  ConversationSearchQuery,
+  ConversationSearchResult,
+  FileHit,
+  FileSearchQuery,
+  FileSearchResult,
+  ItemKind,
+  MessageSearchQuery,
+  MixedSearchResult,
+  QuickSearchQuery,
+  QuickSearchResult,
+  ReflectionSearchQuery,
+  SearchHit,
+  SearchMode,
+  SearchQuery,
+  SearchResult,
+  SearchRun,
+  SearchScope,
 } from '../domain/search.model.js';
 import type { Session } from '../domain/session.model.js';
 import type { SearchFilters, SearchKind, Store, TextHit, VectorHit } from '../repositories/ports.js';
 import { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
 import { combineRuns, groupBySession, mergeByScore, tally, topSessionIds } from './search/grouping.js';
 import { findPathMention } from './search/snippets.js';
-import { parseInput } from '../core/validate.js';
 
 export type {
   MixedSearchResult,
@@ -36,7 +35,7 @@ export type {
   SearchMode,
   SearchResult,
 } from '../domain/search.model.js';
-export { messageSearchSchema, reflectionSearchSchema, SEARCH_MODES } from '../domain/search.model.js';
+export { SEARCH_MODES } from '../domain/search.model.js';
 export { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
 
 export interface QueryEmbedder {
@@ -129,8 +128,7 @@ export class SearchService {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async searchReflections(principal: Principal, input: unknown): Promise<SearchResult<Reflection>> {
-    const q = parseInput(reflectionSearchSchema, input);
+  async searchReflections(principal: Principal, q: ReflectionSearchQuery): Promise<SearchResult<Reflection>> {
     const { reflection, run } = await this.runKinds(
       principal.tenantId,
       ['reflection'],
@@ -140,23 +138,20 @@ export class SearchService {
     return { items: (reflection?.hits ?? []).slice(0, q.limit), ...run };
   }
 
-  async searchMessages(principal: Principal, input: unknown): Promise<SearchResult<Message>> {
-    const q = parseInput(messageSearchSchema, input);
+  async searchMessages(principal: Principal, q: MessageSearchQuery): Promise<SearchResult<Message>> {
     const { message, run } = await this.runKinds(principal.tenantId, ['message'], this.rankQuery(q), filtersOf(q));
     return { items: (message?.hits ?? []).slice(0, q.limit), ...run };
   }
 
   /** Reflections, messages or both (`kind`) in one list, best first. */
-  async search(principal: Principal, input: unknown): Promise<MixedSearchResult> {
-    const q = parseInput(searchSchema, input);
+  async search(principal: Principal, q: SearchQuery): Promise<MixedSearchResult> {
     const runs = await this.runScope(principal.tenantId, { ...q, ...this.rankQuery(q) });
     const items = mergeByScore(runs.reflection?.hits ?? [], runs.message?.hits ?? []).slice(0, q.limit);
     return { items, ...runs.run };
   }
 
   /** The best hit and how many match: "is there anything on this, and what is the best of it?" */
-  async quickSearch(principal: Principal, input: unknown): Promise<QuickSearchResult> {
-    const q = parseInput(quickSearchSchema, input);
+  async quickSearch(principal: Principal, q: QuickSearchQuery): Promise<QuickSearchResult> {
     const pool = this.options.candidates ?? 100;
     const runs = await this.runScope(principal.tenantId, { ...q, ...this.rankQuery({ ...q, limit: 1 }), pool });
     const totals = { reflections: runs.reflection?.hits.length ?? 0, messages: runs.message?.hits.length ?? 0 };
@@ -173,8 +168,7 @@ export class SearchService {
   }
 
   /** Items mentioning a file or folder path, newest first, with the path found and the text around it. */
-  async searchByFile(principal: Principal, input: unknown): Promise<FileSearchResult> {
-    const q = parseInput(fileSearchSchema, input);
+  async searchByFile(principal: Principal, q: FileSearchQuery): Promise<FileSearchResult> {
     const tenantId = principal.tenantId;
     const filters = filtersOf(q);
     const items: FileHit[] = [];
@@ -197,8 +191,7 @@ export class SearchService {
    * Items about a concept, found by meaning first (hybrid with a vector gate that lets confident neighbours count
    * sooner), grouped by kind, with the tags and projects the hits share.
    */
-  async searchByConcept(principal: Principal, input: unknown): Promise<ConceptSearchResult> {
-    const q = parseInput(conceptSearchSchema, input);
+  async searchByConcept(principal: Principal, q: ConceptSearchQuery): Promise<ConceptSearchResult> {
     const gate = this.options.conceptGate ?? CONCEPT_GATE;
     const rank = { ...this.rankQuery({ ...q, q: q.concept, mode: 'hybrid' }), gate };
     const runs = await this.runScope(principal.tenantId, { ...q, ...rank });
@@ -214,8 +207,7 @@ export class SearchService {
   }
 
   /** Matching messages grouped by session: which conversations talked about this, and where. */
-  async searchConversations(principal: Principal, input: unknown): Promise<ConversationSearchResult> {
-    const q = parseInput(conversationSearchSchema, input);
+  async searchConversations(principal: Principal, q: ConversationSearchQuery): Promise<ConversationSearchResult> {
     // Enough candidates to fill `limit` sessions of `perSession` messages (at most 300 per list).
     const rank = this.rankQuery({ ...q, limit: Math.min(100, q.limit * q.perSession) });
     const { message, run } = await this.runKinds(principal.tenantId, ['message'], rank, filtersOf(q));
@@ -300,7 +292,14 @@ export class SearchService {
         vector =
           kind === 'message'
             ? await this.store.embeddings.vectorSearch(tenantId, qv.vector, this.embedder.model, filters, q.pool)
-            : await this.store.reflections.vectorSearch(kind, tenantId, qv.vector, this.embedder.model, filters, q.pool);
+            : await this.store.reflections.vectorSearch(
+                kind,
+                tenantId,
+                qv.vector,
+                this.embedder.model,
+                filters,
+                q.pool,
+              );
         model = this.embedder.model;
       } catch (error) {
         degraded = `vector search unavailable: ${(error as Error).message}`;

@@ -5,6 +5,7 @@ import { contentHash } from '../../src/domain/reflection.model.js';
 import { HashEmbeddingProvider } from '../../src/embeddings/hash.provider.js';
 import type { Store } from '../../src/repositories/ports.js';
 import { type QueryEmbedder, type SearchMode, SearchService } from '../../src/services/search.service.js';
+import { searchAtEdge } from '../helpers/edge.js';
 
 interface Corpus {
   reflections: Array<{ id: string; project: string; tags: string[]; content: string }>;
@@ -82,7 +83,7 @@ export function describeRetrievalQuality(
     });
 
     it('hybrid recall@5 is at least keyword-only and semantic-only, and above the floor', async () => {
-      const search = new SearchService(store, embedder);
+      const search = searchAtEdge(new SearchService(store, embedder));
       const recall = {} as Recall;
       const perQuery: Record<string, Record<SearchMode, number>> = {};
       for (const mode of ['keyword', 'semantic', 'hybrid'] as const) {
@@ -114,7 +115,7 @@ export function describeSearchShortcuts(name: string, open: () => Promise<{ stor
   describe(`search shortcuts: ${name}`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
-    let search: SearchService;
+    let search: ReturnType<typeof searchAtEdge>;
     const embedder = new HashEmbeddingProvider();
     const me = { tenantId: 'shortcuts' };
     const base = Date.parse('2026-03-01T00:00:00.000Z');
@@ -193,7 +194,7 @@ export function describeSearchShortcuts(name: string, open: () => Promise<{ stor
     beforeAll(async () => {
       ({ store, cleanup } = await open());
       await store.migrate();
-      search = new SearchService(store, embedder);
+      search = searchAtEdge(new SearchService(store, embedder));
       await reflection('r1', 'web', ['auth', 'tokens'], 'Refresh tokens before expiry; see src/app.ts:42.');
       sessionA = await conversation(me.tenantId, 'web', 'auth refactor', [
         ['a1', 'The login handler in src/app.ts throws when the token expires'],
@@ -283,7 +284,7 @@ export function describeSearchShortcuts(name: string, open: () => Promise<{ stor
         best: { kind: 'message' },
       });
       expect(messagesOnly.best?.item.id).toBe(ids.b1);
-      const capped = await new SearchService(store, embedder, { candidates: 1 }).quickSearch(me, {
+      const capped = await searchAtEdge(new SearchService(store, embedder, { candidates: 1 })).quickSearch(me, {
         q: 'backoff',
         mode: 'keyword',
       });

@@ -6,6 +6,7 @@ import { writeFollowUps } from '../../src/jobs/job-registry.js';
 import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
 import { ReflectionTransferService } from '../../src/services/reflection-transfer.service.js';
+import { reflectionsAtEdge, transferAtEdge } from '../helpers/edge.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const memoryJson = readFileSync(new URL('../fixtures/mcp-memory.jsonl', import.meta.url), 'utf8');
@@ -15,16 +16,21 @@ const embedder = { model: 'hash-256', embed: async (texts: string[]) => texts.ma
 describe('reflection import and export (PostgreSQL)', () => {
   let db: TestDatabase;
   let store: PostgresStore;
-  let reflections: ReflectionService;
-  let transfer: ReflectionTransferService;
+  // Raw input, parsed with the operations' schemas as REST and MCP parse it.
+  let reflections: ReturnType<typeof reflectionsAtEdge>;
+  let transfer: ReturnType<typeof transferAtEdge>;
   const me = { tenantId: 'pg-transfer' };
 
   beforeAll(async () => {
     db = await createTestDatabase('transfer');
     store = new PostgresStore({ url: db.url, poolMax: 4, followUps: writeFollowUps });
     await store.migrate();
-    reflections = new ReflectionService(store, reflectionSchemas(limits), embedder);
-    transfer = new ReflectionTransferService(reflections, { pageSize: 5, concurrency: 16 });
+    const service = new ReflectionService(store, embedder);
+    reflections = reflectionsAtEdge(service, limits);
+    transfer = transferAtEdge(
+      new ReflectionTransferService(service, reflectionSchemas(limits).create, { pageSize: 5, concurrency: 16 }),
+      limits,
+    );
   });
   afterAll(async () => {
     await store.close();

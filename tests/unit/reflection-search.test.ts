@@ -3,15 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
 import { AppEvents } from '../../src/core/events.js';
 import { uuidv7 } from '../../src/core/ids.js';
-import { reflectionSchemas } from '../../src/domain/reflection.model.js';
 import { hashEmbed } from '../../src/embeddings/hash.provider.js';
 import { buildOpenApi } from '../../src/http/openapi.js';
-import { reflectionRoutes } from '../../src/http/routes/reflection.routes.js';
+import { restRoutes } from '../../src/http/rest-routes.js';
 import { writeFollowUps } from '../../src/jobs/job-registry.js';
+import { reflectionOperations } from '../../src/operations/reflection.operations.js';
+import { searchOperations } from '../../src/operations/search.operations.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
 import { fuseRanks, LruCache, SearchService } from '../../src/services/search.service.js';
+import type { Services } from '../../src/services/services.js';
 import { embedReflectionHandler } from '../../workers/handlers/embed-reflection.handler.js';
+import { reflectionsAtEdge, searchAtEdge } from '../helpers/edge.js';
 
 const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 4096, pageSize: 100 };
 const me = { tenantId: 'unit' };
@@ -65,19 +68,25 @@ describe('fusion and cache', () => {
 describe('reflections and search services (sqlite)', () => {
   let store: SqliteStore;
   const embedder = hashEmbedder();
-  let reflections: ReflectionService;
-  let search: SearchService;
+  let service: { reflections: ReflectionService; search: SearchService };
+  // The services called with raw input, parsed with the operations' schemas as REST and MCP parse it.
+  let reflections: ReturnType<typeof reflectionsAtEdge>;
+  let search: ReturnType<typeof searchAtEdge>;
   let woken = 0;
 
   beforeAll(() => {
     store = new SqliteStore({ followUps: writeFollowUps });
     const events = new AppEvents();
     events.on('outbox:added', () => woken++);
-    reflections = new ReflectionService(store, reflectionSchemas(limits), embedder, {
-      nearDuplicateThreshold: 0.8,
-      events,
-    });
-    search = new SearchService(store, embedder);
+    service = {
+      reflections: new ReflectionService(store, embedder, {
+        nearDuplicateThreshold: 0.8,
+        events,
+      }),
+      search: new SearchService(store, embedder),
+    };
+    reflections = reflectionsAtEdge(service.reflections, limits);
+    search = searchAtEdge(service.search);
   });
   afterAll(() => store.close());
 
@@ -231,8 +240,16 @@ describe('reflections and search services (sqlite)', () => {
       ],
       new Date().toISOString(),
     );
+    // The reflection operations and the two single-kind searches, as REST serves them.
+    const routes = restRoutes(
+      [
+        ...reflectionOperations(limits),
+        ...searchOperations().filter((op) => ['search_reflections', 'search_messages'].includes(op.name)),
+      ],
+      service as unknown as Services,
+    );
     const app = new Hono();
-    for (const route of reflectionRoutes(reflections, search)) {
+    for (const route of routes) {
       app.on(route.method.toUpperCase(), route.path, async (c) =>
         route.handler(c, {
           params: c.req.param() as Record<string, string>,
@@ -270,7 +287,7 @@ describe('reflections and search services (sqlite)', () => {
     expect(messages.body.items[0].item.content).toBe('The build breaks on Node 22');
     expect((await call('DELETE', `/v1/reflections/${id}`)).status).toBe(204);
     // Served and documented from the same RouteDefs.
-    const doc = buildOpenApi(reflectionRoutes(reflections, search), { title: 't', version: '1' }) as {
+    const doc = buildOpenApi(routes, { title: 't', version: '1' }) as {
       paths: Record<string, unknown>;
     };
     expect(Object.keys(doc.paths).sort()).toEqual([

@@ -11,10 +11,12 @@ import { reflectionSchemas } from '../../src/domain/reflection.model.js';
 import { hashEmbed } from '../../src/embeddings/hash.provider.js';
 import { writeFollowUps } from '../../src/jobs/job-registry.js';
 import { createMcpServer } from '../../src/mcp/mcp-server.js';
+import { mcpTools } from '../../src/mcp/mcp-tools.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
 import { type ImportResult, ReflectionTransferService } from '../../src/services/reflection-transfer.service.js';
 import { testConfig } from '../helpers/config.js';
+import { reflectionsAtEdge, transferAtEdge } from '../helpers/edge.js';
 
 const MEMORY_FIXTURE = fileURLToPath(new URL('../fixtures/mcp-memory.jsonl', import.meta.url));
 const memoryJson = readFileSync(MEMORY_FIXTURE, 'utf8');
@@ -22,8 +24,13 @@ const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 
 const embedder = { model: 'hash-256', embed: async (texts: string[]) => texts.map((t) => hashEmbed(t, 256)) };
 
 function services(store: SqliteStore, options: { pageSize?: number; maxErrors?: number } = {}) {
-  const reflections = new ReflectionService(store, reflectionSchemas(limits), embedder);
-  return { reflections, transfer: new ReflectionTransferService(reflections, { concurrency: 4, ...options }) };
+  const reflections = new ReflectionService(store, embedder);
+  const transfer = new ReflectionTransferService(reflections, reflectionSchemas(limits).create, {
+    concurrency: 4,
+    ...options,
+  });
+  // Raw input, parsed with the operations' schemas as REST and MCP parse it.
+  return { reflections: reflectionsAtEdge(reflections, limits), transfer: transferAtEdge(transfer, limits) };
 }
 
 async function collect(chunks: AsyncIterable<string>): Promise<string> {
@@ -36,8 +43,8 @@ const counts = (r: ImportResult) => ({ lines: r.lines, created: r.created, exist
 
 describe('reflection import and export (service, SQLite)', () => {
   let store: SqliteStore;
-  let reflections: ReflectionService;
-  let transfer: ReflectionTransferService;
+  let reflections: ReturnType<typeof services>['reflections'];
+  let transfer: ReturnType<typeof services>['transfer'];
   const me = { tenantId: 'transfer' };
 
   beforeEach(() => {
@@ -242,12 +249,9 @@ describe('reflection import and export (REST and MCP, lite)', () => {
       defaultMetrics: false,
     });
     const server = createMcpServer(
-      app.services,
+      mcpTools(app.operations),
       { name: 'sb', version: 'test' },
-      {
-        principal: { tenantId: 'mcp' },
-        logger: app.logger,
-      },
+      { services: app.services, principal: { tenantId: 'mcp' }, logger: app.logger },
     );
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);

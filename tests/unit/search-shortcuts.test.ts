@@ -6,6 +6,7 @@ import { type Application, createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
 import { pathMentionPattern } from '../../src/domain/search.model.js';
 import { createMcpServer } from '../../src/mcp/mcp-server.js';
+import { mcpTools } from '../../src/mcp/mcp-tools.js';
 import { likeContains } from '../../src/repositories/postgres/search.queries.js';
 import { findPathMention, snippetAt, snippetFor } from '../../src/services/search/snippets.js';
 import { testConfig } from '../helpers/config.js';
@@ -81,9 +82,9 @@ describe('search shortcuts over REST and MCP (lite)', () => {
   beforeAll(async () => {
     app = await createApplication(testConfig(), createLogger('silent'), { defaultMetrics: false });
     const server = createMcpServer(
-      app.services,
+      mcpTools(app.operations),
       { name: 'Session-Buddy', version: 'test' },
-      { principal: { tenantId: 'default' }, logger: app.logger },
+      { services: app.services, principal: { tenantId: 'default' }, logger: app.logger },
     );
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
@@ -195,7 +196,14 @@ describe('search shortcuts over REST and MCP (lite)', () => {
     expect(text(concept)).toMatch(/related tags: (retry, queues|queues, retry)/);
 
     const conversations = await tool('search_conversations', { q: 'backoff', mode: 'keyword', perSession: 1 });
-    expect(conversations.structuredContent).toMatchObject({ sessions: [{ sessionId, messages: [{ seq: 2 }] }] });
+    expect(conversations.structuredContent).toMatchObject({
+      sessions: [{ session_id: sessionId, messages: [{ seq: 2 }] }],
+    });
+    // `query` is the original system's word for q; `limit` stays `limit`.
+    const asQuery = await tool('search_reflections', { query: 'backoff', mode: 'keyword', limit: 1 });
+    expect(asQuery.structuredContent).toMatchObject({
+      items: [{ item: { project: 'api', created_at: expect.any(String) } }],
+    });
   });
 
   it('answers bad tool arguments with isError naming the field', async () => {
@@ -205,7 +213,9 @@ describe('search shortcuts over REST and MCP (lite)', () => {
       ['quick_search', { q: 'x', kind: 'everything' }, /kind/],
       ['quick_search', { q: 'x', extra: true }, /extra/],
       ['search_by_concept', { concept: 'x', limit: 0 }, /limit/],
-      ['search_conversations', { q: 'x', perSession: 99 }, /perSession/],
+      ['search_conversations', { q: 'x', perSession: 99 }, /per_session/],
+      ['search_conversations', { query: 'x', per_session: 99 }, /per_session/],
+      ['search_messages', { query: '' }, /query/],
       ['search_conversations', { q: 'x', from: 'yesterday' }, /from/],
     ];
     for (const [name, args, field] of cases) {

@@ -6,7 +6,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** What the export was asked for, printed at the top of a Markdown document. */
 export interface ExportDescription {
   project?: string;
-  tags?: string;
+  tags?: string[];
   from?: string;
   to?: string;
 }
@@ -33,7 +33,7 @@ export function jsonlLine(r: Reflection): string {
 export function markdownHead(d: ExportDescription, exportedAt: string): string {
   const filters = [
     d.project ? `project ${escapeInline(d.project)}` : 'all projects',
-    d.tags ? `tags ${escapeInline(d.tags)}` : undefined,
+    d.tags?.length ? `tags ${escapeInline(d.tags.join(','))}` : undefined,
     d.from ? `from ${d.from}` : undefined,
     d.to ? `before ${d.to}` : undefined,
   ].filter(Boolean);
