@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Ids are UUIDs (v7 when this server made them). */
-export const idSchema = z.uuid({ message: 'must be a UUID' });
+export const idSchema = z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') });
 
 export const timestampSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' })

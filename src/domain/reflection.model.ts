@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
-import { metadataSchema, pageQuery, projectSchema, TAG_LIMITS, tagsSchema, timestampSchema } from './common.model.js';
+import {
+  idSchema,
+  metadataSchema,
+  pageQuery,
+  projectSchema,
+  TAG_LIMITS,
+  tagsSchema,
+  timestampSchema,
+} from './common.model.js';
 
 export interface Reflection {
   id: string;
@@ -53,7 +61,7 @@ export function reflectionSchemas(limits: Config['limits']) {
   const create = z.strictObject({
     content: contentSchema.describe('The insight, decision or lesson, in plain words'),
     project: projectSchema.default('default').describe('Project it belongs to (default: default)'),
-    sessionId: z.uuid({ message: 'must be a UUID' }).optional().describe('The session it came from'),
+    sessionId: idSchema.optional().describe('The session it came from'),
     tags: tagsSchema.default([]),
     importance: z.number().min(0).max(1).default(0.5).describe('0 to 1 (default 0.5)'),
     metadata: metadataSchema(limits.metadataBytes).default({}),
@@ -69,7 +77,7 @@ export function reflectionSchemas(limits: Config['limits']) {
     .refine((v) => Object.keys(v).length > 0, { message: 'must change at least one field' });
   const filters = {
     project: projectSchema.optional().describe('Only this project'),
-    sessionId: z.uuid({ message: 'must be a UUID' }).optional().describe('Only reflections of this session'),
+    sessionId: idSchema.optional().describe('Only reflections of this session'),
     tags: tagFilter.optional().describe('Tags, as a list or comma-separated'),
     tagsMode: z.enum(['any', 'all']).default('any').describe('any (default): one of the tags; all: every tag'),
     from: timestampSchema.optional().describe('Created at or after (ISO 8601 date-time)'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { projectSchema, TAG_LIMITS, timestampSchema } from './common.model.js';
+import { idSchema, projectSchema, TAG_LIMITS, timestampSchema } from './common.model.js';
 import { MESSAGE_ROLES, type Message, messageOutputSchema } from './message.model.js';
 import { type Reflection, reflectionOutputSchema } from './reflection.model.js';
 
@@ -27,7 +27,7 @@ const tagList = z.preprocess(
 const queryText = z.string().trim().min(1).max(1_000).describe('What to look for, in plain words');
 const filterFields = {
   project: projectSchema.optional().describe('Only this project'),
-  sessionId: z.uuid({ message: 'must be a UUID' }).optional().describe('Only this session'),
+  sessionId: idSchema.optional().describe('Only this session'),
   from: timestampSchema.optional().describe('ISO 8601 date-time, inclusive'),
   to: timestampSchema.optional().describe('ISO 8601 date-time, exclusive'),
 };
