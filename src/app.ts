@@ -4,7 +4,6 @@ import type { Config } from './config/config.schema.js';
 import { AppEvents } from './core/events.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
-import { patternSchemas } from './domain/pattern.model.js';
 import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
 import { createEmbeddingService } from './embeddings/embedding.factory.js';
@@ -143,7 +142,7 @@ export async function createApplication(
     const exports = new ExportService(sessions, messages);
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
-    const patterns = new PatternService(store, patternSchemas(config.limits), detector, {
+    const patterns = new PatternService(store, detector, {
       detectionJob: (tenantId, project, now) =>
         detectPatternsJob(tenantId, project, now, config.patterns.triggerWindowSeconds * 1000),
       events,

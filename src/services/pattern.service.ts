@@ -50,7 +50,6 @@ export class PatternService {
 
   constructor(
     private readonly store: Store,
-    readonly schemas: PatternSchemas,
     private readonly detector: Pick<PatternDetector, 'detect'>,
     private readonly options: PatternServiceOptions,
   ) {

@@ -148,8 +148,8 @@ describe('MCP over streamable HTTP with auth on', () => {
     await expect(connect(`${server.url}/mcp`)).rejects.toThrow(/401/);
     const a = await connect(`${server.url}/mcp`, { authorization: `Bearer ${await token('team-a')}` });
     const b = await connect(`${server.url}/mcp`, { authorization: `Bearer ${await token('team-b')}` });
-    const session = await ok<{ id: string; tenantId: string }>(a, 'create_session', { name: 'private' });
-    expect(session.tenantId).toBe('team-a');
+    const session = await ok<{ id: string; tenant_id: string }>(a, 'create_session', { name: 'private' });
+    expect(session.tenant_id).toBe('team-a');
     const peek = await b.callTool({ name: 'get_session', arguments: { sessionId: session.id } });
     expect(peek.isError).toBe(true);
     expect(await ok<{ items: unknown[] }>(b, 'list_sessions', {})).toMatchObject({ items: [] });
