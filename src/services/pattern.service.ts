@@ -4,13 +4,7 @@ import type { AppEvents } from '../core/events.js';
 import { uuidv7 } from '../core/ids.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
-import type {
-  CreatePatternInput,
-  DetectPatternsInput,
-  FindPatternsQuery,
-  Pattern,
-  PatternSchemas,
-} from '../domain/pattern.model.js';
+import type { CreatePatternInput, DetectPatternsInput, FindPatternsQuery, Pattern } from '../domain/pattern.model.js';
 import type { PatternFilters } from '../repositories/pattern.port.js';
 import type { OutboxJob, Store } from '../repositories/ports.js';
 import type { DetectionReport, PatternDetector } from './pattern-detection/pattern-detector.js';

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../core/errors.js';
 import { uuidv7 } from '../core/ids.js';
 import { applyMergePatch } from '../core/merge-patch.js';
 import type { Principal } from '../core/principal.js';
+import { parseInput } from '../core/validate.js';
 import type { Page } from '../domain/common.model.js';
 import {
   type CreateSessionInput,
@@ -15,7 +16,6 @@ import {
   type UpdateSessionInput,
 } from '../domain/session.model.js';
 import type { Store } from '../repositories/ports.js';
-import { parseInput } from '../core/validate.js';
 
 export type Clock = () => Date;
 

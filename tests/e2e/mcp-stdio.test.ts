@@ -23,7 +23,10 @@ describe.each<Mode>(['lite', 'standard'])('MCP over stdio, %s mode', (mode) => {
         ...getDefaultEnvironment(),
         ...environment.env,
         ...(mode === 'standard'
-          ? { SESSION_BUDDY_AUTH_ENABLED: 'true', SESSION_BUDDY_AUTH_SECRET: 'a-test-secret-that-is-long-enough-0123456789' }
+          ? {
+              SESSION_BUDDY_AUTH_ENABLED: 'true',
+              SESSION_BUDDY_AUTH_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+            }
           : {}),
       },
       stderr: 'pipe',
