@@ -2,9 +2,9 @@ import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { configSchema } from '../config/config.schema.js';
 import { ValidationError } from '../core/errors.js';
-import { parseInput } from '../core/validate.js';
 import { buildCatalogue } from '../operations/catalogue.js';
 import type { Operation } from '../operations/operation.js';
+import { findOperation, runOperation } from '../operations/run-operation.js';
 import { openCliApplication } from './cli-app.js';
 import { BAD_INPUT } from './shared.js';
 
@@ -55,10 +55,10 @@ function operationCommand(op: Operation): Command {
   command.action(async (flags: Record<string, unknown>, cmd: Command) => {
     const raw = inputOf(flags, fields);
     await openCliApplication(cmd, flags.mode as string | undefined, async (app) => {
-      const current = app.operations.find((o) => o.name === op.name) ?? op;
-      const input = parseInput(current.input, raw);
+      // The loaded config's limits apply, so the operation comes from the application's own catalogue.
       const principal = { tenantId: (flags.tenant as string | undefined) ?? app.config.auth.defaultTenant };
-      const result = await current.run({ principal, services: app.services }, input);
+      const result = await runOperation(app.operations, op.name, { principal, services: app.services }, raw);
+      const current = findOperation(app.operations, op.name);
       process.stdout.write(`${flags.text ? current.summary(result) : JSON.stringify(result, null, 2)}\n`);
     });
   });

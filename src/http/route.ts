@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Principal } from '../core/principal.js';
 
@@ -32,5 +32,3 @@ export interface RouteDef {
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (c: Context, input: RouteInput) => Promise<Response>;
 }
-
-export type RouteMounter = (app: Hono, routes: RouteDef[]) => void;
