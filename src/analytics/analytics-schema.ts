@@ -1,0 +1,43 @@
+/**
+ * The DuckDB analytics database: fact tables in schema `facts`, copied from the primary store by the
+ * analytics sync job (one row per primary row, keyed by id, tenant id on every row; no vectors, no
+ * embeddings). Callers of ad-hoc SQL never see `facts`: they see per-tenant views of the same names
+ * (see analytics-query.ts), so this shape is also the public shape of `query_analytics`.
+ */
+export const FACT_TABLES = ['sessions', 'messages', 'reflections', 'patterns', 'dead_letters'] as const;
+export type FactTable = (typeof FACT_TABLES)[number];
+
+/** Columns of each fact table, in order; the DDL below and the sync's bulk load both follow them. */
+export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
+  sessions: ['id', 'tenant_id', 'project', 'name', 'status', 'metadata', 'message_count', 'created_at', 'updated_at'],
+  messages: ['id', 'tenant_id', 'session_id', 'project', 'role', 'seq', 'content', 'chars', 'created_at'],
+  reflections: ['id', 'tenant_id', 'project', 'session_id', 'content', 'tags', 'importance', 'created_at', 'updated_at'],
+  patterns: ['id', 'tenant_id', 'project', 'name', 'kind', 'source', 'tags', 'created_at', 'updated_at'],
+  dead_letters: ['id', 'tenant_id', 'queue', 'job_name', 'error', 'attempts', 'status', 'first_failed_at', 'failed_at', 'updated_at'],
+};
+
+export const ANALYTICS_DDL = `
+CREATE SCHEMA IF NOT EXISTS facts;
+CREATE TABLE IF NOT EXISTS facts.sessions (
+  id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, project VARCHAR NOT NULL, name VARCHAR NOT NULL,
+  status VARCHAR NOT NULL, metadata JSON, message_count INTEGER NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS facts.messages (
+  id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, project VARCHAR NOT NULL,
+  role VARCHAR NOT NULL, seq INTEGER NOT NULL, content VARCHAR NOT NULL, chars INTEGER NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS facts.reflections (
+  id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, project VARCHAR NOT NULL, session_id VARCHAR,
+  content VARCHAR NOT NULL, tags VARCHAR[] NOT NULL, importance DOUBLE NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS facts.patterns (
+  id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, project VARCHAR NOT NULL, name VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL, source VARCHAR NOT NULL, tags VARCHAR[] NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS facts.dead_letters (
+  id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, queue VARCHAR NOT NULL, job_name VARCHAR NOT NULL,
+  error VARCHAR NOT NULL, attempts INTEGER NOT NULL, status VARCHAR NOT NULL,
+  first_failed_at TIMESTAMPTZ NOT NULL, failed_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS facts.sync_state (
+  fact VARCHAR PRIMARY KEY, watermark TIMESTAMPTZ, synced_at TIMESTAMPTZ NOT NULL);
+`;
