@@ -31,6 +31,7 @@ import { ReflectionTransferService } from './services/reflection-transfer.servic
 import { SearchService } from './services/search.service.js';
 import type { Services } from './services/services.js';
 import { SessionService } from './services/session.service.js';
+import { SummaryService } from './services/summary.service.js';
 
 export interface Application {
   config: Config;
@@ -161,6 +162,7 @@ export async function createApplication(
       search,
       transfer,
       patterns,
+      summaries: new SummaryService(sessions, messages),
     };
 
     const operations = buildCatalogue(config.limits);

@@ -9,6 +9,7 @@ import { reflectionOperations } from './reflection.operations.js';
 import { reflectionTransferOperations } from './reflection-transfer.operations.js';
 import { searchOperations } from './search.operations.js';
 import { sessionOperations } from './session.operations.js';
+import { summaryOperations } from './summary.operations.js';
 
 /**
  * Every operation of the service, in the order REST mounts them (a fixed path such as `/v1/reflections/stats`
@@ -19,6 +20,7 @@ export function buildCatalogue(limits: Config['limits']): Operation[] {
     ...sessionOperations(limits),
     ...messageOperations(limits),
     ...exportOperations(),
+    ...summaryOperations(),
     ...deadLetterOperations(),
     // Before the reflection group: GET /v1/reflections/export is not an id for GET /v1/reflections/:id.
     ...reflectionTransferOperations(limits),

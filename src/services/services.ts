@@ -8,6 +8,7 @@ import type { ReflectionService } from './reflection.service.js';
 import type { ReflectionTransferService } from './reflection-transfer.service.js';
 import type { SearchService } from './search.service.js';
 import type { SessionService } from './session.service.js';
+import type { SummaryService } from './summary.service.js';
 
 /** Every service, built once by the composition root and handed to each front door. */
 export interface Services {
@@ -21,4 +22,5 @@ export interface Services {
   search: SearchService;
   patterns: PatternService;
   transfer: ReflectionTransferService;
+  summaries: SummaryService;
 }

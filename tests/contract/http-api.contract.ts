@@ -258,6 +258,40 @@ export function describeHttpApi(name: string, open: () => Promise<{ app: Applica
       expectProblem(await call('GET', `/v1/sessions/${s.id}/export?format=pdf`), 400, 'validation_failed');
     });
 
+    it('summarizes a session from its messages, the same way on every store', async () => {
+      const s = await createSession({ name: 'summary', project: 'auth-service' });
+      const messages = [
+        { role: 'user', content: 'Add JWT authentication to the API. Keep sessions stateless.' },
+        { role: 'assistant', content: 'We will use jose for signing. Edited src/auth/jwt.ts and src/app.ts.' },
+        {
+          role: 'tool',
+          content: '$ npm test\nError: connect ECONNREFUSED 127.0.0.1:5432\nTODO: start PostgreSQL in CI',
+        },
+        { role: 'tool', content: '$ npm test\nError: connect ECONNREFUSED 127.0.0.1:5433' },
+        { role: 'assistant', content: 'Tests pass now. Should we rotate keys weekly?' },
+      ];
+      expect((await call('POST', `/v1/sessions/${s.id}/messages/batch`, { messages })).status).toBe(201);
+      const res = await call('GET', `/v1/sessions/${s.id}/summary`);
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({
+        sessionId: s.id,
+        project: 'auth-service',
+        goal: 'Add JWT authentication to the API. Keep sessions stateless.',
+        decisions: ['We will use jose for signing.'],
+        commands: ['npm test'],
+        errors: [{ line: 'Error: connect ECONNREFUSED 127.0.0.1:5432', count: 2 }],
+        openItems: ['TODO start PostgreSQL in CI', 'Should we rotate keys weekly?'],
+        outcome: 'Tests pass now. Should we rotate keys weekly?',
+        counts: { messages: 5, byRole: { user: 1, assistant: 2, system: 0, tool: 2 } },
+      });
+      expect(res.json.filesTouched).toEqual([
+        { path: 'src/app.ts', mentions: 1 },
+        { path: 'src/auth/jwt.ts', mentions: 1 },
+      ]);
+      expectProblem(await call('GET', '/v1/sessions/0190f5c2-0000-7000-8000-000000000000/summary'), 404, 'not_found');
+      expectProblem(await call('GET', '/v1/sessions/nope/summary'), 400, 'validation_failed');
+    });
+
     it('serves health, readiness, metrics, OpenAPI and the reference page', async () => {
       const health = await call('GET', '/healthz');
       expect(health.json).toMatchObject({ status: 'ok', mode: app.config.mode });

@@ -19,6 +19,7 @@ export const TOOL_NAMES = [
   'add_messages',
   'get_messages',
   'export_session',
+  'summarize_session',
   'store_reflection',
   'search_reflections',
   'search_messages',
@@ -131,6 +132,14 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
       idempotencyKey: 'camel-1',
     });
     expect(camel.message.seq).toBe(2);
+    const summary = await ok<Record<string, unknown>>(c, 'summarize_session', { session_id: created.id });
+    expect(summary).toMatchObject({
+      session_id: created.id,
+      goal: null,
+      outcome: 'Implemented JWT authentication',
+      counts: { messages: 2, by_role: { assistant: 1, user: 1 } },
+    });
+    expect(summary).toHaveProperty('files_touched');
     const both = await call(c, 'add_message', {
       session_id: created.id,
       sessionId: created.id,
