@@ -135,7 +135,7 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     const summary = await ok<Record<string, unknown>>(c, 'summarize_session', { session_id: created.id });
     expect(summary).toMatchObject({
       session_id: created.id,
-      goal: null,
+      goal: 'camelCase still works',
       outcome: 'Implemented JWT authentication',
       counts: { messages: 2, by_role: { assistant: 1, user: 1 } },
     });
