@@ -12,6 +12,7 @@ const outdir = 'dist/bundle';
 
 const external = [
   'better-sqlite3', // native addon
+  '@duckdb/*', // native addon (loaded on first analytics use)
   'sqlite-vec', // native extension, found next to its package
   '@energetic-ai/*', // model files
   'bullmq', // Lua scripts read from its own folder

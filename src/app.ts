@@ -1,5 +1,7 @@
 import type { Hono } from 'hono';
 import { createJobSystem, type JobSystem } from '../workers/job-system.js';
+import { AnalyticsStore, analyticsPath } from './analytics/analytics.store.js';
+import { AnalyticsSync } from './analytics/analytics-sync.js';
 import type { Config } from './config/config.schema.js';
 import { AppEvents } from './core/events.js';
 import type { Logger } from './core/logger.js';
@@ -12,6 +14,7 @@ import { type AppEnv, createHttpApp } from './http/http-app.js';
 import { restRoutes } from './http/rest-routes.js';
 import type { RouteDef } from './http/route.js';
 import { detectPatternsJob, writeFollowUps } from './jobs/job-registry.js';
+import { createAnalyticsMetrics } from './metrics/analytics.metrics.js';
 import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { buildCatalogue } from './operations/catalogue.js';
@@ -44,6 +47,11 @@ export interface Application {
   /** The operation catalogue every front door is made from. */
   operations: Operation[];
   jobs: JobSystem;
+  /**
+   * The DuckDB analytics store (opened on first use: `await analytics.store.ready()`, then `analytics.store.instance`)
+   * and the sync that feeds it from the primary store.
+   */
+  analytics: { store: AnalyticsStore; sync: AnalyticsSync };
   /** Closes every pool and connection this application opened. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -121,6 +129,22 @@ export async function createApplication(
     });
     closers.push(() => embeddings.close());
     const detector = new PatternDetector(store, config.patterns, () => embeddings.model);
+    // DuckDB opens on first use, so a process that never reads or syncs analytics never locks its file.
+    const analyticsStore = new AnalyticsStore(analyticsPath(config));
+    closers.push(() => analyticsStore.close());
+    const analyticsMetrics = createAnalyticsMetrics(metrics.registry, async () =>
+      analyticsStore.isOpen ? analyticsStore.freshness() : undefined,
+    );
+    const analyticsSync = new AnalyticsSync(
+      analyticsStore,
+      store.analyticsSource,
+      {
+        batchSize: config.analytics.syncBatchSize,
+        overlapMs: config.analytics.syncOverlapMs,
+        reconcileBatchSize: config.analytics.reconcileBatchSize,
+      },
+      { onRows: (fact, op, rows) => analyticsMetrics.syncRows.inc({ fact, op }, rows) },
+    );
     registerQueueGauges(metrics.registry, {
       counts: () => backend.counts() as unknown as Promise<Record<string, Record<string, number>>>,
       deadLettersOpen: () => store.deadLetters.openByQueue(),
@@ -199,6 +223,7 @@ export async function createApplication(
       embeddings,
       breakers,
       detector,
+      analytics: analyticsSync,
       metrics: jobMetrics,
       events,
       logger,
@@ -214,7 +239,8 @@ export async function createApplication(
       closed ??= closeAll();
       return closed;
     };
-    return { config, logger, store, services, metrics, http, routes, operations, jobs, close };
+    const analytics = { store: analyticsStore, sync: analyticsSync };
+    return { config, logger, store, services, metrics, http, routes, operations, jobs, analytics, close };
   } catch (error) {
     await closeAll();
     throw error;

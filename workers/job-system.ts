@@ -1,3 +1,4 @@
+import type { AnalyticsSync } from '../src/analytics/analytics-sync.js';
 import type { Config } from '../src/config/config.schema.js';
 import type { AppEvents } from '../src/core/events.js';
 import type { Logger } from '../src/core/logger.js';
@@ -7,7 +8,9 @@ import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { Store } from '../src/repositories/ports.js';
 import type { BreakerRegistry } from '../src/resilience/breaker-registry.js';
 import type { PatternDetector } from '../src/services/pattern-detection/pattern-detector.js';
+import { AnalyticsSyncScheduler } from './analytics-sync-scheduler.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
+import { analyticsSyncHandler } from './handlers/analytics-sync.handler.js';
 import { detectPatternsHandler } from './handlers/detect-patterns.handler.js';
 import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
 import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
@@ -23,12 +26,17 @@ export interface JobSystemDeps {
   embeddings: EmbeddingService;
   breakers: BreakerRegistry;
   detector: PatternDetector;
+  /** The DuckDB analytics sync the `analytics-sync` job runs. */
+  analytics: AnalyticsSync;
   metrics: JobMetrics;
   events: AppEvents;
   logger: Logger;
 }
 
-/** What moves follow-up work: outbox relay, reconciler, pattern scheduler and job runner, over the given backend. */
+/**
+ * What moves follow-up work: outbox relay, reconciler, pattern and analytics schedulers and job runner, over the
+ * given backend.
+ */
 export interface JobSystem {
   backend: QueueBackend;
   relay: OutboxRelay;
@@ -37,7 +45,7 @@ export interface JobSystem {
   breakers: BreakerRegistry;
   /** Starts the outbox relay and the reconciler (every API and worker process runs them). */
   startRelay(): void;
-  /** Starts consuming the configured queues in this process, and the periodic pattern detection. */
+  /** Starts consuming the configured queues in this process, and the periodic pattern detection and analytics sync. */
   startWorkers(): WorkerHandle;
   /** Stops workers (bounded by `workers.shutdownTimeoutMs`), the schedulers and the relay; not what it was given. */
   close(): Promise<void>;
@@ -50,6 +58,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       'embed-messages': embedMessagesHandler(store, embeddings),
       'embed-reflection': embedReflectionHandler(store, embeddings),
       'detect-patterns': detectPatternsHandler(deps.detector),
+      'analytics-sync': analyticsSyncHandler(deps.analytics),
     },
     { deadLetters: store.deadLetters, metrics: deps.metrics, logger },
   );
@@ -74,6 +83,13 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     logger,
     events,
   );
+  // The periodic analytics catch-up, too, runs where workers run.
+  const analyticsScheduler = new AnalyticsSyncScheduler(
+    store.outbox,
+    { intervalMs: config.analytics.syncIntervalMs, tenantId: config.auth.defaultTenant },
+    logger,
+    () => events.emit('outbox:added'),
+  );
 
   const workers: WorkerHandle[] = [];
   return {
@@ -90,11 +106,13 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       const handle = runner.start(backend, { queues: config.workers.queues, concurrency: config.workers.concurrency });
       workers.push(handle);
       patternScheduler.start();
+      analyticsScheduler.start();
       return handle;
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close(config.workers.shutdownTimeoutMs)));
       await patternScheduler.stop();
+      await analyticsScheduler.stop();
       await reconciler.stop();
       await relay.stop();
       events.off('outbox:added', kick);

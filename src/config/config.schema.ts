@@ -454,6 +454,57 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Pattern detection.'),
+    analytics: z
+      .object({
+        path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'DuckDB analytics database file, or `:memory:`. Default: standard mode `data/analytics.duckdb`; lite ' +
+              'mode `:memory:` when SQLite is in memory, else a `.duckdb` file beside the SQLite file.',
+          ),
+        syncBatchSize: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(5_000)
+          .describe('Rows one sync batch reads from the primary store and loads into DuckDB in one transaction.'),
+        syncIntervalMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(86_400_000)
+          .default(15_000)
+          .describe(
+            'How often (ms) processes that run workers queue a catch-up sync (writes queue one too, coalesced per ' +
+              'second). 0 turns the periodic catch-up off.',
+          ),
+        syncOverlapMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(3_600_000)
+          .default(5_000)
+          .describe(
+            'Each sync re-reads rows stamped this long (ms) before its watermark, so a write committed late (slow ' +
+              'transaction, clock skew between replicas) is still picked up; re-reading is harmless (upserts).',
+          ),
+        reconcileBatchSize: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(20_000)
+          .describe(
+            'Ids per fact table each sync checks against the primary store to drop deleted rows (a rolling pass ' +
+              'over all ids). 0 turns delete propagation off.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('The DuckDB analytics store and its sync from the primary store.'),
     admin: z
       .object({
         enabled: bool

@@ -56,6 +56,20 @@ export const JOBS = {
         .optional(),
     }),
   },
+  /**
+   * Copy what changed in the primary store into DuckDB (AnalyticsSync), for every tenant. Queued coalesced after
+   * writes (one job per ANALYTICS_SYNC_WINDOW_MS bucket) and by the periodic catch-up (one per period).
+   */
+  'analytics-sync': {
+    queue: 'analytics',
+    payload: z.strictObject({
+      /** The time bucket the job stands for (detectionBucket): the run waits for its end, then reads. */
+      bucket: z
+        .string()
+        .regex(/^w\d{1,9}-\d{1,12}$/)
+        .optional(),
+    }),
+  },
 } as const satisfies Record<string, JobDef>;
 
 export type JobName = keyof typeof JOBS;
@@ -72,6 +86,10 @@ export function jobFor<N extends JobName>(name: N, tenantId: string, payload: Jo
 
 export type EmbedReflectionPayload = JobPayload<'embed-reflection'>;
 export type DetectPatternsPayload = JobPayload<'detect-patterns'>;
+export type AnalyticsSyncPayload = JobPayload<'analytics-sync'>;
+
+/** Writes within this window (ms) queue one analytics sync between them. */
+export const ANALYTICS_SYNC_WINDOW_MS = 1_000;
 
 /** Key prefix of message embedding jobs; `embed-messages-<id>` is the job (and dead letter) of one message. */
 export const EMBED_MESSAGES_KEY_PREFIX = 'embed-messages-';
@@ -133,16 +151,33 @@ export function detectPatternsJob(tenantId: string, project: string | null, now:
 }
 
 /**
+ * The outbox entry for one analytics sync: one job per time bucket (`windowMs` long), whoever queues it, so many
+ * writes make one job. The sync is global (every tenant); `tenantId` only says whose write (or which scheduler)
+ * asked for it, and owns its dead letter.
+ */
+export function analyticsSyncJob(tenantId: string, now: Date, windowMs = ANALYTICS_SYNC_WINDOW_MS) {
+  const bucket = detectionBucket(now, windowMs);
+  return jobFor('analytics-sync', tenantId, { bucket }, bucket);
+}
+
+/**
  * The outbox rows writes queue, given to the store once when it is built: new messages and new or re-worded
- * reflections are embedded. One write is one tenant's, so its messages are one job per EMBED_MESSAGES_MAX of them.
+ * reflections are embedded, and copied to DuckDB by the analytics sync of their one-second bucket. One write is one
+ * tenant's, so its messages are one job per EMBED_MESSAGES_MAX of them.
  */
 export const writeFollowUps: WriteFollowUps = {
   messagesAppended: (created) =>
     created[0]
-      ? embedMessagesJobs(
-          created[0].tenantId,
-          created.map((m) => m.id),
-        )
+      ? [
+          ...embedMessagesJobs(
+            created[0].tenantId,
+            created.map((m) => m.id),
+          ),
+          analyticsSyncJob(created[0].tenantId, new Date()),
+        ]
       : [],
-  reflectionWritten: (reflection) => [embedReflectionJob(reflection.tenantId, reflection)],
+  reflectionWritten: (reflection) => [
+    embedReflectionJob(reflection.tenantId, reflection),
+    analyticsSyncJob(reflection.tenantId, new Date()),
+  ],
 };

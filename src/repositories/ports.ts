@@ -19,6 +19,8 @@ export interface Store {
   readonly embeddings: EmbeddingRepository;
   readonly reflections: ReflectionRepository;
   readonly patterns: PatternRepository;
+  /** Cross-tenant reads of the analytics sync (DuckDB facts); operator use only. */
+  readonly analyticsSource: AnalyticsSourceRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Throws unless every migration has been applied, so a stale schema is caught at start. */
@@ -250,6 +252,39 @@ export interface EmbeddingRepository {
     filters: SearchFilters,
     k: number,
   ): Promise<VectorHit[]>;
+}
+
+/** The primary tables the analytics sync copies into DuckDB (src/analytics/analytics-schema.ts FACT_TABLES). */
+export type SyncedTable = 'sessions' | 'messages' | 'reflections' | 'patterns' | 'dead_letters';
+
+/** One column value of a fact row: text, number, text list (tags), or null. Timestamps are ISO 8601 UTC strings. */
+export type FactValue = string | number | null | readonly string[];
+
+/** A primary row as a DuckDB fact row (FACT_COLUMNS of its table), with its sync position. */
+export interface FactRow {
+  /** The change time it is synced by: `updated_at` (messages, which never change: `created_at`). ISO 8601 UTC. */
+  ts: string;
+  id: string;
+  values: Record<string, FactValue>;
+}
+
+/** A keyset position in sync order, (ts, id); rows strictly after it are read. */
+export interface SyncPosition {
+  ts: string;
+  id: string;
+}
+
+/**
+ * What the analytics sync reads from the primary store, across tenants (ids are UUIDs, unique store-wide).
+ */
+export interface AnalyticsSourceRepository {
+  /**
+   * Up to `limit` rows of `table` after `after` in (ts, id) order, as fact rows: the rows created or changed since a
+   * watermark, one page at a time.
+   */
+  changedSince(table: SyncedTable, after: SyncPosition, limit: number): Promise<FactRow[]>;
+  /** Which of `ids` still exist in `table` (in no particular order): what the sync's delete pass checks. */
+  existingIds(table: SyncedTable, ids: readonly string[]): Promise<string[]>;
 }
 
 export type {

@@ -43,10 +43,12 @@ describe('reflection import and export (PostgreSQL)', () => {
     const stats = await reflections.stats(me, { project: 'crm' });
     expect(stats).toMatchObject({ total: 14, coverage: 1 });
     expect(stats.byTag).toMatchObject({ 'memory-import': 14, person: 3, relation: 4 });
-    expect((await store.outbox.backlog()).pending).toBe(14);
+    // Per stored reflection: its embedding job and an analytics sync (one job per second, however many rows).
+    expect((await store.outbox.backlog()).pending).toBe(2 * 14);
     const again = await transfer.importText(me, { format: 'memory-json', content: memoryJson, project: 'crm' });
     expect(again).toMatchObject({ created: 0, existing: 14, failed: 0 });
-    expect((await store.outbox.backlog()).pending).toBe(14);
+    // Per stored reflection: its embedding job and an analytics sync (one job per second, however many rows).
+    expect((await store.outbox.backlog()).pending).toBe(2 * 14);
   });
 
   it('counts exact duplicates stored concurrently within one file exactly once', async () => {

@@ -98,7 +98,8 @@ describe('reflections and search services (sqlite)', () => {
     expect(first).toMatchObject({ created: true, nearDuplicates: [], nearDuplicateCheck: 'done' });
     expect(first.reflection.tags).toEqual(['db']);
     expect(woken).toBe(1);
-    expect((await store.outbox.backlog()).pending).toBe(1);
+    // Its embedding job and an analytics sync.
+    expect((await store.outbox.backlog()).pending).toBe(2);
     const dup = await reflections.storeReflection(me, {
       content: '  always RUN the migrations inside one   transaction ',
     });

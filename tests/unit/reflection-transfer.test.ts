@@ -86,7 +86,8 @@ describe('reflection import and export (service, SQLite)', () => {
         relation: { from: 'Payments_API', to: 'pgvector', relationType: 'depends_on' },
       },
     });
-    expect((await store.outbox.backlog()).pending).toBe(14);
+    // Per stored reflection: its embedding job and an analytics sync (one job per second, however many rows).
+    expect((await store.outbox.backlog()).pending).toBe(2 * 14);
     expect((await reflections.stats(me, {})).coverage).toBe(1);
   });
 
@@ -95,7 +96,8 @@ describe('reflection import and export (service, SQLite)', () => {
     const again = await transfer.importText(me, { format: 'memory-json', content: memoryJson, project: 'crm' });
     expect(counts(again)).toEqual({ lines: 9, created: 0, existing: 14, failed: 0 });
     expect((await all()).every((r) => r.project === 'crm')).toBe(true);
-    expect((await store.outbox.backlog()).pending).toBe(14);
+    // Per stored reflection: its embedding job and an analytics sync (one job per second, however many rows).
+    expect((await store.outbox.backlog()).pending).toBe(2 * 14);
   });
 
   const badFile = [

@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { readMigrations } from '../migrations.js';
 import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
+import { PostgresAnalyticsSourceRepository } from './analytics-source.repository.js';
 import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
@@ -31,6 +32,7 @@ export class PostgresStore implements Store {
   readonly embeddings: PostgresEmbeddingRepository;
   readonly reflections: PostgresReflectionRepository;
   readonly patterns: PostgresPatternRepository;
+  readonly analyticsSource: PostgresAnalyticsSourceRepository;
   readonly sql: Sql;
 
   constructor(options: PostgresStoreOptions) {
@@ -49,6 +51,7 @@ export class PostgresStore implements Store {
     this.embeddings = new PostgresEmbeddingRepository(this.sql);
     this.reflections = new PostgresReflectionRepository(this.sql, followUps);
     this.patterns = new PostgresPatternRepository(this.sql);
+    this.analyticsSource = new PostgresAnalyticsSourceRepository(this.sql);
   }
 
   async migrate(): Promise<string[]> {

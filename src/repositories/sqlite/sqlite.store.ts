@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { readMigrations } from '../migrations.js';
 import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
+import { SqliteAnalyticsSourceRepository } from './analytics-source.repository.js';
 import type { Db } from './db.js';
 import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly embeddings: SqliteEmbeddingRepository;
   readonly reflections: SqliteReflectionRepository;
   readonly patterns: SqlitePatternRepository;
+  readonly analyticsSource: SqliteAnalyticsSourceRepository;
   readonly db: Db;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -49,6 +51,7 @@ export class SqliteStore implements Store {
     this.embeddings = new SqliteEmbeddingRepository(this.db);
     this.reflections = new SqliteReflectionRepository(this.db, this.outbox, followUps);
     this.patterns = new SqlitePatternRepository(this.db);
+    this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
   }
 
   /** SQLite is migrated when opened; this applies anything added since (normally nothing). */

@@ -1,0 +1,238 @@
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { AnalyticsSourceRepository, FactRow, FactValue, SyncPosition } from '../repositories/ports.js';
+import { AnalyticsLockedError, type AnalyticsStore } from './analytics.store.js';
+import { FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
+
+export interface AnalyticsSyncOptions {
+  /** Rows per batch: one read from the primary store, one DuckDB transaction. */
+  batchSize: number;
+  /** Each run re-reads rows stamped this long before the watermark (late commits); upserts make it harmless. */
+  overlapMs: number;
+  /** Ids per table checked for deletion per run (0: no delete propagation). */
+  reconcileBatchSize: number;
+}
+
+export interface AnalyticsSyncHooks {
+  /** Rows upserted or deleted in DuckDB, per table (metrics). */
+  onRows?(fact: FactTable, op: 'upserted' | 'deleted', rows: number): void;
+  /** Called after each committed batch (tests use it to interrupt a run between batches). */
+  afterBatch?(fact: FactTable, batch: number): void | Promise<void>;
+}
+
+export interface SyncReport {
+  /** False when another process holds the DuckDB file (it syncs instead). */
+  ran: boolean;
+  upserted: Record<FactTable, number>;
+  deleted: Record<FactTable, number>;
+}
+
+const ZERO_ID = '00000000-0000-0000-0000-000000000000';
+const EPOCH = new Date(0).toISOString();
+/** Ids per existence query of the delete pass. */
+const EXISTS_CHUNK = 1_000;
+
+type Append = (appender: DuckDBAppender, value: FactValue) => void;
+
+type DuckDB = typeof import('@duckdb/node-api');
+
+/** How a value of a DuckDB column type is appended; the types are those of ANALYTICS_DDL. */
+function appenderFor(duck: DuckDB, type: string): Append {
+  const { LIST, listValue, timestampTZValue, VARCHAR } = duck;
+  const orNull =
+    (append: Append): Append =>
+    (a, v) =>
+      v === null || v === undefined ? a.appendNull() : append(a, v);
+  if (type === 'INTEGER') return orNull((a, v) => a.appendInteger(Number(v)));
+  if (type === 'DOUBLE') return orNull((a, v) => a.appendDouble(Number(v)));
+  if (type === 'BIGINT') return orNull((a, v) => a.appendBigInt(BigInt(v as number)));
+  if (type === 'TIMESTAMP WITH TIME ZONE')
+    return orNull((a, v) => a.appendTimestampTZ(timestampTZValue(BigInt(Date.parse(v as string)) * 1000n)));
+  if (type === 'VARCHAR[]') return orNull((a, v) => a.appendList(listValue([...(v as string[])]), LIST(VARCHAR)));
+  if (type === 'VARCHAR' || type === 'JSON')
+    return orNull((a, v) => a.appendVarchar(typeof v === 'string' ? v : JSON.stringify(v)));
+  throw new Error(`analytics sync: no appender for DuckDB type ${type}`);
+}
+
+/**
+ * Incremental copy of the primary store into DuckDB's fact tables (`facts.*`), for every tenant at once.
+ *
+ * Per table, rows are read in (change time, id) order from the table's watermark (minus `overlapMs`, for writes
+ * that committed late), `batchSize` at a time. Each batch is appended (DuckDB appender) into a staging temp table
+ * and moved with one `INSERT OR REPLACE` keyed by id, and the watermark advances in the same DuckDB transaction:
+ * a run interrupted between batches leaves whole batches and a watermark that matches them, and the next run goes
+ * on from there; re-reading rows only replaces them with themselves, so nothing is ever duplicated.
+ *
+ * Deletes: each run also checks up to `reconcileBatchSize` ids per table (a rolling pass over the ids in DuckDB,
+ * in id order, wrapping around) against the primary store and deletes the ones that are gone; a deleted session
+ * takes its messages along and clears `session_id` of its reflections at once, as the primary store's cascade
+ * did. A deleted row thus leaves DuckDB within ⌈rows / reconcileBatchSize⌉ runs; each run costs a bounded number
+ * of indexed lookups.
+ */
+export class AnalyticsSync {
+  /** Where the delete pass of each table goes on (in memory: a restarted process starts over, which is harmless). */
+  private readonly reconcileAfter = new Map<FactTable, string>();
+  private readonly columnTypes = new Map<FactTable, Append[]>();
+  private stagingReady: DuckDBConnection | undefined;
+
+  constructor(
+    private readonly store: AnalyticsStore,
+    private readonly source: AnalyticsSourceRepository,
+    private readonly options: AnalyticsSyncOptions,
+    private readonly hooks: AnalyticsSyncHooks = {},
+  ) {}
+
+  /**
+   * One sync of every table, under the store's writer lock. A DuckDB file held by another process is not an
+   * error: that process is the analytics writer, and its runs cover the same rows (`ran: false`).
+   */
+  async run(): Promise<SyncReport> {
+    const report: SyncReport = {
+      ran: true,
+      upserted: Object.fromEntries(FACT_TABLES.map((f) => [f, 0])) as Record<FactTable, number>,
+      deleted: Object.fromEntries(FACT_TABLES.map((f) => [f, 0])) as Record<FactTable, number>,
+    };
+    try {
+      await this.store.ready();
+    } catch (error) {
+      if (error instanceof AnalyticsLockedError) return { ...report, ran: false };
+      throw error;
+    }
+    await this.store.withWriter(async (connection) => {
+      await this.prepare(connection);
+      for (const fact of FACT_TABLES) report.upserted[fact] = await this.syncTable(connection, fact);
+      if (this.options.reconcileBatchSize > 0) {
+        for (const fact of FACT_TABLES) report.deleted[fact] += await this.reconcileTable(connection, fact, report);
+      }
+    });
+    return report;
+  }
+
+  /** Staging tables (temp, on the writer connection) and the appender of each fact column. */
+  private async prepare(connection: DuckDBConnection): Promise<void> {
+    if (this.stagingReady === connection) return;
+    const duck = await import('@duckdb/node-api');
+    for (const fact of FACT_TABLES) {
+      const columns = FACT_COLUMNS[fact];
+      await connection.run(
+        `CREATE OR REPLACE TEMP TABLE stage_${fact} AS SELECT ${columns.join(', ')} FROM facts.${fact} LIMIT 0`,
+      );
+      const described = await connection.runAndReadAll(
+        `SELECT column_name, data_type FROM information_schema.columns
+         WHERE table_schema = 'facts' AND table_name = $1`,
+        [fact],
+      );
+      const types = new Map(described.getRows().map(([name, type]) => [name as string, type as string]));
+      this.columnTypes.set(
+        fact,
+        columns.map((c) => appenderFor(duck, types.get(c) ?? 'missing')),
+      );
+    }
+    this.stagingReady = connection;
+  }
+
+  private async syncTable(connection: DuckDBConnection, fact: FactTable): Promise<number> {
+    const startedAt = new Date().toISOString();
+    const state = await connection.runAndReadAll(
+      'SELECT epoch_ms(watermark)::DOUBLE FROM facts.sync_state WHERE fact = $1',
+      [fact],
+    );
+    const watermark = state.getRows()[0]?.[0] as number | null | undefined;
+    let after: SyncPosition =
+      watermark == null
+        ? { ts: EPOCH, id: ZERO_ID }
+        : { ts: new Date(Math.max(0, watermark - this.options.overlapMs)).toISOString(), id: ZERO_ID };
+    let total = 0;
+    for (let batch = 1; ; batch++) {
+      const rows = await this.source.changedSince(fact, after, this.options.batchSize);
+      const last = rows.at(-1);
+      const caughtUp = rows.length < this.options.batchSize;
+      await connection.run('BEGIN TRANSACTION');
+      if (rows.length > 0) await this.load(connection, fact, rows);
+      // The watermark never moves back (a batch of re-read rows may end before it); synced_at only when caught up.
+      await connection.run(
+        `INSERT INTO facts.sync_state AS s (fact, watermark, synced_at)
+         VALUES ($1, $2::TIMESTAMPTZ, $3::TIMESTAMPTZ)
+         ON CONFLICT (fact) DO UPDATE SET
+           watermark = CASE WHEN s.watermark IS NULL OR excluded.watermark > s.watermark
+                            THEN excluded.watermark ELSE s.watermark END,
+           synced_at = CASE WHEN $4 THEN excluded.synced_at ELSE s.synced_at END`,
+        [fact, last?.ts ?? null, caughtUp ? startedAt : EPOCH, caughtUp],
+      );
+      await connection.run('COMMIT');
+      total += rows.length;
+      if (rows.length > 0) this.hooks.onRows?.(fact, 'upserted', rows.length);
+      if (!last || caughtUp) return total;
+      after = { ts: last.ts, id: last.id };
+      await this.hooks.afterBatch?.(fact, batch);
+    }
+  }
+
+  /** Appends the rows into the staging table, then replaces the fact rows of the same ids (in the caller's transaction). */
+  private async load(connection: DuckDBConnection, fact: FactTable, rows: FactRow[]): Promise<void> {
+    const columns = FACT_COLUMNS[fact];
+    const appends = this.columnTypes.get(fact) as Append[];
+    await connection.run(`DELETE FROM stage_${fact}`);
+    const appender = await connection.createAppender(`stage_${fact}`, 'main', 'temp');
+    try {
+      for (const row of rows) {
+        for (let i = 0; i < columns.length; i++) {
+          (appends[i] as Append)(appender, row.values[columns[i] as string] ?? null);
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    const list = columns.join(', ');
+    await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+  }
+
+  /** The delete pass of one table: up to reconcileBatchSize ids after the last one checked. */
+  private async reconcileTable(connection: DuckDBConnection, fact: FactTable, report: SyncReport): Promise<number> {
+    const after = this.reconcileAfter.get(fact) ?? '';
+    const reader = await connection.runAndReadAll(
+      `SELECT id FROM facts.${fact} WHERE id > $1 ORDER BY id LIMIT ${this.options.reconcileBatchSize}`,
+      [after],
+    );
+    const ids = reader.getRows().map((r) => r[0] as string);
+    this.reconcileAfter.set(fact, ids.length < this.options.reconcileBatchSize ? '' : (ids.at(-1) as string));
+    const gone: string[] = [];
+    for (let i = 0; i < ids.length; i += EXISTS_CHUNK) {
+      const chunk = ids.slice(i, i + EXISTS_CHUNK);
+      const existing = new Set(await this.source.existingIds(fact, chunk));
+      for (const id of chunk) if (!existing.has(id)) gone.push(id);
+    }
+    if (gone.length === 0) return 0;
+    await connection.run('BEGIN TRANSACTION');
+    await connection.run('CREATE OR REPLACE TEMP TABLE gone_ids (id VARCHAR)');
+    const appender = await connection.createAppender('gone_ids', 'main', 'temp');
+    try {
+      for (const id of gone) {
+        appender.appendVarchar(id);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    let cascaded = 0;
+    if (fact === 'sessions') {
+      const removed = await connection.run(
+        'DELETE FROM facts.messages WHERE session_id IN (SELECT id FROM temp.main.gone_ids)',
+      );
+      cascaded = Number(removed.rowsChanged);
+      await connection.run(
+        'UPDATE facts.reflections SET session_id = NULL WHERE session_id IN (SELECT id FROM temp.main.gone_ids)',
+      );
+    }
+    await connection.run(`DELETE FROM facts.${fact} WHERE id IN (SELECT id FROM temp.main.gone_ids)`);
+    await connection.run('COMMIT');
+    this.hooks.onRows?.(fact, 'deleted', gone.length);
+    if (cascaded > 0) {
+      report.deleted.messages += cascaded;
+      this.hooks.onRows?.('messages', 'deleted', cascaded);
+    }
+    return gone.length;
+  }
+}

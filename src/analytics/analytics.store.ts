@@ -1,0 +1,186 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Config } from '../config/config.schema.js';
+import { ANALYTICS_DDL, FACT_TABLES, type FactTable } from './analytics-schema.js';
+
+/** Settings every DuckDB instance of the application opens with: nothing is ever downloaded or loaded on demand. */
+export const DUCKDB_OPTIONS: Readonly<Record<string, string>> = {
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+};
+
+/**
+ * The analytics database of a configuration (`analytics.path`). Unset: standard mode `data/analytics.duckdb`; lite
+ * mode in memory when SQLite is in memory, else a `.duckdb` file beside the SQLite file (`x.db` → `x.duckdb`).
+ */
+export function analyticsPath(config: Config): string {
+  if (config.analytics.path) return config.analytics.path;
+  if (config.mode === 'lite' && config.database.driver === 'sqlite') {
+    const sqlite = config.database.sqlitePath;
+    if (sqlite === ':memory:' || sqlite === '') return ':memory:';
+    return `${sqlite.replace(/\.[^./\\]*$/, '')}.duckdb`;
+  }
+  return 'data/analytics.duckdb';
+}
+
+/** The database file is held by another process (DuckDB allows one read-write process per file). */
+export class AnalyticsLockedError extends Error {
+  constructor(path: string, cause: unknown) {
+    super(`analytics database ${path} is in use by another process: ${(cause as Error).message}`, { cause });
+    this.name = 'AnalyticsLockedError';
+  }
+}
+
+/** How current one fact table is. */
+export interface FactFreshness {
+  fact: FactTable;
+  /** Change time (ISO 8601) of the newest primary row copied so far; null before the first row. */
+  watermark: string | null;
+  /** Start of the last sync that read this table to the end (ISO 8601): everything written before it is here. */
+  syncedAt: string | null;
+  /** Seconds since `syncedAt` (null: never caught up): how stale analytics may be for this table. */
+  lagSeconds: number | null;
+}
+
+/**
+ * The DuckDB analytics store of one process: one DuckDBInstance over `path`, with the fact schema
+ * (ANALYTICS_DDL) applied. Opened lazily (`ready()`), so a process that never touches analytics never locks the
+ * file. Writes go through `withWriter`, one at a time on one connection (DuckDB is single-writer); readers use
+ * their own connections (`connect()`, or `instance.connect()`) and never block the writer (MVCC).
+ *
+ * Across processes, DuckDB lets one process open a file read-write: in standard mode run the `analytics` queue on
+ * one worker (the others find the file locked and skip their sync jobs, see AnalyticsSync).
+ */
+export class AnalyticsStore {
+  private opening: Promise<DuckDBInstance> | undefined;
+  private opened: DuckDBInstance | undefined;
+  private writerConnection: DuckDBConnection | undefined;
+  private writerQueue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(readonly path: string) {}
+
+  /** Opens the store now (it opens on first use otherwise). */
+  static async open(path: string): Promise<AnalyticsStore> {
+    const store = new AnalyticsStore(path);
+    await store.ready();
+    return store;
+  }
+
+  /** Whether the database is open in this process. */
+  get isOpen(): boolean {
+    return this.opened !== undefined && !this.closed;
+  }
+
+  /** The DuckDB instance, for read connections (the ad-hoc query path). Throws before `ready()` resolved. */
+  get instance(): DuckDBInstance {
+    if (!this.opened || this.closed) throw new Error('analytics store is not open (await ready() first)');
+    return this.opened;
+  }
+
+  /** Opens the database and applies the fact schema once; a failed open is tried again on the next call. */
+  ready(): Promise<DuckDBInstance> {
+    if (this.closed) return Promise.reject(new Error('analytics store is closed'));
+    this.opening ??= this.openNow().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  /** A new connection for reading; the caller closes it (`closeSync()`). */
+  async connect(): Promise<DuckDBConnection> {
+    return (await this.ready()).connect();
+  }
+
+  /**
+   * Runs `fn` with the writer connection, after every earlier writer finished: one analytics writer at a time in
+   * this process. `fn` owns transactions on the connection (BEGIN/COMMIT); one it leaves open is rolled back.
+   */
+  withWriter<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = this.writerQueue.then(async () => {
+      await this.ready();
+      const connection = await this.writer();
+      try {
+        return await fn(connection);
+      } catch (error) {
+        await connection.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    this.writerQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Per fact table: watermark, last caught-up sync and lag. Opens the store if needed. */
+  async freshness(now = new Date()): Promise<FactFreshness[]> {
+    const connection = await this.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        `SELECT fact, epoch_ms(watermark)::DOUBLE AS watermark, epoch_ms(synced_at)::DOUBLE AS synced_at
+         FROM facts.sync_state`,
+      );
+      const rows = new Map(
+        reader.getRowObjects().map((r) => [r.fact as string, r as { watermark: number | null; synced_at: number }]),
+      );
+      return FACT_TABLES.map((fact) => {
+        const row = rows.get(fact);
+        const syncedAt = row && row.synced_at > 0 ? row.synced_at : null;
+        return {
+          fact,
+          watermark: row?.watermark != null ? new Date(row.watermark).toISOString() : null,
+          syncedAt: syncedAt === null ? null : new Date(syncedAt).toISOString(),
+          lagSeconds: syncedAt === null ? null : Math.max(0, (now.getTime() - syncedAt) / 1000),
+        };
+      });
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** Waits for the writer in progress, then closes the database. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writerQueue;
+    this.closed = true;
+    const instance = await this.opening?.catch(() => undefined);
+    this.writerConnection?.closeSync();
+    this.writerConnection = undefined;
+    instance?.closeSync();
+    this.opened = undefined;
+  }
+
+  private async writer(): Promise<DuckDBConnection> {
+    this.writerConnection ??= await this.instance.connect();
+    return this.writerConnection;
+  }
+
+  private async openNow(): Promise<DuckDBInstance> {
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    // Imported here: the native library loads on first analytics use, not at every start-up.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(this.path, { ...DUCKDB_OPTIONS });
+    } catch (error) {
+      if (/lock/i.test((error as Error).message)) throw new AnalyticsLockedError(this.path, error);
+      throw error;
+    }
+    const connection = await instance.connect();
+    try {
+      await connection.run(ANALYTICS_DDL);
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+    connection.closeSync();
+    if (this.closed) {
+      instance.closeSync();
+      throw new Error('analytics store is closed');
+    }
+    this.opened = instance;
+    return instance;
+  }
+}

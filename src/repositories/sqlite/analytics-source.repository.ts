@@ -1,0 +1,86 @@
+import type { Statement } from 'better-sqlite3';
+import type { AnalyticsSourceRepository, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
+import type { Db } from './db.js';
+
+/** Per table: the select list (fact columns, then `ts`), the FROM clause and the (ts, id) sync key. */
+const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; id: string; lists: string[] }> = {
+  sessions: {
+    select: 'id, tenant_id, project, name, status, metadata, message_count, created_at, updated_at, updated_at AS ts',
+    from: 'sessions',
+    ts: 'updated_at',
+    id: 'id',
+    lists: [],
+  },
+  messages: {
+    select: `m.id, m.tenant_id, m.session_id, s.project, m.role, m.seq, m.content, length(m.content) AS chars,
+      m.created_at, m.created_at AS ts`,
+    from: 'messages m JOIN sessions s ON s.id = m.session_id',
+    ts: 'm.created_at',
+    id: 'm.id',
+    lists: [],
+  },
+  reflections: {
+    select: 'id, tenant_id, project, session_id, content, tags, importance, created_at, updated_at, updated_at AS ts',
+    from: 'reflections',
+    ts: 'updated_at',
+    id: 'id',
+    lists: ['tags'],
+  },
+  patterns: {
+    select: 'id, tenant_id, project, name, kind, source, tags, created_at, updated_at, updated_at AS ts',
+    from: 'patterns',
+    ts: 'updated_at',
+    id: 'id',
+    lists: ['tags'],
+  },
+  dead_letters: {
+    select: `id, tenant_id, queue, job_name, error, attempts, status, first_failed_at, failed_at, updated_at,
+      updated_at AS ts`,
+    from: 'dead_letters',
+    ts: 'updated_at',
+    id: 'id',
+    lists: [],
+  },
+};
+
+/** The analytics sync's reads on SQLite: timestamps are stored as ISO 8601 UTC text, so text order is time order. */
+export class SqliteAnalyticsSourceRepository implements AnalyticsSourceRepository {
+  private readonly pages;
+  private readonly exists;
+
+  constructor(db: Db) {
+    const tables = Object.keys(SOURCES) as SyncedTable[];
+    this.pages = Object.fromEntries(
+      tables.map((t) => {
+        const s = SOURCES[t];
+        return [
+          t,
+          db.prepare<[string, string, number]>(
+            `SELECT ${s.select} FROM ${s.from} WHERE (${s.ts}, ${s.id}) > (?, ?) ORDER BY ${s.ts}, ${s.id} LIMIT ?`,
+          ),
+        ];
+      }),
+    ) as Record<SyncedTable, Statement<[string, string, number]>>;
+    this.exists = Object.fromEntries(
+      tables.map((t) => [
+        t,
+        db.prepare<[string]>(`SELECT id FROM ${t} WHERE id IN (SELECT value FROM json_each(?))`).pluck(),
+      ]),
+    ) as Record<SyncedTable, Statement<[string]>>;
+  }
+
+  async changedSince(table: SyncedTable, after: SyncPosition, limit: number): Promise<FactRow[]> {
+    const lists = SOURCES[table].lists;
+    const rows = this.pages[table].all(after.ts, after.id, limit) as Array<Record<string, FactValue>>;
+    return rows.map((row) => {
+      const { ts, ...values } = row;
+      for (const key of lists) values[key] = JSON.parse(values[key] as string) as string[];
+      return { ts: ts as string, id: values.id as string, values };
+    });
+  }
+
+  async existingIds(table: SyncedTable, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.exists[table].all(JSON.stringify(ids)) as string[];
+  }
+}
