@@ -17,6 +17,8 @@ export interface AnalyticsSyncHooks {
   onRows?(fact: FactTable, op: 'upserted' | 'deleted', rows: number): void;
   /** Called after each committed batch (tests use it to interrupt a run between batches). */
   afterBatch?(fact: FactTable, batch: number): void | Promise<void>;
+  /** Called inside each batch's transaction before it commits (tests kill the process there). */
+  beforeCommit?(fact: FactTable, batch: number): void | Promise<void>;
 }
 
 export interface SyncReport {
@@ -158,6 +160,7 @@ export class AnalyticsSync {
            synced_at = CASE WHEN $4 THEN excluded.synced_at ELSE s.synced_at END`,
         [fact, last?.ts ?? null, caughtUp ? startedAt : EPOCH, caughtUp],
       );
+      await this.hooks.beforeCommit?.(fact, batch);
       await connection.run('COMMIT');
       total += rows.length;
       if (rows.length > 0) this.hooks.onRows?.(fact, 'upserted', rows.length);

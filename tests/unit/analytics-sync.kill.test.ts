@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
+import { AnalyticsSync } from '../../src/analytics/analytics-sync.js';
+import { uuidv7 } from '../../src/core/ids.js';
+import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
+
+const BATCH = 50;
+const MESSAGES = 400;
+
+/**
+ * A worker SIGKILLed inside a sync batch's transaction: the DuckDB file it leaves holds whole batches only, with a
+ * watermark that matches them, and the next run (another process) catches up exactly.
+ */
+describe('analytics sync: a worker SIGKILLed mid-sync', () => {
+  let dir: string;
+  let child: string;
+  let sqlitePath: string;
+  let duckdbPath: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sb-kill-'));
+    sqlitePath = join(dir, 'store.db');
+    duckdbPath = join(dir, 'analytics.duckdb');
+    // Bundled inside the project, so its packages resolve from node_modules.
+    const out = join(process.cwd(), 'node_modules', '.cache', 'sb-tests', uuidv7());
+    mkdirSync(out, { recursive: true });
+    child = join(out, 'child.mjs');
+    await build({
+      entryPoints: [join(process.cwd(), 'tests', 'fixtures', 'analytics-sync-child.ts')],
+      outfile: child,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    });
+    const store = new SqliteStore({ path: sqlitePath });
+    let clock = Date.parse('2026-04-01T00:00:00.000Z');
+    const tick = () => {
+      clock += 10;
+      return new Date(clock).toISOString();
+    };
+    const session = await store.sessions.create({
+      id: uuidv7(),
+      tenantId: 'k',
+      project: 'p',
+      name: 's',
+      status: 'active',
+      metadata: {},
+      createdAt: tick(),
+    });
+    for (let i = 0; i < MESSAGES; i += 100) {
+      const messages = Array.from({ length: 100 }, (_, j) => ({
+        id: uuidv7(),
+        role: 'user' as const,
+        content: `m${i + j}`,
+        metadata: {},
+        idempotencyKey: null,
+        createdAt: tick(),
+      }));
+      await store.messages.append('k', session.id, messages, tick());
+    }
+    await store.close();
+  });
+  afterAll(() => {
+    rmSync(join(child, '..'), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves whole batches and a matching watermark; the next run catches up exactly', async () => {
+    const signal = await new Promise<NodeJS.Signals | null>((resolve, reject) => {
+      const p = spawn(process.execPath, [child, sqlitePath, duckdbPath, String(BATCH), '4'], { stdio: 'inherit' });
+      p.once('error', reject);
+      p.once('exit', (_code, sig) => resolve(sig));
+    });
+    expect(signal).toBe('SIGKILL');
+
+    const analytics = await AnalyticsStore.open(duckdbPath);
+    const read = async (sql: string) => {
+      const c = await analytics.connect();
+      try {
+        return (await c.runAndReadAll(sql)).getRowObjectsJS()[0] as Record<string, unknown>;
+      } finally {
+        c.closeSync();
+      }
+    };
+    try {
+      // Batches 1–3 committed; batch 4 died before its COMMIT and is gone, with its watermark.
+      const state = await read(`SELECT (SELECT count(*)::INTEGER FROM facts.messages) AS n,
+        (SELECT count(DISTINCT id)::INTEGER FROM facts.messages) AS d,
+        (SELECT max(created_at) FROM facts.messages) AS newest,
+        (SELECT watermark FROM facts.sync_state WHERE fact = 'messages') AS watermark`);
+      expect(state).toMatchObject({ n: 3 * BATCH, d: 3 * BATCH });
+      expect(state.watermark).toEqual(state.newest);
+
+      const store = new SqliteStore({ path: sqlitePath });
+      try {
+        const report = await new AnalyticsSync(analytics, store.analyticsSource, {
+          batchSize: BATCH,
+          overlapMs: 0,
+          reconcileBatchSize: 1000,
+        }).run();
+        // Exactly the rest, plus the row at the watermark itself (a row of the same time could follow it in id
+        // order, so the watermark's own instant is always read again); nothing else is read twice (no overlap here).
+        expect(report.upserted.messages).toBe(MESSAGES - 3 * BATCH + 1);
+      } finally {
+        await store.close();
+      }
+      expect(await read('SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM facts.messages')).toEqual(
+        {
+          n: MESSAGES,
+          d: MESSAGES,
+        },
+      );
+    } finally {
+      await analytics.close();
+    }
+  });
+});
