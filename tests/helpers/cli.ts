@@ -73,7 +73,13 @@ async function spawnCli(args: string[], env: NodeJS.ProcessEnv, readyMessage: st
   };
 }
 
-/** The test runner's env without any SESSION_BUDDY_* variables, so tests see only what they set. */
+/**
+ * The test runner's env without any SESSION_BUDDY_* variables, so tests see only what they set; analytics in
+ * memory, so parallel test processes never share (and lock) the default DuckDB file `data/analytics.duckdb`.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SESSION_BUDDY_')));
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SESSION_BUDDY_'))),
+    SESSION_BUDDY_ANALYTICS__PATH: ':memory:',
+  };
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsLockedError, AnalyticsStore, analyticsPath } from '../../src/analytics/analytics.store.js';
 import { AnalyticsSync } from '../../src/analytics/analytics-sync.js';
 import { type Application, createApplication } from '../../src/app.js';
+import { configSchema } from '../../src/config/config.schema.js';
 import { createLogger } from '../../src/core/logger.js';
 import { runOperation } from '../../src/operations/run-operation.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
@@ -74,14 +75,16 @@ describe('analytics sync, lite end to end (in-process queue, SQLite in memory, D
 
 describe('analytics path defaults', () => {
   it('lite: in memory with SQLite in memory, else a .duckdb file beside the SQLite file; standard: data/', () => {
-    expect(analyticsPath(testConfig())).toBe(':memory:');
-    expect(analyticsPath(testConfig({ database: { sqlitePath: '/var/lib/sb/store.db' } }))).toBe(
+    // Schema defaults (testConfig puts analytics in memory).
+    const config = (over: Record<string, unknown> = {}) => configSchema.parse({ ...over });
+    expect(analyticsPath(config())).toBe(':memory:');
+    expect(analyticsPath(config({ database: { sqlitePath: '/var/lib/sb/store.db' } }))).toBe(
       '/var/lib/sb/store.duckdb',
     );
     expect(
-      analyticsPath(testConfig({ mode: 'standard', database: { driver: 'postgres', url: 'postgres://x@h/db' } })),
+      analyticsPath(config({ mode: 'standard', database: { driver: 'postgres', url: 'postgres://x@h/db' } })),
     ).toBe('data/analytics.duckdb');
-    expect(analyticsPath(testConfig({ analytics: { path: '/tmp/a.duckdb' } }))).toBe('/tmp/a.duckdb');
+    expect(analyticsPath(config({ analytics: { path: '/tmp/a.duckdb' } }))).toBe('/tmp/a.duckdb');
   });
 
   it('a file database keeps its facts across reopen, and the fact schema is applied once', async () => {
