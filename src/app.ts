@@ -22,6 +22,7 @@ import type { Operation } from './operations/operation.js';
 import { createQueueBackend } from './queue/create-queue-backend.js';
 import type { Store, WriteFollowUps } from './repositories/ports.js';
 import { BreakerRegistry } from './resilience/breaker-registry.js';
+import { AnalyticsService } from './services/analytics.service.js';
 import { AuthService } from './services/auth.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
@@ -187,6 +188,7 @@ export async function createApplication(
       transfer,
       patterns,
       summaries: new SummaryService(sessions, messages),
+      analytics: new AnalyticsService(analyticsStore),
     };
 
     const operations = buildCatalogue(config.limits);

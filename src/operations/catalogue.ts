@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.schema.js';
+import { analyticsOperations } from './analytics.operations.js';
 import { deadLetterOperations } from './dead-letter.operations.js';
 import { exportOperations } from './export.operations.js';
 import { healthOperations } from './health.operations.js';
@@ -21,6 +22,7 @@ export function buildCatalogue(limits: Config['limits']): Operation[] {
     ...messageOperations(limits),
     ...exportOperations(),
     ...summaryOperations(),
+    ...analyticsOperations(),
     ...deadLetterOperations(),
     // Before the reflection group: GET /v1/reflections/export is not an id for GET /v1/reflections/:id.
     ...reflectionTransferOperations(limits),
