@@ -147,3 +147,23 @@ describe('analytics tools over MCP (facts from the real sync)', () => {
     expect(b).toMatchObject({ project: 'auth-service', totals: { sessions: 0, messages: 0 } });
   });
 });
+
+describe('analytics over REST (same operations)', () => {
+  it('POST /v1/analytics/query answers rows; refused SQL is a 400 problem naming it', async () => {
+    const post = (sql: string) =>
+      app.http.request('/v1/analytics/query', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sql }),
+      });
+    const good = await post('SELECT count(*) AS n FROM sessions');
+    expect(good.status).toBe(200);
+    expect(await good.json()).toMatchObject({ columns: [{ name: 'n', type: 'BIGINT' }], rowCount: 1 });
+    const bad = await post("ATTACH '/tmp/x.duckdb'");
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('only SELECT or WITH statements are allowed');
+    const activity = await app.http.request('/v1/analytics/activity?days=3');
+    expect(activity.status).toBe(200);
+    expect(((await activity.json()) as { perDay: unknown[] }).perDay).toHaveLength(3);
+  });
+});
