@@ -11,9 +11,30 @@ export type FactTable = (typeof FACT_TABLES)[number];
 export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   sessions: ['id', 'tenant_id', 'project', 'name', 'status', 'metadata', 'message_count', 'created_at', 'updated_at'],
   messages: ['id', 'tenant_id', 'session_id', 'project', 'role', 'seq', 'content', 'chars', 'created_at'],
-  reflections: ['id', 'tenant_id', 'project', 'session_id', 'content', 'tags', 'importance', 'created_at', 'updated_at'],
+  reflections: [
+    'id',
+    'tenant_id',
+    'project',
+    'session_id',
+    'content',
+    'tags',
+    'importance',
+    'created_at',
+    'updated_at',
+  ],
   patterns: ['id', 'tenant_id', 'project', 'name', 'kind', 'source', 'tags', 'created_at', 'updated_at'],
-  dead_letters: ['id', 'tenant_id', 'queue', 'job_name', 'error', 'attempts', 'status', 'first_failed_at', 'failed_at', 'updated_at'],
+  dead_letters: [
+    'id',
+    'tenant_id',
+    'queue',
+    'job_name',
+    'error',
+    'attempts',
+    'status',
+    'first_failed_at',
+    'failed_at',
+    'updated_at',
+  ],
 };
 
 export const ANALYTICS_DDL = `
