@@ -188,7 +188,13 @@ export async function createApplication(
       transfer,
       patterns,
       summaries: new SummaryService(sessions, messages),
-      analytics: new AnalyticsService(analyticsStore),
+      analytics: new AnalyticsService(analyticsStore, {
+        exports: {
+          dir: config.analytics.exportDir,
+          maxRows: config.analytics.exportMaxRows,
+          timeoutMs: config.analytics.exportTimeoutMs,
+        },
+      }),
     };
 
     const operations = buildCatalogue(config.limits);

@@ -116,13 +116,7 @@ export async function runReadOnlyQuery(
   params: readonly QueryParam[],
   limits: QueryLimits,
 ): Promise<QueryResult> {
-  if (sql.length > MAX_QUERY_CHARS) {
-    throw new ValidationError(`query is ${sql.length} characters long; the limit is ${MAX_QUERY_CHARS}`);
-  }
-  if (sql.trim() === '') throw new ValidationError('query is empty');
-  if (params.length > MAX_QUERY_PARAMS) {
-    throw new ValidationError(`query has ${params.length} parameters; the limit is ${MAX_QUERY_PARAMS}`);
-  }
+  checkQuerySize(sql, params);
   await lockDownInstance(instance);
   const connection = await instance.connect();
   let timedOut = false;
@@ -143,6 +137,17 @@ export async function runReadOnlyQuery(
   }
 }
 
+/** Step 1: the size of a query and of its parameters. */
+export function checkQuerySize(sql: string, params: readonly QueryParam[]): void {
+  if (sql.length > MAX_QUERY_CHARS) {
+    throw new ValidationError(`query is ${sql.length} characters long; the limit is ${MAX_QUERY_CHARS}`);
+  }
+  if (sql.trim() === '') throw new ValidationError('query is empty');
+  if (params.length > MAX_QUERY_PARAMS) {
+    throw new ValidationError(`query has ${params.length} parameters; the limit is ${MAX_QUERY_PARAMS}`);
+  }
+}
+
 /** The settings lockDownInstance applies, in order (lock_configuration last: nothing can be set after it). */
 const LOCKDOWN: ReadonlyArray<[setting: string, value: string]> = [
   ['enable_external_access', 'false'],
@@ -159,22 +164,30 @@ const lockedDown = new WeakMap<DuckDBInstance, Promise<void>>();
  * whole instance, once; later calls check it stayed so. These settings are global in DuckDB, so they also hold
  * for the writer's connection (which needs none of them). An instance whose configuration was locked with
  * external access still on is refused (503): ad-hoc SQL needs the lock-down.
+ *
+ * `allowedDirectories` (absolute paths; DuckDB's `allowed_directories`, which can only be set before external
+ * access is turned off) stay reachable for the application's own statements: export_analytics writes Parquet
+ * there with COPY. The first call decides them. Ad-hoc SQL still cannot reach them: step 2 refuses COPY, table
+ * functions and file names used as tables.
  */
-export function lockDownInstance(instance: DuckDBInstance): Promise<void> {
+export function lockDownInstance(instance: DuckDBInstance, allowedDirectories: readonly string[] = []): Promise<void> {
   let done = lockedDown.get(instance);
   if (!done) {
-    done = applyLockDown(instance);
+    done = applyLockDown(instance, allowedDirectories);
     done.catch(() => lockedDown.delete(instance));
     lockedDown.set(instance, done);
   }
   return done;
 }
 
-async function applyLockDown(instance: DuckDBInstance): Promise<void> {
+async function applyLockDown(instance: DuckDBInstance, allowedDirectories: readonly string[]): Promise<void> {
   const connection = await instance.connect();
   try {
     const current = await settings(connection);
     if (current.get('lock_configuration') !== 'true') {
+      if (allowedDirectories.length > 0 && current.get('enable_external_access') !== 'false') {
+        await connection.run(`SET allowed_directories = [${allowedDirectories.map(sqlString).join(', ')}]`);
+      }
       for (const [name, value] of LOCKDOWN) {
         if (current.get(name) !== value) await connection.run(`SET ${name} = ${value}`);
       }
@@ -197,6 +210,12 @@ async function settings(connection: DuckDBConnection): Promise<Map<string, strin
     `SELECT name, value FROM duckdb_settings() WHERE name IN (${LOCKDOWN.map(([n]) => `'${n}'`).join(', ')})`,
   );
   return new Map(reader.getRows().map(([name, value]) => [String(name), String(value)]));
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  if (value.includes('\u0000')) throw new ValidationError('a value contains a NUL character');
+  return `'${value.replaceAll("'", "''")}'`;
 }
 
 /** `CREATE TEMP VIEW` of every fact table, bound to one tenant, without its tenant_id column. */
@@ -428,7 +447,7 @@ const json = JsonDuckDBValueConverter as DuckDBValueConverter<unknown>;
  * 8601 UTC strings, dates as YYYY-MM-DD, lists and structs as arrays and objects; the rest as the node API's
  * JSON converter has them (intervals as objects, blobs and others as strings).
  */
-const jsonSafe: DuckDBValueConverter<unknown> = createDuckDBValueConverter<unknown>({
+export const jsonSafe: DuckDBValueConverter<unknown> = createDuckDBValueConverter<unknown>({
   ...(Object.fromEntries(
     Object.values(DuckDBTypeId)
       .filter((v) => typeof v === 'number')

@@ -1,7 +1,11 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
 import { configSchema } from '../config/config.schema.js';
 import { ValidationError } from '../core/errors.js';
+import { parseInput } from '../core/validate.js';
 import { buildCatalogue } from '../operations/catalogue.js';
 import type { Operation } from '../operations/operation.js';
 import { findOperation, runOperation } from '../operations/run-operation.js';
@@ -57,8 +61,17 @@ function operationCommand(op: Operation): Command {
     await openCliApplication(cmd, flags.mode as string | undefined, async (app) => {
       // The loaded config's limits apply, so the operation comes from the application's own catalogue.
       const principal = { tenantId: (flags.tenant as string | undefined) ?? app.config.auth.defaultTenant };
-      const result = await runOperation(app.operations, op.name, { principal, services: app.services }, raw);
       const current = findOperation(app.operations, op.name);
+      const context = { principal, services: app.services };
+      // A file answer (export_analytics without a destination) goes to stdout as it is produced.
+      const download = current.download && (await current.download(context, parseInput(current.input, raw)));
+      if (download) {
+        await pipeline(Readable.fromWeb(download.stream as NodeReadableStream<Uint8Array>), process.stdout, {
+          end: false,
+        });
+        return;
+      }
+      const result = await runOperation(app.operations, op.name, context, raw);
       process.stdout.write(`${flags.text ? current.summary(result) : JSON.stringify(result, null, 2)}\n`);
     });
   });

@@ -501,6 +501,31 @@ export const configSchema = z
             'Ids per fact table each sync checks against the primary store to drop deleted rows (a rolling pass ' +
               'over all ids). 0 turns delete propagation off.',
           ),
+        exportDir: z
+          .string()
+          .min(1)
+          .default('data/exports')
+          .describe(
+            'Directory export_analytics writes files into when a call names a `destination` (relative to it; ' +
+              'created on first export). Parquet exports are staged here too, also when streamed.',
+          ),
+        exportMaxRows: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000_000)
+          .default(10_000_000)
+          .describe('Rows one export_analytics call may hold at most; a bigger export fails (narrow it or split it).'),
+        exportTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(1_000)
+          .max(86_400_000)
+          .default(600_000)
+          .describe(
+            'Time (ms) one export_analytics call may take in all, a slow reader included, before its query is ' +
+              'stopped (a streamed body is then cut off with an error).',
+          ),
       })
       .strict()
       .prefault({})

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { EXPORT_FORMATS } from '../analytics/analytics-export.js';
 import { MAX_QUERY_CHARS, MAX_QUERY_PARAMS } from '../analytics/analytics-query.js';
-import { idSchema, projectSchema } from './common.model.js';
+import { FACT_TABLES } from '../analytics/analytics-schema.js';
+import { idSchema, projectSchema, timestampSchema } from './common.model.js';
 import { MESSAGE_ROLES } from './message.model.js';
 
 /** Rows query_analytics returns at most (and its `limit` default). */
@@ -126,3 +128,68 @@ export const activitySummarySchema = z.object({
   dataAsOf,
 });
 export type ActivitySummary = z.output<typeof activitySummarySchema>;
+
+/** Bytes of CSV or JSON Lines an export returns inline (MCP, and CLI calls that do not stream) at most. */
+export const EXPORT_INLINE_MAX_BYTES = 1024 * 1024;
+
+export const analyticsExportInput = z.strictObject({
+  dataset: z
+    .enum(FACT_TABLES)
+    .optional()
+    .describe(
+      'A whole fact view (your tenant only, without tenant_id) in time order: sessions, messages, reflections, ' +
+        'patterns or dead_letters. Give dataset or sql, not both',
+    ),
+  sql: z
+    .string()
+    .min(1, 'is required')
+    .max(MAX_QUERY_CHARS, `must be at most ${MAX_QUERY_CHARS} characters`)
+    .optional()
+    .describe('One SELECT or WITH statement over the views, with the rules of query_analytics (no row limit)'),
+  params: z
+    .array(queryParam)
+    .max(MAX_QUERY_PARAMS)
+    .default([])
+    .describe('Values for the positional parameters $1, $2… of sql'),
+  project: projectSchema.optional().describe('Dataset only: rows of this project (dead_letters have none)'),
+  from: timestampSchema
+    .optional()
+    .describe('Dataset only: rows created at or after this time (dead_letters: failed_at)'),
+  to: timestampSchema.optional().describe('Dataset only: rows created before this time (dead_letters: failed_at)'),
+  format: z
+    .enum(EXPORT_FORMATS)
+    .default('csv')
+    .describe(
+      'csv (RFC 4180: header row, CRLF, NULL an empty field), json (JSON Lines, application/x-ndjson: one ' +
+        'object per line) or parquet',
+    ),
+  destination: z
+    .string()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe(
+      'Write the export to this file, relative to the export directory (analytics.exportDir; sub-directories must ' +
+        'exist) instead of returning it',
+    ),
+  overwrite: z.boolean().default(false).describe('Replace the destination file when it exists'),
+});
+export type AnalyticsExportInput = z.output<typeof analyticsExportInput>;
+
+export const analyticsExportResultSchema = z.object({
+  format: z.enum(EXPORT_FORMATS),
+  rows: count.describe('Rows exported'),
+  bytes: count.describe('Bytes of the file or of the inline content'),
+  path: z
+    .string()
+    .nullable()
+    .describe('The file written (analytics.exportDir joined with destination); null when returned inline'),
+  content: z
+    .string()
+    .nullable()
+    .describe(
+      `The CSV or JSON Lines text when there is no destination (up to ${EXPORT_INLINE_MAX_BYTES} bytes); null ` +
+        'when written to a file',
+    ),
+});
+export type AnalyticsExportResult = z.output<typeof analyticsExportResultSchema>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { parseInput } from '../core/validate.js';
-import type { Operation, RestBinding } from '../operations/operation.js';
+import type { Download, Operation, RestBinding } from '../operations/operation.js';
 import type { Services } from '../services/services.js';
 import type { RouteDef, RouteInput } from './route.js';
 
@@ -32,6 +32,8 @@ export function restRoutes(operations: readonly Operation[], services: Services)
         const input = parseInput(op.input, inputOf(rest, from, request));
         const context = { principal: request.principal, services };
         if (rest.stream) return rest.stream(c, context, input);
+        const download = await op.download?.(context, input);
+        if (download) return downloadResponse(download);
         const result = await op.run(context, input);
         return rest.respond ? rest.respond(c, result, input) : c.json(result as object, (rest.status ?? 200) as 200);
       },
@@ -62,4 +64,14 @@ function inputOf(rest: RestBinding<unknown, unknown>, from: 'body' | 'query', re
     input[key] = request.params[param];
   }
   return input;
+}
+
+/** A download as the response body, pulled as the client reads (a slow client holds the producer back). */
+function downloadResponse(download: Download): Response {
+  return new Response(download.stream, {
+    headers: {
+      'Content-Type': download.contentType,
+      'Content-Disposition': `attachment; filename="${download.fileName.replace(/["\\\r\n]/g, '_')}"`,
+    },
+  });
 }

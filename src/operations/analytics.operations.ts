@@ -1,12 +1,17 @@
+import { readText } from '../analytics/analytics-export.js';
+import { ValidationError } from '../core/errors.js';
 import {
   activitySummaryInput,
   activitySummarySchema,
+  analyticsExportInput,
+  analyticsExportResultSchema,
   analyticsQueryInput,
   analyticsQueryResultSchema,
+  EXPORT_INLINE_MAX_BYTES,
   sessionAnalyticsInput,
   sessionAnalyticsSchema,
 } from '../domain/analytics.model.js';
-import { defineOperation, type Operation, READ } from './operation.js';
+import { CREATE, defineOperation, type Operation, READ } from './operation.js';
 
 /**
  * Analytics over the DuckDB facts (filled by the analytics sync): ad-hoc read-only SQL and the structured reads
@@ -74,6 +79,63 @@ export function analyticsOperations(): Operation[] {
         `${a.from}..${a.to}${a.project ? ` in ${a.project}` : ''}: ${a.totals.sessions} session(s), ` +
         `${a.totals.messages} message(s), ${a.totals.reflections} reflection(s), ${a.totals.deadLetters} dead ` +
         `letter(s); ${a.totals.activeSessions} active session(s).`,
+    }),
+    defineOperation({
+      name: 'export_analytics',
+      title: 'Export analytics',
+      description:
+        'Export a fact view (dataset: sessions, messages, reflections, patterns, dead_letters; optional project, ' +
+        'from, to) or the rows of one read-only SQL statement (sql, same rules as query_analytics) of your tenant ' +
+        'as csv (RFC 4180), json (JSON Lines) or parquet. With destination the file is written inside the ' +
+        "server's export directory and the answer says where; without it REST streams the file, while MCP returns " +
+        `CSV/JSON inline up to ${EXPORT_INLINE_MAX_BYTES / 1024 / 1024} MiB (parquet needs destination).`,
+      input: analyticsExportInput,
+      output: analyticsExportResultSchema,
+      // It reads, but with destination it writes a file on the server.
+      annotations: CREATE,
+      scope: 'read',
+      rest: {
+        method: 'post',
+        path: '/v1/analytics/export',
+        operationId: 'exportAnalytics',
+        tag: 'analytics',
+        responses: {
+          200: {
+            description:
+              'Without destination: the file, streamed (text/csv, application/x-ndjson or ' +
+              'application/vnd.apache.parquet; Content-Disposition attachment). With destination: the JSON answer.',
+            schema: analyticsExportResultSchema,
+          },
+        },
+      },
+      download: async ({ services, principal }, input) => {
+        if (input.destination !== undefined) return undefined;
+        const result = await services.analytics.export(principal, input);
+        return 'stream' in result ? result : undefined;
+      },
+      run: async ({ services, principal }, input) => {
+        if (input.destination === undefined && input.format === 'parquet') {
+          const message = 'is required for parquet here (a file name in analytics.exportDir); REST streams parquet';
+          throw new ValidationError(`Invalid input: destination: ${message}`, [{ field: 'destination', message }]);
+        }
+        let rows = 0;
+        const result = await services.analytics.export(principal, input, {
+          onProgress: (progress) => {
+            rows = progress.rows;
+          },
+        });
+        if (!('stream' in result)) return { ...result, content: null };
+        const content = await readText(result.stream, EXPORT_INLINE_MAX_BYTES);
+        if (content === undefined) {
+          const message = `export is over ${EXPORT_INLINE_MAX_BYTES} bytes: pass destination to write it to a file`;
+          throw new ValidationError(`Invalid input: destination: ${message}`, [{ field: 'destination', message }]);
+        }
+        return { format: input.format, rows, bytes: Buffer.byteLength(content), path: null, content };
+      },
+      summary: (r) =>
+        `${r.rows} row(s) exported as ${r.format}, ${r.bytes} byte(s)` +
+        (r.path === null ? ' (content below)' : ` to ${r.path}`) +
+        '.',
     }),
   ];
 }

@@ -26,6 +26,14 @@ export interface OperationContext {
   services: Services;
 }
 
+/** A file an operation answers with, streamed as it is produced. */
+export interface Download {
+  contentType: string;
+  /** Suggested file name (Content-Disposition). */
+  fileName: string;
+  stream: ReadableStream<Uint8Array>;
+}
+
 export interface RestResponseDoc {
   description: string;
   schema?: z.ZodType;
@@ -83,6 +91,11 @@ export interface Operation<I extends z.ZodObject = z.ZodObject, O extends z.ZodT
   mcp?: McpBinding | false;
   // Method syntax on purpose: it lets one list hold operations of different schemas (bivariant parameters).
   run(context: OperationContext, input: z.output<I>): Promise<z.output<O>>;
+  /**
+   * Answers with a file instead of `run`'s result where the caller can take one (the REST body, the CLI's stdout),
+   * when it returns one; undefined leaves the answer to `run` (MCP always uses `run`).
+   */
+  download?(context: OperationContext, input: z.output<I>): Promise<Download | undefined>;
   /** One line for people and models; MCP follows it with the structured result as JSON. */
   summary(result: z.output<O>): string;
   /** The whole text of an MCP answer instead of summary + JSON (e.g. an exported document). */

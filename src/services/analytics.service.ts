@@ -1,11 +1,28 @@
+import { stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { type QueryLimits, runReadOnlyQuery } from '../analytics/analytics-query.js';
+import {
+  copyParquet,
+  datasetQuery,
+  EXPORT_CONTENT_TYPES,
+  EXPORT_EXTENSIONS,
+  type ExportFormat,
+  type ExportProgressListener,
+  type ExportQuery,
+  rowStream,
+  stagingFile,
+  streamAndDelete,
+  writeStreamToFile,
+} from '../analytics/analytics-export.js';
+import { lockDownInstance, type QueryLimits, runReadOnlyQuery } from '../analytics/analytics-query.js';
 import type { FactTable } from '../analytics/analytics-schema.js';
-import { NotFoundError, UnavailableError } from '../core/errors.js';
+import { exportRoot, publishFile, removeQuietly, resolveDestination } from '../analytics/export-destination.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type {
   ActivitySummary,
   ActivitySummaryInput,
+  AnalyticsExportInput,
   AnalyticsQueryInput,
   AnalyticsQueryResult,
   SessionAnalytics,
@@ -35,9 +52,44 @@ const TOP_PROJECTS = 10;
 
 const DAY_MS = 86_400_000;
 
+/** Where and how far export_analytics goes (config `analytics.exportDir`, `exportMaxRows`, `exportTimeoutMs`). */
+export interface AnalyticsExportOptions {
+  /** Directory files are written into (and Parquet staged in). */
+  dir: string;
+  /** Rows one export may hold. */
+  maxRows: number;
+  /** Milliseconds one export may take, a slow reader included. */
+  timeoutMs: number;
+}
+
+export const ANALYTICS_EXPORT_DEFAULTS: Readonly<AnalyticsExportOptions> = {
+  dir: 'data/exports',
+  maxRows: 10_000_000,
+  timeoutMs: 600_000,
+};
+
+/** An export answered as a file, streamed as the reader pulls it. */
+export interface AnalyticsExportStream {
+  contentType: string;
+  fileName: string;
+  format: ExportFormat;
+  stream: ReadableStream<Uint8Array>;
+}
+
+/** An export written to its destination. */
+export interface AnalyticsExportFile {
+  /** The configured export directory joined with the destination. */
+  path: string;
+  format: ExportFormat;
+  rows: number;
+  bytes: number;
+}
+
 export interface AnalyticsServiceOptions {
   /** (Default: ANALYTICS_QUERY_LIMITS) */
   limits?: Partial<QueryLimits>;
+  /** (Default: ANALYTICS_EXPORT_DEFAULTS) */
+  exports?: Partial<AnalyticsExportOptions>;
   /** (Default: the system clock) */
   clock?: () => Date;
 }
@@ -53,6 +105,8 @@ type Row = Record<string, unknown>;
 export class AnalyticsService {
   private readonly limits: QueryLimits;
   private readonly clock: () => Date;
+  private readonly exports: AnalyticsExportOptions;
+  private exportRoot: Promise<string> | undefined;
 
   constructor(
     private readonly database: AnalyticsDatabase,
@@ -60,6 +114,7 @@ export class AnalyticsService {
   ) {
     this.limits = { ...ANALYTICS_QUERY_LIMITS, ...options.limits };
     this.clock = options.clock ?? (() => new Date());
+    this.exports = { ...ANALYTICS_EXPORT_DEFAULTS, ...options.exports };
   }
 
   /** Runs one read-only SELECT/WITH over the caller's tenant views, within the caps. */
@@ -224,14 +279,84 @@ export class AnalyticsService {
     });
   }
 
-  /** The DuckDB instance; a file held by another process is a 503 naming it. */
+  /**
+   * `dataset` or `sql` of the caller's tenant as CSV, JSON Lines or Parquet (see analytics-export.ts): streamed
+   * (`stream`, pulled as it is read), or written to `destination` inside the export directory. `onProgress` hears
+   * rows and bytes as they are produced (CSV/JSON per chunk, Parquet once written).
+   */
+  async export(
+    principal: Principal,
+    input: AnalyticsExportInput,
+    options: { onProgress?: ExportProgressListener } = {},
+  ): Promise<AnalyticsExportStream | AnalyticsExportFile> {
+    const query = exportQuery(input);
+    const instance = await this.instance();
+    const root = await this.root();
+    const limits = { maxRows: this.exports.maxRows, timeoutMs: this.exports.timeoutMs };
+    const target = input.destination && (await resolveDestination(root, input.destination, input.overwrite));
+    const fileResult = (file: string, rows: number, bytes: number): AnalyticsExportFile => ({
+      path: join(this.exports.dir, relative(root, file)),
+      format: input.format,
+      rows,
+      bytes,
+    });
+    if (input.format === 'parquet') {
+      const staging = stagingFile(target ? target.directory : root, 'parquet');
+      const rows = await copyParquet(instance, principal.tenantId, query, staging, limits);
+      const bytes = (await stat(staging)).size;
+      options.onProgress?.({ rows, bytes });
+      if (!target) return this.download(input, await streamAndDelete(staging));
+      await publishFile(staging, target.file, input.overwrite).catch(async (error: unknown) => {
+        await removeQuietly(staging);
+        throw error;
+      });
+      return fileResult(target.file, rows, bytes);
+    }
+    let rows = 0;
+    const stream = await rowStream(instance, principal.tenantId, query, input.format, limits, (progress) => {
+      rows = progress.rows;
+      options.onProgress?.(progress);
+    });
+    if (!target) return this.download(input, stream);
+    const bytes = await writeStreamToFile(stream, target.file, target.directory, input.format, input.overwrite);
+    return fileResult(target.file, rows, bytes);
+  }
+
+  private download(input: AnalyticsExportInput, stream: ReadableStream<Uint8Array>): AnalyticsExportStream {
+    const stamp = this.clock()
+      .toISOString()
+      .replace(/[-:]|\.\d+/g, '');
+    return {
+      contentType: EXPORT_CONTENT_TYPES[input.format],
+      fileName: `${input.dataset ?? 'query'}-${stamp}.${EXPORT_EXTENSIONS[input.format]}`,
+      format: input.format,
+      stream,
+    };
+  }
+
+  /** The export directory's real path, created on first use. */
+  private root(): Promise<string> {
+    this.exportRoot ??= exportRoot(this.exports.dir).catch((error: unknown) => {
+      this.exportRoot = undefined;
+      throw new UnavailableError(`export directory ${this.exports.dir} is unavailable: ${(error as Error).message}`);
+    });
+    return this.exportRoot;
+  }
+
+  /**
+   * The DuckDB instance, locked down (see lockDownInstance) with the export directory as the one place the
+   * application's own COPY may write; a file held by another process is a 503 naming it.
+   */
   private async instance(): Promise<DuckDBInstance> {
+    let instance: DuckDBInstance;
     try {
-      return await this.database.ready();
+      instance = await this.database.ready();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new UnavailableError(`analytics are unavailable: ${message}`);
     }
+    await lockDownInstance(instance, [await this.root()]);
+    return instance;
   }
 
   /** Runs trusted reads on a connection of their own, closed afterwards. */
@@ -285,4 +410,20 @@ async function dataAsOf(connection: DuckDBConnection, facts: readonly FactTable[
     oldest = Math.min(oldest, ms);
   }
   return iso(oldest);
+}
+
+/** The query of an export: exactly one of `dataset` (with its filters) and `sql` (with its params). */
+function exportQuery(input: AnalyticsExportInput): ExportQuery {
+  const refuse = (field: string, message: string) =>
+    new ValidationError(`Invalid input: ${field}: ${message}`, [{ field, message }]);
+  if ((input.dataset === undefined) === (input.sql === undefined)) {
+    throw refuse('dataset', 'give exactly one of dataset and sql');
+  }
+  if (input.sql !== undefined) {
+    const filter = (['project', 'from', 'to'] as const).find((key) => input[key] !== undefined);
+    if (filter) throw refuse(filter, 'applies to dataset exports only; filter in the SQL instead');
+    return { sql: input.sql, params: input.params };
+  }
+  if (input.params.length > 0) throw refuse('params', 'apply to sql exports only');
+  return datasetQuery(input.dataset as FactTable, input);
 }
