@@ -27,6 +27,17 @@ describe('CLI call', () => {
     expect(addMessage.stdout).toMatch(/--idempotency-key <value>/);
   });
 
+  it('export-analytics writes the file to stdout, or to its destination in the export directory', () => {
+    const exportEnv = { ...env, SESSION_BUDDY_ANALYTICS__EXPORT_DIR: join(dir, 'exports') };
+    const sql = `SELECT 1 AS a, 'x,y' AS b`;
+    const streamed = runCli(['call', 'export-analytics', '--sql', sql], exportEnv);
+    expect(streamed.status, streamed.stderr).toBe(0);
+    expect(streamed.stdout).toBe('a,b\r\n1,"x,y"\r\n');
+    const written = runCli(['call', 'export-analytics', '--sql', sql, '--destination', 'a.csv'], exportEnv);
+    expect(written.status, written.stderr).toBe(0);
+    expect(JSON.parse(written.stdout)).toMatchObject({ path: join(dir, 'exports', 'a.csv'), rows: 1, content: null });
+  });
+
   it('runs operations by flags or --json and prints the result', () => {
     const created = call('create-session', '--name', 'from the shell', '--metadata', '{"project":"auth-service"}');
     expect(created.status, created.stderr).toBe(0);
