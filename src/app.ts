@@ -35,6 +35,7 @@ import { ReflectionTransferService } from './services/reflection-transfer.servic
 import { SearchService } from './services/search.service.js';
 import type { Services } from './services/services.js';
 import { SessionService } from './services/session.service.js';
+import { createLlmSummarizer } from './services/summary/llm-summarizer.js';
 import { SummaryService } from './services/summary.service.js';
 
 export interface Application {
@@ -173,6 +174,8 @@ export async function createApplication(
         detectPatternsJob(tenantId, project, now, config.patterns.triggerWindowSeconds * 1000),
       events,
     });
+    const summaryLlm = createLlmSummarizer(config.summaries.llm, breakers);
+    if (summaryLlm) closers.push(() => summaryLlm.close());
     const transfer = new ReflectionTransferService(reflections, reflectionSchemas(config.limits).create, {
       pageSize: config.limits.pageSize,
     });
@@ -187,7 +190,7 @@ export async function createApplication(
       search,
       transfer,
       patterns,
-      summaries: new SummaryService(sessions, messages),
+      summaries: new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm }),
       analytics: new AnalyticsService(analyticsStore, {
         exports: {
           dir: config.analytics.exportDir,
@@ -232,6 +235,7 @@ export async function createApplication(
       breakers,
       detector,
       analytics: analyticsSync,
+      summaries: services.summaries,
       metrics: jobMetrics,
       events,
       logger,

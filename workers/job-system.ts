@@ -8,12 +8,14 @@ import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { Store } from '../src/repositories/ports.js';
 import type { BreakerRegistry } from '../src/resilience/breaker-registry.js';
 import type { PatternDetector } from '../src/services/pattern-detection/pattern-detector.js';
+import type { SummaryService } from '../src/services/summary.service.js';
 import { AnalyticsSyncScheduler } from './analytics-sync-scheduler.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
 import { analyticsSyncHandler } from './handlers/analytics-sync.handler.js';
 import { detectPatternsHandler } from './handlers/detect-patterns.handler.js';
 import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
 import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
+import { summarizeSessionHandler } from './handlers/summarize-session.handler.js';
 import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PatternDetectionScheduler } from './pattern-detection-scheduler.js';
@@ -28,6 +30,8 @@ export interface JobSystemDeps {
   detector: PatternDetector;
   /** The DuckDB analytics sync the `analytics-sync` job runs. */
   analytics: AnalyticsSync;
+  /** The stored session summaries the `summarize-session` job refreshes. */
+  summaries: SummaryService;
   metrics: JobMetrics;
   events: AppEvents;
   logger: Logger;
@@ -59,6 +63,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       'embed-reflection': embedReflectionHandler(store, embeddings),
       'detect-patterns': detectPatternsHandler(deps.detector),
       'analytics-sync': analyticsSyncHandler(deps.analytics),
+      'summarize-session': summarizeSessionHandler(deps.summaries),
     },
     { deadLetters: store.deadLetters, metrics: deps.metrics, logger },
   );

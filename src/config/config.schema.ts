@@ -542,6 +542,47 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Operator pages.'),
+    summaries: z
+      .object({
+        llm: z
+          .object({
+            enabled: bool
+              .default(false)
+              .describe(
+                'Also write an LLM summary of each session (in the summarize-session job, never on a request) ' +
+                  'through an OpenAI-compatible chat completions API.',
+              ),
+            baseUrl: z
+              .string()
+              .url()
+              .optional()
+              .describe('Base URL of the OpenAI-compatible API, including the version (…/v1); required when enabled.'),
+            model: z.string().min(1).optional().describe('Chat model name; required when enabled.'),
+            apiKey: z.string().min(1).optional().describe('API key, sent as a bearer token.'),
+            timeoutMs: z.coerce
+              .number()
+              .int()
+              .min(100)
+              .max(600_000)
+              .default(60_000)
+              .describe('How long (ms) one completion may take; slower calls fail and count against the breaker.'),
+            maxInputChars: z.coerce
+              .number()
+              .int()
+              .min(1_000)
+              .max(2_000_000)
+              .default(24_000)
+              .describe(
+                'Most transcript characters sent per session: the opening third and the latest two thirds are kept.',
+              ),
+          })
+          .strict()
+          .prefault({})
+          .describe('The optional LLM summary, behind the `summary-llm` circuit breaker.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Stored session summaries.'),
     logging: z
       .object({
         level: z
@@ -562,6 +603,15 @@ export const configSchema = z
         message: 'is required when database.driver is postgres',
       });
     }
+    for (const key of ['baseUrl', 'model'] as const) {
+      if (config.summaries.llm.enabled && !config.summaries.llm[key]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['summaries', 'llm', key],
+          message: 'is required when summaries.llm.enabled is true',
+        });
+      }
+    }
     if (config.auth.enabled && !config.auth.secret) {
       ctx.addIssue({
         code: 'custom',
@@ -574,4 +624,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Keys whose values are secrets: accepted from the environment only, redacted when shown. */
-export const SECRET_KEYS = new Set(['auth.secret', 'embedding.apiKey']);
+export const SECRET_KEYS = new Set(['auth.secret', 'embedding.apiKey', 'summaries.llm.apiKey']);

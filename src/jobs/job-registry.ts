@@ -70,6 +70,21 @@ export const JOBS = {
         .optional(),
     }),
   },
+  /**
+   * Refresh one session's stored summary (and its LLM summary, when configured). Queued coalesced after its messages
+   * change (one job per session and SUMMARY_WINDOW_MS bucket) and when its status changes.
+   */
+  'summarize-session': {
+    queue: 'analytics',
+    payload: z.strictObject({
+      sessionId: uuid,
+      /** The time bucket the job stands for (detectionBucket): the run waits for its end, then reads. */
+      bucket: z
+        .string()
+        .regex(/^w\d{1,9}-\d{1,12}$/)
+        .optional(),
+    }),
+  },
 } as const satisfies Record<string, JobDef>;
 
 export type JobName = keyof typeof JOBS;
@@ -87,6 +102,7 @@ export function jobFor<N extends JobName>(name: N, tenantId: string, payload: Jo
 export type EmbedReflectionPayload = JobPayload<'embed-reflection'>;
 export type DetectPatternsPayload = JobPayload<'detect-patterns'>;
 export type AnalyticsSyncPayload = JobPayload<'analytics-sync'>;
+export type SummarizeSessionPayload = JobPayload<'summarize-session'>;
 
 /** Writes within this window (ms) queue one analytics sync between them. */
 export const ANALYTICS_SYNC_WINDOW_MS = 1_000;
@@ -160,10 +176,23 @@ export function analyticsSyncJob(tenantId: string, now: Date, windowMs = ANALYTI
   return jobFor('analytics-sync', tenantId, { bucket }, bucket);
 }
 
+/** Writes to one session within this window (ms) queue one summary refresh between them. */
+export const SUMMARY_WINDOW_MS = 2_000;
+
+/**
+ * The outbox entry refreshing a session's stored summary: one job per session and time bucket (`windowMs` long), so
+ * a burst of writes makes one job, run once the bucket is over.
+ */
+export function summarizeSessionJob(tenantId: string, sessionId: string, now: Date, windowMs = SUMMARY_WINDOW_MS) {
+  const bucket = detectionBucket(now, windowMs);
+  return jobFor('summarize-session', tenantId, { sessionId, bucket }, `${sessionId}-${bucket}`);
+}
+
 /**
  * The outbox rows writes queue, given to the store once when it is built: new messages and new or re-worded
  * reflections are embedded, and copied to DuckDB by the analytics sync of their one-second bucket. One write is one
- * tenant's, so its messages are one job per EMBED_MESSAGES_MAX of them.
+ * tenant's and one session's, so its messages are one job per EMBED_MESSAGES_MAX of them, and one summary refresh,
+ * as is a session's status change.
  */
 export const writeFollowUps: WriteFollowUps = {
   messagesAppended: (created) =>
@@ -174,8 +203,11 @@ export const writeFollowUps: WriteFollowUps = {
             created.map((m) => m.id),
           ),
           analyticsSyncJob(created[0].tenantId, new Date()),
+          summarizeSessionJob(created[0].tenantId, created[0].sessionId, new Date()),
         ]
       : [],
+  sessionChanged: (before, after) =>
+    before.status === after.status ? [] : [summarizeSessionJob(after.tenantId, after.id, new Date())],
   reflectionWritten: (reflection) => [
     embedReflectionJob(reflection.tenantId, reflection),
     analyticsSyncJob(reflection.tenantId, new Date()),

@@ -27,6 +27,22 @@ export const sessionSummarySchema = z.object({
   startedAt: z.string().nullable(),
   lastMessageAt: z.string().nullable(),
   durationSeconds: z.number().int(),
+  generatedAt: z.string().describe('When this extractive summary was made'),
+  stale: z
+    .boolean()
+    .describe(
+      'Whether the stored summary was missing or behind the session (new messages, a status change) before this ' +
+        'call; false when the stored one was returned as it was',
+    ),
+  llmSummary: z
+    .object({
+      text: z.string(),
+      model: z.string(),
+      generatedAt: z.string(),
+      stale: z.boolean().describe('Written before the latest messages or from another version of them'),
+    })
+    .nullable()
+    .describe('The LLM-written summary, when summaries.llm is enabled and the summarize-session job has run'),
 });
 
 export function summaryOperations(): Operation[] {
@@ -37,8 +53,16 @@ export function summaryOperations(): Operation[] {
       description:
         'An extractive summary of a session, made offline and deterministically from its messages: goal, ' +
         'decisions, files touched, commands, errors seen (by signature, with counts), open TODOs and questions, ' +
-        'outcome, duration and counts per role.',
-      input: z.strictObject({ sessionId: idSchema.describe('Id of the session to summarize') }),
+        'outcome, duration and counts per role. Summaries are stored: the stored one is returned while no message ' +
+        'was added and the status did not change since, else a new one is made and stored (the summarize-session ' +
+        'job also refreshes them after writes and adds the optional LLM summary).',
+      input: z.strictObject({
+        sessionId: idSchema.describe('Id of the session to summarize'),
+        refresh: z
+          .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+          .optional()
+          .describe('Make and store a new summary even when the stored one is fresh'),
+      }),
       output: sessionSummarySchema,
       annotations: READ,
       scope: 'read',
@@ -49,7 +73,8 @@ export function summaryOperations(): Operation[] {
         tag: 'sessions',
         params: { id: 'sessionId' },
       },
-      run: ({ services, principal }, { sessionId }) => services.summaries.summarize(principal, sessionId),
+      run: ({ services, principal }, { sessionId, refresh }) =>
+        services.summaries.summarize(principal, sessionId, refresh === true),
       summary: (s) =>
         `Session '${s.name}': ${s.counts.messages} message(s) over ${s.durationSeconds}s; ${s.decisions.length} ` +
         `decision(s), ${s.filesTouched.length} file(s), ${s.errors.length} error signature(s), ` +

@@ -5,6 +5,7 @@ import type { Session, SessionStatus } from '../domain/session.model.js';
 import type { PatternRepository } from './pattern.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
 import type { SearchFilters, StoredVector, VectorHit } from './search.port.js';
+import type { SummaryRepository } from './summary.port.js';
 
 /**
  * The storage port. Every adapter (PostgreSQL, SQLite) implements it and passes the same contract
@@ -19,6 +20,8 @@ export interface Store {
   readonly embeddings: EmbeddingRepository;
   readonly reflections: ReflectionRepository;
   readonly patterns: PatternRepository;
+  /** Stored session summaries. */
+  readonly summaries: SummaryRepository;
   /** Cross-tenant reads of the analytics sync (DuckDB facts); operator use only. */
   readonly analyticsSource: AnalyticsSourceRepository;
   /** Applies pending migrations; returns the names applied now. */
@@ -67,7 +70,8 @@ export interface SessionRepository {
   getMany(tenantId: string, ids: string[]): Promise<Session[]>;
   /**
    * Reads the row under a lock, lets `decide` compute the change from the current row (or throw),
-   * and writes it in the same transaction. Returns undefined when the session does not exist.
+   * and writes it in the same transaction, with the outbox rows of WriteFollowUps.sessionChanged. Returns undefined
+   * when the session does not exist.
    */
   update(tenantId: string, id: string, decide: (current: Session) => SessionChange): Promise<Session | undefined>;
   list(tenantId: string, query: SessionListQuery): Promise<Session[]>;
@@ -125,6 +129,8 @@ export interface WriteFollowUps {
   messagesAppended(created: NewMessageRef[]): OutboxJob[];
   /** For a reflection stored now, or whose content changed. */
   reflectionWritten(reflection: Reflection): OutboxJob[];
+  /** For a session changed by `SessionRepository.update`, from the row before and after. (Default: nothing) */
+  sessionChanged?(before: Session, after: Session): OutboxJob[];
 }
 
 /** A store that queues nothing after writes (tests of the storage alone). */
@@ -296,4 +302,5 @@ export type {
   ReflectionStats,
 } from './reflection.port.js';
 export type { SearchFilters, SearchKind, StoredVector, TextHit, VectorHit } from './search.port.js';
+export type { SummaryRepository } from './summary.port.js';
 export type { Page };

@@ -4,7 +4,7 @@ import type { QueuedJob } from '../../src/jobs/queue.port.js';
 import type { JobResult } from '../job-runner.js';
 
 /** When the bucket `w<seconds>-<start>` ends, in ms since the epoch. */
-function bucketEnd(bucket: string): number {
+export function bucketEnd(bucket: string): number {
   const [, seconds, start] = /^w(\d+)-(\d+)$/.exec(bucket) ?? [];
   return (Number(start) + Number(seconds)) * 1000;
 }

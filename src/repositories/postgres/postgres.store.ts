@@ -10,6 +10,7 @@ import { PostgresPatternRepository } from './pattern.repository.js';
 import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
 import type { Sql } from './sql.js';
+import { PostgresSummaryRepository } from './summary.repository.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -32,6 +33,7 @@ export class PostgresStore implements Store {
   readonly embeddings: PostgresEmbeddingRepository;
   readonly reflections: PostgresReflectionRepository;
   readonly patterns: PostgresPatternRepository;
+  readonly summaries: PostgresSummaryRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
   readonly sql: Sql;
 
@@ -43,14 +45,15 @@ export class PostgresStore implements Store {
       // Fail fast instead of queueing forever when the server is gone.
       connect_timeout: 10,
     });
-    this.sessions = new PostgresSessionRepository(this.sql);
     const followUps = options.followUps ?? NO_FOLLOW_UPS;
+    this.sessions = new PostgresSessionRepository(this.sql, followUps);
     this.messages = new PostgresMessageRepository(this.sql, followUps);
     this.outbox = new PostgresOutboxRepository(this.sql);
     this.deadLetters = new PostgresDeadLetterRepository(this.sql);
     this.embeddings = new PostgresEmbeddingRepository(this.sql);
     this.reflections = new PostgresReflectionRepository(this.sql, followUps);
     this.patterns = new PostgresPatternRepository(this.sql);
+    this.summaries = new PostgresSummaryRepository(this.sql);
     this.analyticsSource = new PostgresAnalyticsSourceRepository(this.sql);
   }
 

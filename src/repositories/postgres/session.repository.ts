@@ -1,6 +1,7 @@
 import type { JSONValue } from 'postgres';
 import type { Session, SessionStatus } from '../../domain/session.model.js';
-import type { NewSession, SessionChange, SessionListQuery, SessionRepository } from '../ports.js';
+import type { NewSession, SessionChange, SessionListQuery, SessionRepository, WriteFollowUps } from '../ports.js';
+import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './sql.js';
 
 interface SessionRow {
@@ -30,7 +31,10 @@ export function toSession(row: SessionRow): Session {
 }
 
 export class PostgresSessionRepository implements SessionRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly followUps: WriteFollowUps,
+  ) {}
 
   async create(s: NewSession): Promise<Session> {
     const [row] = await this.sql<SessionRow[]>`
@@ -72,7 +76,10 @@ export class PostgresSessionRepository implements SessionRepository {
           updated_at = ${change.updatedAt}
         WHERE id = ${id}
         RETURNING *`;
-      return toSession(updated as SessionRow);
+      const after = toSession(updated as SessionRow);
+      const jobs = this.followUps.sessionChanged?.(current, after) ?? [];
+      if (jobs.length > 0) await tx`INSERT INTO job_outbox ${tx(outboxRows(tx, jobs))}`;
+      return after;
     });
   }
 

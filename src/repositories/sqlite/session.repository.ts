@@ -1,6 +1,7 @@
 import type { Session, SessionStatus } from '../../domain/session.model.js';
-import type { NewSession, SessionChange, SessionListQuery, SessionRepository } from '../ports.js';
+import type { NewSession, SessionChange, SessionListQuery, SessionRepository, WriteFollowUps } from '../ports.js';
 import type { Db } from './db.js';
+import type { SqliteOutboxRepository } from './outbox.repository.js';
 
 interface SessionRow {
   id: string;
@@ -35,7 +36,11 @@ export class SqliteSessionRepository implements SessionRepository {
   private readonly updateStmt;
   private readonly deleteStmt;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly outbox: SqliteOutboxRepository,
+    private readonly followUps: WriteFollowUps,
+  ) {
     this.insertStmt = db.prepare(`
       INSERT INTO sessions (id, tenant_id, project, name, status, metadata, created_at, updated_at)
       VALUES (@id, @tenantId, @project, @name, @status, @metadata, @createdAt, @createdAt)
@@ -85,7 +90,9 @@ export class SqliteSessionRepository implements SessionRepository {
           metadata: JSON.stringify(change.metadata ?? current.metadata),
           updatedAt: change.updatedAt,
         }) as SessionRow;
-        return toSession(updated);
+        const after = toSession(updated);
+        this.outbox.insert(this.followUps.sessionChanged?.(current, after) ?? []);
+        return after;
       })
       .immediate();
   }

@@ -11,6 +11,7 @@ import { SqliteOutboxRepository } from './outbox.repository.js';
 import { SqlitePatternRepository } from './pattern.repository.js';
 import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
+import { SqliteSummaryRepository } from './summary.repository.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. (Default: :memory:) */
@@ -28,6 +29,7 @@ export class SqliteStore implements Store {
   readonly embeddings: SqliteEmbeddingRepository;
   readonly reflections: SqliteReflectionRepository;
   readonly patterns: SqlitePatternRepository;
+  readonly summaries: SqliteSummaryRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
   readonly db: Db;
 
@@ -43,14 +45,15 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     // Repositories prepare their statements up front, so the schema must exist before they are built.
     this.applyMigrations();
-    this.sessions = new SqliteSessionRepository(this.db);
     this.outbox = new SqliteOutboxRepository(this.db);
     const followUps = options.followUps ?? NO_FOLLOW_UPS;
+    this.sessions = new SqliteSessionRepository(this.db, this.outbox, followUps);
     this.messages = new SqliteMessageRepository(this.db, this.outbox, followUps);
     this.deadLetters = new SqliteDeadLetterRepository(this.db);
     this.embeddings = new SqliteEmbeddingRepository(this.db);
     this.reflections = new SqliteReflectionRepository(this.db, this.outbox, followUps);
     this.patterns = new SqlitePatternRepository(this.db);
+    this.summaries = new SqliteSummaryRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
   }
 

@@ -1,36 +1,9 @@
 import type { Message, MessageRole } from '../../domain/message.model.js';
 import type { Session } from '../../domain/session.model.js';
+import type { SessionSummary } from '../../domain/summary.model.js';
 import { errorLines } from '../pattern-detection/error-signature.js';
 
-/**
- * An extractive session summary: deterministic, offline, made only of what the messages say. Every list is
- * bounded and ordered (by first appearance, or by count where it says so), so the same session always gives
- * the same summary.
- */
-export interface SessionSummary {
-  sessionId: string;
-  project: string;
-  name: string;
-  status: Session['status'];
-  /** The first user message's opening, when there is one. */
-  goal: string | null;
-  /** Sentences that record a choice ("decided to", "we'll use", "chose", "switch to"), oldest first. */
-  decisions: string[];
-  /** File paths mentioned, most mentioned first. */
-  filesTouched: Array<{ path: string; mentions: number }>;
-  /** Shell commands seen (`$ cmd` lines, or tool messages' first lines), oldest first, without repeats. */
-  commands: string[];
-  /** Error lines by signature, most frequent first. */
-  errors: Array<{ line: string; count: number }>;
-  /** TODO/FIXME lines, and questions left in the last messages, oldest first. */
-  openItems: string[];
-  /** The last assistant message's opening, when there is one. */
-  outcome: string | null;
-  counts: { messages: number; chars: number; byRole: Record<MessageRole, number> };
-  startedAt: string | null;
-  lastMessageAt: string | null;
-  durationSeconds: number;
-}
+export type { SessionSummary };
 
 const LIMITS = { decisions: 10, files: 30, commands: 20, errors: 10, openItems: 10, opening: 300, tail: 6 };
 const DECISION =
