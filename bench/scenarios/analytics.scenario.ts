@@ -18,6 +18,7 @@
  * (freshness part only).
  */
 import type { PartResult } from '../lib/analytics/part.js';
+import { runQueryLatency } from '../lib/analytics/query-latency.js';
 import { runSyncThroughput } from '../lib/analytics/sync-throughput.js';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 
@@ -47,6 +48,11 @@ function runPart(ctx: ScenarioContext, part: Part): Promise<PartResult> {
   switch (part) {
     case 'sync':
       return runSyncThroughput(ctx, { messages: intFromEnv('BENCH_ANALYTICS_SYNC_MESSAGES', 200_000, 100) });
+    case 'queries':
+      return runQueryLatency(ctx, {
+        messages: intFromEnv('BENCH_ANALYTICS_QUERY_MESSAGES', 1_000_000, 1_000),
+        calls: intFromEnv('BENCH_ANALYTICS_QUERY_CALLS', 50, 5),
+      });
     default:
       throw new Error(`part ${part} is not written yet`);
   }
