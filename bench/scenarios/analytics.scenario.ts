@@ -17,6 +17,7 @@
  * BENCH_MODES (lite: SQLite source; standard: PostgreSQL source, and the freshness part), BENCH_SB_CONFIG
  * (freshness part only).
  */
+import { runFreshness } from '../lib/analytics/freshness.js';
 import type { PartResult } from '../lib/analytics/part.js';
 import { runQueryLatency } from '../lib/analytics/query-latency.js';
 import { runSyncThroughput } from '../lib/analytics/sync-throughput.js';
@@ -53,8 +54,19 @@ function runPart(ctx: ScenarioContext, part: Part): Promise<PartResult> {
         messages: intFromEnv('BENCH_ANALYTICS_QUERY_MESSAGES', 1_000_000, 1_000),
         calls: intFromEnv('BENCH_ANALYTICS_QUERY_CALLS', 50, 5),
       });
-    default:
-      throw new Error(`part ${part} is not written yet`);
+    case 'freshness':
+      if (!ctx.settings.modes.includes('standard')) {
+        return Promise.resolve({
+          measurements: [],
+          comparisons: [],
+          notes: ['freshness: skipped (standard mode only; BENCH_MODES has no standard)'],
+          details: {},
+        });
+      }
+      return runFreshness(ctx, {
+        rate: intFromEnv('BENCH_ANALYTICS_RATE', 500, 1),
+        loadS: intFromEnv('BENCH_ANALYTICS_LOAD_S', 30, 5),
+      });
   }
 }
 
