@@ -48,7 +48,7 @@ export function vectorAt(corpus: EmbeddedCorpus, index: number): Float32Array {
 }
 
 /** COPY text format: backslash, tab, newline and carriage return escaped. */
-function copyField(value: string): string {
+export function copyField(value: string): string {
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
@@ -66,7 +66,7 @@ function pgVector(v: Float32Array): string {
   return `${out}]`;
 }
 
-async function copyRows(sql: Sql, statement: string, rows: () => Iterable<string>): Promise<void> {
+export async function copyRows(sql: Sql, statement: string, rows: () => Iterable<string>): Promise<void> {
   const writable = await sql.unsafe(statement).writable();
   function* chunks(): Generator<string> {
     let buffer = '';
