@@ -3,6 +3,8 @@ import {
   activitySummarySchema,
   analyticsQueryInput,
   analyticsQueryResultSchema,
+  insightsInput,
+  insightsSchema,
   sessionAnalyticsInput,
   sessionAnalyticsSchema,
 } from '../domain/analytics.model.js';
@@ -74,6 +76,26 @@ export function analyticsOperations(): Operation[] {
         `${a.from}..${a.to}${a.project ? ` in ${a.project}` : ''}: ${a.totals.sessions} session(s), ` +
         `${a.totals.messages} message(s), ${a.totals.reflections} reflection(s), ${a.totals.deadLetters} dead ` +
         `letter(s); ${a.totals.activeSessions} active session(s).`,
+    }),
+    defineOperation({
+      name: 'get_insights',
+      title: 'Insights',
+      description:
+        'Insights over the last days (UTC, today included; default 30), optionally for one project: activity and ' +
+        'error trends against the previous period, dead letters per queue and job, recurring topics and patterns, ' +
+        "anomalies against the project's own trailing 28-day baseline (robust z-score) and recommendations, each " +
+        'citing its evidence (session, dead letter and pattern ids, days, counts). Deterministic for the same data.',
+      input: insightsInput,
+      output: insightsSchema,
+      annotations: READ,
+      scope: 'read',
+      rest: { method: 'get', path: '/v1/analytics/insights', operationId: 'getInsights', tag: 'analytics' },
+      run: ({ services, principal }, input) => services.analytics.insights(principal, input),
+      summary: (r) =>
+        `${r.from}..${r.to}${r.project ? ` in ${r.project}` : ''}: ${r.activity.change.messages.current} message(s) ` +
+        `(${r.activity.change.messages.previous} before), ${r.errors.change.deadLetters.current} dead letter(s), ` +
+        `${r.topics.length} topic(s), ${r.patterns.length} pattern(s), ${r.anomalies.length} anomal(y/ies), ` +
+        `${r.recommendations.length} recommendation(s).`,
     }),
   ];
 }

@@ -23,6 +23,7 @@ export const TOOL_NAMES = [
   'query_analytics',
   'get_session_analytics',
   'get_activity_summary',
+  'get_insights',
   'store_reflection',
   'search_reflections',
   'search_messages',
