@@ -315,7 +315,6 @@ export const workflowMetricsSchema = z.object({
         projects: z.array(z.string()).describe('Projects of its sessions, alphabetical'),
         messages: count,
         reflections: count.describe('Reflections linked to its sessions'),
-        deadLetters: count.describe('Dead letters of jobs about its messages or reflections'),
         firstActivityAt: isoTime.describe('Creation of its first session'),
         lastActivityAt: isoTime.describe('Last change of any of its sessions (a message, a status change)'),
         durationSeconds: z.number().min(0).describe('From firstActivityAt to lastActivityAt'),

@@ -7,6 +7,8 @@ import {
   insightsSchema,
   sessionAnalyticsInput,
   sessionAnalyticsSchema,
+  workflowMetricsInput,
+  workflowMetricsSchema,
 } from '../domain/analytics.model.js';
 import { defineOperation, type Operation, READ } from './operation.js';
 
@@ -96,6 +98,28 @@ export function analyticsOperations(): Operation[] {
         `(${r.activity.change.messages.previous} before), ${r.errors.change.deadLetters.current} dead letter(s), ` +
         `${r.topics.length} topic(s), ${r.patterns.length} pattern(s), ${r.anomalies.length} anomal(y/ies), ` +
         `${r.recommendations.length} recommendation(s).`,
+    }),
+    defineOperation({
+      name: 'get_workflow_metrics',
+      title: 'Workflow metrics',
+      description:
+        'Metrics per workflow: the sessions whose metadata carries the same workflow_id (or workflowId, or ' +
+        'workflow): sessions by status, projects, messages, linked reflections, first and last activity and the ' +
+        'duration between them. Workflows active in the last days (default 30; a named workflow_id without days: ' +
+        'all time), most recently active first.',
+      input: workflowMetricsInput,
+      output: workflowMetricsSchema,
+      annotations: READ,
+      scope: 'read',
+      rest: { method: 'get', path: '/v1/analytics/workflows', operationId: 'getWorkflowMetrics', tag: 'analytics' },
+      run: ({ services, principal }, input) => services.analytics.workflowMetrics(principal, input),
+      summary: (r) =>
+        `${r.workflows.length} workflow(s)${r.truncated ? ' (more exist: narrow with workflow_id or project)' : ''}: ` +
+        r.workflows
+          .slice(0, 5)
+          .map((w) => `${w.workflowId} ${w.sessions} session(s), ${w.messages} message(s)`)
+          .join('; ') +
+        '.',
     }),
   ];
 }

@@ -11,10 +11,13 @@ import type {
   Insights,
   InsightsInput,
   SessionAnalytics,
+  WorkflowMetrics,
+  WorkflowMetricsInput,
 } from '../domain/analytics.model.js';
 import { MESSAGE_ROLES, type MessageRole } from '../domain/message.model.js';
 import { DAY_MS, dataAsOf, dayOf, iso, num, rows, utcDay } from './analytics/facts-sql.js';
 import { insights } from './analytics/insights.js';
+import { workflowMetrics } from './analytics/workflows.js';
 
 /** The DuckDB analytics database as this service needs it (AnalyticsStore is one). */
 export interface AnalyticsDatabase {
@@ -230,6 +233,11 @@ export class AnalyticsService {
    */
   async insights(principal: Principal, input: InsightsInput): Promise<Insights> {
     return this.read((c) => insights(c, principal, input, this.clock()));
+  }
+
+  /** Per workflow (sessions sharing a workflow id in their metadata): sessions, status, messages, timing. */
+  async workflowMetrics(principal: Principal, input: WorkflowMetricsInput): Promise<WorkflowMetrics> {
+    return this.read((c) => workflowMetrics(c, principal, input, this.clock()));
   }
 
   /** The DuckDB instance; a file held by another process is a 503 naming it. */
