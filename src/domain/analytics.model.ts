@@ -193,3 +193,202 @@ export const analyticsExportResultSchema = z.object({
     ),
 });
 export type AnalyticsExportResult = z.output<typeof analyticsExportResultSchema>;
+/** Days get_insights and get_workflow_metrics cover at most, and get_insights by default. */
+export const INSIGHT_DAYS_MAX = 366;
+export const INSIGHT_DAYS_DEFAULT = 30;
+
+const PERIOD_WORDS: Record<string, number> = { day: 1, week: 7, month: 30, quarter: 90, year: 365 };
+
+/** A period as days: a number, `14`, `14d`, `2w`, or day/week/month/quarter/year; anything else is left to fail. */
+function periodDays(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const s = value.trim().toLowerCase();
+  const word = PERIOD_WORDS[s];
+  if (word) return word;
+  const match = /^(\d{1,4})\s*([dw]?)$/.exec(s);
+  if (!match) return value;
+  return Number(match[1]) * (match[2] === 'w' ? 7 : 1);
+}
+
+const windowDays = (what: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(INSIGHT_DAYS_MAX)
+    .optional()
+    .describe(`UTC days ${what}, today included (1–${INSIGHT_DAYS_MAX})`);
+
+export const insightsInput = z.strictObject({
+  project: projectSchema.optional().describe('Only this project (dead letters belong to no project: all are counted)'),
+  days: windowDays(`covered (default ${INSIGHT_DAYS_DEFAULT})`),
+  period: z
+    .preprocess(periodDays, z.number({ error: 'must be a number of days, Nd, Nw, week, month, quarter or year' }))
+    .pipe(z.number().int().min(1).max(INSIGHT_DAYS_MAX))
+    .optional()
+    .describe('Same as days, as the original system names it: 14, "14d", "2w", "week", "month", "quarter", "year"'),
+});
+export type InsightsInput = z.output<typeof insightsInput>;
+
+const ids = z.array(z.string());
+export const evidenceSchema = z
+  .object({
+    sessionIds: ids.describe('Sessions that show it (at most 10)'),
+    deadLetterIds: ids.describe('Dead letters that show it (at most 10)'),
+    patternIds: ids.describe('Patterns that show it'),
+    days: z.array(day).describe('UTC days it concerns'),
+    counts: z.record(z.string(), z.number()).describe('The figures it rests on, by name'),
+  })
+  .describe('What an insight rests on: ids that exist in your data, days and counts');
+export type Evidence = z.output<typeof evidenceSchema>;
+
+const change = z.object({
+  current: count,
+  previous: count,
+  percent: z.number().nullable().describe('Change in percent, one decimal; null when previous is 0'),
+});
+
+export const ANOMALY_METRICS = ['messages', 'sessions', 'errorMessages', 'deadLetters'] as const;
+export const RECOMMENDATION_KINDS = [
+  'fix-dead-letters',
+  'investigate-anomaly',
+  'record-lessons',
+  'capture-topic',
+  'address-pattern',
+  'close-stale-sessions',
+  'activity-drop',
+] as const;
+
+export const insightsSchema = z.object({
+  project: z.string().nullable(),
+  days: z.number().int(),
+  from: day.describe('First UTC day of the period'),
+  to: day.describe('Last UTC day of the period (today)'),
+  previousFrom: day.describe('First UTC day of the previous period of the same length'),
+  activity: z.object({
+    perDay: z
+      .array(z.object({ day, sessions: count, messages: count, reflections: count, activeSessions: count }))
+      .describe('Every day of the period, oldest first, zeros included'),
+    change: z
+      .object({ sessions: change, messages: change, reflections: change, activeSessions: change })
+      .describe('Totals of the period against the previous period of the same length'),
+  }),
+  errors: z.object({
+    perDay: z
+      .array(z.object({ day, deadLetters: count, errorMessages: count }))
+      .describe('Every day of the period: dead letters (by failed_at) and tool/assistant messages with error markers'),
+    change: z.object({ deadLetters: change, errorMessages: change }),
+    byJob: z
+      .array(
+        z.object({
+          queue: z.string(),
+          jobName: z.string(),
+          deadLetters: count,
+          open: count.describe('Still open (not retried or discarded)'),
+          lastFailedAt: isoTime,
+          lastError: z.string().describe('Error of the most recent one (at most 200 characters)'),
+          deadLetterIds: ids.describe('Most recent first, at most 10'),
+        }),
+      )
+      .describe('Dead letters of the period per queue and job, most first'),
+    topSessions: z
+      .array(z.object({ sessionId: z.string(), errorMessages: count }))
+      .describe('Sessions with the most error messages in the period (at most 10)'),
+  }),
+  topics: z
+    .array(
+      z.object({
+        term: z.string(),
+        sessions: count.describe('Sessions whose name or first user message of the period uses it'),
+        reflections: count.describe('Reflections of the period tagged with it'),
+        exampleSessionIds: ids.describe('At most 3, most recently active first'),
+      }),
+    )
+    .describe('Terms seen in at least two sessions or reflections of the period, most first (at most 15)'),
+  patterns: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        kind: z.string(),
+        source: z.string(),
+        tags: z.array(z.string()),
+        createdAt: isoTime,
+        updatedAt: isoTime,
+      }),
+    )
+    .describe('Patterns created or updated (re-detected) in the period, recurring errors first (at most 20)'),
+  anomalies: z
+    .array(
+      z.object({
+        day,
+        metric: z.enum(ANOMALY_METRICS),
+        value: count,
+        baselineMedian: z.number(),
+        baselineMad: z.number().describe('Median absolute deviation of the baseline days'),
+        baselineDays: count.describe('Baseline days used (the trailing 28 days with history)'),
+        robustZ: z.number().describe('Modified z-score, two decimals; |z| ≥ 3.5 is an anomaly'),
+        direction: z.enum(['spike', 'drop']),
+        evidence: evidenceSchema,
+      }),
+    )
+    .describe('Days of the period far from the project’s own trailing baseline (method: docs/analytics.md)'),
+  recommendations: z
+    .array(
+      z.object({
+        kind: z.enum(RECOMMENDATION_KINDS),
+        priority: z.enum(['high', 'medium', 'low']),
+        message: z.string(),
+        evidence: evidenceSchema,
+      }),
+    )
+    .describe('What to do next, each with its evidence; high priority first'),
+  dataAsOf,
+});
+export type Insights = z.output<typeof insightsSchema>;
+export type Anomaly = Insights['anomalies'][number];
+export type Recommendation = Insights['recommendations'][number];
+
+/** Workflows get_workflow_metrics lists at most. */
+export const WORKFLOWS_MAX = 100;
+/** Session metadata keys that name a session's workflow, in order of precedence. */
+export const WORKFLOW_KEYS = ['workflow_id', 'workflowId', 'workflow'] as const;
+
+export const workflowMetricsInput = z.strictObject({
+  workflowId: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Only this workflow (the workflow_id, workflowId or workflow its sessions carry in metadata)'),
+  project: projectSchema.optional().describe('Only sessions of this project'),
+  days: windowDays(
+    'in which a workflow must have been active (default 30; without it, a named workflow is looked up over all time)',
+  ),
+});
+export type WorkflowMetricsInput = z.output<typeof workflowMetricsInput>;
+
+export const workflowMetricsSchema = z.object({
+  workflowId: z.string().nullable(),
+  project: z.string().nullable(),
+  days: z.number().int().nullable().describe('The activity window applied; null: all time'),
+  workflows: z
+    .array(
+      z.object({
+        workflowId: z.string(),
+        sessions: count,
+        byStatus: z.object({ active: count, ended: count, archived: count }),
+        projects: z.array(z.string()).describe('Projects of its sessions, alphabetical'),
+        messages: count,
+        reflections: count.describe('Reflections linked to its sessions'),
+        firstActivityAt: isoTime.describe('Creation of its first session'),
+        lastActivityAt: isoTime.describe('Last change of any of its sessions (a message, a status change)'),
+        durationSeconds: z.number().min(0).describe('From firstActivityAt to lastActivityAt'),
+        sessionIds: ids.describe('Most recently active first, at most 50'),
+      }),
+    )
+    .describe(`Most recently active first, at most ${WORKFLOWS_MAX}`),
+  truncated: z.boolean().describe(`More than ${WORKFLOWS_MAX} workflows matched`),
+  dataAsOf,
+});
+export type WorkflowMetrics = z.output<typeof workflowMetricsSchema>;

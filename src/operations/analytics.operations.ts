@@ -8,8 +8,12 @@ import {
   analyticsQueryInput,
   analyticsQueryResultSchema,
   EXPORT_INLINE_MAX_BYTES,
+  insightsInput,
+  insightsSchema,
   sessionAnalyticsInput,
   sessionAnalyticsSchema,
+  workflowMetricsInput,
+  workflowMetricsSchema,
 } from '../domain/analytics.model.js';
 import { CREATE, defineOperation, type Operation, READ } from './operation.js';
 
@@ -135,6 +139,48 @@ export function analyticsOperations(): Operation[] {
       summary: (r) =>
         `${r.rows} row(s) exported as ${r.format}, ${r.bytes} byte(s)` +
         (r.path === null ? ' (content below)' : ` to ${r.path}`) +
+        '.',
+    }),
+    defineOperation({
+      name: 'get_insights',
+      title: 'Insights',
+      description:
+        'Insights over the last days (UTC, today included; default 30), optionally for one project: activity and ' +
+        'error trends against the previous period, dead letters per queue and job, recurring topics and patterns, ' +
+        "anomalies against the project's own trailing 28-day baseline (robust z-score) and recommendations, each " +
+        'citing its evidence (session, dead letter and pattern ids, days, counts). Deterministic for the same data.',
+      input: insightsInput,
+      output: insightsSchema,
+      annotations: READ,
+      scope: 'read',
+      rest: { method: 'get', path: '/v1/analytics/insights', operationId: 'getInsights', tag: 'analytics' },
+      run: ({ services, principal }, input) => services.analytics.insights(principal, input),
+      summary: (r) =>
+        `${r.from}..${r.to}${r.project ? ` in ${r.project}` : ''}: ${r.activity.change.messages.current} message(s) ` +
+        `(${r.activity.change.messages.previous} before), ${r.errors.change.deadLetters.current} dead letter(s), ` +
+        `${r.topics.length} topic(s), ${r.patterns.length} pattern(s), ${r.anomalies.length} anomal(y/ies), ` +
+        `${r.recommendations.length} recommendation(s).`,
+    }),
+    defineOperation({
+      name: 'get_workflow_metrics',
+      title: 'Workflow metrics',
+      description:
+        'Metrics per workflow: the sessions whose metadata carries the same workflow_id (or workflowId, or ' +
+        'workflow): sessions by status, projects, messages, linked reflections, first and last activity and the ' +
+        'duration between them. Workflows active in the last days (default 30; a named workflow_id without days: ' +
+        'all time), most recently active first.',
+      input: workflowMetricsInput,
+      output: workflowMetricsSchema,
+      annotations: READ,
+      scope: 'read',
+      rest: { method: 'get', path: '/v1/analytics/workflows', operationId: 'getWorkflowMetrics', tag: 'analytics' },
+      run: ({ services, principal }, input) => services.analytics.workflowMetrics(principal, input),
+      summary: (r) =>
+        `${r.workflows.length} workflow(s)${r.truncated ? ' (more exist: narrow with workflow_id or project)' : ''}: ` +
+        r.workflows
+          .slice(0, 5)
+          .map((w) => `${w.workflowId} ${w.sessions} session(s), ${w.messages} message(s)`)
+          .join('; ') +
         '.',
     }),
   ];

@@ -25,9 +25,16 @@ import type {
   AnalyticsExportInput,
   AnalyticsQueryInput,
   AnalyticsQueryResult,
+  Insights,
+  InsightsInput,
   SessionAnalytics,
+  WorkflowMetrics,
+  WorkflowMetricsInput,
 } from '../domain/analytics.model.js';
 import { MESSAGE_ROLES, type MessageRole } from '../domain/message.model.js';
+import { DAY_MS, dataAsOf, dayOf, iso, num, rows, utcDay } from './analytics/facts-sql.js';
+import { insights } from './analytics/insights.js';
+import { workflowMetrics } from './analytics/workflows.js';
 
 /** The DuckDB analytics database as this service needs it (AnalyticsStore is one). */
 export interface AnalyticsDatabase {
@@ -49,8 +56,6 @@ export const ANALYTICS_QUERY_LIMITS: Readonly<QueryLimits> = {
 
 /** Projects get_activity_summary lists at most. */
 const TOP_PROJECTS = 10;
-
-const DAY_MS = 86_400_000;
 
 /** Where and how far export_analytics goes (config `analytics.exportDir`, `exportMaxRows`, `exportTimeoutMs`). */
 export interface AnalyticsExportOptions {
@@ -93,8 +98,6 @@ export interface AnalyticsServiceOptions {
   /** (Default: the system clock) */
   clock?: () => Date;
 }
-
-type Row = Record<string, unknown>;
 
 /**
  * Analytics read from DuckDB facts (src/analytics/analytics-schema.ts), always for the caller's tenant: the
@@ -280,6 +283,19 @@ export class AnalyticsService {
   }
 
   /**
+   * Insights over the last `days` UTC days: trends against the previous period, recurring topics and patterns,
+   * anomalies against the project's own baseline and recommendations citing their evidence (see insights.ts).
+   */
+  async insights(principal: Principal, input: InsightsInput): Promise<Insights> {
+    return this.read((c) => insights(c, principal, input, this.clock()));
+  }
+
+  /** Per workflow (sessions sharing a workflow id in their metadata): sessions, status, messages, timing. */
+  async workflowMetrics(principal: Principal, input: WorkflowMetricsInput): Promise<WorkflowMetrics> {
+    return this.read((c) => workflowMetrics(c, principal, input, this.clock()));
+  }
+
+  /**
    * `dataset` or `sql` of the caller's tenant as CSV, JSON Lines or Parquet (see analytics-export.ts): streamed
    * (`stream`, pulled as it is read), or written to `destination` inside the export directory. `onProgress` hears
    * rows and bytes as they are produced (CSV/JSON per chunk, Parquet once written).
@@ -368,48 +384,6 @@ export class AnalyticsService {
       connection.closeSync();
     }
   }
-}
-
-async function rows(connection: DuckDBConnection, sql: string, params: DuckDBValue[]): Promise<Row[]> {
-  return (await connection.runAndReadAll(sql, params)).getRowObjectsJson() as Row[];
-}
-
-/** A TIMESTAMPTZ column's UTC day as YYYY-MM-DD, whatever the connection's time zone. */
-function utcDay(column: string): string {
-  return `strftime(${column} AT TIME ZONE 'UTC', '%Y-%m-%d')`;
-}
-
-function num(value: unknown): number {
-  const n = Number(value ?? 0);
-  return Number.isFinite(n) ? n : 0;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function dayOf(ms: number): string {
-  return iso(ms).slice(0, 10);
-}
-
-/**
- * The oldest `synced_at` of these facts: the sync had read everything written before it. Null while one of them
- * has not caught up (no state yet, or the epoch the sync writes before it first reaches the end).
- */
-async function dataAsOf(connection: DuckDBConnection, facts: readonly FactTable[]): Promise<string | null> {
-  const state = await rows(
-    connection,
-    `SELECT fact, epoch_ms(synced_at)::DOUBLE AS synced FROM facts.sync_state WHERE fact IN (${facts.map((f) => `'${f}'`).join(', ')})`,
-    [],
-  );
-  const synced = new Map(state.map((r) => [String(r.fact), num(r.synced)]));
-  let oldest = Number.POSITIVE_INFINITY;
-  for (const fact of facts) {
-    const ms = synced.get(fact);
-    if (!ms) return null;
-    oldest = Math.min(oldest, ms);
-  }
-  return iso(oldest);
 }
 
 /** The query of an export: exactly one of `dataset` (with its filters) and `sql` (with its params). */

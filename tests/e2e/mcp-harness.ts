@@ -24,6 +24,8 @@ export const TOOL_NAMES = [
   'get_session_analytics',
   'get_activity_summary',
   'export_analytics',
+  'get_insights',
+  'get_workflow_metrics',
   'store_reflection',
   'search_reflections',
   'search_messages',

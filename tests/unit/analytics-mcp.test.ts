@@ -48,7 +48,13 @@ beforeAll(async () => {
   app = await createApplication(testConfig(), createLogger('silent'), { defaultMetrics: false, role: 'cli' });
   alpha = await connect('alpha');
   beta = await connect('beta');
-  alphaSession = (await ok<{ id: string }>(alpha, 'create_session', { name: 'auth work', project: 'auth-service' })).id;
+  alphaSession = (
+    await ok<{ id: string }>(alpha, 'create_session', {
+      name: 'auth work',
+      project: 'auth-service',
+      metadata: { workflow_id: 'wf-auth' },
+    })
+  ).id;
   for (const [role, content] of [
     ['user', 'Implement JWT authentication'],
     ['assistant', 'Implemented JWT authentication'],
@@ -57,7 +63,13 @@ beforeAll(async () => {
     await ok(alpha, 'add_message', { session_id: alphaSession, role, content });
   }
   await ok(alpha, 'store_reflection', { content: 'JWT needs key rotation', project: 'auth-service' });
-  betaSession = (await ok<{ id: string }>(beta, 'create_session', { name: 'beta secret', project: 'beta-project' })).id;
+  betaSession = (
+    await ok<{ id: string }>(beta, 'create_session', {
+      name: 'beta secret',
+      project: 'beta-project',
+      metadata: { workflow_id: 'wf-auth' },
+    })
+  ).id;
   await ok(beta, 'add_message', { session_id: betaSession, role: 'user', content: 'beta-secret-content' });
   const report = await app.analytics.sync.run();
   expect(report.ran).toBe(true);
@@ -148,6 +160,45 @@ describe('analytics tools over MCP (facts from the real sync)', () => {
   });
 });
 
+describe('Mahavishnu polls over MCP (snake_case, structured)', () => {
+  it('get_session_analytics, get_workflow_metrics and get_activity_summary in one poll', async () => {
+    const session = await ok<Record<string, unknown>>(alpha, 'get_session_analytics', { session_id: alphaSession });
+    expect(session).toMatchObject({ session_id: alphaSession, messages: 3, reflections: 0 });
+    const workflows = await ok<Record<string, unknown>>(alpha, 'get_workflow_metrics', { workflow_id: 'wf-auth' });
+    expect(workflows).toMatchObject({
+      workflow_id: 'wf-auth',
+      days: null,
+      truncated: false,
+      workflows: [
+        {
+          workflow_id: 'wf-auth',
+          sessions: 1,
+          by_status: { active: 1, ended: 0, archived: 0 },
+          projects: ['auth-service'],
+          messages: 3,
+          session_ids: [alphaSession],
+        },
+      ],
+    });
+    expect(workflows.data_as_of).toEqual(expect.any(String));
+    const theirs = await ok<{ workflows: Array<{ session_ids: string[] }> }>(beta, 'get_workflow_metrics', {});
+    expect(theirs.workflows.map((w) => w.session_ids)).toEqual([[betaSession]]);
+    const activity = await ok<Record<string, unknown>>(alpha, 'get_activity_summary', { days: 1 });
+    expect(activity).toMatchObject({ totals: { messages: 3 } });
+  });
+
+  it('get_insights answers structured, per tenant, and names a bad argument', async () => {
+    const r = await ok<Record<string, unknown>>(alpha, 'get_insights', { project: 'auth-service', period: '1w' });
+    expect(r).toMatchObject({ project: 'auth-service', days: 7, activity: { change: { messages: { current: 3 } } } });
+    expect(Object.keys(r)).toEqual(
+      expect.arrayContaining(['errors', 'topics', 'patterns', 'anomalies', 'recommendations', 'data_as_of']),
+    );
+    expect(JSON.stringify(r)).not.toContain('beta-secret');
+    expect(JSON.stringify(await ok(beta, 'get_insights', {}))).not.toContain(alphaSession);
+    expect(errorText(await call(alpha, 'get_insights', { days: 0 }))).toMatch(/^validation_failed: .*days/);
+  });
+});
+
 describe('analytics over REST (same operations)', () => {
   it('POST /v1/analytics/query answers rows; refused SQL is a 400 problem naming it', async () => {
     const post = (sql: string) =>
@@ -162,6 +213,13 @@ describe('analytics over REST (same operations)', () => {
     const bad = await post("ATTACH '/tmp/x.duckdb'");
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain('only SELECT or WITH statements are allowed');
+    const insights = await app.http.request('/v1/analytics/insights?period=2w');
+    expect(insights.status).toBe(200);
+    expect(((await insights.json()) as { activity: { perDay: unknown[] } }).activity.perDay).toHaveLength(14);
+    const workflows = await app.http.request('/v1/analytics/workflows?workflowId=wf-auth');
+    expect(workflows.status).toBe(200);
+    // REST here runs as the default tenant: alpha's and beta's workflow is not its own.
+    expect(await workflows.json()).toMatchObject({ workflowId: 'wf-auth', workflows: [] });
     const activity = await app.http.request('/v1/analytics/activity?days=3');
     expect(activity.status).toBe(200);
     expect(((await activity.json()) as { perDay: unknown[] }).perDay).toHaveLength(3);

@@ -105,7 +105,7 @@ export function centroid(vectors: Float32Array[]): Float32Array {
 }
 
 // Words that say nothing about a theme.
-const STOPWORDS = new Set(
+export const STOPWORDS = new Set(
   `a about above after again against all also am an and any are as at be because been before being below between
   both but by can could did do does doing done down during each else even few for from further get got had has
   have having he her here hers him his how i if in into is it its itself just let like may me might more most
@@ -115,7 +115,7 @@ const STOPWORDS = new Set(
   would yes yet you your yours ok okay thanks thank sure one two new make need see think know way also well
   still really`.split(/\s+/),
 );
-const WORD = /\p{L}[\p{L}\p{N}_-]{2,}/gu;
+export const WORD = /\p{L}[\p{L}\p{N}_-]{2,}/gu;
 
 /** The `n` words found in the most texts (ties: alphabetical), stopwords and words under three letters aside. */
 export function topTerms(texts: string[], n: number): string[] {

@@ -1,0 +1,312 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Principal } from '../../core/principal.js';
+import {
+  ANOMALY_METRICS,
+  type Anomaly,
+  INSIGHT_DAYS_DEFAULT,
+  type Insights,
+  type InsightsInput,
+} from '../../domain/analytics.model.js';
+import { BASELINE_DAYS, findAnomalies } from './anomalies.js';
+import { DAY_MS, dataAsOf, dayOf, dayWindow, iso, num, type Row, rows, utcDay } from './facts-sql.js';
+import { evidence, type RecommendationFacts, recommend, STALE_DAYS } from './recommendations.js';
+import { recurringTopics } from './topics.js';
+
+/**
+ * What makes a tool or assistant message an error message: an error line as the pattern detector knows it
+ * (src/services/pattern-detection/error-signature.ts), in RE2 for DuckDB, over the whole message, and none of the
+ * phrases that report success ("0 failed", "no errors").
+ */
+export const ERROR_MARKERS =
+  '(?m)\\w*(?:Error|Exception)\\b(?::|\\s+at\\b|\\s*$)|(?i:^\\s*(?:error|fatal|panic|critical)\\b\\s*(?:\\[[^\\]]*\\])?\\s*:)' +
+  '|\\b(?:ERROR|FATAL|CRITICAL|PANIC)\\b|\\bE(?:CONNREFUSED|CONNRESET|NOENT|ACCES|TIMEDOUT|ADDRINUSE|PIPE|NOTFOUND|PERM)\\b' +
+  '|(?i:\\bfail(?:ed|ure)\\b)|(?i:\\bexit(?:ed)?\\s+(?:with\\s+)?(?:code|status)\\s*:?\\s*-?[1-9])|npm ERR!';
+export const NOT_AN_ERROR = '(?i)\\b0 (?:failed|failures|errors?)\\b|\\bno (?:errors?|failures?)\\b';
+const IS_ERROR = `role IN ('tool', 'assistant') AND regexp_matches(content, '${ERROR_MARKERS}') AND NOT regexp_matches(content, '${NOT_AN_ERROR}')`;
+
+const GOAL_CHARS = 500;
+const TOP_ERROR_SESSIONS = 10;
+const PATTERNS = 20;
+const BY_JOB = 20;
+
+type Metric = (typeof ANOMALY_METRICS)[number];
+
+/**
+ * get_insights over the facts of one tenant (and project): activity and error trends of the period against the
+ * previous one, recurring topics and patterns, anomalies against the project's trailing baseline and
+ * recommendations citing their evidence. Deterministic: the same facts and clock give the same answer.
+ */
+export async function insights(
+  c: DuckDBConnection,
+  principal: Principal,
+  input: InsightsInput,
+  now: Date,
+): Promise<Insights> {
+  const days = input.days ?? input.period ?? INSIGHT_DAYS_DEFAULT;
+  const project = input.project ?? null;
+  const period = dayWindow(now, days);
+  const endMs = period.fromMs + days * DAY_MS;
+  const prevFromMs = period.fromMs - days * DAY_MS;
+  // One series from the start of the earlier of the previous period and the first day's baseline.
+  const scanFromMs = Math.min(prevFromMs, period.fromMs - BASELINE_DAYS * DAY_MS);
+  const scanDays = Math.round((endMs - scanFromMs) / DAY_MS);
+  const series = dayWindow(now, scanDays).days;
+  const first = scanDays - days;
+  const t = principal.tenantId;
+  const p = [t, iso(scanFromMs), iso(endMs), project];
+  const where = (column: string) =>
+    `tenant_id = $1 AND ${column} >= $2::TIMESTAMPTZ AND ${column} < $3::TIMESTAMPTZ AND ($4::VARCHAR IS NULL OR project = $4)`;
+  const whereAll = (column: string) =>
+    `tenant_id = $1 AND ${column} >= $2::TIMESTAMPTZ AND ${column} < $3::TIMESTAMPTZ`;
+
+  const byDay = (list: Row[], key: string) => new Map(list.map((r) => [String(r.day), num(r[key])]));
+  const messageRows = await rows(
+    c,
+    `SELECT ${utcDay('created_at')} AS day, count(*)::DOUBLE AS messages,
+            count(DISTINCT session_id)::DOUBLE AS active, count(*) FILTER (WHERE ${IS_ERROR})::DOUBLE AS errors
+     FROM facts.messages WHERE ${where('created_at')} GROUP BY day`,
+    p,
+  );
+  const sessionRows = await rows(
+    c,
+    `SELECT ${utcDay('created_at')} AS day, count(*)::DOUBLE AS n FROM facts.sessions WHERE ${where('created_at')} GROUP BY day`,
+    p,
+  );
+  const reflectionRows = await rows(
+    c,
+    `SELECT ${utcDay('created_at')} AS day, count(*)::DOUBLE AS n FROM facts.reflections WHERE ${where('created_at')} GROUP BY day`,
+    p,
+  );
+  const deadLetterRows = await rows(
+    c,
+    `SELECT ${utcDay('failed_at')} AS day, count(*)::DOUBLE AS n FROM facts.dead_letters WHERE ${whereAll('failed_at')} GROUP BY day`,
+    p.slice(0, 3),
+  );
+  const counts = {
+    messages: byDay(messageRows, 'messages'),
+    activeSessions: byDay(messageRows, 'active'),
+    errorMessages: byDay(messageRows, 'errors'),
+    sessions: byDay(sessionRows, 'n'),
+    reflections: byDay(reflectionRows, 'n'),
+    deadLetters: byDay(deadLetterRows, 'n'),
+  };
+  const valuesOf = (m: Map<string, number>) => series.map((d) => m.get(d) ?? 0);
+  const sumOf = (m: Map<string, number>, from: number, to: number) =>
+    valuesOf(m)
+      .slice(from, to)
+      .reduce((a, b) => a + b, 0);
+  const changeOf = (m: Map<string, number>, current?: number, previous?: number) => {
+    const cur = current ?? sumOf(m, first, scanDays);
+    const prev = previous ?? sumOf(m, first - days, first);
+    return { current: cur, previous: prev, percent: prev === 0 ? null : Math.round(((cur - prev) / prev) * 1000) / 10 };
+  };
+  const [distinct] = await rows(
+    c,
+    `SELECT count(DISTINCT session_id) FILTER (WHERE created_at >= $5::TIMESTAMPTZ)::DOUBLE AS cur,
+            count(DISTINCT session_id) FILTER (WHERE created_at < $5::TIMESTAMPTZ AND created_at >= $6::TIMESTAMPTZ)::DOUBLE AS prev
+     FROM facts.messages WHERE ${where('created_at')}`,
+    [...p, iso(period.fromMs), iso(prevFromMs)],
+  );
+
+  const inPeriod = [t, iso(period.fromMs), iso(endMs), project];
+  const topErrorSessions = await rows(
+    c,
+    `WITH e AS (
+       SELECT session_id, count(*)::DOUBLE AS n FROM facts.messages WHERE ${where('created_at')} AND ${IS_ERROR}
+       GROUP BY session_id ORDER BY n DESC, session_id LIMIT ${TOP_ERROR_SESSIONS})
+     SELECT session_id, n, (SELECT count(*) FROM facts.reflections r
+                            WHERE r.tenant_id = $1 AND r.session_id = e.session_id)::DOUBLE AS reflections
+     FROM e ORDER BY n DESC, session_id`,
+    inPeriod,
+  );
+  const byJob = await rows(
+    c,
+    `SELECT queue, job_name, count(*)::DOUBLE AS n, count(*) FILTER (WHERE status = 'open')::DOUBLE AS open,
+            epoch_ms(max(failed_at))::DOUBLE AS last, left(arg_max(error, failed_at), 200) AS error,
+            list(id ORDER BY failed_at DESC, id)[1:10] AS ids
+     FROM facts.dead_letters WHERE ${whereAll('failed_at')}
+     GROUP BY queue, job_name ORDER BY n DESC, queue, job_name LIMIT ${BY_JOB}`,
+    inPeriod.slice(0, 3),
+  );
+  const sessionTexts = await rows(
+    c,
+    `WITH firsts AS (
+       SELECT session_id, arg_min(content, seq) AS goal FROM facts.messages
+       WHERE ${where('created_at')} AND role = 'user' GROUP BY session_id)
+     SELECT s.id, s.name, left(coalesce(f.goal, ''), ${GOAL_CHARS}) AS goal FROM facts.sessions s
+     LEFT JOIN firsts f ON f.session_id = s.id
+     WHERE s.tenant_id = $1 AND ($4::VARCHAR IS NULL OR s.project = $4)
+       AND (f.session_id IS NOT NULL OR (s.created_at >= $2::TIMESTAMPTZ AND s.created_at < $3::TIMESTAMPTZ))
+     ORDER BY s.updated_at DESC, s.id`,
+    inPeriod,
+  );
+  const tagged = await rows(
+    c,
+    `SELECT session_id, tags FROM facts.reflections WHERE ${where('created_at')} AND len(tags) > 0 ORDER BY id`,
+    inPeriod,
+  );
+  const patterns = await rows(
+    c,
+    `SELECT id, name, kind, source, tags, epoch_ms(created_at)::DOUBLE AS created, epoch_ms(updated_at)::DOUBLE AS updated
+     FROM facts.patterns WHERE tenant_id = $1 AND updated_at >= $2::TIMESTAMPTZ AND updated_at < $3::TIMESTAMPTZ
+       AND ($4::VARCHAR IS NULL OR project = $4 OR project = '')
+     ORDER BY kind = 'recurring-error' DESC, updated_at DESC, id LIMIT ${PATTERNS}`,
+    inPeriod,
+  );
+
+  const anomalies = await detectAnomalies(c, principal, project, series, first, counts);
+  const staleBefore = Math.floor(now.getTime() / DAY_MS) * DAY_MS - STALE_DAYS * DAY_MS;
+  const stale = await rows(
+    c,
+    `SELECT id, ${utcDay('updated_at')} AS day, count(*) OVER ()::DOUBLE AS total FROM facts.sessions
+     WHERE tenant_id = $1 AND status = 'active' AND updated_at < $2::TIMESTAMPTZ AND ($3::VARCHAR IS NULL OR project = $3)
+     ORDER BY updated_at, id LIMIT 10`,
+    [t, iso(staleBefore), project],
+  );
+
+  const result: RecommendationFacts['insights'] = {
+    project,
+    days,
+    from: period.days[0] as string,
+    to: period.days[days - 1] as string,
+    previousFrom: dayOf(prevFromMs),
+    activity: {
+      perDay: series.slice(first).map((day) => ({
+        day,
+        sessions: counts.sessions.get(day) ?? 0,
+        messages: counts.messages.get(day) ?? 0,
+        reflections: counts.reflections.get(day) ?? 0,
+        activeSessions: counts.activeSessions.get(day) ?? 0,
+      })),
+      change: {
+        sessions: changeOf(counts.sessions),
+        messages: changeOf(counts.messages),
+        reflections: changeOf(counts.reflections),
+        activeSessions: changeOf(counts.activeSessions, num(distinct?.cur), num(distinct?.prev)),
+      },
+    },
+    errors: {
+      perDay: series.slice(first).map((day) => ({
+        day,
+        deadLetters: counts.deadLetters.get(day) ?? 0,
+        errorMessages: counts.errorMessages.get(day) ?? 0,
+      })),
+      change: { deadLetters: changeOf(counts.deadLetters), errorMessages: changeOf(counts.errorMessages) },
+      byJob: byJob.map((r) => ({
+        queue: String(r.queue),
+        jobName: String(r.job_name),
+        deadLetters: num(r.n),
+        open: num(r.open),
+        lastFailedAt: iso(num(r.last)),
+        lastError: String(r.error),
+        deadLetterIds: (r.ids as string[]).map(String),
+      })),
+      topSessions: topErrorSessions.map((r) => ({ sessionId: String(r.session_id), errorMessages: num(r.n) })),
+    },
+    topics: recurringTopics(
+      sessionTexts.map((r) => ({ sessionId: String(r.id), text: `${r.name}\n${r.goal}` })),
+      tagged.map((r) => ({ sessionId: r.session_id == null ? null : String(r.session_id), tags: r.tags as string[] })),
+    ),
+    patterns: patterns.map((r) => ({
+      id: String(r.id),
+      name: String(r.name),
+      kind: String(r.kind),
+      source: String(r.source),
+      tags: (r.tags as string[]).map(String),
+      createdAt: iso(num(r.created)),
+      updatedAt: iso(num(r.updated)),
+    })),
+    anomalies,
+  };
+  const recommendations = recommend({
+    insights: result,
+    errorSessions: topErrorSessions.map((r) => ({
+      sessionId: String(r.session_id),
+      errorMessages: num(r.n),
+      reflections: num(r.reflections),
+    })),
+    stale: {
+      sessionIds: stale.map((r) => String(r.id)),
+      count: num(stale[0]?.total),
+      days: [...new Set(stale.map((r) => String(r.day)))],
+    },
+  });
+  return {
+    ...result,
+    recommendations,
+    dataAsOf: await dataAsOf(c, ['sessions', 'messages', 'reflections', 'patterns', 'dead_letters']),
+  };
+}
+
+/** Anomalies of each metric in the period, with the sessions or dead letters of the day as evidence. */
+async function detectAnomalies(
+  c: DuckDBConnection,
+  principal: Principal,
+  project: string | null,
+  series: readonly string[],
+  first: number,
+  counts: Record<Metric, Map<string, number>>,
+): Promise<Anomaly[]> {
+  const [start] = await rows(
+    c,
+    `SELECT ${utcDay('min(created_at)')} AS day FROM facts.sessions
+     WHERE tenant_id = $1 AND ($2::VARCHAR IS NULL OR project = $2)`,
+    [principal.tenantId, project],
+  );
+  if (!start?.day) return [];
+  const startIndex = series.indexOf(String(start.day));
+  // History older than the series: every day of it is baseline.
+  const historyStart = startIndex === -1 ? (String(start.day) < (series[0] as string) ? 0 : series.length) : startIndex;
+  const out: Anomaly[] = [];
+  for (const metric of ANOMALY_METRICS) {
+    const values = series.map((d) => counts[metric].get(d) ?? 0);
+    const drops = metric === 'messages' || metric === 'sessions';
+    for (const s of findAnomalies(values, first, historyStart, drops)) {
+      const day = series[s.index] as string;
+      out.push({
+        day,
+        metric,
+        value: s.value,
+        baselineMedian: s.median,
+        baselineMad: s.mad,
+        baselineDays: s.baselineDays,
+        robustZ: s.z,
+        direction: s.direction,
+        evidence: await dayEvidence(c, principal, project, metric, day, s),
+      });
+    }
+  }
+  return out.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
+/** The sessions (or dead letters) behind one day's figure, most first. */
+async function dayEvidence(
+  c: DuckDBConnection,
+  principal: Principal,
+  project: string | null,
+  metric: Metric,
+  day: string,
+  s: { value: number; median: number },
+) {
+  const from = `${day}T00:00:00Z`;
+  const to = iso(Date.parse(from) + DAY_MS);
+  const args = [principal.tenantId, from, to, project];
+  const scope = `tenant_id = $1 AND created_at >= $2::TIMESTAMPTZ AND created_at < $3::TIMESTAMPTZ AND ($4::VARCHAR IS NULL OR project = $4)`;
+  const counts = { value: s.value, baselineMedian: s.median };
+  if (metric === 'deadLetters') {
+    const ids = await rows(
+      c,
+      `SELECT id FROM facts.dead_letters WHERE tenant_id = $1 AND failed_at >= $2::TIMESTAMPTZ AND failed_at < $3::TIMESTAMPTZ
+       ORDER BY failed_at DESC, id LIMIT 10`,
+      args.slice(0, 3),
+    );
+    return evidence({ deadLetterIds: ids.map((r) => String(r.id)), days: [day], counts });
+  }
+  const sql =
+    metric === 'sessions'
+      ? `SELECT id AS session_id FROM facts.sessions WHERE ${scope} ORDER BY created_at, id LIMIT 10`
+      : `SELECT session_id, count(*) AS n FROM facts.messages WHERE ${scope}${metric === 'errorMessages' ? ` AND ${IS_ERROR}` : ''}
+         GROUP BY session_id ORDER BY n DESC, session_id LIMIT 10`;
+  const ids = await rows(c, sql, args);
+  return evidence({ sessionIds: ids.map((r) => String(r.session_id)), days: [day], counts });
+}
