@@ -1,3 +1,5 @@
+import type { QueryLimits } from '../analytics/analytics-query.js';
+import { ANALYTICS_QUERY_DEFAULTS } from '../config/config.schema.js';
 import {
   activitySummaryInput,
   activitySummarySchema,
@@ -12,7 +14,7 @@ import { defineOperation, type Operation, READ } from './operation.js';
  * Analytics over the DuckDB facts (filled by the analytics sync): ad-hoc read-only SQL and the structured reads
  * Mahavishnu polls. Every answer covers the caller's tenant only.
  */
-export function analyticsOperations(): Operation[] {
+export function analyticsOperations(caps: QueryLimits = ANALYTICS_QUERY_DEFAULTS): Operation[] {
   return [
     defineOperation({
       name: 'query_analytics',
@@ -20,8 +22,8 @@ export function analyticsOperations(): Operation[] {
       description:
         'Run one read-only SQL statement (SELECT or WITH, DuckDB dialect) over your analytics views: sessions, ' +
         'messages, reflections, patterns, dead_letters (your tenant only, without tenant_id). No other tables, ' +
-        'files, table functions (except range, generate_series, unnest) or settings; at most 5 s, ' +
-        '10,000 rows and 8 MiB (truncated says when rows were left out). Bind values with $1, $2… and params.',
+        `files, table functions (except range, generate_series, unnest) or settings; at most ${describeCaps(caps)} ` +
+        '(truncated says when rows were left out). Bind values with $1, $2… and params.',
       input: analyticsQueryInput,
       output: analyticsQueryResultSchema,
       annotations: READ,
@@ -76,4 +78,16 @@ export function analyticsOperations(): Operation[] {
         `letter(s); ${a.totals.activeSessions} active session(s).`,
     }),
   ];
+}
+
+/** The caps as the description states them, e.g. `5 s, 10,000 rows and 8 MiB`. */
+function describeCaps({ maxRows, maxBytes, timeoutMs }: QueryLimits): string {
+  const time = timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`;
+  const size =
+    maxBytes % (1024 * 1024) === 0
+      ? `${maxBytes / (1024 * 1024)} MiB`
+      : maxBytes % 1024 === 0
+        ? `${maxBytes / 1024} KiB`
+        : `${maxBytes} bytes`;
+  return `${time}, ${maxRows.toLocaleString('en-US')} rows and ${size}`;
 }

@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { type QueryLimits, runReadOnlyQuery } from '../analytics/analytics-query.js';
 import type { FactTable } from '../analytics/analytics-schema.js';
+import { ANALYTICS_QUERY_DEFAULTS } from '../config/config.schema.js';
 import { NotFoundError, UnavailableError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type {
@@ -19,16 +20,22 @@ export interface AnalyticsDatabase {
 }
 
 /**
- * Caps of ad-hoc SQL (`query_analytics`); constants until they become configuration.
- * - maxRows: rows returned at most (default 10,000; a call's `limit` may lower it).
- * - maxBytes: bytes of JSON rows returned at most (default 8 MiB).
- * - timeoutMs: time a query may run before it is interrupted (default 5,000 ms).
+ * Default caps of ad-hoc SQL (`query_analytics`), the defaults of `analytics.queryMaxRows`, `queryMaxBytes` and
+ * `queryTimeoutMs`; the application passes the configured ones (`limits`).
  */
-export const ANALYTICS_QUERY_LIMITS: Readonly<QueryLimits> = {
-  maxRows: 10_000,
-  maxBytes: 8 * 1024 * 1024,
-  timeoutMs: 5_000,
-};
+export const ANALYTICS_QUERY_LIMITS: Readonly<QueryLimits> = ANALYTICS_QUERY_DEFAULTS;
+
+/**
+ * The reads of AnalyticsService other processes may call through the analytics owner (see
+ * src/services/analytics-remote.ts): each takes the principal first, then JSON arguments, and answers JSON (or a
+ * stream result). A public read method added to the service is added here too.
+ */
+export const ANALYTICS_READS = ['query', 'sessionAnalytics', 'activitySummary'] as const;
+
+export type AnalyticsReadName = (typeof ANALYTICS_READS)[number];
+
+/** What every analytics implementation answers: the local service, or RemoteAnalytics in an API process. */
+export type AnalyticsReads = Pick<AnalyticsService, AnalyticsReadName>;
 
 /** Projects get_activity_summary lists at most. */
 const TOP_PROJECTS = 10;
