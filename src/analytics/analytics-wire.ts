@@ -91,12 +91,14 @@ export async function decodeResult(response: Response): Promise<unknown> {
   return { ...fields, stream: response.body ?? new Blob([]).stream() };
 }
 
-const ERRORS: Partial<Record<ErrorCode, (detail: string, errors: ErrorDetail[]) => SessionBuddyError>> = {
+type ErrorFactory = (detail: string, errors: ErrorDetail[], retryAfter: number | undefined) => SessionBuddyError;
+
+const ERRORS: Partial<Record<ErrorCode, ErrorFactory>> = {
   validation_failed: (detail, errors) => new ValidationError(detail, errors),
   not_found: (detail) => withMessage(new NotFoundError('', ''), detail),
   conflict: (detail) => new ConflictError(detail),
   unauthorized: (detail) => new UnauthorizedError(detail),
-  unavailable: (detail) => new UnavailableError(detail),
+  unavailable: (detail, _errors, retryAfter) => new UnavailableError(detail, retryAfter),
 };
 
 /** Re-raises an owner's problem+json as the SessionBuddyError it was (same class, code, status, detail, errors). */
@@ -111,13 +113,12 @@ export async function errorFromResponse(response: Response): Promise<SessionBudd
   if (!problem.code || typeof problem.detail !== 'string') {
     return new UnavailableError(`the analytics owner answered ${response.status} without a problem document`, 5);
   }
-  const make = ERRORS[problem.code];
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
-  const error = make
-    ? make(problem.detail, errors)
+  const retryAfter = Number(response.headers.get('retry-after')) || undefined;
+  const make = ERRORS[problem.code];
+  return make
+    ? make(problem.detail, errors, retryAfter)
     : new SessionBuddyError(problem.code, response.status, problem.detail, errors);
-  const retryAfter = Number(response.headers.get('retry-after'));
-  return error instanceof UnavailableError && retryAfter > 0 ? new UnavailableError(error.message, retryAfter) : error;
 }
 
 function withMessage<E extends Error>(error: E, message: string): E {
