@@ -1,6 +1,13 @@
 import type { Hono } from 'hono';
 import { createJobSystem, type JobSystem } from '../workers/job-system.js';
 import { AnalyticsStore, analyticsPath } from './analytics/analytics.store.js';
+import {
+  AnalyticsOwnership,
+  type AnalyticsOwnershipOptions,
+  OwnerRegistry,
+  registerOwnerGauge,
+} from './analytics/analytics-owner.js';
+import type { QueryLimits } from './analytics/analytics-query.js';
 import { AnalyticsSync } from './analytics/analytics-sync.js';
 import type { Config } from './config/config.schema.js';
 import { AppEvents } from './core/events.js';
@@ -13,7 +20,9 @@ import { mountAdmin } from './http/admin/admin.routes.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
 import { restRoutes } from './http/rest-routes.js';
 import type { RouteDef } from './http/route.js';
+import { mountInternalAnalytics } from './http/routes/internal-analytics.routes.js';
 import { detectPatternsJob, writeFollowUps } from './jobs/job-registry.js';
+import type { QueueBackend } from './jobs/queue.port.js';
 import { createAnalyticsMetrics } from './metrics/analytics.metrics.js';
 import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -21,8 +30,9 @@ import { buildCatalogue } from './operations/catalogue.js';
 import type { Operation } from './operations/operation.js';
 import { createQueueBackend } from './queue/create-queue-backend.js';
 import type { Store, WriteFollowUps } from './repositories/ports.js';
-import { BreakerRegistry } from './resilience/breaker-registry.js';
-import { AnalyticsService } from './services/analytics.service.js';
+import { BreakerRegistry, DEFAULT_BREAKER_OPTIONS } from './resilience/breaker-registry.js';
+import { type AnalyticsReads, AnalyticsService } from './services/analytics.service.js';
+import { RemoteAnalytics } from './services/analytics-remote.js';
 import { AuthService } from './services/auth.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
@@ -53,7 +63,15 @@ export interface Application {
    * The DuckDB analytics store (opened on first use: `await analytics.store.ready()`, then `analytics.store.instance`)
    * and the sync that feeds it from the primary store.
    */
-  analytics: { store: AnalyticsStore; sync: AnalyticsSync };
+  analytics: {
+    store: AnalyticsStore;
+    sync: AnalyticsSync;
+    /**
+     * Standard mode, in a process that consumes the `analytics` queue: whether it holds the DuckDB file (owner) or
+     * waits for it (standby). The process calls `advertise(url)` once its listener runs.
+     */
+    ownership?: AnalyticsOwnership;
+  };
   /** Closes every pool and connection this application opened. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -154,12 +172,18 @@ export async function createApplication(
       breakerStates: () => breakers.states(),
     });
 
+    const runsWorkers = role === 'worker' || (role === 'api' && (config.mode === 'lite' || config.workers.inProcess));
+    const analyticsSetup = await setUpAnalytics(config, role, runsWorkers, backend, breakers, logger);
+    closers.push(() => analyticsSetup.registry?.close());
+    registerOwnerGauge(metrics.registry, analyticsSetup.isOwner);
+
     const checks: DependencyCheck[] = [
       { name: store.dialect === 'postgres' ? 'postgresql' : 'sqlite', check: () => store.ping() },
     ];
     if (backend.kind === 'bullmq') checks.push({ name: 'redis', check: () => backend.ping() });
     // Breakers are reported, not required: writes keep working while a provider is down.
     checks.push(...breakerChecks(breakers));
+    if (analyticsSetup.check) checks.push(analyticsSetup.check);
 
     const sessions = new SessionService(store, sessionSchemas(config.limits).metadata);
     const messages = new MessageService(store, { events });
@@ -169,6 +193,14 @@ export async function createApplication(
     const exports = new ExportService(sessions, messages);
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
+    const analyticsService = new AnalyticsService(analyticsStore, {
+      limits: queryLimits(config),
+      exports: {
+        dir: config.analytics.exportDir,
+        maxRows: config.analytics.exportMaxRows,
+        timeoutMs: config.analytics.exportTimeoutMs,
+      },
+    });
     const patterns = new PatternService(store, detector, {
       detectionJob: (tenantId, project, now) =>
         detectPatternsJob(tenantId, project, now, config.patterns.triggerWindowSeconds * 1000),
@@ -191,16 +223,10 @@ export async function createApplication(
       transfer,
       patterns,
       summaries: new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm }),
-      analytics: new AnalyticsService(analyticsStore, {
-        exports: {
-          dir: config.analytics.exportDir,
-          maxRows: config.analytics.exportMaxRows,
-          timeoutMs: config.analytics.exportTimeoutMs,
-        },
-      }),
+      analytics: analyticsSetup.remote?.(auth) ?? analyticsService,
     };
 
-    const operations = buildCatalogue(config.limits);
+    const operations = buildCatalogue(config.limits, queryLimits(config));
     const routes = role === 'worker' ? [] : restRoutes(operations, services);
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;
@@ -223,6 +249,16 @@ export async function createApplication(
             bodyLimitBytes: config.server.bodyLimitBytes,
           });
         if (role !== 'worker') mountAdmin(app, { admin: config.admin, deadLetters, backend, logger });
+        if (analyticsSetup.owner) {
+          const { isOwner } = analyticsSetup;
+          const bodyLimitBytes = config.server.bodyLimitBytes;
+          mountInternalAnalytics(app as unknown as Hono, {
+            analytics: analyticsService,
+            auth,
+            isOwner,
+            bodyLimitBytes,
+          });
+        }
       },
     });
 
@@ -242,7 +278,18 @@ export async function createApplication(
     });
     closers.push(() => jobs.close());
     if (role !== 'cli') jobs.startRelay();
-    if (role === 'worker' || (role === 'api' && (config.mode === 'lite' || config.workers.inProcess))) {
+    let ownership: AnalyticsOwnership | undefined;
+    if (runsWorkers && analyticsSetup.owner) {
+      // Only the process holding the DuckDB file consumes `analytics`; the others wait as standbys.
+      const others = config.workers.queues.filter((queue) => queue !== 'analytics');
+      if (others.length > 0) jobs.startWorkers(others);
+      ownership = analyticsSetup.owner({
+        acquire: () => analyticsStore.ready(),
+        onAcquired: () => jobs.startWorkers(['analytics']),
+      });
+      closers.push(() => ownership?.close());
+      await ownership.start();
+    } else if (runsWorkers) {
       jobs.startWorkers();
     }
 
@@ -251,12 +298,79 @@ export async function createApplication(
       closed ??= closeAll();
       return closed;
     };
-    const analytics = { store: analyticsStore, sync: analyticsSync };
+    const analytics = { store: analyticsStore, sync: analyticsSync, ownership };
     return { config, logger, store, services, metrics, http, routes, operations, jobs, analytics, close };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/** The configured caps of `query_analytics`. */
+function queryLimits(config: Config): QueryLimits {
+  const { queryMaxRows, queryMaxBytes, queryTimeoutMs } = config.analytics;
+  return { maxRows: queryMaxRows, maxBytes: queryMaxBytes, timeoutMs: queryTimeoutMs };
+}
+
+interface AnalyticsSetup {
+  /** Redis connection of the owner registration (bullmq backend). */
+  registry?: OwnerRegistry;
+  /** Set when this process competes for the DuckDB file (consumes `analytics` on the bullmq backend). */
+  owner?: (hooks: Pick<AnalyticsOwnershipOptions, 'acquire' | 'onAcquired'>) => AnalyticsOwnership;
+  /** Set when this process reads analytics through the owner (bullmq backend, does not consume `analytics`). */
+  remote?: (auth: AuthService) => AnalyticsReads;
+  isOwner: () => boolean;
+  /** Reported in /readyz (not critical): this process's analytics role. */
+  check?: DependencyCheck;
+}
+
+/**
+ * Where this process's analytics reads run. Lite (in-process queue), or no `analytics` queue here without Redis:
+ * the local AnalyticsService. Standard, consuming `analytics`: the local service once this process owns the DuckDB
+ * file (see AnalyticsOwnership), serving the others' reads too. Standard otherwise: RemoteAnalytics, through the
+ * owner registered in Redis.
+ */
+async function setUpAnalytics(
+  config: Config,
+  role: ApplicationOptions['role'],
+  runsWorkers: boolean,
+  backend: QueueBackend,
+  breakers: BreakerRegistry,
+  logger: Logger,
+): Promise<AnalyticsSetup> {
+  const consumes = runsWorkers && config.workers.queues.includes('analytics');
+  if (backend.kind !== 'bullmq' || (role === 'worker' && !consumes)) return { isOwner: () => consumes };
+  const registry = await OwnerRegistry.connect(config.redis.url, config.redis.prefix);
+  if (consumes) {
+    let ownership: AnalyticsOwnership | undefined;
+    return {
+      registry,
+      owner: (hooks) => {
+        ownership = new AnalyticsOwnership({ ...hooks, registry, retryMs: config.analytics.ownerRetryMs, logger });
+        return ownership;
+      },
+      isOwner: () => ownership?.role === 'owner',
+      check: {
+        name: 'analytics owner',
+        critical: false,
+        check: async () => {
+          if (ownership?.role !== 'owner') throw new Error(`standby: ${ownership?.standbyReason || 'starting'}`);
+        },
+      },
+    };
+  }
+  const timeoutMs = config.analytics.remoteTimeoutMs ?? config.analytics.queryTimeoutMs + 5000;
+  const breaker = breakers.get('analytics', { ...DEFAULT_BREAKER_OPTIONS, timeoutMs: timeoutMs + 1000 });
+  let remote: RemoteAnalytics | undefined;
+  return {
+    registry,
+    remote: (auth) => {
+      remote = new RemoteAnalytics({ registry, breaker, auth, timeoutMs });
+      return remote.reads();
+    },
+    isOwner: () => false,
+    check: { name: 'analytics owner (remote)', critical: false, check: async () => remote?.checkOwner() },
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { advertisedUrl } from '../src/analytics/analytics-owner.js';
 import { type Application, createApplication } from '../src/app.js';
 import type { Config } from '../src/config/config.schema.js';
 import type { Logger } from '../src/core/logger.js';
@@ -19,6 +20,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const app = await createApplication(config, logger, { role: 'api' });
   try {
     const server = await startHttpServer(app.http, config.server.host, config.server.port);
+    // The analytics owner registers where it serves the other processes' analytics reads.
+    await app.analytics.ownership?.advertise(advertisedUrl(config, server.port));
     const mcp = config.mcp.enabled ? `${server.url}/mcp` : undefined;
     logger.info({ url: server.url, mcp, mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
     return {

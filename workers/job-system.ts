@@ -3,7 +3,7 @@ import type { Config } from '../src/config/config.schema.js';
 import type { AppEvents } from '../src/core/events.js';
 import type { Logger } from '../src/core/logger.js';
 import type { EmbeddingService } from '../src/embeddings/embedding.service.js';
-import type { QueueBackend, WorkerHandle } from '../src/jobs/queue.port.js';
+import type { QueueBackend, QueueName, WorkerHandle } from '../src/jobs/queue.port.js';
 import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { Store } from '../src/repositories/ports.js';
 import type { BreakerRegistry } from '../src/resilience/breaker-registry.js';
@@ -49,8 +49,11 @@ export interface JobSystem {
   breakers: BreakerRegistry;
   /** Starts the outbox relay and the reconciler (every API and worker process runs them). */
   startRelay(): void;
-  /** Starts consuming the configured queues in this process, and the periodic pattern detection and analytics sync. */
-  startWorkers(): WorkerHandle;
+  /**
+   * Starts consuming `queues` (default: the configured ones) in this process, and the periodic pattern detection
+   * and analytics sync (once, however often it is called).
+   */
+  startWorkers(queues?: readonly QueueName[]): WorkerHandle;
   /** Stops workers (bounded by `workers.shutdownTimeoutMs`), the schedulers and the relay; not what it was given. */
   close(): Promise<void>;
 }
@@ -107,8 +110,8 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       relay.start();
       reconciler.start();
     },
-    startWorkers() {
-      const handle = runner.start(backend, { queues: config.workers.queues, concurrency: config.workers.concurrency });
+    startWorkers(queues = config.workers.queues) {
+      const handle = runner.start(backend, { queues, concurrency: config.workers.concurrency });
       workers.push(handle);
       patternScheduler.start();
       analyticsScheduler.start();

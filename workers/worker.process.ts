@@ -1,3 +1,4 @@
+import { advertisedUrl } from '../src/analytics/analytics-owner.js';
 import { type Application, createApplication } from '../src/app.js';
 import type { Config } from '../src/config/config.schema.js';
 import type { Logger } from '../src/core/logger.js';
@@ -14,12 +15,15 @@ export interface RunningWorker {
 /**
  * The worker process (`session-buddy worker`, as many as you need): consumes the configured queues, relays the
  * outbox, and serves /healthz, /readyz and /metrics on `workers.port` (never /v1 nor /mcp) so it can be probed and
- * scraped like the API.
+ * scraped like the API. The one worker holding the DuckDB file (the analytics owner, see analytics-owner.ts) consumes
+ * `analytics` and serves the API processes' analytics reads there too (`POST /internal/analytics/:method`).
  */
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   const app = await createApplication(config, logger, { role: 'worker' });
   try {
     const server = await startHttpServer(app.http, config.server.host, config.workers.port);
+    // The analytics owner registers where it serves the other processes' analytics reads.
+    await app.analytics.ownership?.advertise(advertisedUrl(config, server.port));
     logger.info(
       {
         url: server.url,

@@ -23,6 +23,9 @@ export const DEFAULT_MCP_ORIGINS: string[] = ['http', 'https'].flatMap((scheme) 
 
 export const QUEUE_NAMES = ['embedding', 'sync', 'analytics'] as const;
 
+/** Default caps of ad-hoc analytics SQL (`analytics.queryMaxRows`, `queryMaxBytes`, `queryTimeoutMs`). */
+export const ANALYTICS_QUERY_DEFAULTS = Object.freeze({ maxRows: 10_000, maxBytes: 8 * 1024 * 1024, timeoutMs: 5_000 });
+
 const retryPolicy = z
   .object({
     attempts: z.coerce.number().int().min(1).max(100).default(5).describe('Attempts in all, the first included.'),
@@ -525,6 +528,55 @@ export const configSchema = z
           .describe(
             'Time (ms) one export_analytics call may take in all, a slow reader included, before its query is ' +
               'stopped (a streamed body is then cut off with an error).',
+          ),
+        queryMaxRows: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(ANALYTICS_QUERY_DEFAULTS.maxRows)
+          .describe("Rows `query_analytics` returns at most (a call's `limit` may lower it; more set `truncated`)."),
+        queryMaxBytes: z.coerce
+          .number()
+          .int()
+          .min(1024)
+          .max(256 * 1024 * 1024)
+          .default(ANALYTICS_QUERY_DEFAULTS.maxBytes)
+          .describe('Bytes of JSON rows `query_analytics` returns at most (more set `truncated`).'),
+        queryTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(ANALYTICS_QUERY_DEFAULTS.timeoutMs)
+          .describe('How long (ms) a `query_analytics` statement may run before it is interrupted.'),
+        advertiseUrl: z
+          .string()
+          .url()
+          .optional()
+          .describe(
+            "Standard mode: the URL other processes reach the analytics owner's worker listener at (registered in " +
+              'Redis). Unset: `http://<server.host, or the host name when it is a wildcard>:<worker port>`.',
+          ),
+        ownerRetryMs: z.coerce
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(5_000)
+          .describe(
+            'Standard mode: how often (ms) a standby worker tries to take the DuckDB file over and the owner ' +
+              'refreshes its registration in Redis (which expires after three times this).',
+          ),
+        remoteTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .optional()
+          .describe(
+            'Standard mode: how long (ms) an API process waits for the analytics owner to answer a read (until ' +
+              'the first byte of a streamed result). Default: `queryTimeoutMs` + 5,000.',
           ),
       })
       .strict()

@@ -88,7 +88,11 @@ export class UnauthorizedError extends SessionBuddyError {
 }
 
 export class UnavailableError extends SessionBuddyError {
-  constructor(message: string) {
+  /** @param retryAfterSeconds sent as the HTTP `Retry-After` header when set. */
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
     super('unavailable', 503, message);
   }
 }

@@ -1,6 +1,12 @@
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { PayloadTooLargeError, SessionBuddyError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.js';
+import {
+  PayloadTooLargeError,
+  SessionBuddyError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -107,8 +113,12 @@ function problemResponse(c: Context, error: unknown, logger: Logger): Response {
   }
   const problem = toProblem(mapped, new URL(c.req.url).pathname);
   if (problem.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
+  const retryAfter = mapped instanceof UnavailableError ? mapped.retryAfterSeconds : undefined;
   return new Response(JSON.stringify(problem), {
     status: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+    headers: {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+    },
   });
 }

@@ -1,5 +1,5 @@
-import { readText } from '../analytics/analytics-export.js';
-import { ValidationError } from '../core/errors.js';
+import type { QueryLimits } from '../analytics/analytics-query.js';
+import { ANALYTICS_QUERY_DEFAULTS } from '../config/config.schema.js';
 import {
   activitySummaryInput,
   activitySummarySchema,
@@ -21,7 +21,7 @@ import { CREATE, defineOperation, type Operation, READ } from './operation.js';
  * Analytics over the DuckDB facts (filled by the analytics sync): ad-hoc read-only SQL and the structured reads
  * Mahavishnu polls. Every answer covers the caller's tenant only.
  */
-export function analyticsOperations(): Operation[] {
+export function analyticsOperations(caps: QueryLimits = ANALYTICS_QUERY_DEFAULTS): Operation[] {
   return [
     defineOperation({
       name: 'query_analytics',
@@ -29,8 +29,8 @@ export function analyticsOperations(): Operation[] {
       description:
         'Run one read-only SQL statement (SELECT or WITH, DuckDB dialect) over your analytics views: sessions, ' +
         'messages, reflections, patterns, dead_letters (your tenant only, without tenant_id). No other tables, ' +
-        'files, table functions (except range, generate_series, unnest) or settings; at most 5 s, ' +
-        '10,000 rows and 8 MiB (truncated says when rows were left out). Bind values with $1, $2… and params.',
+        `files, table functions (except range, generate_series, unnest) or settings; at most ${describeCaps(caps)} ` +
+        '(truncated says when rows were left out). Bind values with $1, $2… and params.',
       input: analyticsQueryInput,
       output: analyticsQueryResultSchema,
       annotations: READ,
@@ -118,23 +118,11 @@ export function analyticsOperations(): Operation[] {
         return 'stream' in result ? result : undefined;
       },
       run: async ({ services, principal }, input) => {
-        if (input.destination === undefined && input.format === 'parquet') {
-          const message = 'is required for parquet here (a file name in analytics.exportDir); REST streams parquet';
-          throw new ValidationError(`Invalid input: destination: ${message}`, [{ field: 'destination', message }]);
+        if (input.destination !== undefined) {
+          const file = await services.analytics.export(principal, input);
+          if (!('stream' in file)) return { ...file, content: null };
         }
-        let rows = 0;
-        const result = await services.analytics.export(principal, input, {
-          onProgress: (progress) => {
-            rows = progress.rows;
-          },
-        });
-        if (!('stream' in result)) return { ...result, content: null };
-        const content = await readText(result.stream, EXPORT_INLINE_MAX_BYTES);
-        if (content === undefined) {
-          const message = `export is over ${EXPORT_INLINE_MAX_BYTES} bytes: pass destination to write it to a file`;
-          throw new ValidationError(`Invalid input: destination: ${message}`, [{ field: 'destination', message }]);
-        }
-        return { format: input.format, rows, bytes: Buffer.byteLength(content), path: null, content };
+        return services.analytics.exportInline(principal, input, EXPORT_INLINE_MAX_BYTES);
       },
       summary: (r) =>
         `${r.rows} row(s) exported as ${r.format}, ${r.bytes} byte(s)` +
@@ -184,4 +172,16 @@ export function analyticsOperations(): Operation[] {
         '.',
     }),
   ];
+}
+
+/** The caps as the description states them, e.g. `5 s, 10,000 rows and 8 MiB`. */
+function describeCaps({ maxRows, maxBytes, timeoutMs }: QueryLimits): string {
+  const time = timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`;
+  const size =
+    maxBytes % (1024 * 1024) === 0
+      ? `${maxBytes / (1024 * 1024)} MiB`
+      : maxBytes % 1024 === 0
+        ? `${maxBytes / 1024} KiB`
+        : `${maxBytes} bytes`;
+  return `${time}, ${maxRows.toLocaleString('en-US')} rows and ${size}`;
 }

@@ -1,3 +1,4 @@
+import type { QueryLimits } from '../analytics/analytics-query.js';
 import type { Config } from '../config/config.schema.js';
 import { analyticsOperations } from './analytics.operations.js';
 import { deadLetterOperations } from './dead-letter.operations.js';
@@ -15,14 +16,15 @@ import { summaryOperations } from './summary.operations.js';
 /**
  * Every operation of the service, in the order REST mounts them (a fixed path such as `/v1/reflections/stats`
  * before `/v1/reflections/:id`). A new capability adds one `<name>.operations.ts` and one line here.
+ * `analyticsCaps`: the configured `query_analytics` caps its description states. (Default: the config defaults)
  */
-export function buildCatalogue(limits: Config['limits']): Operation[] {
+export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLimits): Operation[] {
   const operations = [
     ...sessionOperations(limits),
     ...messageOperations(limits),
     ...exportOperations(),
     ...summaryOperations(),
-    ...analyticsOperations(),
+    ...analyticsOperations(analyticsCaps),
     ...deadLetterOperations(),
     // Before the reflection group: GET /v1/reflections/export is not an id for GET /v1/reflections/:id.
     ...reflectionTransferOperations(limits),

@@ -9,6 +9,7 @@ import {
   type ExportFormat,
   type ExportProgressListener,
   type ExportQuery,
+  readText,
   rowStream,
   stagingFile,
   streamAndDelete,
@@ -17,12 +18,14 @@ import {
 import { lockDownInstance, type QueryLimits, runReadOnlyQuery } from '../analytics/analytics-query.js';
 import type { FactTable } from '../analytics/analytics-schema.js';
 import { exportRoot, publishFile, removeQuietly, resolveDestination } from '../analytics/export-destination.js';
+import { ANALYTICS_QUERY_DEFAULTS } from '../config/config.schema.js';
 import { NotFoundError, UnavailableError, ValidationError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type {
   ActivitySummary,
   ActivitySummaryInput,
   AnalyticsExportInput,
+  AnalyticsExportResult,
   AnalyticsQueryInput,
   AnalyticsQueryResult,
   Insights,
@@ -43,16 +46,30 @@ export interface AnalyticsDatabase {
 }
 
 /**
- * Caps of ad-hoc SQL (`query_analytics`); constants until they become configuration.
- * - maxRows: rows returned at most (default 10,000; a call's `limit` may lower it).
- * - maxBytes: bytes of JSON rows returned at most (default 8 MiB).
- * - timeoutMs: time a query may run before it is interrupted (default 5,000 ms).
+ * Default caps of ad-hoc SQL (`query_analytics`), the defaults of `analytics.queryMaxRows`, `queryMaxBytes` and
+ * `queryTimeoutMs`; the application passes the configured ones (`limits`).
  */
-export const ANALYTICS_QUERY_LIMITS: Readonly<QueryLimits> = {
-  maxRows: 10_000,
-  maxBytes: 8 * 1024 * 1024,
-  timeoutMs: 5_000,
-};
+export const ANALYTICS_QUERY_LIMITS: Readonly<QueryLimits> = ANALYTICS_QUERY_DEFAULTS;
+
+/**
+ * The reads of AnalyticsService other processes may call through the analytics owner (see
+ * src/services/analytics-remote.ts): each takes the principal first, then JSON arguments, and answers JSON (or a
+ * stream result). A public read method added to the service is added here too.
+ */
+export const ANALYTICS_READS = [
+  'query',
+  'sessionAnalytics',
+  'activitySummary',
+  'insights',
+  'workflowMetrics',
+  'export',
+  'exportInline',
+] as const;
+
+export type AnalyticsReadName = (typeof ANALYTICS_READS)[number];
+
+/** What every analytics implementation answers: the local service, or RemoteAnalytics in an API process. */
+export type AnalyticsReads = Pick<AnalyticsService, AnalyticsReadName>;
 
 /** Projects get_activity_summary lists at most. */
 const TOP_PROJECTS = 10;
@@ -336,6 +353,38 @@ export class AnalyticsService {
     if (!target) return this.download(input, stream);
     const bytes = await writeStreamToFile(stream, target.file, target.directory, input.format, input.overwrite);
     return fileResult(target.file, rows, bytes);
+  }
+
+  /**
+   * An export returned as text (MCP, CLI calls that do not stream): CSV or JSON Lines up to `maxBytes`, with the
+   * rows it holds; over the cap, or Parquet, it must go to a `destination` file instead (400 naming it).
+   */
+  async exportInline(
+    principal: Principal,
+    input: AnalyticsExportInput,
+    maxBytes: number,
+  ): Promise<AnalyticsExportResult> {
+    const needsFile = (message: string) =>
+      new ValidationError(`Invalid input: destination: ${message}`, [{ field: 'destination', message }]);
+    if (input.format === 'parquet') {
+      throw needsFile('is required for parquet here (a file name in analytics.exportDir); REST streams parquet');
+    }
+    let rows = 0;
+    const result = await this.export(
+      principal,
+      { ...input, destination: undefined },
+      {
+        onProgress: (progress) => {
+          rows = progress.rows;
+        },
+      },
+    );
+    if (!('stream' in result)) throw new Error('an export without destination is streamed');
+    const content = await readText(result.stream, maxBytes);
+    if (content === undefined) {
+      throw needsFile(`export is over ${maxBytes} bytes: pass destination to write it to a file`);
+    }
+    return { format: input.format, rows, bytes: Buffer.byteLength(content), path: null, content };
   }
 
   private download(input: AnalyticsExportInput, stream: ReadableStream<Uint8Array>): AnalyticsExportStream {

@@ -17,14 +17,15 @@ export class AuthService {
     return this.config.enabled;
   }
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
+  /** `audience`: the token must name it in `aud` (internal calls between processes); else any audience passes. */
+  async authenticate(authorization: string | undefined, audience?: string): Promise<Principal> {
     if (!this.config.enabled || !this.key) return { tenantId: this.config.defaultTenant };
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new UnauthorizedError('Missing bearer token (Authorization: Bearer <jwt>)');
     try {
       // jose is loaded on first use: most deployments run without auth and need not pay for it at start-up.
       const { jwtVerify } = await import('jose');
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [this.config.algorithm] });
+      const { payload } = await jwtVerify(token, this.key, { algorithms: [this.config.algorithm], audience });
       const tenant = typeof payload.tenant === 'string' && payload.tenant ? payload.tenant : this.config.defaultTenant;
       return { tenantId: tenant, subject: payload.sub };
     } catch (error) {
@@ -56,12 +57,13 @@ export class AuthService {
     }
     const ttlSeconds = options.ttlSeconds ?? this.config.expireMinutes * 60;
     const { SignJWT } = await import('jose');
-    return new SignJWT(options.roles?.length ? { tenant, roles: options.roles } : { tenant })
+    const jwt = new SignJWT(options.roles?.length ? { tenant, roles: options.roles } : { tenant })
       .setProtectedHeader({ alg: this.config.algorithm })
       .setSubject(subject)
       .setIssuedAt()
-      .setExpirationTime(`${ttlSeconds}s`)
-      .sign(this.key);
+      .setExpirationTime(`${ttlSeconds}s`);
+    if (options.audience) jwt.setAudience(options.audience);
+    return jwt.sign(this.key);
   }
 }
 
@@ -70,4 +72,6 @@ export interface IssueOptions {
   ttlSeconds?: number;
   /** Written to the token's `roles` claim. */
   roles?: string[];
+  /** Written to the token's `aud` claim (a token for internal calls only). */
+  audience?: string;
 }

@@ -1,4 +1,4 @@
-import type { AnalyticsService } from './analytics.service.js';
+import type { AnalyticsReads } from './analytics.service.js';
 import type { AuthService } from './auth.service.js';
 import type { DeadLetterService } from './dead-letter.service.js';
 import type { ExportService } from './export.service.js';
@@ -24,5 +24,5 @@ export interface Services {
   patterns: PatternService;
   transfer: ReflectionTransferService;
   summaries: SummaryService;
-  analytics: AnalyticsService;
+  analytics: AnalyticsReads;
 }
