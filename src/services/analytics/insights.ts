@@ -8,7 +8,7 @@ import {
   type InsightsInput,
 } from '../../domain/analytics.model.js';
 import { BASELINE_DAYS, findAnomalies } from './anomalies.js';
-import { DAY_MS, dataAsOf, dayOf, dayWindow, iso, num, type Row, rows, utcDay } from './facts-sql.js';
+import { DAY_MS, dataAsOf, dayOf, dayWindow, epochDay, iso, num, type Row, rows, utcDay } from './facts-sql.js';
 import { evidence, type RecommendationFacts, recommend, STALE_DAYS } from './recommendations.js';
 import { recurringTopics } from './topics.js';
 
@@ -59,27 +59,27 @@ export async function insights(
   const whereAll = (column: string) =>
     `tenant_id = $1 AND ${column} >= $2::TIMESTAMPTZ AND ${column} < $3::TIMESTAMPTZ`;
 
-  const byDay = (list: Row[], key: string) => new Map(list.map((r) => [String(r.day), num(r[key])]));
+  const byDay = (list: Row[], key: string) => new Map(list.map((r) => [dayOf(num(r.day) * DAY_MS), num(r[key])]));
   const messageRows = await rows(
     c,
-    `SELECT ${utcDay('created_at')} AS day, count(*)::DOUBLE AS messages,
+    `SELECT ${epochDay('created_at')} AS day, count(*)::DOUBLE AS messages,
             count(DISTINCT session_id)::DOUBLE AS active, count(*) FILTER (WHERE ${IS_ERROR})::DOUBLE AS errors
      FROM facts.messages WHERE ${where('created_at')} GROUP BY day`,
     p,
   );
   const sessionRows = await rows(
     c,
-    `SELECT ${utcDay('created_at')} AS day, count(*)::DOUBLE AS n FROM facts.sessions WHERE ${where('created_at')} GROUP BY day`,
+    `SELECT ${epochDay('created_at')} AS day, count(*)::DOUBLE AS n FROM facts.sessions WHERE ${where('created_at')} GROUP BY day`,
     p,
   );
   const reflectionRows = await rows(
     c,
-    `SELECT ${utcDay('created_at')} AS day, count(*)::DOUBLE AS n FROM facts.reflections WHERE ${where('created_at')} GROUP BY day`,
+    `SELECT ${epochDay('created_at')} AS day, count(*)::DOUBLE AS n FROM facts.reflections WHERE ${where('created_at')} GROUP BY day`,
     p,
   );
   const deadLetterRows = await rows(
     c,
-    `SELECT ${utcDay('failed_at')} AS day, count(*)::DOUBLE AS n FROM facts.dead_letters WHERE ${whereAll('failed_at')} GROUP BY day`,
+    `SELECT ${epochDay('failed_at')} AS day, count(*)::DOUBLE AS n FROM facts.dead_letters WHERE ${whereAll('failed_at')} GROUP BY day`,
     p.slice(0, 3),
   );
   const counts = {
