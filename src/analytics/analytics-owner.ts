@@ -26,6 +26,9 @@ export function advertisedUrl(config: Config, port: number): string {
   return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
+/** How long start-up waits for the registry's Redis connection before going on (commands then fail fast). */
+const CONNECT_WAIT_MS = 3000;
+
 /** Compare-and-delete: a process removes its own registration, never a successor's. */
 const DELETE_IF_MINE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
@@ -48,6 +51,19 @@ export class OwnerRegistry {
     const { Redis } = await import('ioredis');
     const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
     redis.on('error', () => undefined);
+    // Without an offline queue, a command sent before the connection is ready fails ("Stream isn't writeable"):
+    // wait for it, briefly, so the first /readyz answers about the owner, not about our own start-up.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        redis.off('ready', done);
+        redis.off('error', done);
+        resolve();
+      };
+      const timer = setTimeout(done, CONNECT_WAIT_MS);
+      redis.once('ready', done);
+      redis.once('error', done);
+    });
     return new OwnerRegistry(redis, prefix);
   }
 

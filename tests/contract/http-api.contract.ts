@@ -298,7 +298,11 @@ export function describeHttpApi(name: string, open: () => Promise<{ app: Applica
       const ready = await call('GET', '/readyz');
       expect(ready.status).toBe(200);
       const names = (ready.json.dependencies as Json[]).map((d) => d.name);
-      expect(names).toEqual(app.config.mode === 'standard' ? ['postgresql', 'redis'] : ['sqlite']);
+      expect(names).toEqual(
+        app.config.mode === 'standard'
+          ? ['postgresql', 'redis', 'analytics (circuit)', 'analytics owner (remote)']
+          : ['sqlite'],
+      );
       const metrics = await call('GET', '/metrics');
       expect(metrics.text).toMatch(
         /session_buddy_http_requests_total\{method="POST",route="\/v1\/sessions",status="201"/,

@@ -116,6 +116,14 @@ describe('CLI', () => {
       expect(ready.dependencies).toEqual([
         expect.objectContaining({ name: 'postgresql', state: 'up' }),
         expect.objectContaining({ name: 'redis', state: 'up' }),
+        // No worker consumes the analytics queue here: reported, not critical (analytics reads answer 503).
+        expect.objectContaining({ name: 'analytics (circuit)', state: 'up', critical: false }),
+        expect.objectContaining({
+          name: 'analytics owner (remote)',
+          state: 'down',
+          critical: false,
+          error: expect.stringMatching(/no process holds the analytics database.*worker --queues analytics/),
+        }),
       ]);
       expect(await cli.stop('SIGINT')).toBe(0);
     });

@@ -216,8 +216,17 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
       {},
     );
     expect(health).toMatchObject({ mode, ready: true });
-    const expected = mode === 'lite' ? ['sqlite'] : ['postgresql', 'redis'];
-    expect(health.dependencies.map((d) => [d.name, d.state])).toEqual(expected.map((n) => [n, 'up']));
+    // Standard mode without an analytics worker: the owner is reported down, not critical (ready stays true).
+    const expected =
+      mode === 'lite'
+        ? [['sqlite', 'up']]
+        : [
+            ['postgresql', 'up'],
+            ['redis', 'up'],
+            ['analytics (circuit)', 'up'],
+            ['analytics owner (remote)', 'down'],
+          ];
+    expect(health.dependencies.map((d) => [d.name, d.state])).toEqual(expected);
 
     const stored = await ok<{ created: boolean; reflection: { id: string } }>(c, 'store_reflection', {
       content: 'Rotate signing keys with an overlap window so old tokens stay valid',

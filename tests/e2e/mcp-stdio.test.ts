@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 import { describeToolSuite, type Mode, type ModeEnvironment, modeEnvironment } from './mcp-harness.js';
 
@@ -46,7 +46,8 @@ describe.each<Mode>(['lite', 'standard'])('MCP over stdio, %s mode', (mode) => {
   it('reports the server name and version, and logs to stderr', async () => {
     expect(client.getServerVersion()).toMatchObject({ name: 'Session-Buddy' });
     await client.ping();
-    expect(stderr).toContain('"msg":"Session-Buddy ready"');
+    // The log line and the protocol travel on different pipes: either may arrive first.
+    await vi.waitFor(() => expect(stderr).toContain('"msg":"Session-Buddy ready"'), { timeout: 10_000 });
   });
 
   describeToolSuite(mode, () => client);
