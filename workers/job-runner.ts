@@ -1,6 +1,6 @@
 import { uuidv7 } from '../src/core/ids.js';
 import type { Logger } from '../src/core/logger.js';
-import { isFinalFailure, NonRetryableError } from '../src/jobs/job-errors.js';
+import { deferralOf, ItemsFailedError, isFinalFailure, NonRetryableError } from '../src/jobs/job-errors.js';
 import { isJobName, JOBS, type JobDef, type JobName, type JobPayload } from '../src/jobs/job-registry.js';
 import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../src/jobs/queue.port.js';
 import type { JobMetrics } from '../src/metrics/job.metrics.js';
@@ -49,6 +49,15 @@ export class JobRunner {
       const result = await this.dispatch(job);
       this.deps.metrics.jobOutcomes.inc({ ...labels, result: result === 'skipped' ? 'skipped' : 'completed' });
     } catch (error) {
+      if (deferralOf(error) !== undefined) {
+        // A dependency's breaker is open: the backend holds the job back without spending an attempt.
+        this.deps.metrics.jobOutcomes.inc({ ...labels, result: 'deferred' });
+        this.deps.logger.debug(
+          { job: job.name, key: job.key, attempt: job.attempt, err: (error as Error).message },
+          'job deferred',
+        );
+        throw error;
+      }
       const final = isFinalFailure(error, job);
       this.deps.metrics.jobOutcomes.inc({ ...labels, result: final ? 'failed' : 'retry' });
       this.deps.logger.warn(
@@ -78,7 +87,7 @@ export class JobRunner {
    */
   private async deadLetter(job: QueuedJob, error: Error): Promise<void> {
     const failedAt = new Date().toISOString();
-    for (const part of this.parts(job)) {
+    for (const part of this.parts(job, error)) {
       await this.deps.deadLetters.record({
         id: uuidv7(),
         tenantId: job.tenantId,
@@ -95,13 +104,22 @@ export class JobRunner {
     this.deps.logger.error({ job: job.name, key: job.key, err: error.message }, 'job moved to dead letters');
   }
 
-  /** The job as its items, when its registry entry splits it and its payload is valid; else the job whole. */
-  private parts(job: QueuedJob): Array<{ key: string; payload: Record<string, unknown> }> {
+  /**
+   * The job as its items, when its registry entry splits it and its payload is valid; else the job whole. When only
+   * some items failed (ItemsFailedError), only those.
+   */
+  private parts(job: QueuedJob, error?: Error): Array<{ key: string; payload: Record<string, unknown> }> {
     const def: JobDef | undefined = isJobName(job.name) ? JOBS[job.name] : undefined;
     const parsed = def?.split ? def.payload.safeParse(job.payload) : undefined;
     if (!def?.split || !parsed?.success) return [{ key: job.key, payload: job.payload }];
-    const parts = def.split(parsed.data as never);
-    if (parts.length <= 1) return [{ key: job.key, payload: job.payload }];
+    let parts = def.split(parsed.data as never);
+    if (error instanceof ItemsFailedError) {
+      // Only the items that failed: the others were done.
+      const failed = new Set(error.items);
+      const only = parts.filter((p) => failed.has(p.keyPart));
+      if (only.length > 0) parts = only;
+    }
+    if (parts.length <= 1 && !(error instanceof ItemsFailedError)) return [{ key: job.key, payload: job.payload }];
     return parts.map((p) => ({ key: `${job.name}-${p.keyPart}`, payload: p.payload }));
   }
 }

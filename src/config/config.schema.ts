@@ -59,8 +59,11 @@ const breakerOptions = z
       .int()
       .min(1)
       .max(600_000)
-      .default(30_000)
-      .describe('A call slower than this (ms) counts as a failure.'),
+      .default(15_000)
+      .describe(
+        'A call slower than this (ms) counts as a failure (also the HTTP timeout of embedding calls). 15 s fits a ' +
+          'batch of 32 texts on a CPU-served model such as nomic-embed-text; raise it for slower models.',
+      ),
     errorThresholdPercentage: z.coerce
       .number()
       .min(1)
@@ -85,10 +88,24 @@ const breakerOptions = z
       .int()
       .min(100)
       .max(600_000)
-      .default(10_000)
-      .describe('Length of the rolling statistics window, in ms.'),
+      .default(60_000)
+      .describe('Length of the rolling statistics window, in ms; at least `timeoutMs`.'),
+    consecutiveFailures: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000)
+      .default(3)
+      .describe(
+        'Failures or timeouts in a row that open the breaker whatever the window volume (0: off), so a hanging ' +
+          'provider opens it within consecutiveFailures × timeoutMs.',
+      ),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.rollingWindowMs >= b.timeoutMs, {
+    message: 'rollingWindowMs must be at least timeoutMs, or timed-out calls fall out of the window uncounted',
+    path: ['rollingWindowMs'],
+  });
 
 /**
  * The one configuration schema. Every key carries its default and a description (`.describe`), from which

@@ -21,7 +21,11 @@ export interface Message {
 export function messageSchemas(limits: Config['limits']) {
   const one = z.strictObject({
     role: z.enum(MESSAGE_ROLES),
-    content: z.string().min(1).max(limits.messageContentChars),
+    content: z
+      .string()
+      .min(1)
+      .max(limits.messageContentChars)
+      .refine((text) => text.trim() !== '', 'must not be blank (only whitespace)'),
     metadata: metadataSchema(limits.metadataBytes).default({}),
     /** A client-chosen key: a retried request with the same key never stores a second copy. */
     idempotencyKey: z.string().min(1).max(200).optional(),

@@ -1,5 +1,6 @@
-import { type Breaker, BreakerOpenError } from '../resilience/breaker-registry.js';
+import type { Breaker } from '../resilience/breaker-registry.js';
 import type { EmbeddingProvider } from './embedding.port.js';
+import { EmbeddingProviderError, isRejectedInput } from './http-embedding.client.js';
 import { chunkText } from './text-chunker.js';
 import { normalize, weightedMean } from './vector-math.js';
 
@@ -95,12 +96,25 @@ export class EmbeddingService {
     return this.provider.dimension;
   }
 
-  /** One unit vector per text, in order. */
+  /** One unit vector per text, in order. Rejects with the first failure of any text. */
   async embed(texts: string[]): Promise<Float32Array[]> {
-    if (this.closed) throw new Error('embedding service is closed');
+    this.assertUsable();
     if (texts.length === 0) return [];
-    if (this.breaker?.state === 'open') throw new BreakerOpenError(this.breaker.name, 'open');
     return Promise.all(texts.map((text) => this.embedOne(text)));
+  }
+
+  /**
+   * Each text's own outcome, in order: one text the provider refuses (`isRejectedInput`) fails alone while the
+   * others get their vectors. Throws (nothing embedded) only when the service is closed or the breaker is open.
+   */
+  async embedEach(texts: string[]): Promise<PromiseSettledResult<Float32Array>[]> {
+    this.assertUsable();
+    return Promise.allSettled(texts.map((text) => this.embedOne(text)));
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw new Error('embedding service is closed');
+    if (this.breaker?.state === 'open') throw this.breaker.refusal();
   }
 
   /** Fails texts still waiting and closes the provider, which ends calls in flight. */
@@ -116,6 +130,12 @@ export class EmbeddingService {
   }
 
   private async embedOne(text: string): Promise<Float32Array> {
+    // Never sent: providers refuse empty input (OpenAI answers 400), and blank text means nothing to search for.
+    if (text.trim() === '') {
+      throw new EmbeddingProviderError(`${this.provider.model}: the text is blank: there is nothing to embed`, {
+        inputRejected: true,
+      });
+    }
     const chunks = chunkText(text, this.chunkChars);
     if (chunks.length === 1) return this.enqueue(chunks[0] as string);
     const vectors = await Promise.all(chunks.map((chunk) => this.enqueue(chunk)));
@@ -197,37 +217,55 @@ export class EmbeddingService {
 
   private async run(batch: Item[]): Promise<void> {
     this.inFlight++;
+    try {
+      await this.call(batch);
+    } finally {
+      this.inFlight--;
+      // After the callers just answered have had their turn: their next texts join the choice.
+      setImmediate(() => this.schedule());
+    }
+  }
+
+  /**
+   * One provider call for `batch`. When the provider refuses the input (a 4xx about one text), the batch is halved
+   * and each half sent again, one after the other, until the refused text is alone: only it fails.
+   */
+  private async call(batch: Item[]): Promise<void> {
     const started = performance.now();
     const texts = batch.map((item) => item.text);
     let error: unknown;
+    let vectors: Float32Array[] = [];
     try {
       const call = (): Promise<Float32Array[]> => this.provider.embed(texts);
-      const vectors = await (this.breaker ? this.breaker.run(call) : call());
+      vectors = await (this.breaker ? this.breaker.run(call) : call());
       if (vectors.length !== batch.length || vectors.some((v) => v.length !== this.provider.dimension)) {
         throw new Error(
           `${this.provider.model} returned ${vectors.length} vectors of ${vectors[0]?.length} for ${batch.length} texts (expected dimension ${this.provider.dimension})`,
         );
       }
+    } catch (caught) {
+      error = caught;
+    }
+    try {
+      this.onBatch?.({
+        model: this.provider.model,
+        texts: batch.length,
+        durationMs: performance.now() - started,
+        error,
+      });
+    } catch {
+      // A failing metrics hook must not stall the queue.
+    }
+    if (error === undefined) {
       batch.forEach((item, i) => {
         item.resolve(normalize(vectors[i] as Float32Array));
       });
-    } catch (caught) {
-      error = caught;
-      for (const item of batch) item.reject(caught);
-    } finally {
-      this.inFlight--;
-      try {
-        this.onBatch?.({
-          model: this.provider.model,
-          texts: batch.length,
-          durationMs: performance.now() - started,
-          error,
-        });
-      } catch {
-        // A failing metrics hook must not stall the queue.
-      }
-      // After the callers just answered have had their turn: their next texts join the choice.
-      setImmediate(() => this.schedule());
+    } else if (batch.length > 1 && isRejectedInput(error) && !this.closed) {
+      const half = Math.ceil(batch.length / 2);
+      await this.call(batch.slice(0, half));
+      await this.call(batch.slice(half));
+    } else {
+      for (const item of batch) item.reject(error);
     }
   }
 }

@@ -1,20 +1,38 @@
-/** (Default: 30000) */
-export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+/** (Default: 15000) */
+export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
+
+/**
+ * HTTP statuses that reject the input of one call (bad or empty text, too long, unprocessable), not the provider:
+ * the texts' failure, never the breaker's. 401/403/404/408/429 and 5xx are about the provider or its configuration.
+ */
+const INPUT_REJECTED_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
 
 /** A provider answered with something unusable: HTTP error, timeout, wrong count or dimension. */
 export class EmbeddingProviderError extends Error {
   /** HTTP status when the server answered. */
   readonly status: number | undefined;
+  /** The input was refused (HTTP 400/413/422, or a blank text never sent): a failure of these texts only. */
+  readonly inputRejected: boolean;
 
-  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(message: string, options: { status?: number; cause?: unknown; inputRejected?: boolean } = {}) {
     super(message, { cause: options.cause });
     this.name = 'EmbeddingProviderError';
     this.status = options.status;
+    this.inputRejected =
+      options.inputRejected ?? (options.status !== undefined && INPUT_REJECTED_STATUSES.has(options.status));
   }
 }
 
+/**
+ * Whether `error` rejects the input of a call rather than says the provider is failing: such errors do not count
+ * against the breaker, a batch that gets one is split to find the text, and that text's job fails for good.
+ */
+export function isRejectedInput(error: unknown): boolean {
+  return (error as { inputRejected?: unknown } | undefined)?.inputRejected === true;
+}
+
 export interface HttpEmbeddingOptions {
-  /** Abandon a request after this long. (Default: 30000) */
+  /** Abandon a request after this long. (Default: 15000) */
   timeoutMs?: number;
 }
 

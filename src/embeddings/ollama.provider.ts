@@ -8,7 +8,7 @@ export interface OllamaProviderOptions {
   model?: string;
   /** (Default: 768, the size of nomic-embed-text) */
   dimension?: number;
-  /** Abandon a request after this long. (Default: 30000) */
+  /** Abandon a request after this long. (Default: 15000) */
   timeoutMs?: number;
 }
 

@@ -9,7 +9,7 @@ export interface OpenAiProviderOptions {
   apiKey?: string;
   /** Vector length the model produces; anything else is rejected. */
   dimension: number;
-  /** Abandon a request after this long. (Default: 30000) */
+  /** Abandon a request after this long. (Default: 15000) */
   timeoutMs?: number;
 }
 

@@ -4,7 +4,8 @@ const SENTENCE_BOUNDARY = /(?<=[.!?…。！？])\s+|\s*\n\s*/u;
 /**
  * Splits `text` into chunks of at most `maxChars` characters, cutting at sentence boundaries
  * and line breaks first, then at whitespace, and inside a word only when one word alone is
- * longer than `maxChars`. A text that fits is returned as it is.
+ * longer than `maxChars`, and then between code points, never inside a surrogate pair (an emoji, a rare CJK
+ * character). Lengths are UTF-16 code units, as `String.length`. A text that fits is returned as it is.
  */
 export function chunkText(text: string, maxChars: number): string[] {
   if (text.length <= maxChars) return [text];
@@ -16,9 +17,7 @@ export function chunkText(text: string, maxChars: number): string[] {
       pieces.push(trimmed);
       continue;
     }
-    for (const word of trimmed.split(/\s+/)) {
-      for (let i = 0; i < word.length; i += maxChars) pieces.push(word.slice(i, i + maxChars));
-    }
+    for (const word of trimmed.split(/\s+/)) pieces.push(...splitWord(word, maxChars));
   }
   const chunks = pack(pieces, maxChars);
   // Nothing but whitespace: still one (empty) text, so the caller gets one vector.
@@ -39,4 +38,20 @@ function pack(pieces: string[], maxChars: number): string[] {
   }
   if (current !== '') chunks.push(current);
   return chunks;
+}
+
+/** `word` in pieces of at most `maxChars` code units, each cut between code points. */
+function splitWord(word: string, maxChars: number): string[] {
+  if (word.length <= maxChars) return [word];
+  const pieces: string[] = [];
+  let current = '';
+  for (const codePoint of word) {
+    if (current.length + codePoint.length > maxChars && current !== '') {
+      pieces.push(current);
+      current = '';
+    }
+    current += codePoint;
+  }
+  if (current !== '') pieces.push(current);
+  return pieces;
 }

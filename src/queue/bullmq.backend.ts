@@ -248,6 +248,11 @@ export class BullMqQueueBackend implements QueueBackend {
         throw outcome.error; // BullMQ delays it through `backoffStrategy` and counts the attempt
       case 'failed':
         throw unrecoverable(outcome.error);
+      case 'deferred':
+        // Not a failure (a breaker is open): moveToDelayed does not count an attempt. Should Redis refuse, the job
+        // stays active and the stalled check requeues it, still without counting an attempt.
+        await bullJob.moveToDelayed(Date.now() + outcome.delayMs, token).catch(() => undefined);
+        throw new DelayedError();
       case 'redo': {
         // Same attempt again later: moveToDelayed does not count an attempt. Should Redis refuse, the job stays
         // active, its lock lapses and the stalled check requeues it — either way it is not lost.

@@ -179,7 +179,10 @@ export class InProcessQueueBackend implements QueueBackend {
     consumer.inFlight -= 1;
     if (outcome.kind === 'completed') this.finish(lane, entry, lane.completed);
     else if (outcome.kind === 'failed') this.finish(lane, entry, lane.failed);
-    else {
+    else if (outcome.kind === 'deferred') {
+      // Not a failure (a breaker is open): the same attempt again once the dependency may answer.
+      this.schedule(lane, entry, outcome.delayMs);
+    } else {
       // `retry` counts the attempt; `redo` runs the same attempt again (its failure is not recorded yet).
       if (outcome.kind === 'retry') entry.attemptsMade += 1;
       this.schedule(lane, entry, backoffDelay(lane.policy, job.attempt));

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.js';
-import { isFinalFailure } from '../jobs/job-errors.js';
+import { deferralOf, isFinalFailure } from '../jobs/job-errors.js';
 import type { FinalFailureHandler, JobProcessor, PublishedJob, QueuedJob } from '../jobs/queue.port.js';
 
 /**
@@ -22,9 +22,26 @@ export function checkJobIds(jobs: readonly PublishedJob[]): void {
  * - `retry`: the attempt failed and counts; run attempt + 1 after `backoffDelay(policy, attempt)`;
  * - `failed`: failed for good and `onFinalFailure` has recorded it; mark the job failed;
  * - `redo`: failed for good but `onFinalFailure` threw, so nothing recorded it yet: run the same
- *   attempt again after `backoffDelay(policy, attempt)` rather than lose the job.
+ *   attempt again after `backoffDelay(policy, attempt)` rather than lose the job;
+ * - `deferred`: not a failure (a dependency's circuit breaker is open, see `deferralOf`): run the same attempt
+ *   again after `delayMs`, without counting it — however many attempts the job had left.
  */
-export type AttemptOutcome = { kind: 'completed' } | { kind: 'retry' | 'failed' | 'redo'; error: Error };
+export type AttemptOutcome =
+  | { kind: 'completed' }
+  | { kind: 'retry' | 'failed' | 'redo'; error: Error }
+  | { kind: 'deferred'; error: Error; delayMs: number };
+
+/** Spread deferred jobs over this share of their delay (at most DEFER_SPREAD_MAX_MS), so they do not return at once. */
+const DEFER_SPREAD = 0.1;
+const DEFER_SPREAD_MAX_MS = 3_000;
+/** Shortest deferral, so a breaker about to half-open is not asked in a tight loop. */
+const DEFER_MIN_MS = 250;
+
+/** The delay of a deferred job: `retryAfterMs` plus a random spread. */
+export function deferDelay(retryAfterMs: number, random: () => number = Math.random): number {
+  const spread = Math.min(DEFER_SPREAD_MAX_MS, Math.max(DEFER_MIN_MS, retryAfterMs * DEFER_SPREAD));
+  return Math.round(Math.max(DEFER_MIN_MS, retryAfterMs) + spread * random());
+}
 
 /** Runs one attempt of a job and says what follows. */
 export async function runAttempt(
@@ -48,6 +65,8 @@ export async function settleFailure(
   onFinalFailure: FinalFailureHandler,
   logger: Logger,
 ): Promise<AttemptOutcome> {
+  const retryAfterMs = deferralOf(error);
+  if (retryAfterMs !== undefined) return { kind: 'deferred', error, delayMs: deferDelay(retryAfterMs) };
   if (!isFinalFailure(error, job)) return { kind: 'retry', error };
   try {
     await onFinalFailure(job, error);

@@ -5,7 +5,7 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /** The `breaker` section of the config (e.g. `embedding.breaker`). */
 export interface BreakerOptions {
-  /** A call slower than this counts as a failure. (Default: 30000) */
+  /** A call slower than this counts as a failure. (Default: 15000) */
   timeoutMs: number;
   /** Failure percentage in the rolling window that opens the breaker. (Default: 50) */
   errorThresholdPercentage: number;
@@ -13,17 +13,28 @@ export interface BreakerOptions {
   volumeThreshold: number;
   /** How long an open breaker waits before letting one trial call through. (Default: 30000) */
   resetTimeoutMs: number;
-  /** Length of the rolling statistics window. (Default: 10000) */
+  /** Length of the rolling statistics window; at least `timeoutMs`, so a timed-out call is counted with its peers. (Default: 60000) */
   rollingWindowMs: number;
+  /**
+   * Failures (errors or timeouts) in a row that open the breaker whatever the volume in the window: with few calls in
+   * flight a hanging dependency never reaches `volumeThreshold`. 0 turns the rule off. (Default: 3)
+   */
+  consecutiveFailures?: number;
+  /** Which errors are about the call's input, not the dependency: they count as answers, never as failures. */
+  isInputError?: (error: unknown) => boolean;
 }
 
 export const DEFAULT_BREAKER_OPTIONS: Readonly<BreakerOptions> = Object.freeze({
-  timeoutMs: 30_000,
+  timeoutMs: 15_000,
   errorThresholdPercentage: 50,
   volumeThreshold: 5,
   resetTimeoutMs: 30_000,
-  rollingWindowMs: 10_000,
+  rollingWindowMs: 60_000,
+  consecutiveFailures: 3,
 });
+
+/** How long a job refused by a half-open breaker (its one trial call in flight) waits before it asks again. */
+export const HALF_OPEN_RECHECK_MS = 2_000;
 
 /** Numeric encoding for a gauge: 0 closed, 1 half-open, 2 open. */
 export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = Object.freeze({
@@ -34,12 +45,17 @@ export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = Objec
 
 /**
  * Thrown instead of calling a dependency whose breaker is open (or half-open with its one trial
- * call already in flight). Retryable: the job backs off and tries again later.
+ * call already in flight). Not a failure of the job: the queue defers it by `retryAfterMs` (until the
+ * breaker half-opens) without spending an attempt (see `deferralOf` in src/jobs/job-errors.ts).
  */
 export class BreakerOpenError extends SessionBuddyError {
   readonly dependency: string;
+  /** When asking again makes sense: when the breaker half-opens (open) or its trial call is likely over. */
+  readonly retryAfterMs: number;
+  /** Marks the error as "try later, not a failure" for the queue (job-errors.ts `deferralOf`). */
+  readonly deferJob = true;
 
-  constructor(dependency: string, state: BreakerState) {
+  constructor(dependency: string, state: BreakerState, retryAfterMs = HALF_OPEN_RECHECK_MS) {
     super(
       'unavailable',
       503,
@@ -48,6 +64,7 @@ export class BreakerOpenError extends SessionBuddyError {
         : `${dependency} is unavailable: its circuit breaker is half-open and a trial call is in flight`,
     );
     this.dependency = dependency;
+    this.retryAfterMs = Math.max(0, Math.round(retryAfterMs));
   }
 }
 
@@ -76,10 +93,15 @@ export class Breaker {
   readonly circuit: CircuitBreaker<[Thunk], unknown>;
 
   private readonly timeoutMs: number;
+  private readonly resetTimeoutMs: number;
+  private openedAt = 0;
+  private failuresInARow = 0;
 
   constructor(name: string, options: BreakerOptions) {
     this.name = name;
     this.timeoutMs = options.timeoutMs;
+    this.resetTimeoutMs = options.resetTimeoutMs;
+    const isInputError = options.isInputError;
     this.circuit = new CircuitBreaker((fn: Thunk) => fn(), {
       name,
       timeout: options.timeoutMs,
@@ -91,7 +113,33 @@ export class Breaker {
       // Percentiles and snapshots cost a timer and memory nobody reads.
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
+      // A rejected input (HTTP 400 for one text) is the dependency answering: it never counts as a failure.
+      errorFilter: isInputError ? (error: unknown) => isInputError(error) : undefined,
     });
+    const limit = options.consecutiveFailures ?? DEFAULT_BREAKER_OPTIONS.consecutiveFailures ?? 0;
+    // opossum emits 'failure' for errors and timeouts alike, and 'success' for filtered errors.
+    this.circuit.on('success', () => {
+      this.failuresInARow = 0;
+    });
+    this.circuit.on('failure', () => {
+      this.failuresInARow += 1;
+      if (limit > 0 && this.failuresInARow >= limit && !this.circuit.opened) this.circuit.open();
+    });
+    this.circuit.on('open', () => {
+      this.openedAt = Date.now();
+      this.failuresInARow = 0;
+    });
+  }
+
+  /** How long a refused caller should wait: until the breaker half-opens, or a short while when it is half-open. */
+  retryAfterMs(): number {
+    if (this.circuit.opened) return Math.max(0, this.openedAt + this.resetTimeoutMs - Date.now());
+    return HALF_OPEN_RECHECK_MS;
+  }
+
+  /** The error for a call refused now. */
+  refusal(): BreakerOpenError {
+    return new BreakerOpenError(this.name, this.state, this.retryAfterMs());
   }
 
   get state(): BreakerState {
@@ -111,7 +159,7 @@ export class Breaker {
       return (await this.circuit.fire(fn)) as T;
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === 'EOPENBREAKER') throw new BreakerOpenError(this.name, state);
+      if (code === 'EOPENBREAKER') throw new BreakerOpenError(this.name, state, this.retryAfterMs());
       if (code === 'ETIMEDOUT' && CircuitBreaker.isOurError(error as Error)) {
         throw new BreakerTimeoutError(this.name, this.timeoutMs);
       }

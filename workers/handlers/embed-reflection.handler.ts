@@ -1,3 +1,4 @@
+import { isRejectedInput } from '../../src/embeddings/http-embedding.client.js';
 import { NonRetryableError } from '../../src/jobs/job-errors.js';
 import type { EmbedReflectionPayload } from '../../src/jobs/job-registry.js';
 import type { QueuedJob } from '../../src/jobs/queue.port.js';
@@ -13,14 +14,22 @@ import type { Embedder } from './embed-messages.handler.js';
  */
 export function embedReflectionHandler(
   store: Store,
-  embedder: Embedder,
+  embedder: Pick<Embedder, 'model' | 'embed'>,
 ): (payload: EmbedReflectionPayload, job: QueuedJob) => Promise<JobResult> {
   return async ({ reflectionId }, job) => {
     const reflection = await store.reflections.get(job.tenantId, reflectionId);
     if (!reflection)
       throw new NonRetryableError(`reflection '${reflectionId}' not found (deleted before it was embedded?)`);
     if ((await store.reflections.withVector([reflectionId], embedder.model)).size > 0) return 'skipped';
-    const [vector] = await embedder.embed([reflection.content]);
+    const [vector] = await embedder.embed([reflection.content]).catch((error: unknown) => {
+      // The provider refused this text: no retry will change its answer.
+      if (isRejectedInput(error)) {
+        throw new NonRetryableError(`reflection '${reflectionId}' could not be embedded: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    });
     if (!vector) throw new Error('embedding provider returned no vector');
     await store.reflections.saveVectors([
       {
