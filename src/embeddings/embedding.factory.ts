@@ -4,7 +4,6 @@ import type { BreakerRegistry } from '../resilience/breaker-registry.js';
 import type { EmbeddingProvider } from './embedding.port.js';
 import { type EmbeddingBatchEvent, EmbeddingService } from './embedding.service.js';
 import { HashEmbeddingProvider } from './hash.provider.js';
-import { isRejectedInput } from './http-embedding.client.js';
 import { LOCAL_MODEL_DIMENSION, LocalEmbeddingProvider } from './local.provider.js';
 import { OLLAMA_DEFAULTS, OllamaEmbeddingProvider } from './ollama.provider.js';
 import { OpenAiEmbeddingProvider } from './openai.provider.js';
@@ -83,10 +82,7 @@ export function createEmbeddingService(
     // In-process models compute one batch at a time: choosing the next batch from everything
     // waiting groups lengths better than queueing a second one early. Servers may run several.
     maxInFlight: provider.dependency ? 2 : 1,
-    // A provider's 4xx about one input is that input's failure, never the breaker's.
-    breaker: provider.dependency
-      ? deps.breakers.get(provider.dependency, { ...config.breaker, isInputError: isRejectedInput })
-      : undefined,
+    breaker: provider.dependency ? deps.breakers.get(provider.dependency, config.breaker) : undefined,
     onBatch: deps.onBatch,
   });
 }

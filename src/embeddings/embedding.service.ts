@@ -236,8 +236,19 @@ export class EmbeddingService {
     let error: unknown;
     let vectors: Float32Array[] = [];
     try {
-      const call = (): Promise<Float32Array[]> => this.provider.embed(texts);
-      vectors = await (this.breaker ? this.breaker.run(call) : call());
+      // A refused input (HTTP 400 about one text) is the provider answering: the breaker sees an answer, never a
+      // failure, so one bad text cannot open it for everyone. The refusal is raised again outside the breaker.
+      const call = async (): Promise<{ vectors: Float32Array[] } | { refused: unknown }> => {
+        try {
+          return { vectors: await this.provider.embed(texts) };
+        } catch (caught) {
+          if (isRejectedInput(caught)) return { refused: caught };
+          throw caught;
+        }
+      };
+      const answer = await (this.breaker ? this.breaker.run(call) : call());
+      if ('refused' in answer) throw answer.refused;
+      vectors = answer.vectors;
       if (vectors.length !== batch.length || vectors.some((v) => v.length !== this.provider.dimension)) {
         throw new Error(
           `${this.provider.model} returned ${vectors.length} vectors of ${vectors[0]?.length} for ${batch.length} texts (expected dimension ${this.provider.dimension})`,

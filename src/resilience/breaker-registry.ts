@@ -20,8 +20,6 @@ export interface BreakerOptions {
    * flight a hanging dependency never reaches `volumeThreshold`. 0 turns the rule off. (Default: 3)
    */
   consecutiveFailures?: number;
-  /** Which errors are about the call's input, not the dependency: they count as answers, never as failures. */
-  isInputError?: (error: unknown) => boolean;
 }
 
 export const DEFAULT_BREAKER_OPTIONS: Readonly<BreakerOptions> = Object.freeze({
@@ -101,7 +99,6 @@ export class Breaker {
     this.name = name;
     this.timeoutMs = options.timeoutMs;
     this.resetTimeoutMs = options.resetTimeoutMs;
-    const isInputError = options.isInputError;
     this.circuit = new CircuitBreaker((fn: Thunk) => fn(), {
       name,
       timeout: options.timeoutMs,
@@ -113,8 +110,6 @@ export class Breaker {
       // Percentiles and snapshots cost a timer and memory nobody reads.
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
-      // A rejected input (HTTP 400 for one text) is the dependency answering: it never counts as a failure.
-      errorFilter: isInputError ? (error: unknown) => isInputError(error) : undefined,
     });
     const limit = options.consecutiveFailures ?? DEFAULT_BREAKER_OPTIONS.consecutiveFailures ?? 0;
     // opossum emits 'failure' for errors and timeouts alike, and 'success' for filtered errors.

@@ -11,6 +11,7 @@ import type {
   RetryPolicy,
   WorkerHandle,
 } from '../../src/jobs/queue.port.js';
+import { Breaker, BreakerOpenError, DEFAULT_BREAKER_OPTIONS } from '../../src/resilience/breaker-registry.js';
 
 /** Small delays everywhere, except `analytics`, which backs off for an hour so that a retry visibly waits. */
 export const CONTRACT_POLICIES: Record<QueueName, RetryPolicy> = {
@@ -248,6 +249,56 @@ export function describeQueueContract(
           { queue: 'sync', attempt: 2, maxAttempts: 2, error: 'boom in sync', c: whileRecording },
         ]),
       );
+    });
+
+    it('defers a job refused by an open breaker without spending an attempt, however often it is refused', async () => {
+      const attempts: number[] = [];
+      const finals: QueuedJob[] = [];
+      let refusals = 0;
+      work(
+        ['embedding'],
+        1,
+        async (j) => {
+          attempts.push(j.attempt);
+          // More refusals than the queue's 3 attempts: a spent attempt would dead-letter the job.
+          if (refusals < 5) {
+            refusals += 1;
+            throw new BreakerOpenError('provider', 'open', 10);
+          }
+        },
+        async (j) => {
+          finals.push(j);
+        },
+      );
+      await backend.publish('embedding', [job()]);
+      await settled('embedding', 1);
+      expect(attempts).toEqual([1, 1, 1, 1, 1, 1]);
+      expect(finals).toEqual([]);
+    });
+
+    it('holds a deferred job until the breaker half-opens while other jobs run; a failure after it still counts', async () => {
+      const breaker = new Breaker('provider', DEFAULT_BREAKER_OPTIONS);
+      breaker.circuit.open();
+      const runs: Array<[string, number]> = [];
+      const refused = job();
+      const other = job();
+      work(['sync'], 1, async (j) => {
+        runs.push([j.id, j.attempt]);
+        if (j.id === refused.id) await breaker.run(async () => 'never called');
+      });
+      try {
+        await backend.publish('sync', [refused]);
+        await waitFor('the refused job to be delayed', async () => (await counts('sync')).delayed === 1);
+        await backend.publish('sync', [other]);
+        await settled('sync', 1);
+        expect(runs).toEqual([
+          [refused.id, 1],
+          [other.id, 1],
+        ]);
+        expect(await counts('sync')).toEqual({ ...ZERO, delayed: 1, completed: 1 });
+      } finally {
+        breaker.circuit.shutdown();
+      }
     });
 
     it('does not retry a NonRetryableError: onFinalFailure gets attempt 1', async () => {

@@ -8,6 +8,8 @@ import { hashEmbed } from '../../src/embeddings/hash.provider.js';
  * - `hang`: accepts the request and never answers, until the mode changes or the server closes
  *   (then the connection is destroyed);
  * - `wrong-dimension`: answers with vectors one longer than `dimension`.
+ * In every mode, like OpenAI, a request with an empty (or blank) input text, or a text `reject(text)` refuses, is
+ * answered 400 naming it, and `failNext(n)` answers the next n requests with 500 before the mode applies.
  */
 export type FakeEmbeddingMode = 'ok' | 'fail' | 'hang' | 'wrong-dimension';
 
@@ -24,6 +26,10 @@ export interface FakeEmbeddingServer {
   /** `http://127.0.0.1:<port>`: the Ollama base URL; OpenAI-compatible clients use `${url}/v1`. */
   url: string;
   setMode(mode: FakeEmbeddingMode): void;
+  /** Answers the next `n` requests with HTTP 500, then follows the mode again. */
+  failNext(n: number): void;
+  /** Texts for which a request is refused with HTTP 400 (besides blank ones); undefined: none. */
+  setRejected(reject: ((text: string) => boolean) | undefined): void;
   stats(): FakeEmbeddingStats;
   close(): Promise<void>;
 }
@@ -35,6 +41,8 @@ export interface FakeEmbeddingServer {
 export async function startFakeEmbeddingServer(options: { dimension: number }): Promise<FakeEmbeddingServer> {
   const { dimension } = options;
   let mode: FakeEmbeddingMode = 'ok';
+  let failures = 0;
+  let rejected: ((text: string) => boolean) | undefined;
   const stats: FakeEmbeddingStats = { requests: 0, texts: 0, lastAuthorization: undefined };
   const hanging = new Set<Socket>();
 
@@ -70,6 +78,18 @@ export async function startFakeEmbeddingServer(options: { dimension: number }): 
     stats.texts += input.length;
     stats.lastAuthorization = req.headers.authorization;
 
+    const refused = (input as string[]).findIndex((text) => text.trim() === '' || rejected?.(text));
+    if (refused >= 0) {
+      send(res, 400, {
+        error: { message: `input[${refused}] is invalid: '${(input as string[])[refused]}' cannot be embedded` },
+      });
+      return;
+    }
+    if (failures > 0) {
+      failures--;
+      send(res, 500, { error: 'fake embedding server: failing on purpose' });
+      return;
+    }
     switch (mode) {
       case 'hang':
         hanging.add(req.socket);
@@ -106,6 +126,12 @@ export async function startFakeEmbeddingServer(options: { dimension: number }): 
     setMode(next) {
       if (mode === 'hang' && next !== 'hang') releaseHanging();
       mode = next;
+    },
+    failNext(n) {
+      failures = n;
+    },
+    setRejected(reject) {
+      rejected = reject;
     },
     stats: () => ({ ...stats }),
     close: async () => {

@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionBuddyError } from '../../src/core/errors.js';
+import { deferralOf } from '../../src/jobs/job-errors.js';
 import {
   BREAKER_STATE_VALUE,
   type BreakerOptions,
   BreakerRegistry,
   type BreakerState,
+  DEFAULT_BREAKER_OPTIONS,
+  HALF_OPEN_RECHECK_MS,
   isBreakerOpenError,
 } from '../../src/resilience/breaker-registry.js';
 
@@ -100,5 +103,55 @@ describe('BreakerRegistry', () => {
     });
     await expect(registry.get('dep').run(failing)).rejects.toThrow('dependency failed');
     expect(registry.states()).toEqual({ dep: 'open' });
+  });
+
+  it('opens after consecutiveFailures failures in a row, below volumeThreshold: a hang with one call at a time', async () => {
+    registry = new BreakerRegistry({ ...DEFAULT_BREAKER_OPTIONS, timeoutMs: 50 });
+    const breaker = registry.get('hanging');
+    expect(DEFAULT_BREAKER_OPTIONS.consecutiveFailures).toBe(3);
+    expect(DEFAULT_BREAKER_OPTIONS.volumeThreshold).toBeGreaterThan(3);
+    const hang = () => new Promise<never>(() => {});
+    await expect(breaker.run(hang)).rejects.toMatchObject({ name: 'BreakerTimeoutError' });
+    await expect(breaker.run(hang)).rejects.toMatchObject({ name: 'BreakerTimeoutError' });
+    expect(breaker.state).toBe('closed');
+    await expect(breaker.run(hang)).rejects.toMatchObject({ name: 'BreakerTimeoutError' });
+    expect(breaker.state).toBe('open');
+  });
+
+  it('a success between failures restarts the count of failures in a row', async () => {
+    registry = new BreakerRegistry({ ...DEFAULT_BREAKER_OPTIONS, volumeThreshold: 1_000 });
+    const breaker = registry.get('flaky');
+    for (let i = 0; i < 4; i++) {
+      await expect(breaker.run(failing)).rejects.toThrow();
+      await expect(breaker.run(failing)).rejects.toThrow();
+      await breaker.run(async () => 'ok');
+    }
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a refusal says when to ask again (when the breaker half-opens) and asks the queue to defer, not fail', async () => {
+    registry = new BreakerRegistry({ ...DEFAULT_BREAKER_OPTIONS, volumeThreshold: 1, resetTimeoutMs: 60_000 });
+    const breaker = registry.get('dep');
+    await expect(breaker.run(failing)).rejects.toThrow();
+    const refusal = await breaker.run(async () => 'never').catch((e: unknown) => e);
+    expect(isBreakerOpenError(refusal)).toBe(true);
+    const after = deferralOf(refusal) as number;
+    expect(after).toBeGreaterThan(50_000);
+    expect(after).toBeLessThanOrEqual(60_000);
+    expect(deferralOf(new Error('dependency failed'))).toBeUndefined();
+    expect(deferralOf(breaker.refusal())).toBeLessThanOrEqual(60_000);
+  });
+
+  it('half-open with a trial in flight: a refusal asks again after a short while', async () => {
+    registry = new BreakerRegistry({ ...options, volumeThreshold: 1, resetTimeoutMs: 200 });
+    const breaker = registry.get('dep');
+    await expect(breaker.run(failing)).rejects.toThrow();
+    await vi.waitFor(() => expect(breaker.state).toBe('half-open'), { timeout: 5_000 });
+    let finishTrial: () => void = () => {};
+    const trial = breaker.run(() => new Promise<void>((resolve) => (finishTrial = resolve)));
+    const refusal = await breaker.run(async () => 'second').catch((e: unknown) => e);
+    expect(deferralOf(refusal)).toBe(HALF_OPEN_RECHECK_MS);
+    finishTrial();
+    await trial;
   });
 });

@@ -156,6 +156,10 @@ describe('EmbeddingService batching', () => {
   });
 });
 
+/** No lone surrogate: every high surrogate is followed by a low one and every low one follows a high one. */
+const wellFormed = (text: string): boolean =>
+  !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+
 describe('chunking', () => {
   const sentence = (i: number) => `Sentence number ${i} talks about topic ${i}.`;
   const longText = Array.from({ length: 12 }, (_, i) => sentence(i)).join(' ');
@@ -173,6 +177,21 @@ describe('chunking', () => {
     expect(chunkText(`${'x'.repeat(25)} y`, 10)).toEqual(['xxxxxxxxxx', 'xxxxxxxxxx', 'xxxxx y']);
     expect(chunkText('short', 10)).toEqual(['short']);
     expect(chunkText(' '.repeat(30), 10)).toEqual(['']);
+  });
+
+  it('cuts a long word between code points, never inside a surrogate pair', () => {
+    const word = '😀'.repeat(15); // 30 UTF-16 code units, 15 code points
+    for (const max of [3, 5, 7, 10]) {
+      const chunks = chunkText(word, max);
+      expect(chunks.join('')).toBe(word);
+      for (const chunk of chunks) {
+        expect(chunk.length).toBeLessThanOrEqual(max);
+        expect(chunk).toMatch(/^(?:😀)+$/u);
+        expect(wellFormed(chunk)).toBe(true);
+      }
+    }
+    const mixed = `a${'𝒳'.repeat(8)}b`;
+    for (const chunk of chunkText(mixed, 4)) expect(wellFormed(chunk)).toBe(true);
   });
 
   it('embeds a long text as the length-weighted, re-normalised mean of its chunks', async () => {
@@ -269,6 +288,35 @@ describe('EmbeddingService behind a circuit breaker', () => {
     expect(await service.embed(['recovered'])).toEqual([hashEmbed('recovered', DIMENSION)]);
     expect(breakers.states()).toEqual({ ollama: 'closed' });
     expect(transitions).toEqual(['open', 'half-open', 'closed']);
+  });
+
+  it('never sends blank text: it fails alone, as a refused input, without a provider call', async () => {
+    start();
+    const requests = server.stats().requests;
+    const outcomes = await service.embedEach(['   ', 'fine text', '\n\t']);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled', 'rejected']);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({ inputRejected: true, message: /blank/ });
+    expect(server.stats()).toMatchObject({ requests: requests + 1 });
+    expect(breakers.states()).toEqual({ ollama: 'closed' });
+  });
+
+  it('a 400 about one text in a batch: the batch is split, only that text fails, the breaker stays closed', async () => {
+    start({ volumeThreshold: 1 });
+    server.setRejected((text) => text.includes('POISON'));
+    const texts = Array.from({ length: 16 }, (_, i) => (i === 11 ? `text ${i} POISON` : `text ${i}`));
+    for (let round = 0; round < 3; round++) {
+      const outcomes = await service.embedEach(texts);
+      expect(outcomes.map((o) => o.status === 'fulfilled')).toEqual(texts.map((t) => !t.includes('POISON')));
+      expect((outcomes[11] as PromiseRejectedResult).reason).toMatchObject({
+        name: 'EmbeddingProviderError',
+        status: 400,
+        inputRejected: true,
+        message: expect.stringMatching(/HTTP 400.*POISON' cannot be embedded/),
+      });
+      expect((outcomes[0] as PromiseFulfilledResult<Float32Array>).value).toEqual(hashEmbed('text 0', DIMENSION));
+    }
+    expect(breakers.states()).toEqual({ ollama: 'closed' });
+    server.setRejected(undefined);
   });
 
   it('opens again when the trial call fails', async () => {
