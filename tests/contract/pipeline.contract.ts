@@ -41,7 +41,8 @@ export function describePipeline(
           model: 'fake-embed',
           dimension: 16,
           batchWaitMs: 2,
-          breaker: { timeoutMs: 1000, volumeThreshold: 1000, resetTimeoutMs: 100 },
+          // The breaker kept out of the way: these tests are about jobs that fail (breaker faults: faults-breaker.test.ts).
+          breaker: { timeoutMs: 1000, volumeThreshold: 1000, resetTimeoutMs: 100, consecutiveFailures: 0 },
         },
         queue: { embedding: { attempts: 3, backoffMs: 10, maxDelayMs: 50, jitter: 0 } },
         workers: { inProcess: true, concurrency: 8 },

@@ -3,7 +3,7 @@ import { type Application, createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
 import { runOperation } from '../../src/operations/run-operation.js';
 import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
-import { type RunningCli, runCli, startWorker } from '../helpers/cli.js';
+import { type RunningCli, startWorker } from '../helpers/cli.js';
 import { testConfig } from '../helpers/config.js';
 import { type FakeEmbeddingServer, startFakeEmbeddingServer } from '../helpers/fake-embedding-server.js';
 import { createTestDatabase, REDIS_URL, randomPrefix, type TestDatabase } from '../helpers/pg.js';
@@ -11,7 +11,10 @@ import { deleteRedisPrefix } from '../helpers/redis.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** Real faults: a SIGKILLed worker, a stopped Redis, a failing and hanging provider, a poison job. */
+/**
+ * Real faults: a SIGKILLed worker, a stopped Redis. The provider's faults (failing, hanging, refusing one input) are in
+ * faults-breaker.test.ts, at default breaker and retry settings.
+ */
 describe('fault tolerance (standard mode)', { timeout: 240_000 }, () => {
   let db: TestDatabase;
   let provider: FakeEmbeddingServer;
@@ -150,54 +153,5 @@ describe('fault tolerance (standard mode)', { timeout: 240_000 }, () => {
     await waitFor('1,000 vectors', async () => (await vectorsOf(app, session.id)).n === 1000, 120_000);
     expect(await vectorsOf(app, session.id)).toEqual({ n: 1000, distinct_n: 1000 });
     await waitFor('an empty outbox', async () => (await app.store.outbox.backlog()).pending === 0);
-  });
-
-  it('a failing, then hanging provider opens the breaker; exhausted jobs become dead letters; `dlq retry --all` embeds them all', async () => {
-    const prefix = randomPrefix('breaker');
-    cleanups.push(() => deleteRedisPrefix(REDIS_URL, prefix));
-    const app = await openApp(prefix, {
-      workers: { inProcess: true, concurrency: 4 },
-      outbox: { pollIntervalMs: 20 },
-      queue: { embedding: { attempts: 4, backoffMs: 50, maxDelayMs: 200, jitter: 0.5 } },
-      embedding: embeddingConfig({
-        batchSize: 4,
-        breaker: { timeoutMs: 300, volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 400 },
-        reconcileIntervalMs: 0,
-      }),
-    });
-    const states: string[] = [];
-    app.jobs.breakers.onStateChange((_, state) => states.push(state));
-    const session = await sessionFor(app, 'provider outage');
-    const add = (from: number, n: number) =>
-      run(app, 'add_messages', {
-        sessionId: session.id,
-        messages: Array.from({ length: n }, (_, i) => ({ role: 'assistant', content: `outage ${from + i}` })),
-      });
-
-    const requestsBefore = provider.stats().requests;
-    provider.setMode('fail');
-    await add(0, 15);
-    await waitFor('the breaker to open', () => states.includes('open'));
-    provider.setMode('hang');
-    await add(15, 15);
-    await waitFor(
-      '30 dead letters',
-      async () => (await app.store.deadLetters.count({ status: 'open' })) === 30,
-      60_000,
-    );
-    // Attempts rejected by the open breaker never reached the provider.
-    expect(provider.stats().requests - requestsBefore).toBeLessThan(30 * 4);
-    const metrics = await (await app.http.request('/metrics')).text();
-    expect(metrics).toMatch(/session_buddy_job_outcomes_total\{[^}]*result="retry"[^}]*\} \d+/);
-    expect((await vectorsOf(app, session.id)).n).toBe(0);
-
-    provider.setMode('ok');
-    const cli = runCli(['dlq', 'retry', '--all'], env(prefix));
-    expect(cli.stderr).toBe('');
-    expect(cli.stdout).toMatch(/retried 30 of 30/);
-    await waitFor('30 vectors', async () => (await vectorsOf(app, session.id)).n === 30, 60_000);
-    expect(await app.store.deadLetters.count({ status: 'open' })).toBe(0);
-    const listed = runCli(['dlq', 'list', '--status=retried', '--json'], env(prefix));
-    expect((JSON.parse(listed.stdout) as { total: number }).total).toBe(30);
   });
 });
