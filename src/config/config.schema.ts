@@ -61,8 +61,9 @@ const breakerOptions = z
       .max(600_000)
       .default(15_000)
       .describe(
-        'A call slower than this (ms) counts as a failure (also the HTTP timeout of embedding calls). 15 s fits a ' +
-          'batch of 32 texts on a CPU-served model such as nomic-embed-text; raise it for slower models.',
+        'A call slower than this (ms) counts as a failure (also the HTTP timeout of embedding calls). Sized for one ' +
+          'batch (`batchSize` texts of up to `chunkChars`) on a CPU-served model; raise it for slower models or ' +
+          'bigger batches, with `rollingWindowMs` at least as long.',
       ),
     errorThresholdPercentage: z.coerce
       .number()
