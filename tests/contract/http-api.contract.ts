@@ -131,6 +131,27 @@ export function describeHttpApi(name: string, open: () => Promise<{ app: Applica
       expect((await call('GET', `/v1/sessions/${s.id}`)).json).toMatchObject({ messageCount: 0 });
     });
 
+    it('refuses message content that is only whitespace with a 400 naming the field, and stores nothing', async () => {
+      const s = await createSession();
+      for (const content of [' '.repeat(2001), '\n\t  \n']) {
+        const message = await call('POST', `/v1/sessions/${s.id}/messages`, { role: 'user', content });
+        expectProblem(message, 400, 'validation_failed');
+        expect(message.json.errors).toEqual([{ field: 'content', message: expect.stringMatching(/blank/) }]);
+      }
+      const batch = await call('POST', `/v1/sessions/${s.id}/messages/batch`, {
+        messages: [
+          { role: 'user', content: 'fine' },
+          { role: 'user', content: '   ' },
+        ],
+      });
+      expectProblem(batch, 400, 'validation_failed');
+      expect(batch.json.errors).toEqual([{ field: 'messages.1.content', message: expect.stringMatching(/blank/) }]);
+      expect(
+        (await call('POST', `/v1/sessions/${s.id}/messages`, { role: 'user', content: '  padded  ' })).status,
+      ).toBe(201);
+      expect((await call('GET', `/v1/sessions/${s.id}`)).json).toMatchObject({ messageCount: 1 });
+    });
+
     it('refuses a forged cursor with a 400, not a database error', async () => {
       const forged = Buffer.from(
         JSON.stringify({ v: '+275760-09-13T00:00:00.000Z', id: '01a21dc0-eea9-7000-80a6-43b8e2b19839' }),
