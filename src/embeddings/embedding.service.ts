@@ -55,7 +55,9 @@ interface Item {
  * - chunking: a text longer than `chunkChars` is embedded in chunks whose vectors are averaged,
  *   weighted by length;
  * - the dependency's circuit breaker around every provider call: while it is open, `embed`
- *   rejects at once with BreakerOpenError (retryable).
+ *   rejects at once with BreakerOpenError, which tells the queue to defer the job until it half-opens;
+ * - input isolation: blank text is never sent, and a batch the provider refuses as input (HTTP 400/413/422) is
+ *   halved until the refused text is alone; the refusal is that text's failure, never the breaker's.
  * Every vector returned is L2-normalised, so cosine similarity is a dot product.
  */
 export class EmbeddingService {
