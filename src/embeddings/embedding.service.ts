@@ -1,4 +1,4 @@
-import type { Breaker } from '../resilience/breaker-registry.js';
+import { type Breaker, isBreakerOpenError } from '../resilience/breaker-registry.js';
 import type { EmbeddingProvider } from './embedding.port.js';
 import { EmbeddingProviderError, isRejectedInput } from './http-embedding.client.js';
 import { chunkText } from './text-chunker.js';
@@ -278,7 +278,18 @@ export class EmbeddingService {
       await this.call(batch.slice(0, half));
       await this.call(batch.slice(half));
     } else {
-      for (const item of batch) item.reject(error);
+      for (const item of batch) item.reject(this.asDeferral(error));
     }
+  }
+
+  /**
+   * A provider failure after which the breaker is open (this call opened it, or was the half-open trial) is the
+   * dependency's outage, not the texts' failure: their jobs are deferred like refused ones (BreakerOpenError),
+   * without spending an attempt, and the message keeps the provider's words. Other failures pass as they are.
+   */
+  private asDeferral(error: unknown): unknown {
+    const breaker = this.breaker;
+    if (breaker?.state !== 'open' || isRejectedInput(error) || isBreakerOpenError(error)) return error;
+    return breaker.refusal(error);
   }
 }

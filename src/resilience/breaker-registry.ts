@@ -53,14 +53,19 @@ export class BreakerOpenError extends SessionBuddyError {
   /** Marks the error as "try later, not a failure" for the queue (job-errors.ts `deferralOf`). */
   readonly deferJob = true;
 
-  constructor(dependency: string, state: BreakerState, retryAfterMs = HALF_OPEN_RECHECK_MS) {
+  /**
+   * @param openedBy the failure of the call that opened the breaker, when this error answers that very call: its
+   *   message is kept, so the provider's own words (HTTP 500, timeout) reach the logs and dead letters.
+   */
+  constructor(dependency: string, state: BreakerState, retryAfterMs = HALF_OPEN_RECHECK_MS, openedBy?: unknown) {
     super(
       'unavailable',
       503,
       state === 'open'
-        ? `${dependency} is unavailable: its circuit breaker is open`
+        ? `${dependency} is unavailable: its circuit breaker is open${openedBy instanceof Error ? ` (opened by: ${openedBy.message})` : ''}`
         : `${dependency} is unavailable: its circuit breaker is half-open and a trial call is in flight`,
     );
+    if (openedBy !== undefined) this.cause = openedBy;
     this.dependency = dependency;
     this.retryAfterMs = Math.max(0, Math.round(retryAfterMs));
   }
@@ -132,9 +137,9 @@ export class Breaker {
     return HALF_OPEN_RECHECK_MS;
   }
 
-  /** The error for a call refused now. */
-  refusal(): BreakerOpenError {
-    return new BreakerOpenError(this.name, this.state, this.retryAfterMs());
+  /** The error for a call refused now; `openedBy`: the failure of a call that opened the breaker (see BreakerOpenError). */
+  refusal(openedBy?: unknown): BreakerOpenError {
+    return new BreakerOpenError(this.name, this.state, this.retryAfterMs(), openedBy);
   }
 
   get state(): BreakerState {

@@ -272,7 +272,15 @@ describe('EmbeddingService behind a circuit breaker', () => {
     start({ timeoutMs: 300 });
     server.setMode('hang');
     await expect(service.embed(['one'])).rejects.toThrow('ollama did not answer within 300 ms');
-    await expect(service.embed(['two'])).rejects.toMatchObject({ name: 'BreakerTimeoutError' });
+    // The failure that opens the breaker is the provider's outage: deferred like a refusal, with the real cause.
+    const opening = await service.embed(['two']).catch((e: unknown) => e);
+    expect(opening).toMatchObject({
+      name: 'BreakerOpenError',
+      deferJob: true,
+      message: 'ollama is unavailable: its circuit breaker is open (opened by: ollama did not answer within 300 ms)',
+      cause: { name: 'BreakerTimeoutError' },
+    });
+    expect((opening as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(50_000);
     expect(breakers.states()).toEqual({ ollama: 'open' });
     await expect(service.embed(['three'])).rejects.toMatchObject({ name: 'BreakerOpenError' });
   });

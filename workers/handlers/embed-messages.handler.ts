@@ -1,5 +1,5 @@
 import { isRejectedInput } from '../../src/embeddings/http-embedding.client.js';
-import { ItemsFailedError, NonRetryableError } from '../../src/jobs/job-errors.js';
+import { deferralOf, ItemsFailedError, NonRetryableError } from '../../src/jobs/job-errors.js';
 import type { Store } from '../../src/repositories/ports.js';
 import type { JobHandler } from '../job-runner.js';
 
@@ -52,7 +52,9 @@ export function embedMessagesHandler(store: Store, embedder: Embedder): JobHandl
       return outcome.status === 'rejected' ? [{ id: m.id, error: outcome.reason as unknown }] : [];
     });
     // A failure of the provider (not of one input) fails the job: it is retried, or deferred while the breaker is open.
-    const transient = failures.find((f) => !isRejectedInput(f.error));
+    // An open breaker first: the provider is out, so the whole job waits for it without spending an attempt.
+    const transient =
+      failures.find((f) => deferralOf(f.error) !== undefined) ?? failures.find((f) => !isRejectedInput(f.error));
     if (transient) throw transient.error;
     if (failures.length > 0) {
       // The provider refused these messages' text: their failure alone, for good, with the provider's own words.
