@@ -110,14 +110,15 @@ export class Breaker {
       errorThresholdPercentage: options.errorThresholdPercentage,
       volumeThreshold: options.volumeThreshold,
       resetTimeout: options.resetTimeoutMs,
-      rollingCountTimeout: options.rollingWindowMs,
+      // Never shorter than a call may last: a timed-out call would fall out of the window uncounted.
+      rollingCountTimeout: Math.max(options.rollingWindowMs, options.timeoutMs),
       rollingCountBuckets: 10,
       // Percentiles and snapshots cost a timer and memory nobody reads.
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
     });
     const limit = options.consecutiveFailures ?? DEFAULT_BREAKER_OPTIONS.consecutiveFailures ?? 0;
-    // opossum emits 'failure' for errors and timeouts alike, and 'success' for filtered errors.
+    // opossum emits 'failure' for errors and timeouts alike, 'success' for answers.
     this.circuit.on('success', () => {
       this.failuresInARow = 0;
     });
