@@ -140,6 +140,30 @@ export function describePipeline(
       expect(again.json).toMatchObject({ matched: 0, changed: 0 });
     });
 
+    it('a message the provider refuses (400) is dead-lettered alone with the real error; its batch-mates are embedded', async () => {
+      provider.setRejected((text) => text.includes('POISON'));
+      try {
+        const session = (await call('POST', '/v1/sessions', { name: 'one bad input' })).json as { id: string };
+        const before = await vectors();
+        const letters = await openLetters();
+        const written = await call('POST', `/v1/sessions/${session.id}/messages/batch`, {
+          messages: ['good a', 'good b', 'POISON c', 'good d'].map((content) => ({ role: 'user', content })),
+        });
+        const items = (written.json.items as Array<{ message: { id: string; content: string } }>).map((i) => i.message);
+        const poison = items.find((m) => m.content.includes('POISON')) as { id: string };
+        await waitFor('one dead letter', async () => (await openLetters()) === letters + 1);
+        await waitFor('3 vectors', async () => (await vectors()) === before + 3);
+        const [letter] = (await app.store.deadLetters.list({ status: 'open' }, 100)).filter(
+          (d) => d.jobKey === `embed-messages-${poison.id}`,
+        );
+        expect(letter).toMatchObject({ attempts: 1, payload: { messageIds: [poison.id] } });
+        expect(letter?.error).toMatch(/HTTP 400.*POISON c' cannot be embedded/);
+        await call('POST', '/v1/dead-letters/discard', { ids: [letter?.id] });
+      } finally {
+        provider.setRejected(undefined);
+      }
+    });
+
     it('the reconciler queues again every message and reflection whose job was lost, but leaves dead letters alone', async () => {
       const session = (await call('POST', '/v1/sessions', { name: 'lost jobs' })).json as { id: string };
       const before = await vectors();
