@@ -109,7 +109,9 @@ describe('embedding breaker faults (standard mode, default settings)', { timeout
     );
     const requestsWhileOpen = provider.stats().requests;
     // Written while the breaker is open: before the fix, 5 attempts of backoff ran out long before it half-opened.
-    for (let i = 0; i < 100; i++) await addOne(app, session.id, `after ${i}`);
+    for (let i = 0; i < 100; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => addOne(app, session.id, `after ${i + j}`)));
+    }
     expect(await circuitOpen(worker)).toBe(true);
     expect(provider.stats().requests).toBe(requestsWhileOpen);
 
