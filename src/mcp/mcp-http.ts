@@ -6,7 +6,6 @@ import type { Logger } from '../core/logger.js';
 import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
 import type { Services } from '../services/services.js';
-import { dnsRebindingGuard } from './dns-rebinding.guard.js';
 import { createMcpServer, type McpServerInfo } from './mcp-server.js';
 import { type McpTool, principalAuthInfo } from './mcp-tools.js';
 
@@ -28,7 +27,6 @@ export interface McpHttpDeps {
  * (server-to-client stream) and DELETE (end session) answer 405, as the transport spec allows.
  */
 export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
-  app.use(MCP_PATH, dnsRebindingGuard(deps.mcp));
   app.use(MCP_PATH, fastBodyLimit(deps.bodyLimitBytes));
 
   const pool = new ServerPool(() =>
