@@ -191,7 +191,7 @@ export async function createApplication(
     const deadLetters = new DeadLetterService(store, backend);
     const reflections = new ReflectionService(store, embeddings, { events });
     const search = new SearchService(store, embeddings);
-    const exports = new ExportService(sessions, messages);
+    const exports = new ExportService(sessions, messages, { messageContentChars: config.limits.messageContentChars });
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
     const analyticsService = new AnalyticsService(analyticsStore, {

@@ -236,6 +236,23 @@ export const configSchema = z
         allowedHosts: list
           .default([])
           .describe('Deprecated: entries are added to `server.allowedHosts`, which applies to every route.'),
+        maxBatchCalls: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(20)
+          .describe('Most JSON-RPC messages in one batch over HTTP; a larger batch is refused whole (-32600).'),
+        maxResponseBytes: z.coerce
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(256 * 1024 * 1024)
+          .default(16 * 1024 * 1024)
+          .describe(
+            'Bytes of JSON one HTTP request may get back (a batch in all). Calls of a batch run one after another; ' +
+              'an answer that would pass the budget, and every call after it, is a JSON-RPC error naming this key.',
+          ),
       })
       .strict()
       .prefault({})
