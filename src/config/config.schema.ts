@@ -246,7 +246,7 @@ export const configSchema = z
         maxResponseBytes: z.coerce
           .number()
           .int()
-          .min(64 * 1024)
+          .min(1024 * 1024)
           .max(256 * 1024 * 1024)
           .default(16 * 1024 * 1024)
           .describe(
