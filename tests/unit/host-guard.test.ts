@@ -73,3 +73,13 @@ describe('Host/Origin allowlist (every route)', () => {
     expect(builtInHosts('::', 'http://worker-1.internal:8679/')).toEqual([hostname(), 'worker-1.internal:8679']);
   });
 });
+
+describe('start-up warning on a wildcard address', () => {
+  it('names server.allowedHosts when bound to 0.0.0.0 with no names listed, and only then', async () => {
+    const { exposureWarning } = await import('../../workers/api.process.js');
+    const { testConfig } = await import('../helpers/config.js');
+    expect(exposureWarning(testConfig({ server: { host: '0.0.0.0' } }))).toMatch(/server\.allowedHosts/);
+    expect(exposureWarning(testConfig({ server: { host: '0.0.0.0', allowedHosts: ['sb.example'] } }))).toBeUndefined();
+    expect(exposureWarning(testConfig({ server: { host: '127.0.0.1' } }))).toBeUndefined();
+  });
+});
