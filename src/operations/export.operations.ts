@@ -1,4 +1,3 @@
-import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { idSchema } from '../domain/common.model.js';
 import type { BoundedSessionExport } from '../services/export.service.js';
@@ -15,6 +14,21 @@ function exportText(r: BoundedSessionExport & { sessionId: string }): string {
     : r.document;
 }
 
+/** Pulls the next chunk only when the reader asks for it; a reader that goes away stops the export. */
+function toByteStream(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+}
+
 export function exportOperations(): Operation[] {
   return [
     defineOperation({
@@ -23,8 +37,8 @@ export function exportOperations(): Operation[] {
       description:
         'Export a session with its messages as one document: "markdown" to read or share, "json" ' +
         '(format session-buddy.session.v1) to archive or import elsewhere. The document is cut after the last ' +
-        'whole message that fits in max_chars; truncated says so (REST streams the whole session unless ' +
-        'max_chars is given).',
+        'whole message that fits in max_chars; truncated says so (REST and the CLI stream the whole session as a ' +
+        'file unless max_chars is given).',
       input: z.strictObject({
         sessionId: idSchema.describe('Id of the session to export'),
         format: z.enum(FORMATS).default('json').describe('json (default) or markdown'),
@@ -34,7 +48,9 @@ export function exportOperations(): Operation[] {
           .min(10_000)
           .max(SESSION_EXPORT_MAX_CHARS.max)
           .optional()
-          .describe(`Largest document returned (default ${SESSION_EXPORT_MAX_CHARS.default}; REST: no bound)`),
+          .describe(
+            `Largest document returned (default ${SESSION_EXPORT_MAX_CHARS.default}; REST and CLI: the whole file)`,
+          ),
       }),
       output: z.object({
         sessionId: z.string(),
@@ -54,25 +70,19 @@ export function exportOperations(): Operation[] {
         operationId: 'exportSession',
         tag: 'sessions',
         params: { id: 'sessionId' },
-        responses: { 200: { description: 'The export document', contentType: 'application/json, text/markdown' } },
-        // Streamed a page of messages at a time, with backpressure: REST answers without holding the document.
-        stream: async (c, { services, principal }, { sessionId, format, maxChars }) => {
-          if (maxChars !== undefined) {
-            const bounded = await services.exports.exportBounded(principal, sessionId, format, maxChars);
-            c.header('X-Session-Buddy-Truncated', String(bounded.truncated));
-            c.header(
-              'Content-Type',
-              format === 'json' ? 'application/json; charset=utf-8' : 'text/markdown; charset=utf-8',
-            );
-            return c.body(bounded.document);
-          }
-          const doc = await services.exports.exportSession(principal, sessionId, format);
-          c.header('Content-Type', doc.contentType);
-          c.header('Content-Disposition', `attachment; filename="${doc.fileName}"`);
-          return stream(c, async (out) => {
-            for await (const chunk of doc.chunks) await out.write(chunk);
-          });
+        responses: {
+          200: {
+            description: 'The export document (a file); with maxChars, the bounded export as JSON',
+            contentType: 'application/json, text/markdown',
+          },
         },
+      },
+      // Without max_chars, REST and the CLI answer with the whole document as a file, streamed a page of messages
+      // at a time as the client reads (backpressure); MCP, and max_chars, use run: one bounded value.
+      download: async ({ services, principal }, { sessionId, format, maxChars }) => {
+        if (maxChars !== undefined) return undefined;
+        const doc = await services.exports.exportSession(principal, sessionId, format);
+        return { contentType: doc.contentType, fileName: doc.fileName, stream: toByteStream(doc.chunks) };
       },
       run: async ({ services, principal }, { sessionId, format, maxChars }) => ({
         sessionId,

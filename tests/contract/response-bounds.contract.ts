@@ -134,10 +134,10 @@ export function describeResponseBounds(name: string, open: Open) {
       expect(whole.truncated).toBeUndefined();
 
       const bounded = await fetch(`${server.url}/v1/sessions/${sessionId}/export?format=markdown&maxChars=500000`);
-      expect(bounded.headers.get('x-session-buddy-truncated')).toBe('true');
-      const md = await bounded.text();
-      expect(md.length).toBeLessThanOrEqual(500_000);
-      expect(md).toMatch(/_Truncated: 2 of 40 messages shown \(max_chars\)/);
+      const result = (await bounded.json()) as { document: string; truncated: boolean; messages: number };
+      expect(result).toMatchObject({ truncated: true, messages: 2, totalMessages: MESSAGES });
+      expect(result.document.length).toBeLessThanOrEqual(500_000);
+      expect(result.document).toMatch(/_Truncated: 2 of 40 messages shown \(max_chars\)/);
     });
   });
 }
