@@ -48,7 +48,8 @@ export function exposureWarning(config: Config): string | undefined {
   const wildcard = ['0.0.0.0', '::', '[::]'].includes(config.server.host);
   if (!wildcard || config.server.allowedHosts.length > 0 || config.mcp.allowedHosts.length > 0) return undefined;
   return (
-    `listening on ${config.server.host}, but only loopback names and this machine's host name are answered: ` +
+    `listening on ${config.server.host}, but only loopback names and this machine's host name and addresses ` +
+    'are answered: ' +
     'list the names clients use in server.allowedHosts (SESSION_BUDDY_SERVER__ALLOWED_HOSTS), see docs/security.md'
   );
 }

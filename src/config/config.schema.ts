@@ -123,7 +123,7 @@ export const configSchema = z
           .default([])
           .describe(
             'Host header values answered on every route besides the loopback names (localhost, 127.0.0.1, [::1]) ' +
-              'and the listen address (the host name when it is 0.0.0.0); `host` allows any port, `host:port` one ' +
+              'and the listen address (host name and addresses when it is 0.0.0.0); `host` allows any port, `host:port` one ' +
               'port, `*` any host. Others get 403 (DNS-rebinding protection). Add the public name behind a proxy.',
           ),
         allowedOrigins: list

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import type { MiddlewareHandler } from 'hono';
 import { SessionBuddyError } from '../core/errors.js';
 import { isLoopbackHost } from './admin/access.js';
@@ -27,12 +27,14 @@ const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '[::]', '']);
 /**
  * Host names every process answers to without configuration: the loopback names (always safe: a rebinding page
  * reaches us under its own name, never under `localhost`), the address the listener is bound to when it is a
- * specific one, the machine's host name when it is a wildcard (that is the name `analytics.advertiseUrl` defaults
- * to, so other processes reach the analytics owner), and the host of `analytics.advertiseUrl` when set.
+ * specific one, the machine's host name and interface addresses when it is a wildcard (the host name is what
+ * `analytics.advertiseUrl` defaults to, so other processes reach the analytics owner; an address is what
+ * Kubernetes probes and Prometheus service discovery put in Host), and the host of `analytics.advertiseUrl` when
+ * set. An address literal is never a rebinding vector: a page reaching us by our address is served from it.
  */
 export function builtInHosts(listenHost: string, advertiseUrl?: string): string[] {
   const hosts: string[] = [];
-  if (WILDCARD_ADDRESSES.has(listenHost)) hosts.push(hostname());
+  if (WILDCARD_ADDRESSES.has(listenHost)) hosts.push(hostname(), ...interfaceAddresses());
   else if (!isLoopbackHost(bracket(listenHost))) hosts.push(bracket(listenHost));
   if (advertiseUrl) {
     try {
@@ -89,6 +91,13 @@ export function hostOriginGuard(allow: HostAllowlist): MiddlewareHandler {
     if (violation) throw new SessionBuddyError('forbidden', 403, violation);
     await next();
   };
+}
+
+/** This machine's interface addresses, IPv6 in brackets as a Host header spells them. */
+function interfaceAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) =>
+    (list ?? []).map((i) => (i.family === 'IPv6' ? `[${i.address.split('%')[0]}]` : i.address)),
+  );
 }
 
 function hostOfUrl(url: string): string | undefined {

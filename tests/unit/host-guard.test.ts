@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { builtInHosts, hostOriginCheck } from '../../src/http/host-guard.js';
 
@@ -69,8 +69,18 @@ describe('Host/Origin allowlist (every route)', () => {
     expect(builtInHosts('127.0.0.1')).toEqual([]);
     expect(builtInHosts('10.1.2.3')).toEqual(['10.1.2.3']);
     expect(builtInHosts('fd00::5')).toEqual(['[fd00::5]']);
-    expect(builtInHosts('0.0.0.0')).toEqual([hostname()]);
-    expect(builtInHosts('::', 'http://worker-1.internal:8679/')).toEqual([hostname(), 'worker-1.internal:8679']);
+    const addresses = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i?.family === 'IPv4')
+      .map((i) => i?.address);
+    expect(builtInHosts('0.0.0.0')).toEqual(expect.arrayContaining([hostname(), ...addresses]));
+    const wildcard = builtInHosts('::', 'http://worker-1.internal:8679/');
+    expect(wildcard[0]).toBe(hostname());
+    expect(wildcard.at(-1)).toBe('worker-1.internal:8679');
+    // A probe or scraper that uses the machine's address passes; a name it does not own does not.
+    const check = hostOriginCheck({ allowedHosts: builtInHosts('0.0.0.0'), allowedOrigins: [] });
+    for (const address of addresses) expect(check({ host: `${address}:8678`, origin: undefined })).toBeUndefined();
+    expect(check({ host: 'attacker.example:8678', origin: undefined })).toMatch(/not allowed/);
   });
 });
 
