@@ -17,6 +17,7 @@ import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
 import { createEmbeddingService } from './embeddings/embedding.factory.js';
 import { mountAdmin } from './http/admin/admin.routes.js';
+import { builtInHosts } from './http/host-guard.js';
 import { type AppEnv, createHttpApp } from './http/http-app.js';
 import { restRoutes } from './http/rest-routes.js';
 import type { RouteDef } from './http/route.js';
@@ -190,7 +191,7 @@ export async function createApplication(
     const deadLetters = new DeadLetterService(store, backend);
     const reflections = new ReflectionService(store, embeddings, { events });
     const search = new SearchService(store, embeddings);
-    const exports = new ExportService(sessions, messages);
+    const exports = new ExportService(sessions, messages, { messageContentChars: config.limits.messageContentChars });
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
     const auth = new AuthService(config.auth);
     const analyticsService = new AnalyticsService(analyticsStore, {
@@ -237,6 +238,14 @@ export async function createApplication(
       metrics,
       logger,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      allowlist: {
+        allowedHosts: [
+          ...builtInHosts(config.server.host, config.analytics.advertiseUrl),
+          ...config.server.allowedHosts,
+          ...config.mcp.allowedHosts,
+        ],
+        allowedOrigins: [...config.server.allowedOrigins, ...config.mcp.allowedOrigins],
+      },
       info: { title: config.serverName, version: VERSION },
       extend: (app) => {
         if (role !== 'worker')

@@ -24,6 +24,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     await app.analytics.ownership?.advertise(advertisedUrl(config, server.port));
     const mcp = config.mcp.enabled ? `${server.url}/mcp` : undefined;
     logger.info({ url: server.url, mcp, mode: config.mode, store: app.store.dialect }, 'Session-Buddy ready');
+    const exposure = exposureWarning(config);
+    if (exposure) logger.warn({ allowedHosts: config.server.allowedHosts }, exposure);
     return {
       app,
       url: server.url,
@@ -36,6 +38,20 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     await app.close();
     throw error;
   }
+}
+
+/**
+ * Bound to a wildcard address with no `server.allowedHosts`: clients that use a network name or address other
+ * than the machine's host name get 403 (DNS-rebinding protection). Said once at start, not per refused request.
+ */
+export function exposureWarning(config: Config): string | undefined {
+  const wildcard = ['0.0.0.0', '::', '[::]'].includes(config.server.host);
+  if (!wildcard || config.server.allowedHosts.length > 0 || config.mcp.allowedHosts.length > 0) return undefined;
+  return (
+    `listening on ${config.server.host}, but only loopback names and this machine's host name and addresses ` +
+    'are answered: ' +
+    'list the names clients use in server.allowedHosts (SESSION_BUDDY_SERVER__ALLOWED_HOSTS), see docs/security.md'
+  );
 }
 
 /** Runs the API process until SIGTERM or SIGINT, then stops it gracefully. */

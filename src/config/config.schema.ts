@@ -15,12 +15,6 @@ const list = z.preprocess(
   z.array(z.string().min(1)).max(100),
 );
 
-const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
-export const DEFAULT_MCP_HOSTS: string[] = LOCAL_HOSTS;
-export const DEFAULT_MCP_ORIGINS: string[] = ['http', 'https'].flatMap((scheme) =>
-  LOCAL_HOSTS.map((host) => `${scheme}://${host}`),
-);
-
 export const QUEUE_NAMES = ['embedding', 'sync', 'analytics'] as const;
 
 /** Default caps of ad-hoc analytics SQL (`analytics.queryMaxRows`, `queryMaxBytes`, `queryTimeoutMs`). */
@@ -143,6 +137,19 @@ export const configSchema = z
           .max(120_000)
           .default(10_000)
           .describe('How long (ms) shutdown waits for in-flight requests before closing them.'),
+        allowedHosts: list
+          .default([])
+          .describe(
+            'Host header values answered on every route besides the loopback names (localhost, 127.0.0.1, [::1]) ' +
+              'and the listen address (host name and addresses when it is 0.0.0.0); `host` allows any port, `host:port` one ' +
+              'port, `*` any host. Others get 403 (DNS-rebinding protection). Add the public name behind a proxy.',
+          ),
+        allowedOrigins: list
+          .default([])
+          .describe(
+            'Browser origins accepted besides same-origin pages (and loopback pages on the same port); requests ' +
+              'without an Origin header pass. `scheme://host` allows any port, `scheme://host:port` one, `*` any.',
+          ),
       })
       .strict()
       .prefault({})
@@ -242,16 +249,27 @@ export const configSchema = z
           .default(false)
           .describe('Serve MCP over streamable HTTP at `/mcp` on the API port (`start --mcp` sets it too).'),
         allowedOrigins: list
-          .default(DEFAULT_MCP_ORIGINS)
-          .describe(
-            'Origins a browser may call `/mcp` from (DNS-rebinding protection); requests without an Origin header ' +
-              'pass. `scheme://host` allows any port, `scheme://host:port` one port, `*` any origin.',
-          ),
+          .default([])
+          .describe('Deprecated: entries are added to `server.allowedOrigins`, which applies to every route.'),
         allowedHosts: list
-          .default(DEFAULT_MCP_HOSTS)
+          .default([])
+          .describe('Deprecated: entries are added to `server.allowedHosts`, which applies to every route.'),
+        maxBatchCalls: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(20)
+          .describe('Most JSON-RPC messages in one batch over HTTP; a larger batch is refused whole (-32600).'),
+        maxResponseBytes: z.coerce
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .max(256 * 1024 * 1024)
+          .default(16 * 1024 * 1024)
           .describe(
-            'Host header values `/mcp` answers to; `host` allows any port, `host:port` one port, `*` any host. ' +
-              'Add the public name when the server sits behind a proxy.',
+            'Bytes of JSON one HTTP request may get back (a batch in all). Calls of a batch run one after another; ' +
+              'an answer that would pass the budget, and every call after it, is a JSON-RPC error naming this key.',
           ),
       })
       .strict()

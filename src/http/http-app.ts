@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { AuthService } from '../services/auth.service.js';
 import type { HealthService } from '../services/health.service.js';
 import { fastBodyLimit } from './body-limit.js';
+import { type HostAllowlist, hostOriginGuard } from './host-guard.js';
 import { buildOpenApi } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteDef } from './route.js';
@@ -27,6 +28,8 @@ export interface HttpAppDeps {
   metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Host/Origin allowlist checked first on every route (DNS-rebinding and cross-site protection). */
+  allowlist: HostAllowlist;
   info: { title: string; version: string };
   /** Extra mounts (MCP endpoint, dashboards) added by the composition root. */
   extend?: (app: Hono<AppEnv>) => void;
@@ -55,6 +58,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
       deps.logger,
     ),
   );
+
+  // Before anything else, on every route (REST, MCP, admin, /metrics, /docs, health): see host-guard.ts.
+  app.use('*', hostOriginGuard(deps.allowlist));
 
   app.use('/v1/*', fastBodyLimit(deps.bodyLimitBytes));
   app.use('/v1/*', async (c, next) => {

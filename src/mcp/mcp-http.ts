@@ -6,11 +6,14 @@ import type { Logger } from '../core/logger.js';
 import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
 import type { Services } from '../services/services.js';
-import { dnsRebindingGuard } from './dns-rebinding.guard.js';
+import { serveWithinBudget } from './mcp-batch.js';
 import { createMcpServer, type McpServerInfo } from './mcp-server.js';
 import { type McpTool, principalAuthInfo } from './mcp-tools.js';
 
 export const MCP_PATH = '/mcp';
+
+/** A body that is not JSON: the transport reads and refuses it itself. */
+const UNPARSED = Symbol('unparsed');
 
 export interface McpHttpDeps {
   services: Services;
@@ -28,7 +31,6 @@ export interface McpHttpDeps {
  * (server-to-client stream) and DELETE (end session) answer 405, as the transport spec allows.
  */
 export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
-  app.use(MCP_PATH, dnsRebindingGuard(deps.mcp));
   app.use(MCP_PATH, fastBodyLimit(deps.bodyLimitBytes));
 
   const pool = new ServerPool(() =>
@@ -47,20 +49,27 @@ export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
         400,
       );
     }
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-      maxRequestBodySize: deps.bodyLimitBytes,
-    });
-    const server = pool.acquire();
-    await server.connect(transport);
-    try {
-      return await transport.handleRequest(request, { parsedBody, authInfo });
-    } finally {
-      // With JSON responses handleRequest settles once every answer is in. Closing waits a turn of
-      // the event loop so the SDK's per-request bookkeeping finishes first: closed earlier, it aborts
-      // every finished call's AbortController, which costs more than the call itself.
-      setImmediate(() => void server.close().then(() => pool.release(server)));
+    const limits = { maxBatchCalls: deps.mcp.maxBatchCalls, maxResponseBytes: deps.mcp.maxResponseBytes };
+    return serveWithinBudget(parsedBody ?? UNPARSED, limits, (message) =>
+      handleOne(message === UNPARSED ? undefined : message),
+    );
+
+    async function handleOne(message: unknown): Promise<Response> {
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+        maxRequestBodySize: deps.bodyLimitBytes,
+      });
+      const server = pool.acquire();
+      await server.connect(transport);
+      try {
+        return await transport.handleRequest(request, { parsedBody: message, authInfo });
+      } finally {
+        // With JSON responses handleRequest settles once every answer is in. Closing waits a turn of
+        // the event loop so the SDK's per-request bookkeeping finishes first: closed earlier, it aborts
+        // every finished call's AbortController, which costs more than the call itself.
+        setImmediate(() => void server.close().then(() => pool.release(server)));
+      }
     }
   });
 

@@ -1,9 +1,33 @@
-import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { idSchema } from '../domain/common.model.js';
+import type { BoundedSessionExport } from '../services/export.service.js';
 import { defineOperation, type Operation, READ } from './operation.js';
 
 const FORMATS = ['json', 'markdown'] as const;
+
+/** The size bound of an export returned as a value (MCP, CLI): a few messages at the largest message size. */
+export const SESSION_EXPORT_MAX_CHARS = Object.freeze({ default: 1_000_000, max: 2_000_000 });
+
+function exportText(r: BoundedSessionExport & { sessionId: string }): string {
+  return r.truncated
+    ? `${r.document}\n[truncated: ${r.messages} of ${r.totalMessages} messages shown; GET /v1/sessions/${r.sessionId}/export streams the whole session]`
+    : r.document;
+}
+
+/** Pulls the next chunk only when the reader asks for it; a reader that goes away stops the export. */
+function toByteStream(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+}
 
 export function exportOperations(): Operation[] {
   return [
@@ -11,13 +35,33 @@ export function exportOperations(): Operation[] {
       name: 'export_session',
       title: 'Export session',
       description:
-        'Export a session with all its messages as one document: "markdown" to read or share, "json" ' +
-        '(format session-buddy.session.v1) to archive or import elsewhere.',
+        'Export a session with its messages as one document: "markdown" to read or share, "json" ' +
+        '(format session-buddy.session.v1) to archive or import elsewhere. The document is cut after the last ' +
+        'whole message that fits in max_chars; truncated says so (REST and the CLI stream the whole session as a ' +
+        'file unless max_chars is given).',
       input: z.strictObject({
         sessionId: idSchema.describe('Id of the session to export'),
         format: z.enum(FORMATS).default('json').describe('json (default) or markdown'),
+        maxChars: z.coerce
+          .number()
+          .int()
+          .min(10_000)
+          .max(SESSION_EXPORT_MAX_CHARS.max)
+          .optional()
+          .describe(
+            `Largest document returned (default ${SESSION_EXPORT_MAX_CHARS.default}; REST and CLI: the whole file)`,
+          ),
       }),
-      output: z.object({ sessionId: z.string(), format: z.enum(FORMATS), document: z.string() }),
+      output: z.object({
+        sessionId: z.string(),
+        format: z.enum(FORMATS),
+        document: z.string(),
+        /** Messages in the document. */
+        messages: z.number().int(),
+        totalMessages: z.number().int(),
+        /** Messages were left out to stay within max_chars. */
+        truncated: z.boolean(),
+      }),
       annotations: READ,
       scope: 'read',
       rest: {
@@ -26,25 +70,34 @@ export function exportOperations(): Operation[] {
         operationId: 'exportSession',
         tag: 'sessions',
         params: { id: 'sessionId' },
-        responses: { 200: { description: 'The export document', contentType: 'application/json, text/markdown' } },
-        // Streamed a page of messages at a time: REST answers without holding the document.
-        stream: async (c, { services, principal }, { sessionId, format }) => {
-          const doc = await services.exports.exportSession(principal, sessionId, format);
-          c.header('Content-Type', doc.contentType);
-          c.header('Content-Disposition', `attachment; filename="${doc.fileName}"`);
-          return stream(c, async (out) => {
-            for await (const chunk of doc.chunks) await out.write(chunk);
-          });
+        responses: {
+          200: {
+            description: 'The export document (a file); with maxChars, the bounded export as JSON',
+            contentType: 'application/json, text/markdown',
+          },
         },
       },
-      run: async ({ services, principal }, { sessionId, format }) => ({
+      // Without max_chars, REST and the CLI answer with the whole document as a file, streamed a page of messages
+      // at a time as the client reads (backpressure); MCP, and max_chars, use run: one bounded value.
+      download: async ({ services, principal }, { sessionId, format, maxChars }) => {
+        if (maxChars !== undefined) return undefined;
+        const doc = await services.exports.exportSession(principal, sessionId, format);
+        return { contentType: doc.contentType, fileName: doc.fileName, stream: toByteStream(doc.chunks) };
+      },
+      run: async ({ services, principal }, { sessionId, format, maxChars }) => ({
         sessionId,
         format,
-        document: await services.exports.exportToString(principal, sessionId, format),
+        ...(await services.exports.exportBounded(
+          principal,
+          sessionId,
+          format,
+          maxChars ?? SESSION_EXPORT_MAX_CHARS.default,
+        )),
       }),
-      summary: (r) => `Export of session ${r.sessionId} (${r.format}).`,
+      summary: (r) =>
+        `Export of session ${r.sessionId} (${r.format})${r.truncated ? `: ${r.messages} of ${r.totalMessages} messages, truncated` : ''}.`,
       // The document itself is the readable text.
-      document: (r) => r.document,
+      document: exportText,
     }),
   ];
 }

@@ -15,52 +15,116 @@ export interface SessionExport {
   chunks: AsyncGenerator<string>;
 }
 
+/** An export as one value of bounded size (MCP, CLI): whole messages only, `truncated` when some were left out. */
+export interface BoundedSessionExport {
+  document: string;
+  /** Messages in the document. */
+  messages: number;
+  /** Messages of the session, in the document or not. */
+  totalMessages: number;
+  truncated: boolean;
+}
+
+export interface ExportOptions {
+  /**
+   * Characters of message content read from the store per page at most (`limits.messageContentChars` times the
+   * messages of a page): an export holds one page at a time, whatever the size of the session. (Default: 4,000,000)
+   */
+  pageChars?: number;
+  /** Largest message content (`limits.messageContentChars`). (Default: 200,000) */
+  messageContentChars?: number;
+}
+
+/** A document as its head, one entry per message, and its end (which says when messages were left out). */
+interface Layout {
+  head: string;
+  entry(message: Message, index: number): string;
+  foot(shown: number, total: number, truncated: boolean): string;
+}
+
 export class ExportService {
+  private readonly pageSize: number;
+
   constructor(
     private readonly sessions: SessionService,
     private readonly messages: MessageService,
-  ) {}
+    options: ExportOptions = {},
+  ) {
+    const pageChars = options.pageChars ?? 4_000_000;
+    this.pageSize = Math.max(1, Math.min(500, Math.floor(pageChars / (options.messageContentChars ?? 200_000))));
+  }
 
   /** Resolves the session first, so a missing one fails before any byte is sent. */
   async exportSession(principal: Principal, sessionId: string, format: ExportFormat): Promise<SessionExport> {
     const session = await this.sessions.get(principal, sessionId);
-    const messages = this.messages.all(principal, session.id);
-    return format === 'json'
-      ? {
-          session,
-          contentType: 'application/json; charset=utf-8',
-          fileName: `session-${session.id}.json`,
-          chunks: jsonChunks(session, messages),
-        }
-      : {
-          session,
-          contentType: 'text/markdown; charset=utf-8',
-          fileName: `session-${session.id}.md`,
-          chunks: markdownChunks(session, messages),
+    const layout = format === 'json' ? jsonLayout(session) : markdownLayout(session);
+    const messages = this.messages.all(principal, session.id, this.pageSize);
+    return {
+      session,
+      contentType: format === 'json' ? 'application/json; charset=utf-8' : 'text/markdown; charset=utf-8',
+      fileName: `session-${session.id}.${format === 'json' ? 'json' : 'md'}`,
+      chunks: chunksOf(layout, messages),
+    };
+  }
+
+  /**
+   * The export as one string of at most `maxChars` characters (more only when the session's own header is larger),
+   * for callers that need a value (MCP, CLI). Whole messages only: the first one that does not fit ends the
+   * document, which stays well-formed (valid JSON with `"truncated": true`, or a Markdown note). Messages past the
+   * cut are not read.
+   */
+  async exportBounded(
+    principal: Principal,
+    sessionId: string,
+    format: ExportFormat,
+    maxChars: number,
+  ): Promise<BoundedSessionExport> {
+    const session = await this.sessions.get(principal, sessionId);
+    const layout = format === 'json' ? jsonLayout(session) : markdownLayout(session);
+    const total = session.messageCount;
+    // Room kept for the longest ending, so a cut document still fits.
+    const footRoom = layout.foot(total, total, true).length;
+    let document = layout.head;
+    let shown = 0;
+    for await (const message of this.messages.all(principal, session.id, this.pageSize)) {
+      const entry = layout.entry(message, shown);
+      if (document.length + entry.length + footRoom > maxChars) {
+        return {
+          document: document + layout.foot(shown, total, true),
+          messages: shown,
+          totalMessages: total,
+          truncated: true,
         };
-  }
-
-  /** The whole export as one string, for callers that need a value (MCP, CLI). */
-  async exportToString(principal: Principal, sessionId: string, format: ExportFormat): Promise<string> {
-    const { chunks } = await this.exportSession(principal, sessionId, format);
-    let out = '';
-    for await (const chunk of chunks) out += chunk;
-    return out;
+      }
+      document += entry;
+      shown++;
+    }
+    return {
+      document: document + layout.foot(shown, total, false),
+      messages: shown,
+      totalMessages: total,
+      truncated: false,
+    };
   }
 }
 
-async function* jsonChunks(session: Session, messages: AsyncIterable<Message>): AsyncGenerator<string> {
+async function* chunksOf(layout: Layout, messages: AsyncIterable<Message>): AsyncGenerator<string> {
+  yield layout.head;
+  let index = 0;
+  for await (const m of messages) yield layout.entry(m, index++);
+  yield layout.foot(index, index, false);
+}
+
+function jsonLayout(session: Session): Layout {
   const head = JSON.stringify({ format: 'session-buddy.session.v1', session });
-  yield `${head.slice(0, -1)},"messages":[`;
-  let first = true;
-  for await (const m of messages) {
-    yield (first ? '' : ',') + JSON.stringify(m);
-    first = false;
-  }
-  yield ']}\n';
+  return {
+    head: `${head.slice(0, -1)},"messages":[`,
+    entry: (m, index) => (index === 0 ? '' : ',') + JSON.stringify(m),
+    foot: (_shown, _total, truncated) => (truncated ? '],"truncated":true}\n' : ']}\n'),
+  };
 }
 
-async function* markdownChunks(session: Session, messages: AsyncIterable<Message>): AsyncGenerator<string> {
+function markdownLayout(session: Session): Layout {
   const lines = [
     `# ${escapeInline(session.name)}`,
     '',
@@ -74,11 +138,15 @@ async function* markdownChunks(session: Session, messages: AsyncIterable<Message
   if (Object.keys(session.metadata).length > 0) {
     lines.push('', '```json', JSON.stringify(session.metadata, null, 2), '```');
   }
-  yield `${lines.join('\n')}\n`;
-  for await (const m of messages) {
-    const body = m.role === 'tool' ? fence(m.content) : m.content;
-    yield `\n## ${m.seq}. ${m.role} — ${m.createdAt}\n\n${body}\n`;
-  }
+  return {
+    head: `${lines.join('\n')}\n`,
+    entry: (m) => `\n## ${m.seq}. ${m.role} — ${m.createdAt}\n\n${m.role === 'tool' ? fence(m.content) : m.content}\n`,
+    foot: (shown, total, truncated) =>
+      truncated
+        ? `\n---\n\n_Truncated: ${shown} of ${total} messages shown (max_chars); ` +
+          'GET /v1/sessions/:id/export streams the whole session._\n'
+        : '',
+  };
 }
 
 function escapeInline(text: string): string {

@@ -48,6 +48,14 @@ describe('CLI call', () => {
     expect(JSON.parse(added.stdout)).toMatchObject({ created: true, message: { seq: 1 } });
     const page = call('get-messages', '--session-id', session.id, '--limit', '5', '--text');
     expect(page.stdout.trim()).toBe('1 message(s).');
+
+    // The whole session as a file on stdout; with --max-chars, the bounded value (as MCP answers it).
+    const file = call('export-session', '--session-id', session.id, '--format', 'markdown');
+    expect(file.status, file.stderr).toBe(0);
+    expect(file.stdout).toMatch(/^# from the shell\n[\s\S]*## 1\. user/);
+    const bounded = call('export-session', '--session-id', session.id, '--max-chars', '10000');
+    expect(bounded.status, bounded.stderr).toBe(0);
+    expect(JSON.parse(bounded.stdout)).toMatchObject({ messages: 1, totalMessages: 1, truncated: false });
   });
 
   it('refuses bad input with one line and exit code 2; a missing session exits 1', () => {

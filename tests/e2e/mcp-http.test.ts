@@ -96,12 +96,19 @@ describe.each<Mode>(['lite', 'standard'])('MCP over streamable HTTP, %s mode', (
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body)).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('Host') });
 
-    const local = await fetch(mcpUrl, {
+    // Another local web app (another port) is another origin: refused too (server.allowedOrigins to allow it).
+    const otherApp = await fetch(mcpUrl, {
       method: 'POST',
       headers: { ...JSON_HEADERS, origin: 'http://localhost:3000' },
       body: call,
     });
-    expect(local.status).toBe(200);
+    expect(otherApp.status).toBe(403);
+    const sameOrigin = await fetch(mcpUrl, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, origin: new URL(mcpUrl).origin },
+      body: call,
+    });
+    expect(sameOrigin.status).toBe(200);
   });
 
   it('answers GET and DELETE with 405 and an oversized body with 413', async () => {

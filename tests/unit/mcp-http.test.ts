@@ -84,6 +84,94 @@ describe('MCP over HTTP (in process)', () => {
     expect(page.items).toHaveLength(0);
   });
 
+  it('answers a batch in order, one call after another: results, errors and notifications as JSON-RPC says', async () => {
+    const batch = JSON.stringify([
+      { jsonrpc: '2.0', id: 'a', method: 'tools/call', params: { name: 'create_session', arguments: { name: 'b1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 'b', method: 'no/such/method' },
+      { jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'health_check', arguments: {} } },
+    ]);
+    const res = await post(batch);
+    expect(res.status).toBe(200);
+    const answers = (await res.json()) as Array<{ id: string; result?: unknown; error?: { code: number } }>;
+    expect(answers.map((a) => a.id)).toEqual(['a', 'b', 'c']);
+    expect(answers[0]?.result).toBeDefined();
+    expect(answers[1]?.error?.code).toBe(-32601);
+    expect(answers[2]?.result).toBeDefined();
+    // Only notifications: 202 and no body. An invalid message still refuses the whole batch (the SDK's answer).
+    expect((await post(JSON.stringify([{ jsonrpc: '2.0', method: 'notifications/initialized' }]))).status).toBe(202);
+    const invalid = await post(JSON.stringify([JSON.parse(rpc('tools/list')), { hello: 1 }]));
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: { code: -32700 } });
+    // A request-level refusal (no Accept) is one answer, not one per message.
+    const noAccept = await post(
+      JSON.stringify([JSON.parse(rpc('tools/list', {}, 1)), JSON.parse(rpc('tools/list', {}, 2))]),
+      {
+        accept: 'application/json',
+      },
+    );
+    expect(noAccept.status).toBe(406);
+    expect(await noAccept.json()).toMatchObject({ id: null, error: { code: -32000 } });
+  });
+
+  it('stops answering a request at mcp.maxResponseBytes and refuses batches past mcp.maxBatchCalls', async () => {
+    const small = await createApplication(
+      testConfig({ mcp: { enabled: true, maxBatchCalls: 3, maxResponseBytes: 1_048_576 } }),
+      createLogger('silent'),
+      { defaultMetrics: false },
+    );
+    const session = await small.services.sessions.create(
+      { tenantId: 'default' },
+      { name: 'big', project: 'p', metadata: {} },
+    );
+    for (let i = 0; i < 3; i++) {
+      await small.services.messages.add({ tenantId: 'default' }, session.id, {
+        role: 'user',
+        content: 'y'.repeat(190_000),
+        metadata: {},
+      });
+    }
+    const exportCall = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'export_session', arguments: { session_id: session.id } },
+    });
+    // One export is about 2 × 570 KB (the text and the structured result): over the budget alone.
+    const single = await post(JSON.stringify(exportCall(7)), {}, small);
+    expect(await single.json()).toMatchObject({
+      id: 7,
+      error: { code: -32000, message: expect.stringContaining('mcp.maxResponseBytes (1048576 bytes)') },
+    });
+    const batch = await post(
+      JSON.stringify([
+        JSON.parse(rpc('tools/call', { name: 'health_check', arguments: {} }, 1)),
+        exportCall(2),
+        exportCall(3),
+      ]),
+      {},
+      small,
+    );
+    const answers = (await batch.json()) as Array<{ id: number; result?: unknown; error?: { data: unknown } }>;
+    expect(answers.map((a) => [a.id, a.result ? 'result' : 'error'])).toEqual([
+      [1, 'result'],
+      [2, 'error'],
+      [3, 'error'],
+    ]);
+    expect(answers[2]?.error?.data).toEqual({ limit: 'mcp.maxResponseBytes', maxResponseBytes: 1_048_576 });
+    const tooMany = await post(
+      JSON.stringify([1, 2, 3, 4].map((id) => JSON.parse(rpc('tools/list', {}, id)))),
+      {},
+      small,
+    );
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({
+      id: null,
+      error: { code: -32600, message: expect.stringContaining('exceeds mcp.maxBatchCalls (3)') },
+    });
+    await small.close();
+  });
+
   it('answers GET and DELETE with 405 (stateless: no stream, no session)', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await app.http.request('http://localhost:8678/mcp', { method, headers: HEADERS });
