@@ -479,10 +479,11 @@ export const configSchema = z
           .int()
           .min(0)
           .max(86_400_000)
+          .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000: catch-ups are whole seconds apart')
           .default(15_000)
           .describe(
             'How often (ms) processes that run workers queue a catch-up sync (writes queue one too, coalesced per ' +
-              'second). 0 turns the periodic catch-up off.',
+              'second); 0 turns the periodic catch-up off, otherwise at least 1000 (whole seconds).',
           ),
         syncOverlapMs: z.coerce
           .number()
