@@ -73,13 +73,14 @@ export function lineChart(options: LineChartOptions): Html {
   );
   const every = Math.max(1, Math.ceil(n / MAX_X_LABELS));
   const xLabels = options.labels.map((label, i) =>
-    i % every === 0 || i === n - 1
+    (i % every === 0 && n - 1 - i >= every / 2) || i === n - 1
       ? html`<text x="${x(i)}" y="${height - 8}" text-anchor="middle" ${raw(MUTED)}>${shortLabel(label)}</text>`
       : '',
   );
+  // Series after the first are dashed, so a line drawn over another (equal values) still lets it show.
   const lines = series.map(
-    (s) => html`<g class="series" data-series="${s.name}">
-<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${options.labels.map((_, i) => `${r(x(i))},${r(y(s.values[i] ?? 0))}`).join(' ')}"/>
+    (s, k) => html`<g class="series" data-series="${s.name}">
+<polyline fill="none" stroke="${s.color}" stroke-width="2"${k > 0 ? raw(` stroke-dasharray="${k === 1 ? '6 4' : '2 3'}"`) : ''} points="${options.labels.map((_, i) => `${r(x(i))},${r(y(s.values[i] ?? 0))}`).join(' ')}"/>
 ${options.labels.map(
   (label, i) =>
     html`<circle cx="${r(x(i))}" cy="${r(y(s.values[i] ?? 0))}" r="${n > 60 ? 1.5 : 3}" fill="${s.color}"><title>${s.name} on ${label}: ${formatNumber(s.values[i] ?? 0)}</title></circle>`,
@@ -145,8 +146,10 @@ export function niceMax(value: number): number {
   return 10 * power;
 }
 
+/** Ticks from 0 to `max` (a niceMax) at round steps: 1 for small counts, else a fifth or a quarter of `max`. */
 function yTicks(max: number): number[] {
-  const count = max <= 4 && Number.isInteger(max) ? max : 4;
+  const lead = max / 10 ** Math.floor(Math.log10(max));
+  const count = max <= 5 && Number.isInteger(max) ? max : lead === 2 ? 4 : 5;
   return Array.from({ length: count + 1 }, (_, i) => (max * i) / count);
 }
 
