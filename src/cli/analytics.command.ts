@@ -236,19 +236,27 @@ async function rowTotal(app: Application, flags: ExportFlags): Promise<number | 
 }
 
 /**
- * Counts what goes through: bytes always, rows for csv (lines after the header) and json (JSON Lines: one line a
- * row); parquet is binary, so its progress is in bytes.
+ * Counts what goes through: bytes always, rows for csv (records after the header) and json (JSON Lines: one line
+ * a row); parquet is binary, so its progress is in bytes.
  */
 function rowCounter(format: string, total: number | undefined, label: string) {
   const meter = progressMeter(label);
   const lines = format === 'csv' || format === 'json';
   let newlines = 0;
+  let quoted = false;
   let bytes = 0;
   const rows = () => (lines ? Math.max(0, newlines - (format === 'csv' ? 1 : 0)) : undefined);
   const transform = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
-      if (lines) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) newlines++;
+      if (format === 'json') for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) newlines++;
+      else if (format === 'csv') {
+        // A line break inside a quoted field is not the end of a record ("" inside quotes toggles twice).
+        for (const byte of chunk) {
+          if (byte === 34) quoted = !quoted;
+          else if (byte === 10 && !quoted) newlines++;
+        }
+      }
       const r = rows();
       meter.update(r ?? bytes, r === undefined ? undefined : total, r === undefined ? 'bytes' : formatBytes(bytes));
       done(null, chunk);

@@ -168,7 +168,10 @@ describe('admin analytics page in headless Chromium: lite mode, real server, dat
     expect(counts.width).toBeGreaterThan(100);
     expect(counts.ink / (counts.width * counts.height)).toBeGreaterThan(0.01);
     // The messages, dead-letter and error lines and the pattern bars are drawn in their colours.
-    expect(counts.near.every((n) => n > 120), JSON.stringify(counts.near)).toBe(true);
+    expect(
+      counts.near.every((n) => n > 120),
+      JSON.stringify(counts.near),
+    ).toBe(true);
   });
 
   it('filters by project from the form, without JavaScript', async () => {
