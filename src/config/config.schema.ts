@@ -587,7 +587,9 @@ export const configSchema = z
       .object({
         enabled: bool
           .default(false)
-          .describe('Serve the operator pages (/admin/dead-letters, /admin/analytics, and /admin/queues in standard mode).'),
+          .describe(
+            'Serve the operator pages (/admin/dead-letters, /admin/analytics, and /admin/queues in standard mode).',
+          ),
         allowRemote: bool
           .default(false)
           .describe('Answer admin pages from non-loopback addresses too (put auth in front first).'),
