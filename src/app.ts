@@ -257,7 +257,10 @@ export async function createApplication(
             mcp: config.mcp,
             bodyLimitBytes: config.server.bodyLimitBytes,
           });
-        if (role !== 'worker') mountAdmin(app, { admin: config.admin, deadLetters, backend, logger });
+        if (role !== 'worker') {
+          const analytics = { reads: services.analytics, defaultTenant: config.auth.defaultTenant };
+          mountAdmin(app, { admin: config.admin, deadLetters, backend, logger, analytics });
+        }
         if (analyticsSetup.owner) {
           const { isOwner } = analyticsSetup;
           const bodyLimitBytes = config.server.bodyLimitBytes;

@@ -3,11 +3,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Command, Option } from 'commander';
 import type { z } from 'zod';
+import type { Application } from '../app.js';
 import { configSchema } from '../config/config.schema.js';
 import { ValidationError } from '../core/errors.js';
 import { parseInput } from '../core/validate.js';
 import { buildCatalogue } from '../operations/catalogue.js';
-import type { Operation } from '../operations/operation.js';
+import type { Download, Operation } from '../operations/operation.js';
 import { findOperation, runOperation } from '../operations/run-operation.js';
 import { openCliApplication } from './cli-app.js';
 import { BAD_INPUT } from './shared.js';
@@ -59,23 +60,42 @@ function operationCommand(op: Operation): Command {
   command.action(async (flags: Record<string, unknown>, cmd: Command) => {
     const raw = inputOf(flags, fields);
     await openCliApplication(cmd, flags.mode as string | undefined, async (app) => {
-      // The loaded config's limits apply, so the operation comes from the application's own catalogue.
-      const principal = { tenantId: (flags.tenant as string | undefined) ?? app.config.auth.defaultTenant };
-      const current = findOperation(app.operations, op.name);
-      const context = { principal, services: app.services };
+      const answer = await callOperation(app, flags.tenant as string | undefined, op.name, raw);
       // A file answer (export_analytics without a destination) goes to stdout as it is produced.
-      const download = current.download && (await current.download(context, parseInput(current.input, raw)));
-      if (download) {
-        await pipeline(Readable.fromWeb(download.stream as NodeReadableStream<Uint8Array>), process.stdout, {
-          end: false,
-        });
-        return;
-      }
-      const result = await runOperation(app.operations, op.name, context, raw);
-      process.stdout.write(`${flags.text ? current.summary(result) : JSON.stringify(result, null, 2)}\n`);
+      if ('download' in answer) return writeDownload(answer.download, process.stdout);
+      process.stdout.write(`${flags.text ? answer.summary : JSON.stringify(answer.result, null, 2)}\n`);
     });
   });
   return command;
+}
+
+/** What an operation answered a CLI call: its result and one-line summary, or a file (Operation.download). */
+export type CliAnswer<T = unknown> = { result: T; summary: string } | { download: Download };
+
+/**
+ * Runs operation `name` as REST and MCP do, for a CLI command: `raw` is parsed with the operation's schema from the
+ * application's own catalogue (so the loaded config's limits apply), the principal is `tenant` or
+ * `auth.defaultTenant`, and an operation that can answer with a file (export_analytics without a destination)
+ * answers with its stream. Every command that calls operations goes through here.
+ */
+export async function callOperation<T = unknown>(
+  app: Application,
+  tenant: string | undefined,
+  name: string,
+  raw: Record<string, unknown>,
+): Promise<CliAnswer<T>> {
+  const principal = { tenantId: tenant ?? app.config.auth.defaultTenant };
+  const op = findOperation(app.operations, name);
+  const context = { principal, services: app.services };
+  const download = op.download && (await op.download(context, parseInput(op.input, raw)));
+  if (download) return { download };
+  const result = (await runOperation(app.operations, name, context, raw)) as T;
+  return { result, summary: op.summary(result) };
+}
+
+/** Copies a file answer to `out` as it is produced (`out` stays open: stdout). */
+export async function writeDownload(download: Download, out: NodeJS.WritableStream): Promise<void> {
+  await pipeline(Readable.fromWeb(download.stream as NodeReadableStream<Uint8Array>), out, { end: false });
 }
 
 function inputOf(flags: Record<string, unknown>, fields: Field[]): Record<string, unknown> {

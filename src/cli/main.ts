@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { analyticsCommand } from './analytics.command.js';
 import { callCommand } from './call.command.js';
 import { configCommand } from './config.command.js';
 import { dlqCommand } from './dlq.command.js';
@@ -29,6 +30,7 @@ program.addCommand(searchCommand());
 program.addCommand(patternsCommand());
 program.addCommand(reflectionsCommand());
 program.addCommand(configCommand());
+program.addCommand(analyticsCommand());
 program.addCommand(callCommand());
 program.addCommand(tokenCommand());
 

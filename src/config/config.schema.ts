@@ -515,10 +515,11 @@ export const configSchema = z
           .int()
           .min(0)
           .max(86_400_000)
+          .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000: catch-ups are whole seconds apart')
           .default(15_000)
           .describe(
             'How often (ms) processes that run workers queue a catch-up sync (writes queue one too, coalesced per ' +
-              'second). 0 turns the periodic catch-up off.',
+              'second); 0 turns the periodic catch-up off, otherwise at least 1000 (whole seconds).',
           ),
         syncOverlapMs: z.coerce
           .number()
@@ -622,7 +623,9 @@ export const configSchema = z
       .object({
         enabled: bool
           .default(false)
-          .describe('Serve the operator pages (/admin/dead-letters, and /admin/queues in standard mode).'),
+          .describe(
+            'Serve the operator pages (/admin/dead-letters, /admin/analytics, and /admin/queues in standard mode).',
+          ),
         allowRemote: bool
           .default(false)
           .describe('Answer admin pages from non-loopback addresses too (put auth in front first).'),

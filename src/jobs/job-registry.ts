@@ -146,8 +146,11 @@ export function embedReflectionJob(
  * period are buckets of their own length, so a manual trigger never stands in for the periodic run, nor the reverse.
  */
 export function detectionBucket(now: Date, windowMs: number): string {
-  const start = Math.floor(now.getTime() / windowMs) * windowMs;
-  return `w${Math.round(windowMs / 1000)}-${start / 1000}`;
+  // Whole seconds, at least one: a window under a second (or not a whole number of seconds) must not make a
+  // fractional bucket, which the job payload refuses (its job would go straight to the dead letters).
+  const seconds = Math.max(1, Math.round(windowMs / 1000));
+  const start = Math.floor(now.getTime() / 1000 / seconds) * seconds;
+  return `w${seconds}-${start}`;
 }
 
 /**

@@ -5,8 +5,10 @@ import type { Logger } from '../../core/logger.js';
 import { parseId, parseInput } from '../../core/validate.js';
 import { deadLetterListSchema, deadLetterSelectionSchema, toSelection } from '../../domain/dead-letter.model.js';
 import type { QueueBackend } from '../../jobs/queue.port.js';
+import type { AnalyticsReads } from '../../services/analytics.service.js';
 import type { DeadLetterService } from '../../services/dead-letter.service.js';
 import { adminAccessGuard, remoteAddress } from './access.js';
+import { ANALYTICS_PAGE, analyticsStatus, loadAnalyticsView, renderAnalytics } from './analytics.page.js';
 import {
   ADMIN_BASE,
   type FilterForm,
@@ -26,6 +28,11 @@ export interface AdminDeps {
   /** The queue backend; in standard mode (BullMQ) it also feeds the dashboard at `/admin/queues`. */
   backend: QueueBackend;
   logger: Logger;
+  /**
+   * The analytics reads (local, or forwarded to the analytics owner in standard mode) behind `/admin/analytics`,
+   * and the tenant it shows when the form names none (`auth.defaultTenant`). Without it the page is not mounted.
+   */
+  analytics?: { reads: AnalyticsReads; defaultTenant: string };
 }
 
 const PAGE_SIZE = 50;
@@ -40,7 +47,8 @@ const DONE: Record<Action, string> = { retry: 'Retried', discard: 'Discarded' };
 
 /**
  * The operator pages: `/admin/dead-letters` (server-rendered, works without JavaScript: forms POST and redirect
- * back with a flash message) and, with the BullMQ backend, the queue dashboard at `/admin/queues`. Operators see
+ * back with a flash message), `/admin/analytics` (server-rendered SVG charts, see analytics.page.ts) and, with the
+ * BullMQ backend, the queue dashboard at `/admin/queues`. Operators see
  * every tenant. Does nothing unless `admin.enabled`; who may connect is decided by `adminAccessGuard` (see
  * access.ts): loopback clients only unless `admin.allowRemote`, and same-origin POSTs only.
  */
@@ -60,7 +68,7 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
   });
   app.use('/admin/*', bodyLimit({ maxSize: FORM_LIMIT_BYTES, onError: (c) => c.text('Payload too large\n', 413) }));
 
-  const page = (c: Context, body: string, status: 200 | 400 | 404 = 200) =>
+  const page = (c: Context, body: string, status: 200 | 400 | 404 | 500 | 503 = 200) =>
     c.html(body, status, { 'Content-Security-Policy': PAGE_CSP, 'Cache-Control': 'no-store' });
 
   app.get('/admin', (c) => c.redirect(ADMIN_BASE, 302));
@@ -111,6 +119,21 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
       return page(c, renderMessage('Not found', messageOf(error), queueDashboard), 404);
     }
   });
+
+  const { analytics } = deps;
+  if (analytics) {
+    // Server-rendered SVG charts of the caller-chosen tenant (operators see every tenant, as on the dead-letter page).
+    app.get(ANALYTICS_PAGE, async (c) => {
+      const q = c.req.query();
+      const filter = {
+        tenant: (q.tenant ?? '').trim(),
+        project: (q.project ?? '').trim(),
+        period: (q.period ?? q.days ?? '').trim(),
+      };
+      const view = await loadAnalyticsView(analytics.reads, filter, analytics.defaultTenant, queueDashboard);
+      return page(c, renderAnalytics(view), analyticsStatus(view));
+    });
+  }
 
   // Bulk actions act on the open dead letters matching the filter in the form (all open ones without a filter).
   for (const action of ['retry', 'discard'] as const) {

@@ -90,12 +90,13 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
 dt{color:#656d76}dd{margin:0}
 .empty{padding:1.5rem;text-align:center;color:#656d76;background:#fff;border:1px solid #d0d7de;border-radius:6px}
 .pager{display:flex;gap:1rem;margin:.5rem 0}
+.chart-card{padding:.5rem}.chart-card svg{display:block;height:auto}
 `;
 
 export interface LayoutOptions {
   title: string;
   /** Which header link is current. */
-  current?: 'dead-letters' | 'queues';
+  current?: 'dead-letters' | 'analytics' | 'queues';
   /** Whether to link the BullMQ dashboard. */
   queueDashboard: boolean;
 }
@@ -110,6 +111,7 @@ export function layout(options: LayoutOptions, body: Html): string {
 <style>${raw(STYLE)}</style></head>
 <body><header><h1>Session-Buddy admin</h1>
 ${nav('/admin/dead-letters', 'Dead letters', 'dead-letters')}
+${nav('/admin/analytics', 'Analytics', 'analytics')}
 ${options.queueDashboard ? nav('/admin/queues', 'Queue dashboard (BullMQ)', 'queues') : ''}
 </header>
 <main>${body}</main></body></html>`.html;
