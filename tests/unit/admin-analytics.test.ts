@@ -55,6 +55,7 @@ describe('admin analytics page (in-process, lite: SQLite + DuckDB in memory)', (
       metrics: app.metrics,
       logger: app.logger,
       bodyLimitBytes: 1_000_000,
+      allowlist: { allowedHosts: [], allowedOrigins: [] },
       info: { title: 'test', version: '0' },
       extend: (hono) =>
         mountAdmin(hono, {
