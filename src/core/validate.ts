@@ -6,8 +6,11 @@ import { ValidationError } from './errors.js';
  * `{"metadata": {...}}` starts at level 2. Deeper input is refused before any schema, store or serialiser recurses.
  */
 export const MAX_INPUT_DEPTH = 64;
-/** Raw request bodies may nest a few levels more than input, for the JSON-RPC envelope and batches around it. */
-export const MAX_BODY_DEPTH = MAX_INPUT_DEPTH + 8;
+/**
+ * Raw request bodies are refused past this depth before they are parsed. Looser than MAX_INPUT_DEPTH, so input that is
+ * merely too deep gets the 400 naming its field; only absurd bodies (thousands of levels) stop here.
+ */
+export const MAX_BODY_DEPTH = 4 * MAX_INPUT_DEPTH;
 
 /** One problem with the text or shape of an input, and where: `metadata.a.b`, `content`, `idempotencyKey`. */
 export interface InputProblem {
