@@ -1,0 +1,247 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Application, createApplication } from '../../src/app.js';
+import { createLogger } from '../../src/core/logger.js';
+import type { Operation } from '../../src/operations/operation.js';
+import { testConfig } from '../helpers/config.js';
+import { encodeQueryValue, type FixtureIds, FUZZ_RUNS, FUZZ_SEED, fillIds, fuzzCase, rng } from '../helpers/fuzz.js';
+import { createTestDatabase, REDIS_URL, randomPrefix, type TestDatabase } from '../helpers/pg.js';
+
+/**
+ * Issue 10: the fuzz suite. Every REST route and MCP tool of the catalogue gets FUZZ_RUNS seeded cases (plausible
+ * arguments with hostile values of the issue's classes), sent in lockstep to lite (SQLite) and standard (PostgreSQL +
+ * Redis). Asserted for every case: no 5xx and no JSON-RPC internal error, no stack, path or SQL text in the answer,
+ * a value the text/nesting rule forbids is always refused, a refused write changes nothing stored, and both stores
+ * give the same status. Bounded: about (operations × 2 front doors × FUZZ_RUNS) requests per store.
+ */
+
+interface Store {
+  name: string;
+  app: Application;
+  ids: FixtureIds;
+}
+
+const BODY_METHODS = new Set(['post', 'patch', 'put']);
+/**
+ * Operations whose status may legitimately differ between the stores at a given moment because it depends on
+ * asynchronous job progress (analytics sync into DuckDB, queue contents), not on the input: only the no-5xx, no-leak
+ * and refusal rules apply to them.
+ */
+const TIMING_DEPENDENT = new Set([
+  'get_session_analytics',
+  'get_activity_summary',
+  'query_analytics',
+  'export_analytics',
+  'get_insights',
+  'get_workflow_metrics',
+  'queue_stats',
+  'summarize_session',
+]);
+const LEAK = /\bat .*\.(ts|js):\d+|node_modules|\/src\/|PostgresError|SqliteError|syntax error at|\bSELECT\b.*\bFROM\b/;
+
+let db: TestDatabase;
+let exportDir: string;
+const stores: Store[] = [];
+
+async function seed(app: Application): Promise<FixtureIds> {
+  const json = async (path: string, body: unknown) => {
+    const res = await app.http.request(`http://localhost:8678${path}`, {
+      method: 'POST',
+      headers: { host: 'localhost:8678', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status, path).toBeLessThan(300);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const session = await json('/v1/sessions', { name: 'fuzz fixture', project: 'p' });
+  await json(`/v1/sessions/${session.id}/messages`, { role: 'user', content: 'auth refactor in src/app.ts' });
+  const reflection = await json('/v1/reflections', { content: 'use refresh tokens for auth', project: 'p' });
+  const pattern = await json('/v1/patterns', { name: 'retry with backoff', description: 'd', kind: 'convention' });
+  const id = (v: Record<string, unknown>, k: string) =>
+    ((v[k] as Record<string, unknown> | undefined) ?? v).id as string;
+  return { session: session.id as string, reflection: id(reflection, 'reflection'), pattern: id(pattern, 'pattern') };
+}
+
+beforeAll(async () => {
+  exportDir = mkdtempSync(join(tmpdir(), 'sb-fuzz-'));
+  db = await createTestDatabase('fuzz');
+  const common = { mcp: { enabled: true }, analytics: { path: ':memory:', exportDir } };
+  const lite = await createApplication(testConfig(common), createLogger('silent'), { defaultMetrics: false });
+  const standard = await createApplication(
+    testConfig({
+      ...common,
+      mode: 'standard',
+      // This process runs the workers and so holds the analytics database, as a one-host deployment does.
+      workers: { inProcess: true },
+      database: { driver: 'postgres', url: db.url, migrateOnStart: true },
+      redis: { url: REDIS_URL, prefix: randomPrefix('fuzz') },
+    }),
+    createLogger('silent'),
+    { defaultMetrics: false },
+  );
+  stores.push({ name: 'lite', app: lite, ids: await seed(lite) });
+  stores.push({ name: 'standard', app: standard, ids: await seed(standard) });
+});
+
+afterAll(async () => {
+  for (const store of stores) await store.app.close();
+  await db?.drop();
+  rmSync(exportDir, { recursive: true, force: true });
+});
+
+interface Answer {
+  status: number;
+  text: string;
+  /** Refused as bad input (REST 4xx, MCP isError or JSON-RPC invalid params). */
+  refused: boolean;
+  internal: boolean;
+}
+
+async function viaRest(store: Store, op: Operation, raw: Record<string, unknown>): Promise<Answer> {
+  const rest = op.rest as NonNullable<Operation['rest']>;
+  const args = fillIds(raw, store.ids) as Record<string, unknown>;
+  let path = rest.path;
+  for (const [param, key] of Object.entries(rest.params ?? {})) {
+    const value = args[key];
+    delete args[key];
+    path = path.replace(`:${param}`, value === undefined ? 'missing' : encodeQueryValue(value));
+  }
+  const from = rest.from ?? (BODY_METHODS.has(rest.method) ? 'body' : 'query');
+  const headers: Record<string, string> = { host: 'localhost:8678' };
+  let body: string | undefined;
+  if (from === 'query') {
+    const query = Object.entries(args)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeQueryValue(v)}`)
+      .join('&');
+    if (query) path += `?${query}`;
+  } else {
+    body = JSON.stringify(args);
+    headers['content-type'] = 'application/json';
+  }
+  const res = await store.app.http.request(`http://localhost:8678${path}`, {
+    method: rest.method.toUpperCase(),
+    headers,
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, text, refused: res.status >= 400 && res.status < 500, internal: res.status >= 500 };
+}
+
+let rpcId = 0;
+async function viaMcp(store: Store, op: Operation, raw: Record<string, unknown>): Promise<Answer> {
+  const args = fillIds(raw, store.ids);
+  const res = await store.app.http.request('http://localhost:8678/mcp', {
+    method: 'POST',
+    headers: {
+      host: 'localhost:8678',
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: ++rpcId,
+      method: 'tools/call',
+      params: { name: op.name, arguments: args },
+    }),
+  });
+  const text = await res.text();
+  let parsed: { result?: { isError?: boolean }; error?: { code: number } } = {};
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: judged by its status
+  }
+  const isError = parsed.result?.isError === true;
+  const internal =
+    res.status >= 500 || parsed.error?.code === -32603 || (isError && /"code":"internal"|internal error/i.test(text));
+  return {
+    status: isError ? 400 : parsed.error ? 400 : res.status,
+    text,
+    refused: isError || parsed.error !== undefined || (res.status >= 400 && res.status < 500),
+    internal,
+  };
+}
+
+/** What a refused request must leave untouched (async jobs aside: manual patterns only). */
+async function fingerprint(store: Store): Promise<string> {
+  const get = async (path: string) => {
+    const res = await store.app.http.request(`http://localhost:8678${path}`, { headers: { host: 'localhost:8678' } });
+    const body = (await res.json()) as { items?: Array<Record<string, unknown>> };
+    return (body.items ?? []).map((i) => [
+      i.id,
+      i.name,
+      i.status,
+      i.content,
+      i.metadata,
+      i.tags,
+      i.importance,
+      i.description,
+      i.source,
+    ]);
+  };
+  const patterns = await get('/v1/patterns?limit=200&source=manual');
+  return JSON.stringify([
+    await get('/v1/sessions?limit=200'),
+    await get(`/v1/sessions/${store.ids.session}/messages?limit=200`),
+    await get('/v1/reflections?limit=200'),
+    patterns,
+  ]);
+}
+
+describe(`fuzz: every operation, REST and MCP, lite and standard (seed ${FUZZ_SEED}, ${FUZZ_RUNS} runs)`, () => {
+  it('never answers 5xx, never leaks, always refuses forbidden text, changes nothing when refusing, agrees across stores', async () => {
+    const failures: string[] = [];
+    const operations = [...stores[0]!.app.operations].sort((a, b) => a.name.localeCompare(b.name));
+    let requests = 0;
+    for (const op of operations) {
+      const doors: Array<['rest' | 'mcp', typeof viaRest]> = [];
+      if (op.rest) doors.push(['rest', viaRest]);
+      if (op.mcp !== false) doors.push(['mcp', viaMcp]);
+      for (const [door, send] of doors) {
+        const r = rng(FUZZ_SEED ^ hash(`${op.name}/${door}`));
+        for (let run = 0; run < FUZZ_RUNS; run++) {
+          const c = fuzzCase(r, op);
+          const label = `${door} ${op.name} [seed ${FUZZ_SEED} run ${run}] ${c.mutations.join(', ')}`;
+          const write = !op.annotations.readOnlyHint;
+          const answers: Answer[] = [];
+          for (const store of stores) {
+            const before = write ? await fingerprint(store) : '';
+            const answer = await send(store, op, c.args);
+            requests++;
+            answers.push(answer);
+            if (answer.internal)
+              failures.push(`${store.name} ${label}: server error ${answer.status} ${answer.text.slice(0, 300)}`);
+            if (LEAK.test(answer.text))
+              failures.push(`${store.name} ${label}: leaks internals: ${answer.text.slice(0, 300)}`);
+            const judged =
+              door === 'mcp' ||
+              (op.rest && (op.rest.from ?? (BODY_METHODS.has(op.rest.method) ? 'body' : 'query')) === 'body');
+            if (c.forbidden && judged && !answer.refused) {
+              failures.push(`${store.name} ${label}: forbidden value accepted (${answer.status})`);
+            }
+            if (write && answer.refused && (await fingerprint(store)) !== before) {
+              failures.push(`${store.name} ${label}: a refused request changed stored data`);
+            }
+          }
+          const [lite, standard] = answers as [Answer, Answer];
+          if (!TIMING_DEPENDENT.has(op.name) && lite.status !== standard.status) {
+            failures.push(
+              `${label}: lite ${lite.status} ≠ standard ${standard.status}: ${lite.text.slice(0, 200)} | ${standard.text.slice(0, 200)}`,
+            );
+          }
+        }
+      }
+    }
+    expect(requests).toBeGreaterThan(operations.length * FUZZ_RUNS);
+    expect(failures, failures.join('\n')).toEqual([]);
+  }, 300_000);
+});
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
