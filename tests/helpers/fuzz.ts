@@ -161,26 +161,59 @@ export interface FuzzCase {
   mutations: string[];
   /** The arguments hold a value the text and nesting rule refuses. */
   forbidden: boolean;
+  /** Keys holding such a value. */
+  forbiddenKeys: string[];
 }
 
-/** One case: plausible arguments with one to three of them (or an unknown key) replaced by hostile values. */
+type Kind = 'date' | 'string' | 'number' | 'object' | 'other';
+
+function kindOfValue(value: unknown): Kind {
+  if (typeof value === 'string') return /^[+-]?\d{4,6}-\d\d-\d\dT/.test(value) ? 'date' : 'string';
+  if (typeof value === 'number') return 'number';
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return 'object';
+  return 'other';
+}
+
+function kindOfField(node: Schema | undefined): Kind {
+  if (!node) return 'other';
+  const options = (node.anyOf ?? node.oneOf) as Schema[] | undefined;
+  if (options?.length) return kindOfField(options.find((o) => o.type !== 'null'));
+  if (node.format === 'date-time') return 'date';
+  if (node.type === 'string' && !node.enum) return 'string';
+  if (node.type === 'integer' || node.type === 'number') return 'number';
+  if (node.type === 'object') return 'object';
+  return 'other';
+}
+
+/**
+ * One case: plausible arguments with one or two of them (or an unknown key) replaced by hostile values — mostly of
+ * the field's own kind (a date for a date-time field, text for a text field…), so cases get past type checks and
+ * reach the rules, services and stores behind them.
+ */
 export function fuzzCase(r: Rng, op: Operation): FuzzCase {
   const schema = inputSchema(op);
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
   const args = plausibleObject(r, schema, true);
-  const keys = Object.keys((schema.properties ?? {}) as object);
+  const keys = Object.keys(properties);
   const mutations: string[] = [];
   const classes = new Map<string, Hostile>();
-  const count = 1 + Math.floor(r() * 3);
+  const count = r() < 0.7 ? 1 : 2;
   for (let i = 0; i < count; i++) {
-    const hostile = pick(r, HOSTILE);
     const key = r() < 0.9 && keys.length ? pick(r, keys) : pick(r, ['__proto__', 'constructor', 'extra']);
+    const kind = kindOfField(properties[key]);
+    const fitting = HOSTILE.filter((h) => {
+      const k = kindOfValue(h.value);
+      return k === kind || (kind === 'date' && k === 'string') || (kind === 'object' && h.forbidden);
+    });
+    const hostile = pick(r, r() < 0.75 && fitting.length ? fitting : HOSTILE);
     // defineProperty, so `__proto__` is an own key as it is in parsed JSON, not the prototype.
     Object.defineProperty(args, key, { value: hostile.value, enumerable: true, writable: true, configurable: true });
     mutations.push(`${key}=${hostile.label}`);
     classes.set(key, hostile);
   }
   // A later mutation of the same key replaces an earlier one: judged on what is sent.
-  return { args, mutations, forbidden: [...classes.values()].some((h) => h.forbidden) };
+  const forbiddenKeys = [...classes].filter(([, h]) => h.forbidden).map(([k]) => k);
+  return { args, mutations, forbidden: forbiddenKeys.length > 0, forbiddenKeys };
 }
 
 /** Fills id slots with this store's fixture ids (deeply, for lists of ids too). */

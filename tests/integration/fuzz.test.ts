@@ -219,7 +219,10 @@ describe(`fuzz: every operation, REST and MCP, lite and standard (seed ${FUZZ_SE
             const judged =
               door === 'mcp' ||
               (op.rest && (op.rest.from ?? (BODY_METHODS.has(op.rest.method) ? 'body' : 'query')) === 'body');
-            if (c.forbidden && judged && !answer.refused) {
+            // The MCP SDK parses JSON-RPC into plain objects, so a `__proto__` argument is gone before our code runs
+            // (dropped, never used); every other key is judged on both doors.
+            const forbidden = door === 'mcp' ? c.forbiddenKeys.some((k) => k !== '__proto__') : c.forbidden;
+            if (forbidden && judged && !answer.refused) {
               failures.push(`${store.name} ${label}: forbidden value accepted (${answer.status})`);
             }
             if (write && answer.refused && (await fingerprint(store)) !== before) {
