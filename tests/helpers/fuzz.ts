@@ -149,6 +149,11 @@ function plausibleObject(r: Rng, node: Schema, optional: boolean): Record<string
   return out;
 }
 
+/** Plausible arguments only (required ones, some optional ones), ids as slots. */
+export function plausibleArgs(r: Rng, op: Operation): Record<string, unknown> {
+  return plausibleObject(r, inputSchema(op), true);
+}
+
 /** The input JSON Schema of an operation, in our (camelCase) names. */
 export function inputSchema(op: Operation): Schema {
   return z.toJSONSchema(op.input, { io: 'input', unrepresentable: 'any' }) as Schema;
@@ -247,4 +252,11 @@ export function encodeQueryValue(value: unknown): string {
     } else out += encodeURIComponent(ch);
   }
   return out;
+}
+
+/** FNV-1a: a per-operation seed from its name. */
+export function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
 }

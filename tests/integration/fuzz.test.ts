@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Application, createApplication } from '../../src/app.js';
+import { createApplication } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { Operation } from '../../src/operations/operation.js';
 import { testConfig } from '../helpers/config.js';
-import { encodeQueryValue, type FixtureIds, FUZZ_RUNS, FUZZ_SEED, fillIds, fuzzCase, rng } from '../helpers/fuzz.js';
+import { FUZZ_RUNS, FUZZ_SEED, fuzzCase, hash, rng } from '../helpers/fuzz.js';
+import { type Answer, BODY_METHODS, fingerprint, type Store, seed, viaMcp, viaRest } from '../helpers/fuzz-doors.js';
 import { createTestDatabase, REDIS_URL, randomPrefix, type TestDatabase } from '../helpers/pg.js';
 
 /**
@@ -17,13 +17,6 @@ import { createTestDatabase, REDIS_URL, randomPrefix, type TestDatabase } from '
  * give the same status. Bounded: about (operations × 2 front doors × FUZZ_RUNS) requests per store.
  */
 
-interface Store {
-  name: string;
-  app: Application;
-  ids: FixtureIds;
-}
-
-const BODY_METHODS = new Set(['post', 'patch', 'put']);
 /**
  * Operations whose status may legitimately differ between the stores at a given moment because it depends on
  * asynchronous job progress (analytics sync into DuckDB, queue contents), not on the input: only the no-5xx, no-leak
@@ -47,25 +40,6 @@ const SQL_LEAK = /\bat .*\.(ts|js):\d+|node_modules|\/src\/|PostgresError|Sqlite
 let db: TestDatabase;
 let exportDir: string;
 const stores: Store[] = [];
-
-async function seed(app: Application): Promise<FixtureIds> {
-  const json = async (path: string, body: unknown) => {
-    const res = await app.http.request(`http://localhost:8678${path}`, {
-      method: 'POST',
-      headers: { host: 'localhost:8678', 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(res.status, path).toBeLessThan(300);
-    return (await res.json()) as Record<string, unknown>;
-  };
-  const session = await json('/v1/sessions', { name: 'fuzz fixture', project: 'p' });
-  await json(`/v1/sessions/${session.id}/messages`, { role: 'user', content: 'auth refactor in src/app.ts' });
-  const reflection = await json('/v1/reflections', { content: 'use refresh tokens for auth', project: 'p' });
-  const pattern = await json('/v1/patterns', { name: 'retry with backoff', description: 'd', kind: 'convention' });
-  const id = (v: Record<string, unknown>, k: string) =>
-    ((v[k] as Record<string, unknown> | undefined) ?? v).id as string;
-  return { session: session.id as string, reflection: id(reflection, 'reflection'), pattern: id(pattern, 'pattern') };
-}
 
 beforeAll(async () => {
   exportDir = mkdtempSync(join(tmpdir(), 'sb-fuzz-'));
@@ -93,106 +67,6 @@ afterAll(async () => {
   await db?.drop();
   rmSync(exportDir, { recursive: true, force: true });
 });
-
-interface Answer {
-  status: number;
-  text: string;
-  /** Refused as bad input (REST 4xx, MCP isError or JSON-RPC invalid params). */
-  refused: boolean;
-  internal: boolean;
-}
-
-async function viaRest(store: Store, op: Operation, raw: Record<string, unknown>): Promise<Answer> {
-  const rest = op.rest as NonNullable<Operation['rest']>;
-  const args = fillIds(raw, store.ids) as Record<string, unknown>;
-  let path = rest.path;
-  for (const [param, key] of Object.entries(rest.params ?? {})) {
-    const value = args[key];
-    delete args[key];
-    path = path.replace(`:${param}`, value === undefined ? 'missing' : encodeQueryValue(value));
-  }
-  const from = rest.from ?? (BODY_METHODS.has(rest.method) ? 'body' : 'query');
-  const headers: Record<string, string> = { host: 'localhost:8678' };
-  let body: string | undefined;
-  if (from === 'query') {
-    const query = Object.entries(args)
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeQueryValue(v)}`)
-      .join('&');
-    if (query) path += `?${query}`;
-  } else {
-    body = JSON.stringify(args);
-    headers['content-type'] = 'application/json';
-  }
-  const res = await store.app.http.request(`http://localhost:8678${path}`, {
-    method: rest.method.toUpperCase(),
-    headers,
-    body,
-  });
-  const text = await res.text();
-  return { status: res.status, text, refused: res.status >= 400 && res.status < 500, internal: res.status >= 500 };
-}
-
-let rpcId = 0;
-async function viaMcp(store: Store, op: Operation, raw: Record<string, unknown>): Promise<Answer> {
-  const args = fillIds(raw, store.ids);
-  const res = await store.app.http.request('http://localhost:8678/mcp', {
-    method: 'POST',
-    headers: {
-      host: 'localhost:8678',
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: ++rpcId,
-      method: 'tools/call',
-      params: { name: op.name, arguments: args },
-    }),
-  });
-  const text = await res.text();
-  let parsed: { result?: { isError?: boolean }; error?: { code: number } } = {};
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: judged by its status
-  }
-  const isError = parsed.result?.isError === true;
-  const internal =
-    res.status >= 500 || parsed.error?.code === -32603 || (isError && /"code":"internal"|internal error/i.test(text));
-  return {
-    status: isError ? 400 : parsed.error ? 400 : res.status,
-    text,
-    refused: isError || parsed.error !== undefined || (res.status >= 400 && res.status < 500),
-    internal,
-  };
-}
-
-/** What a refused request must leave untouched (async jobs aside: manual patterns only). */
-async function fingerprint(store: Store): Promise<string> {
-  const get = async (path: string) => {
-    const res = await store.app.http.request(`http://localhost:8678${path}`, { headers: { host: 'localhost:8678' } });
-    const body = (await res.json()) as { items?: Array<Record<string, unknown>> };
-    return (body.items ?? []).map((i) => [
-      i.id,
-      i.name,
-      i.status,
-      i.content,
-      i.metadata,
-      i.tags,
-      i.importance,
-      i.description,
-      i.source,
-    ]);
-  };
-  const patterns = await get('/v1/patterns?limit=200&source=manual');
-  return JSON.stringify([
-    await get('/v1/sessions?limit=200'),
-    await get(`/v1/sessions/${store.ids.session}/messages?limit=200`),
-    await get('/v1/reflections?limit=200'),
-    patterns,
-  ]);
-}
 
 describe(`fuzz: every operation, REST and MCP, lite and standard (seed ${FUZZ_SEED}, ${FUZZ_RUNS} runs)`, () => {
   it('never answers 5xx, never leaks, always refuses forbidden text, changes nothing when refusing, agrees across stores', async () => {
@@ -245,9 +119,3 @@ describe(`fuzz: every operation, REST and MCP, lite and standard (seed ${FUZZ_SE
     expect(failures, failures.join('\n')).toEqual([]);
   }, 300_000);
 });
-
-function hash(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
