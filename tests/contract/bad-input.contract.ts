@@ -247,6 +247,22 @@ export function describeBadInput(name: string, open: () => Promise<{ app: Applic
         const reflectionId = ((reflection.json.reflection as Json | undefined) ?? reflection.json).id as string;
         expect((await doors.rest('GET', `/v1/reflections/${reflectionId}`)).json.content).toBe(`lesson ${content}`);
       });
+      it('strict import is all or nothing when a line breaks the text rule (escaped NUL or lone surrogate)', async () => {
+        const before = await stored();
+        const entity = (name: string, type: string, obs: string) =>
+          `{"type":"entity","name":"${name}","entityType":"${type}","observations":["${obs}"]}`;
+        for (const bad of [entity('c', 'x\\u0000y', 'o'), entity('c', 't', 'lone \\ud800')]) {
+          const content = [entity('a', 't', 'one'), entity('b', 't', 'two'), bad].join('\n');
+          const res = await doors.rest('POST', '/v1/reflections/import', {
+            format: 'memory-json',
+            content,
+            strict: true,
+          });
+          expect(res.status, res.text).toBe(400);
+          expect(res.text).toMatch(/nothing was written/);
+          expect(await stored()).toBe(before);
+        }
+      });
       it('a body nested 20,000 levels is a 400 on REST and on /mcp, not a stack overflow', async () => {
         const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
         const rest = await doors.rest('POST', '/v1/sessions', `{"name":"x","metadata":{"a":${deep}}}`);
