@@ -11,7 +11,7 @@ import { buildCatalogue } from '../operations/catalogue.js';
 import type { Download, Operation } from '../operations/operation.js';
 import { findOperation, runOperation } from '../operations/run-operation.js';
 import { openCliApplication } from './cli-app.js';
-import { BAD_INPUT } from './shared.js';
+import { BAD_INPUT, parseTenant } from './shared.js';
 
 /**
  * `session-buddy call <operation> --flag value …`: one subcommand per operation of the catalogue, its flags
@@ -44,7 +44,7 @@ function operationCommand(op: Operation): Command {
     .alias(op.name)
     .description(`${op.title}: ${op.description}`)
     .option('--mode <mode>', 'lite or standard (default from config)')
-    .option('--tenant <id>', 'tenant (default: auth.defaultTenant)')
+    .option('--tenant <id>', 'tenant (default: auth.defaultTenant)', parseTenant)
     .option('--json <object>', 'the whole input as one JSON object (flags override its fields)')
     .option('--text', 'print the one-line summary instead of JSON')
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));

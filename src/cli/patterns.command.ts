@@ -7,7 +7,7 @@ import type { OperationContext } from '../operations/operation.js';
 import { parseOperationInput, runOperation } from '../operations/run-operation.js';
 import type { DetectionQueued, StoredPattern } from '../services/pattern.service.js';
 import { openCliApplication } from './cli-app.js';
-import { BAD_INPUT } from './shared.js';
+import { BAD_INPUT, parseTenant } from './shared.js';
 
 interface CommonFlags {
   mode?: string;
@@ -27,7 +27,7 @@ interface FilterFlags extends CommonFlags {
 function common(command: Command): Command {
   return command
     .option('--mode <mode>', 'lite or standard (default from config)')
-    .option('--tenant <id>', 'tenant (default: auth.defaultTenant)')
+    .option('--tenant <id>', 'tenant (default: auth.defaultTenant)', parseTenant)
     .option('--project <name>', 'only this project')
     .option('--json', 'print JSON');
 }
@@ -52,7 +52,7 @@ interface AddFlags extends CommonFlags {
 function onePattern(command: Command): Command {
   return command
     .option('--mode <mode>', 'lite or standard (default from config)')
-    .option('--tenant <id>', 'tenant (default: auth.defaultTenant)')
+    .option('--tenant <id>', 'tenant (default: auth.defaultTenant)', parseTenant)
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));
 }
 

@@ -21,7 +21,7 @@ import {
 } from '../services/reflection-transfer.service.js';
 import { openCliApplication } from './cli-app.js';
 import { progressBar } from './progress.js';
-import { BAD_INPUT } from './shared.js';
+import { BAD_INPUT, parseTenant } from './shared.js';
 
 type ReflectionStatistics = Awaited<ReturnType<ReflectionService['stats']>>;
 
@@ -72,7 +72,7 @@ function run<T>(app: Application, flags: OneFlags, name: string, input: Record<s
 /** --tenant, --mode and (optionally) --json; a bad flag or refused input exits with BAD_INPUT. */
 function one(command: Command, json = true): Command {
   command
-    .option('--tenant <tenant>', 'tenant (default: auth.defaultTenant)')
+    .option('--tenant <tenant>', 'tenant (default: auth.defaultTenant)', parseTenant)
     .option('--mode <mode>', 'lite or standard (default from config)')
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));
   return json ? command.option('--json', 'print JSON') : command;
@@ -179,7 +179,7 @@ export function reflectionsCommand(): Command {
     .addOption(new Option('--format <format>', 'memory-json or jsonl').choices(IMPORT_FORMATS).makeOptionMandatory())
     .option('--project <project>', "project for every reflection (jsonl: overrides each line's project)")
     .option('--strict', 'reject the whole file, writing nothing, if any line is bad')
-    .option('--tenant <tenant>', 'tenant to import into (default: auth.defaultTenant)')
+    .option('--tenant <tenant>', 'tenant to import into (default: auth.defaultTenant)', parseTenant)
     .option('--mode <mode>', 'lite or standard (default from config)')
     .action(async (file: string, flags: ImportFlags, command: Command) => {
       await access(file).catch(() => {
@@ -227,7 +227,7 @@ export function reflectionsCommand(): Command {
     .option('--from <time>', 'created at or after (ISO 8601)')
     .option('--to <time>', 'created before (ISO 8601)')
     .option('--out <file>', 'write to this file instead of stdout')
-    .option('--tenant <tenant>', 'tenant to export (default: auth.defaultTenant)')
+    .option('--tenant <tenant>', 'tenant to export (default: auth.defaultTenant)', parseTenant)
     .option('--mode <mode>', 'lite or standard (default from config)')
     .action(async (flags: ExportFlags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { type LoadedConfig, loadConfig } from '../config/config.loader.js';
+import { isTenantId, TENANT_ID_RULE } from '../core/tenant.js';
 
 /** Exit code for bad flags and input the service refuses (main.ts maps ValidationError to it). */
 export const BAD_INPUT = 2;
@@ -31,4 +32,10 @@ export function parsePort(value: string): number {
     throw new InvalidArgumentError('must be an integer from 0 to 65535');
   }
   return port;
+}
+
+/** `--tenant`: the tenant id rule of tokens (src/core/tenant.ts), so the CLI cannot reach a tenant no token could. */
+export function parseTenant(value: string): string {
+  if (!isTenantId(value)) throw new InvalidArgumentError(TENANT_ID_RULE);
+  return value;
 }

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { AuthService } from '../services/auth.service.js';
-import { BAD_INPUT, loadFromFlags } from './shared.js';
+import { BAD_INPUT, loadFromFlags, parseTenant } from './shared.js';
 
 interface TokenFlags {
   subject: string;
@@ -43,7 +43,7 @@ export function tokenCommand(): Command {
   return new Command('token')
     .description('Print a signed bearer token (JWT) for a client; needs auth.enabled and auth.secret')
     .requiredOption('--subject <subject>', "who the token is for (the 'sub' claim)")
-    .requiredOption('--tenant <tenant>', 'tenant every call made with the token is scoped to')
+    .requiredOption('--tenant <tenant>', 'tenant every call made with the token is scoped to', parseTenant)
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 7d (default: auth.expireMinutes)', parseTtl)
     .option('--roles <roles>', "comma-separated roles (the 'roles' claim)", parseRoles)
     .option('--mode <mode>', 'lite or standard (default from config)')

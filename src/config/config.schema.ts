@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TENANT_ID_PATTERN, TENANT_ID_RULE } from '../core/tenant.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
@@ -205,6 +206,7 @@ export const configSchema = z
           .string()
           .min(1)
           .max(128)
+          .regex(TENANT_ID_PATTERN, TENANT_ID_RULE)
           .default('default')
           .describe('Tenant used when auth is off, or when a token names none (`tenant` claim).'),
       })

@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { isStorableTime, TIME_RANGE_MESSAGE } from '../core/time-range.js';
 
 /** Ids are UUIDs (v7 when this server made them). */
 export const idSchema = z.uuid({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a UUID') });
 
+/** Every time filter: an ISO 8601 date-time, normalised to UTC, within the range both stores accept (0001–9999). */
 export const timestampSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' })
+  .refine((value) => isStorableTime(Date.parse(value)), TIME_RANGE_MESSAGE)
   .transform((value) => new Date(value).toISOString());
 
 export const projectSchema = z

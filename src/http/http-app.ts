@@ -9,6 +9,7 @@ import {
 } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
+import { jsonDepthExceeds, tooDeepBodyError } from '../core/validate.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AuthService } from '../services/auth.service.js';
 import type { HealthService } from '../services/health.service.js';
@@ -100,6 +101,7 @@ async function readJsonBody(c: Context): Promise<unknown> {
   if (text.length === 0) return undefined;
   const type = c.req.header('content-type');
   if (!type || !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) throw new UnsupportedMediaTypeError(type);
+  if (jsonDepthExceeds(text)) throw tooDeepBodyError();
   try {
     return JSON.parse(text);
   } catch (error) {

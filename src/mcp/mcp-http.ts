@@ -3,6 +3,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import type { Hono } from 'hono';
 import type { Config } from '../config/config.schema.js';
 import type { Logger } from '../core/logger.js';
+import { jsonDepthExceeds, tooDeepBodyError } from '../core/validate.js';
 import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
 import type { Services } from '../services/services.js';
@@ -98,6 +99,8 @@ export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
  */
 async function readJsonBody(request: Request): Promise<[Request, unknown]> {
   const text = await request.text();
+  // A hostile depth is refused (400) before JSON.parse and the SDK's schemas recurse through it.
+  if (jsonDepthExceeds(text)) throw tooDeepBodyError();
   try {
     return [request, JSON.parse(text)];
   } catch {

@@ -84,7 +84,14 @@ function mapKeys(
         { field: snakeCase(name), message: 'given twice' },
       ]);
     }
-    out[name] = childSchema ? mapKeys(childSchema, item, io, keyOf, level + 1) : item;
+    // An own property even for `__proto__`, as JSON.parse made it: the schema then refuses it as an unknown key
+    // instead of it silently becoming the prototype of the arguments.
+    Object.defineProperty(out, name, {
+      value: childSchema ? mapKeys(childSchema, item, io, keyOf, level + 1) : item,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { isSessionBuddyError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
-import { findNul } from '../core/validate.js';
+import { assertCleanInput } from '../core/validate.js';
 import type { Operation } from '../operations/operation.js';
 import type { Services } from '../services/services.js';
 import { fromMcpNames, jsonSchemaInMcpNames, mcpArgumentName, toMcpNames } from './mcp-names.js';
@@ -66,13 +66,7 @@ export function mcpTools(operations: readonly Operation[]): Map<string, McpTool>
 function parseArguments(op: Operation, args: unknown): Record<string, unknown> {
   const rename = op.mcp ? (op.mcp.rename ?? {}) : {};
   const named = fromMcpNames(op.input, args ?? {}, rename);
-  const nul = findNul(named, '');
-  if (nul !== undefined) {
-    const field = nul ? mcpPath(nul.split('.'), rename) : 'arguments';
-    throw new ValidationError(`Invalid input: ${field}: contains a NUL character (\\u0000)`, [
-      { field, message: 'contains a NUL character (\\u0000)' },
-    ]);
-  }
+  assertCleanInput(named, [], (path) => mcpPath(path, rename));
   const result = op.input.safeParse(named);
   if (result.success) return result.data as Record<string, unknown>;
   const issues = result.error.issues.map((issue) => ({

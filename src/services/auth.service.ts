@@ -1,6 +1,8 @@
+import type { JWTPayload } from 'jose';
 import type { Config } from '../config/config.schema.js';
 import { UnauthorizedError, ValidationError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import { isTenantId, TENANT_ID_RULE } from '../core/tenant.js';
 
 /**
  * Bearer JWT authentication. With auth off every caller is the default tenant; with it on, a valid
@@ -22,15 +24,21 @@ export class AuthService {
     if (!this.config.enabled || !this.key) return { tenantId: this.config.defaultTenant };
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new UnauthorizedError('Missing bearer token (Authorization: Bearer <jwt>)');
+    let payload: JWTPayload;
     try {
       // jose is loaded on first use: most deployments run without auth and need not pay for it at start-up.
       const { jwtVerify } = await import('jose');
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [this.config.algorithm], audience });
-      const tenant = typeof payload.tenant === 'string' && payload.tenant ? payload.tenant : this.config.defaultTenant;
-      return { tenantId: tenant, subject: payload.sub };
+      ({ payload } = await jwtVerify(token, this.key, { algorithms: [this.config.algorithm], audience }));
     } catch (error) {
       throw new UnauthorizedError(`Invalid bearer token: ${(error as Error).message}`);
     }
+    // A token without a `tenant` claim is the default tenant's; a claim that breaks the tenant rule is refused, never
+    // mapped to the default nor normalised (PostgreSQL would turn lone surrogates into U+FFFD and merge tenants).
+    if (payload.tenant === undefined) return { tenantId: this.config.defaultTenant, subject: payload.sub };
+    if (!isTenantId(payload.tenant)) {
+      throw new UnauthorizedError(`Invalid bearer token: the 'tenant' claim ${TENANT_ID_RULE}`);
+    }
+    return { tenantId: payload.tenant, subject: payload.sub };
   }
 
   /**
@@ -41,7 +49,7 @@ export class AuthService {
     if (!this.key) throw new UnauthorizedError('auth.secret is not set; cannot issue tokens');
     const problems = [
       subject.trim() ? undefined : { field: 'subject', message: 'must not be empty' },
-      tenant.trim() && tenant.length <= 128 ? undefined : { field: 'tenant', message: 'must be 1 to 128 characters' },
+      isTenantId(tenant) ? undefined : { field: 'tenant', message: TENANT_ID_RULE },
       options.ttlSeconds === undefined || (Number.isInteger(options.ttlSeconds) && options.ttlSeconds > 0)
         ? undefined
         : { field: 'ttl', message: 'must be a positive whole number of seconds' },

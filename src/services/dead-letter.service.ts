@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { NotFoundError, UnavailableError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type { Page } from '../domain/common.model.js';
@@ -31,7 +31,7 @@ export class DeadLetterService {
 
   async list(scope: Viewer, q: DeadLetterListQuery): Promise<Page<DeadLetter> & { total: number }> {
     const filter = this.filter(scope, q);
-    const after = q.cursor ? decodeCursor(q.cursor, isDeadLetterCursor) : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor, { failedAt: 'timestamp', id: 'uuid' }) : undefined;
     const rows = await this.store.deadLetters.list(filter, q.limit + 1, after);
     const more = rows.length > q.limit;
     const items = more ? rows.slice(0, q.limit) : rows;
@@ -162,8 +162,4 @@ function groupByQueue(letters: DeadLetter[]): Map<QueueName, DeadLetter[]> {
     groups.set(d.queue as QueueName, list);
   }
   return groups;
-}
-
-function isDeadLetterCursor(value: Record<string, unknown>): value is { failedAt: string; id: string } {
-  return isIssuedTimestamp(value.failedAt) && typeof value.id === 'string';
 }

@@ -42,7 +42,7 @@ export class MessageService {
   }
 
   async list(principal: Principal, sessionId: string, q: ListMessagesQuery): Promise<Page<Message>> {
-    const after = q.cursor ? decodeCursor(q.cursor, isSeqCursor).seq : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor, { seq: 'seq' }).seq : undefined;
     const items = await this.store.messages.list(principal.tenantId, sessionId, {
       order: q.order,
       limit: q.limit + 1,
@@ -91,8 +91,4 @@ export class MessageService {
     if (result.created.some(Boolean)) this.options.events?.emit('outbox:added');
     return result;
   }
-}
-
-function isSeqCursor(value: Record<string, unknown>): value is { seq: number } {
-  return typeof value.seq === 'number' && Number.isInteger(value.seq) && value.seq >= 0;
 }

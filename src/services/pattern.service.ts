@@ -90,12 +90,12 @@ export class PatternService {
     };
     const tenantId = principal.tenantId;
     if (q.q !== undefined) {
-      const offset = q.cursor ? decodeCursor(q.cursor, isOffsetCursor).o : 0;
+      const offset = q.cursor ? decodeCursor(q.cursor, { o: 'offset' }).o : 0;
       const rows = await this.store.patterns.search(tenantId, q.q, filters, q.limit + 1, offset);
       const more = rows.length > q.limit;
       return { items: rows.slice(0, q.limit), nextCursor: more ? encodeCursor({ o: offset + q.limit }) : null };
     }
-    const after = q.cursor ? decodeCursor(q.cursor, isKeysetCursor) : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor, { c: 'timestamp', id: 'uuid' }) : undefined;
     const rows = await this.store.patterns.list(
       tenantId,
       filters,
@@ -123,17 +123,4 @@ export class PatternService {
   async detectNow(principal: Principal, { project }: DetectPatternsInput): Promise<DetectionReport> {
     return this.detector.detect(principal.tenantId, project ?? null);
   }
-}
-
-function isOffsetCursor(value: Record<string, unknown>): value is { o: number } {
-  return typeof value.o === 'number' && Number.isInteger(value.o) && value.o >= 0 && value.o <= 100_000;
-}
-
-function isKeysetCursor(value: Record<string, unknown>): value is { c: string; id: string } {
-  return (
-    typeof value.c === 'string' &&
-    !Number.isNaN(Date.parse(value.c)) &&
-    typeof value.id === 'string' &&
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.id)
-  );
 }

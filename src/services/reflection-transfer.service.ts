@@ -292,8 +292,14 @@ export class ReflectionTransferService {
         continue;
       }
       for (const candidate of read.candidates) {
-        const parsed = this.create.safeParse(candidate.input);
-        if (!parsed.success) note(read.line, at(candidate, ValidationError.fromZod(parsed.error).message));
+        // parseInput, as the write does: the text rule (NUL, lone surrogates) is checked here too, so strict stays
+        // all or nothing.
+        try {
+          parseInput(this.create, candidate.input);
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          note(read.line, at(candidate, error.message));
+        }
       }
     }
     if (bad === 0) return;

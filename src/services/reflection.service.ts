@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { NotFoundError } from '../core/errors.js';
 import type { AppEvents } from '../core/events.js';
 import { uuidv7 } from '../core/ids.js';
@@ -158,7 +158,7 @@ export class ReflectionService {
   }
 
   async list(principal: Principal, q: ListReflectionsQuery): Promise<Page<Reflection>> {
-    const after = q.cursor ? decodeCursor(q.cursor, isReflectionCursor) : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor, { c: 'timestamp', id: 'uuid' }) : undefined;
     const items = await this.store.reflections.list(principal.tenantId, {
       project: q.project,
       sessionId: q.sessionId,
@@ -184,12 +184,4 @@ export class ReflectionService {
     const coverage = stats.total === 0 ? 1 : (stats.embeddings[activeModel] ?? 0) / stats.total;
     return { ...stats, activeModel, coverage };
   }
-}
-
-function isReflectionCursor(value: Record<string, unknown>): value is { c: string; id: string } {
-  return (
-    isIssuedTimestamp(value.c) &&
-    typeof value.id === 'string' &&
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.id)
-  );
 }

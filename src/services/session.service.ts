@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { decodeCursor, encodeCursor, isIssuedTimestamp } from '../core/cursor.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { uuidv7 } from '../core/ids.js';
 import { applyMergePatch } from '../core/merge-patch.js';
@@ -62,7 +62,7 @@ export class SessionService {
   }
 
   async list(principal: Principal, q: ListSessionsQuery): Promise<Page<Session>> {
-    const after = q.cursor ? decodeCursor(q.cursor, isSessionCursor) : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor, { v: 'timestamp', id: 'uuid' }) : undefined;
     const items = await this.store.sessions.list(principal.tenantId, {
       project: q.project,
       status: q.status,
@@ -85,8 +85,4 @@ export class SessionService {
   async delete(principal: Principal, id: string): Promise<void> {
     if (!(await this.store.sessions.delete(principal.tenantId, id))) throw new NotFoundError('session', id);
   }
-}
-
-function isSessionCursor(value: Record<string, unknown>): value is { v: string; id: string } {
-  return isIssuedTimestamp(value.v) && typeof value.id === 'string' && /^[0-9a-f-]{36}$/i.test(value.id);
 }

@@ -70,10 +70,16 @@ describe('session-buddy token and flat env names', () => {
       ['--tenant', 'acme'],
       ['--subject', 'ops', '--tenant', 'acme', '--ttl', 'forever'],
       ['--subject', ' ', '--tenant', 'acme'],
+      // The tenant id rule (issue 10 finding 5): no tenant a token could not name.
+      ['--subject', 'ops', '--tenant', ''],
+      ['--subject', 'ops', '--tenant', 'acme corp'],
+      ['--subject', 'ops', '--tenant', 'acme\ufffd'],
     ]) {
       const bad = runCli(['token', ...args], AUTH_ON);
       expect(bad.status, args.join(' ')).toBe(2);
       expect(bad.stdout).toBe('');
     }
+    const badTenant = runCli(['token', '--subject', 'ops', '--tenant', 'acme/x'], AUTH_ON);
+    expect(badTenant.stderr).toMatch(/--tenant.*ASCII letters, digits/);
   });
 });
