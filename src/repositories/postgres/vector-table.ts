@@ -1,5 +1,4 @@
 import { toSql } from 'pgvector';
-import type postgres from 'postgres';
 import type { StoredVector } from '../ports.js';
 import type { Sql } from './sql.js';
 
