@@ -16,7 +16,9 @@ export async function transaction<T>(sql: Sql, fn: (tx: Sql) => Promise<T>): Pro
   try {
     await tx`BEGIN`;
     const result = await fn(tx);
-    await tx`COMMIT`;
+    const done = await tx`COMMIT`;
+    // COMMIT of a transaction a failed statement aborted rolls back instead (as `sql.begin` would, refuse it).
+    if (done.command === 'ROLLBACK') throw new Error('transaction aborted by an earlier error; rolled back');
     return result;
   } catch (error) {
     if (isConnectionError(error)) {
