@@ -33,11 +33,12 @@ export function isConnectionError(error: unknown): boolean {
 /** Turns a connection error into one `UnavailableError` (503 + Retry-After); any other error is returned as is. */
 export function classifyStoreError(error: unknown, retryAfterSeconds: number): unknown {
   if (error instanceof UnavailableError || !isConnectionError(error)) return error;
-  const timedOut = (error as { code?: string }).code === '57014';
+  const code = (error as { code?: string }).code;
+  // The code (ECONNREFUSED, 57P01, …) tells operators why; the driver's message may name internal hosts.
   const unavailable = new UnavailableError(
-    timedOut
+    code === '57014'
       ? `The database did not answer in time; retry in ${retryAfterSeconds} s`
-      : `The database is unavailable; retry in ${retryAfterSeconds} s`,
+      : `The database is unavailable${code ? ` (${code})` : ''}; retry in ${retryAfterSeconds} s`,
     retryAfterSeconds,
   );
   // Operators see the driver's reason in the log; clients get the stable message above.
