@@ -66,3 +66,15 @@ describe('PostgreSQL connection errors', () => {
     await expect(repo.invalid()).rejects.toBeInstanceOf(ValidationError);
   });
 });
+
+describe('the driver write-after-close guard', () => {
+  it("recognises only postgres 3.4.9's nextWrite TypeError", async () => {
+    const { isDriverWriteAfterClose } = await import('../../workers/driver-guard.js');
+    const crash = new TypeError("Cannot read properties of null (reading 'write')");
+    crash.stack = `TypeError: ${crash.message}\n    at Immediate.nextWrite (file:///app/node_modules/postgres/src/connection.js:255:22)`;
+    expect(isDriverWriteAfterClose(crash)).toBe(true);
+    const ours = new TypeError("Cannot read properties of null (reading 'write')");
+    expect(isDriverWriteAfterClose(ours)).toBe(false);
+    expect(isDriverWriteAfterClose(new Error('boom'))).toBe(false);
+  });
+});

@@ -6,6 +6,9 @@ import { UnavailableError } from '../../core/errors.js';
  * (too many connections) and a statement cancelled by `statement_timeout`.
  */
 const SOCKET_CODES = new Set([
+  'ERR_STREAM_WRITE_AFTER_END',
+  'ERR_STREAM_DESTROYED',
+  'ERR_SOCKET_CLOSED',
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
