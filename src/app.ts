@@ -392,7 +392,15 @@ async function setUpAnalytics(
 export async function createStore(config: Config, followUps?: WriteFollowUps): Promise<Store> {
   if (config.database.driver === 'postgres') {
     const { PostgresStore } = await import('./repositories/postgres/postgres.store.js');
-    return new PostgresStore({ url: config.database.url as string, poolMax: config.database.poolMax, followUps });
+    const { url, poolMax, connectTimeoutMs, statementTimeoutMs, retryAfterSeconds } = config.database;
+    return new PostgresStore({
+      url: url as string,
+      poolMax,
+      followUps,
+      connectTimeoutMs,
+      statementTimeoutMs,
+      retryAfterSeconds,
+    });
   }
   const { SqliteStore } = await import('./repositories/sqlite/sqlite.store.js');
   return new SqliteStore({ path: config.database.sqlitePath, followUps });

@@ -3,6 +3,7 @@ import { type Application, createApplication } from '../src/app.js';
 import type { Config } from '../src/config/config.schema.js';
 import type { Logger } from '../src/core/logger.js';
 import { startHttpServer } from '../src/http/server.js';
+import { survivePostgresDriverWriteAfterClose } from './driver-guard.js';
 import { stopOnSignals } from './process-signals.js';
 
 export interface RunningApi {
@@ -56,6 +57,7 @@ export function exposureWarning(config: Config): string | undefined {
 
 /** Runs the API process until SIGTERM or SIGINT, then stops it gracefully. */
 export async function runApiProcess(config: Config, logger: Logger): Promise<RunningApi> {
+  survivePostgresDriverWriteAfterClose(config, logger);
   const api = await startApi(config, logger);
   stopOnSignals(logger, config.server.shutdownTimeoutMs + 5000, async (signal) => {
     logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');

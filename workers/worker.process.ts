@@ -3,6 +3,7 @@ import { type Application, createApplication } from '../src/app.js';
 import type { Config } from '../src/config/config.schema.js';
 import type { Logger } from '../src/core/logger.js';
 import { startHttpServer } from '../src/http/server.js';
+import { survivePostgresDriverWriteAfterClose } from './driver-guard.js';
 import { stopOnSignals } from './process-signals.js';
 
 export interface RunningWorker {
@@ -49,6 +50,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
 /** Runs a worker process until SIGTERM or SIGINT, then stops it gracefully. */
 export async function runWorkerProcess(config: Config, logger: Logger): Promise<RunningWorker> {
+  survivePostgresDriverWriteAfterClose(config, logger);
   const worker = await startWorker(config, logger);
   stopOnSignals(logger, config.workers.shutdownTimeoutMs + 10_000, async (signal) => {
     logger.info({ signal }, 'worker shutting down: no new jobs, finishing in-flight ones');

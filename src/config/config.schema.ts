@@ -172,6 +172,27 @@ export const configSchema = z
           .default(':memory:')
           .describe('SQLite database file; `:memory:` keeps everything in memory.'),
         poolMax: z.coerce.number().int().min(1).max(200).default(10).describe('PostgreSQL pool size.'),
+        connectTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(100)
+          .max(120_000)
+          .default(5_000)
+          .describe('PostgreSQL: how long (ms) opening a connection may take; then the request gets 503.'),
+        statementTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(3_600_000)
+          .default(30_000)
+          .describe('PostgreSQL `statement_timeout` (ms) of every query (migrations excepted); 0: none.'),
+        retryAfterSeconds: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(3_600)
+          .default(5)
+          .describe('`Retry-After` (s) of the 503 answered while the database is unreachable.'),
         migrateOnStart: bool
           .default(false)
           .describe('Apply migrations at start-up instead of `session-buddy migrate` (SQLite always does).'),

@@ -1,40 +1,73 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { UnavailableError } from '../core/errors.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 
 export interface RunningServer {
   url: string;
   port: number;
   /**
-   * Stops accepting connections, lets in-flight requests finish, and force-closes whatever is still
-   * open after `timeoutMs`. Resolves when the listener is closed.
+   * Graceful stop: closes the listener and every idle keep-alive connection, answers a request that still arrives
+   * on an open connection with 503 `Connection: close` (never processed), lets in-flight requests finish and
+   * answers them with `Connection: close`, and force-closes whatever is still open after `timeoutMs`. Resolves
+   * when every connection is closed.
    */
   close(timeoutMs: number): Promise<void>;
 }
+
+/** `Retry-After` of the 503 a request gets when it arrives on a kept-alive connection during shutdown. */
+const SHUTDOWN_RETRY_AFTER_SECONDS = 1;
 
 export function startHttpServer(
   app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> },
   host: string,
   port: number,
 ): Promise<RunningServer> {
+  let draining = false;
   return new Promise((resolve, reject) => {
     const server = serve(
-      { fetch: (request, env) => app.fetch(request, env), hostname: host, port },
+      {
+        fetch: (request, env) => (draining ? shuttingDown(request) : app.fetch(request, env)),
+        hostname: host,
+        port,
+      },
       (info: AddressInfo) => {
         server.off('error', reject);
         const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
         resolve({
           url: `http://${shownHost}:${info.port}`,
           port: info.port,
-          close: (timeoutMs) => closeGracefully(server, timeoutMs),
+          close: (timeoutMs) => {
+            draining = true;
+            return closeGracefully(server, inFlight, timeoutMs);
+          },
         });
       },
     ) as Server;
+    // Responses not yet finished, so shutdown can end their connections after them instead of keeping them alive.
+    const inFlight = new Set<ServerResponse>();
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      inFlight.add(res);
+      if (draining) res.shouldKeepAlive = false;
+      res.once('close', () => inFlight.delete(res));
+    });
     server.once('error', reject);
   });
 }
 
-function closeGracefully(server: Server, timeoutMs: number): Promise<void> {
+function shuttingDown(request: Request): Response {
+  const problem = toProblem(
+    new UnavailableError('The server is shutting down; retry the request', SHUTDOWN_RETRY_AFTER_SECONDS),
+    new URL(request.url).pathname,
+  );
+  return new Response(JSON.stringify(problem), {
+    status: 503,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS) },
+  });
+}
+
+function closeGracefully(server: Server, inFlight: Set<ServerResponse>, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
     force.unref();
@@ -42,7 +75,14 @@ function closeGracefully(server: Server, timeoutMs: number): Promise<void> {
       clearTimeout(force);
       resolve();
     });
-    // Keep-alive sockets with no request in flight would hold close() open until they time out.
+    // Node's close() stops listening and closes the connections idle right now, but a connection busy now would
+    // stay open after its response and serve the client's next request. Instead its response says
+    // `Connection: close` (Node then ends the socket), and a response whose headers are already out (a stream)
+    // gets its idle connection closed once it finishes.
+    for (const res of inFlight) {
+      if (!res.headersSent) res.shouldKeepAlive = false;
+      res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+    }
     server.closeIdleConnections();
   });
 }

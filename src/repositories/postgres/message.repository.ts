@@ -5,6 +5,7 @@ import { planAppend } from '../append-plan.js';
 import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, WriteFollowUps } from '../ports.js';
 import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './sql.js';
+import { transaction } from './transaction.js';
 
 interface MessageRow {
   id: string;
@@ -42,7 +43,7 @@ export class PostgresMessageRepository implements MessageRepository {
     if (inputs.length > 0 && inputs.every((m) => m.idempotencyKey === null)) {
       return this.appendInOneStatement(tenantId, sessionId, inputs, now);
     }
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       // The row lock serialises appends to one session, which is what makes seq gap-free.
       const [session] = await tx<{ status: string; message_count: number }[]>`
         SELECT status, message_count FROM sessions

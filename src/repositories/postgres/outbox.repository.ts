@@ -1,6 +1,7 @@
 import type { JSONValue } from 'postgres';
 import type { OutboxJob, OutboxRepository, OutboxRow } from '../ports.js';
 import type { Sql } from './sql.js';
+import { transaction } from './transaction.js';
 
 interface Row {
   id: string;
@@ -30,7 +31,7 @@ export class PostgresOutboxRepository implements OutboxRepository {
   }
 
   async drain(limit: number, publish: (rows: OutboxRow[]) => Promise<void>): Promise<number> {
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       // SKIP LOCKED: relays in other processes take other rows instead of waiting for these. The rows are
       // deleted up front; if publishing throws, the transaction rolls back and they are still there.
       const rows = await tx<Row[]>`

@@ -17,6 +17,7 @@ import type {
 import { usesWebSearchSyntax } from '../search-sql.js';
 import { tagFilters } from './search.queries.js';
 import type { Sql } from './sql.js';
+import { transaction } from './transaction.js';
 
 interface PatternRow {
   id: string;
@@ -138,7 +139,7 @@ export class PostgresPatternRepository implements PatternRepository {
     build: (current: Pattern | undefined) => DetectedPatternFields,
   ): Promise<CreatedPattern> {
     const project = target.project ?? '';
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       const lockCurrent = async (): Promise<PatternRow | undefined> => {
         if (target.id) {
           const [byId] = await tx<PatternRow[]>`
@@ -271,7 +272,7 @@ export class PostgresPatternRepository implements PatternRepository {
   }
 
   async finishDetectionRun(run: DetectionRun, patterns: number, pruneBefore: string): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await transaction(this.sql, async (tx) => {
       await tx`
         UPDATE pattern_detection_runs SET finished_at = ${run.now}, patterns = ${patterns}
         WHERE tenant_id = ${run.tenantId} AND project = ${run.project ?? ''} AND bucket = ${run.bucket}`;

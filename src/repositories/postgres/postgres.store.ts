@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { readMigrations } from '../migrations.js';
 import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import { PostgresAnalyticsSourceRepository } from './analytics-source.repository.js';
+import { classifyingRepository } from './connection-errors.js';
 import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
@@ -11,6 +12,7 @@ import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
 import type { Sql } from './sql.js';
 import { PostgresSummaryRepository } from './summary.repository.js';
+import { transaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -19,6 +21,12 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** Outbox rows each write queues in its transaction. (Default: NO_FOLLOW_UPS) */
   followUps?: WriteFollowUps;
+  /** How long opening a connection may take before the query fails. (Default: 5000 ms) */
+  connectTimeoutMs?: number;
+  /** Server-side `statement_timeout` of every connection; 0 turns it off. (Default: 30000 ms) */
+  statementTimeoutMs?: number;
+  /** `Retry-After` (seconds) of the 503 a lost database becomes. (Default: 5) */
+  retryAfterSeconds?: number;
 }
 
 // Any 64-bit number unique to this app: serialises concurrent `migrate` runs.
@@ -41,25 +49,37 @@ export class PostgresStore implements Store {
     this.sql = postgres(options.url, {
       max: options.poolMax ?? 10,
       onnotice: () => {},
-      connection: { application_name: options.applicationName ?? 'session-buddy' },
-      // Fail fast instead of queueing forever when the server is gone.
-      connect_timeout: 10,
+      connection: {
+        application_name: options.applicationName ?? 'session-buddy',
+        statement_timeout: options.statementTimeoutMs ?? 30_000,
+      },
+      // Fail fast instead of queueing when the server is gone (seconds; the driver's unit).
+      connect_timeout: (options.connectTimeoutMs ?? 5000) / 1000,
+      // The driver's default waits up to 20 s (growing with every failure) before a closed connection is opened
+      // again, and queries wait with it: a request during an outage hung that long before its 500. Capped at 0.5 s,
+      // a request meets the outage at once (503) and the first one after it finds the server back.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     });
     const followUps = options.followUps ?? NO_FOLLOW_UPS;
-    this.sessions = new PostgresSessionRepository(this.sql, followUps);
-    this.messages = new PostgresMessageRepository(this.sql, followUps);
-    this.outbox = new PostgresOutboxRepository(this.sql);
-    this.deadLetters = new PostgresDeadLetterRepository(this.sql);
-    this.embeddings = new PostgresEmbeddingRepository(this.sql);
-    this.reflections = new PostgresReflectionRepository(this.sql, followUps);
-    this.patterns = new PostgresPatternRepository(this.sql);
-    this.summaries = new PostgresSummaryRepository(this.sql);
-    this.analyticsSource = new PostgresAnalyticsSourceRepository(this.sql);
+    // The store boundary: every repository's connection failure becomes one UnavailableError (503 + Retry-After).
+    const guard = <T extends object>(repository: T): T =>
+      classifyingRepository(repository, options.retryAfterSeconds ?? 5);
+    this.sessions = guard(new PostgresSessionRepository(this.sql, followUps));
+    this.messages = guard(new PostgresMessageRepository(this.sql, followUps));
+    this.outbox = guard(new PostgresOutboxRepository(this.sql));
+    this.deadLetters = guard(new PostgresDeadLetterRepository(this.sql));
+    this.embeddings = guard(new PostgresEmbeddingRepository(this.sql));
+    this.reflections = guard(new PostgresReflectionRepository(this.sql, followUps));
+    this.patterns = guard(new PostgresPatternRepository(this.sql));
+    this.summaries = guard(new PostgresSummaryRepository(this.sql));
+    this.analyticsSource = guard(new PostgresAnalyticsSourceRepository(this.sql));
   }
 
   async migrate(): Promise<string[]> {
     const applied: string[] = [];
-    await this.sql.begin(async (tx) => {
+    await transaction(this.sql, async (tx) => {
+      // Building indexes on a large table may take longer than the statement timeout of requests.
+      await tx`SET LOCAL statement_timeout = 0`;
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK.toString()}::bigint)`;
       await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
         name text PRIMARY KEY,

@@ -21,6 +21,7 @@ import {
   reflectionFilters,
 } from './search.queries.js';
 import type { Sql } from './sql.js';
+import { transaction } from './transaction.js';
 import { idsWithVector, saveVectors, type VectorTable } from './vector-table.js';
 
 const REFLECTION_VECTORS: VectorTable = {
@@ -72,7 +73,7 @@ export class PostgresReflectionRepository implements ReflectionRepository {
   }
 
   async create(input: NewReflection): Promise<CreatedReflection> {
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       const [row] = await tx<ReflectionRow[]>`
         INSERT INTO reflections (id, tenant_id, project, session_id, content, content_hash, tags, importance,
                                  metadata, created_at, updated_at)
@@ -112,7 +113,7 @@ export class PostgresReflectionRepository implements ReflectionRepository {
     id: string,
     decide: (current: Reflection) => ReflectionChange,
   ): Promise<Reflection | undefined> {
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       const [row] = await tx<ReflectionRow[]>`
         SELECT ${this.cols} FROM reflections WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
       if (!row) return undefined;

@@ -4,6 +4,7 @@ import { pathMentionPattern } from '../../domain/search.model.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
 import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
 import type { Sql } from './sql.js';
+import { transaction } from './transaction.js';
 import { createHnswIndex, setHnswSearch } from './vector-table.js';
 
 type Fragment = postgres.Fragment;
@@ -113,7 +114,7 @@ export async function pgVectorSearch(
   const cast = sql.unsafe(`::vector(${dim})`);
   const model_ = sql.unsafe(modelLiteral(model));
   const q = toSql(Array.from(vector)) as string;
-  const rows = await sql.begin(async (tx) => {
+  const rows = await transaction(sql, async (tx) => {
     await setHnswSearch(tx);
     return kind === 'reflection'
       ? tx<{ id: string; d: number }[]>`

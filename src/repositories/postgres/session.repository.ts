@@ -3,6 +3,7 @@ import type { Session, SessionStatus } from '../../domain/session.model.js';
 import type { NewSession, SessionChange, SessionListQuery, SessionRepository, WriteFollowUps } from '../ports.js';
 import { outboxRows } from './outbox.repository.js';
 import type { Sql } from './sql.js';
+import { transaction } from './transaction.js';
 
 interface SessionRow {
   id: string;
@@ -62,7 +63,7 @@ export class PostgresSessionRepository implements SessionRepository {
     id: string,
     decide: (current: Session) => SessionChange,
   ): Promise<Session | undefined> {
-    return this.sql.begin(async (tx) => {
+    return transaction(this.sql, async (tx) => {
       const [row] = await tx<SessionRow[]>`
         SELECT * FROM sessions WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
       if (!row) return undefined;

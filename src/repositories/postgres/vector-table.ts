@@ -1,5 +1,4 @@
 import { toSql } from 'pgvector';
-import type postgres from 'postgres';
 import type { StoredVector } from '../ports.js';
 import type { Sql } from './sql.js';
 
@@ -107,7 +106,7 @@ export async function createHnswIndex(
  * HNSW search settings for the rest of the caller's transaction, in one round trip: ef_search, and an
  * iterative scan that keeps going when filters reject candidates (results slightly out of order; sort them).
  */
-export async function setHnswSearch(tx: postgres.TransactionSql): Promise<void> {
+export async function setHnswSearch(tx: Sql): Promise<void> {
   await tx`SELECT set_config('hnsw.ef_search', ${String(HNSW.efSearch)}, true),
                   set_config('hnsw.iterative_scan', 'relaxed_order', true)`;
 }
