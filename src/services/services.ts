@@ -3,6 +3,7 @@ import type { AuthService } from './auth.service.js';
 import type { DeadLetterService } from './dead-letter.service.js';
 import type { ExportService } from './export.service.js';
 import type { HealthService } from './health.service.js';
+import type { LifecycleService } from './lifecycle.service.js';
 import type { MessageService } from './message.service.js';
 import type { PatternService } from './pattern.service.js';
 import type { ReflectionService } from './reflection.service.js';
@@ -25,4 +26,5 @@ export interface Services {
   transfer: ReflectionTransferService;
   summaries: SummaryService;
   analytics: AnalyticsReads;
+  lifecycle: LifecycleService;
 }

@@ -4,6 +4,7 @@ import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import { PostgresAnalyticsSourceRepository } from './analytics-source.repository.js';
 import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
+import { PostgresLifecycleRepository } from './lifecycle.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
 import { PostgresOutboxRepository } from './outbox.repository.js';
 import { PostgresPatternRepository } from './pattern.repository.js';
@@ -34,6 +35,7 @@ export class PostgresStore implements Store {
   readonly reflections: PostgresReflectionRepository;
   readonly patterns: PostgresPatternRepository;
   readonly summaries: PostgresSummaryRepository;
+  readonly lifecycle: PostgresLifecycleRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
   readonly sql: Sql;
 
@@ -54,6 +56,7 @@ export class PostgresStore implements Store {
     this.reflections = new PostgresReflectionRepository(this.sql, followUps);
     this.patterns = new PostgresPatternRepository(this.sql);
     this.summaries = new PostgresSummaryRepository(this.sql);
+    this.lifecycle = new PostgresLifecycleRepository(this.sql);
     this.analyticsSource = new PostgresAnalyticsSourceRepository(this.sql);
   }
 

@@ -6,6 +6,7 @@ import { SqliteAnalyticsSourceRepository } from './analytics-source.repository.j
 import type { Db } from './db.js';
 import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
+import { SqliteLifecycleRepository } from './lifecycle.repository.js';
 import { SqliteMessageRepository } from './message.repository.js';
 import { SqliteOutboxRepository } from './outbox.repository.js';
 import { SqlitePatternRepository } from './pattern.repository.js';
@@ -30,6 +31,7 @@ export class SqliteStore implements Store {
   readonly reflections: SqliteReflectionRepository;
   readonly patterns: SqlitePatternRepository;
   readonly summaries: SqliteSummaryRepository;
+  readonly lifecycle: SqliteLifecycleRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
   readonly db: Db;
 
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
     this.reflections = new SqliteReflectionRepository(this.db, this.outbox, followUps);
     this.patterns = new SqlitePatternRepository(this.db);
     this.summaries = new SqliteSummaryRepository(this.db);
+    this.lifecycle = new SqliteLifecycleRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
   }
 
