@@ -34,6 +34,7 @@ import { BreakerRegistry, DEFAULT_BREAKER_OPTIONS } from './resilience/breaker-r
 import { type AnalyticsReads, AnalyticsService } from './services/analytics.service.js';
 import { RemoteAnalytics } from './services/analytics-remote.js';
 import { AuthService } from './services/auth.service.js';
+import { CodeGraphService } from './services/code-graph.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
@@ -227,6 +228,7 @@ export async function createApplication(
       summaries,
       analytics: analyticsSetup.remote?.(auth) ?? analyticsService,
       lifecycle: new LifecycleService(store.lifecycle, { sessions, messages, summaries, search, logger }),
+      codeGraphs: new CodeGraphService(store.codeGraphs),
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));

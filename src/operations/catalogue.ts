@@ -1,6 +1,7 @@
 import type { QueryLimits } from '../analytics/analytics-query.js';
 import type { Config } from '../config/config.schema.js';
 import { analyticsOperations } from './analytics.operations.js';
+import { codeGraphOperations } from './code-graph.operations.js';
 import { deadLetterOperations } from './dead-letter.operations.js';
 import { exportOperations } from './export.operations.js';
 import { healthOperations } from './health.operations.js';
@@ -24,6 +25,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...sessionOperations(limits),
     ...messageOperations(limits),
     ...lifecycleOperations(limits),
+    ...codeGraphOperations(limits),
     ...exportOperations(),
     ...summaryOperations(),
     ...analyticsOperations(analyticsCaps),

@@ -1,5 +1,6 @@
 import type { AnalyticsReads } from './analytics.service.js';
 import type { AuthService } from './auth.service.js';
+import type { CodeGraphService } from './code-graph.service.js';
 import type { DeadLetterService } from './dead-letter.service.js';
 import type { ExportService } from './export.service.js';
 import type { HealthService } from './health.service.js';
@@ -27,4 +28,5 @@ export interface Services {
   summaries: SummaryService;
   analytics: AnalyticsReads;
   lifecycle: LifecycleService;
+  codeGraphs: CodeGraphService;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Application } from '../../src/app.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/core/errors.js';
+import type { CodeGraph, CodeGraphInfo } from '../../src/domain/code-graph.model.js';
 import type { Checkpoint, WorkflowState } from '../../src/domain/lifecycle.model.js';
 import type { Session } from '../../src/domain/session.model.js';
 import { runOperation } from '../../src/operations/run-operation.js';
@@ -256,6 +257,56 @@ export function describeLifecycle(name: string, open: Open) {
       expect(await call('get_workflow_state', { workflowId: 'wf-s' })).toEqual(v4);
       await expect(call('get_workflow_state', { workflowId: 'wf-s' }, 'life-t2')).rejects.toBeInstanceOf(NotFoundError);
       await expect(call('get_workflow_state', { workflowId: 'bad id!' })).rejects.toBeInstanceOf(ValidationError);
+    });
+    it('code graphs: one per project and commit, replaced on re-send, listed without the graph, size-limited', async () => {
+      const graph = { nodes: [{ id: 'a' }, { id: 'b' }, { id: 'c' }], edges: [{ from: 'a', to: 'b' }], language: 'ts' };
+      const g1 = await call<CodeGraphInfo>('store_code_graph_from_mahavishnu', {
+        project: 'cg',
+        commit: 'abc123',
+        graph,
+      });
+      expect(g1).toMatchObject({ project: 'cg', commit: 'abc123', nodeCount: 3, edgeCount: 1, metadata: {} });
+      expect(g1.bytes).toBe(Buffer.byteLength(JSON.stringify(graph)));
+      const again = await call<CodeGraphInfo>('store_code_graph_from_mahavishnu', {
+        project: 'cg',
+        commit: 'abc123',
+        graph: { nodes: [] },
+        metadata: { branch: 'main' },
+      });
+      expect(again).toMatchObject({ id: g1.id, nodeCount: 0, edgeCount: 0, createdAt: g1.createdAt });
+      const g2 = await call<CodeGraphInfo>('store_code_graph_from_mahavishnu', {
+        project: 'cg',
+        commit: 'def456',
+        graph,
+      });
+      await call('store_code_graph_from_mahavishnu', { project: 'other', graph });
+
+      const page = await call<{ items: CodeGraphInfo[]; nextCursor: string | null }>('list_code_graphs', {
+        project: 'cg',
+        limit: 1,
+      });
+      expect(page.items.map((g) => g.commit)).toEqual(['def456']);
+      expect(page.items[0]).not.toHaveProperty('graph');
+      const rest = await call<{ items: CodeGraphInfo[]; nextCursor: string | null }>('list_code_graphs', {
+        project: 'cg',
+        cursor: page.nextCursor,
+      });
+      expect(rest.items.map((g) => g.commit)).toEqual(['abc123']);
+      expect(rest.nextCursor).toBeNull();
+
+      expect(await call<CodeGraph>('get_code_graph', { id: g2.id })).toMatchObject({ commit: 'def456', graph });
+      expect(await call<CodeGraph>('get_code_graph', { project: 'cg', commit: 'abc123' })).toMatchObject({
+        graph: { nodes: [] },
+        metadata: { branch: 'main' },
+      });
+      expect((await call<CodeGraph>('get_code_graph', { project: 'cg' })).id).toBe(g2.id);
+      expect(await call<CodeGraph>('get_code_graph', { project: 'other' })).toMatchObject({ commit: 'HEAD' });
+      await expect(call('get_code_graph', { id: g2.id }, 'life-t2')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(call('get_code_graph', {})).rejects.toBeInstanceOf(ValidationError);
+      const huge = { nodes: [], blob: 'x'.repeat(8 * 1024 * 1024) };
+      await expect(call('store_code_graph_from_mahavishnu', { project: 'cg', graph: huge })).rejects.toThrow(
+        /graph: must serialise to at most/,
+      );
     });
   });
 }

@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { readMigrations } from '../migrations.js';
 import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import { PostgresAnalyticsSourceRepository } from './analytics-source.repository.js';
+import { PostgresCodeGraphRepository } from './code-graph.repository.js';
 import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
 import { PostgresLifecycleRepository } from './lifecycle.repository.js';
@@ -36,6 +37,7 @@ export class PostgresStore implements Store {
   readonly patterns: PostgresPatternRepository;
   readonly summaries: PostgresSummaryRepository;
   readonly lifecycle: PostgresLifecycleRepository;
+  readonly codeGraphs: PostgresCodeGraphRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
   readonly sql: Sql;
 
@@ -57,6 +59,7 @@ export class PostgresStore implements Store {
     this.patterns = new PostgresPatternRepository(this.sql);
     this.summaries = new PostgresSummaryRepository(this.sql);
     this.lifecycle = new PostgresLifecycleRepository(this.sql);
+    this.codeGraphs = new PostgresCodeGraphRepository(this.sql);
     this.analyticsSource = new PostgresAnalyticsSourceRepository(this.sql);
   }
 

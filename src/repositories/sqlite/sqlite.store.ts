@@ -3,6 +3,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { readMigrations } from '../migrations.js';
 import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import { SqliteAnalyticsSourceRepository } from './analytics-source.repository.js';
+import { SqliteCodeGraphRepository } from './code-graph.repository.js';
 import type { Db } from './db.js';
 import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
@@ -32,6 +33,7 @@ export class SqliteStore implements Store {
   readonly patterns: SqlitePatternRepository;
   readonly summaries: SqliteSummaryRepository;
   readonly lifecycle: SqliteLifecycleRepository;
+  readonly codeGraphs: SqliteCodeGraphRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
   readonly db: Db;
 
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
     this.patterns = new SqlitePatternRepository(this.db);
     this.summaries = new SqliteSummaryRepository(this.db);
     this.lifecycle = new SqliteLifecycleRepository(this.db);
+    this.codeGraphs = new SqliteCodeGraphRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
   }
 

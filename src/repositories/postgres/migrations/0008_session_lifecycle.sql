@@ -44,3 +44,20 @@ CREATE TABLE workflow_states (
   updated_at  timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, workflow_id)
 );
+
+-- Code graphs handed over by Mahavishnu, one per project and commit (a re-sent commit replaces its graph).
+CREATE TABLE code_graphs (
+  id          uuid PRIMARY KEY,
+  tenant_id   text        NOT NULL,
+  project     text        NOT NULL,
+  commit_sha  text        NOT NULL,
+  graph       jsonb       NOT NULL,
+  metadata    jsonb       NOT NULL DEFAULT '{}'::jsonb,
+  node_count  integer     NOT NULL,
+  edge_count  integer     NOT NULL,
+  bytes       integer     NOT NULL,
+  created_at  timestamptz NOT NULL,
+  updated_at  timestamptz NOT NULL,
+  UNIQUE (tenant_id, project, commit_sha)
+);
+CREATE INDEX code_graphs_tenant_created_idx ON code_graphs (tenant_id, created_at, id);

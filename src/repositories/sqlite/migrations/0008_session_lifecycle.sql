@@ -44,3 +44,20 @@ CREATE TABLE workflow_states (
   updated_at  TEXT    NOT NULL,
   PRIMARY KEY (tenant_id, workflow_id)
 ) STRICT;
+
+-- Code graphs handed over by Mahavishnu, one per project and commit (a re-sent commit replaces its graph).
+CREATE TABLE code_graphs (
+  id          TEXT PRIMARY KEY,
+  tenant_id   TEXT    NOT NULL,
+  project     TEXT    NOT NULL,
+  commit_sha  TEXT    NOT NULL,
+  graph       TEXT    NOT NULL CHECK (json_valid(graph)),
+  metadata    TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+  node_count  INTEGER NOT NULL,
+  edge_count  INTEGER NOT NULL,
+  bytes       INTEGER NOT NULL,
+  created_at  TEXT    NOT NULL,
+  updated_at  TEXT    NOT NULL,
+  UNIQUE (tenant_id, project, commit_sha)
+) STRICT;
+CREATE INDEX code_graphs_tenant_created_idx ON code_graphs (tenant_id, created_at, id);
