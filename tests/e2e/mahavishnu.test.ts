@@ -105,9 +105,12 @@ describe.each<Mode>(['lite', 'standard'])('Mahavishnu orchestration over MCP HTT
             : `step ${i} of ${s.project}`,
         idempotency_key: `${s.id}:${i}`,
       });
-    const first = await Promise.all(
-      sessions.flatMap((s) => Array.from({ length: MESSAGES_PER_PROJECT }, (_, i) => send(s, i))),
+    // The opening message first (it states the goal), then the rest concurrently.
+    const opening = await Promise.all(sessions.map((s) => send(s, 0)));
+    const streamed = await Promise.all(
+      sessions.flatMap((s) => Array.from({ length: MESSAGES_PER_PROJECT - 1 }, (_, i) => send(s, i + 1))),
     );
+    const first = [...opening, ...streamed];
     expect(first.every((r) => r.created)).toBe(true);
     const retries = await Promise.all(sessions.flatMap((s) => Array.from({ length: 13 }, (_, i) => send(s, i * 3))));
     expect(retries.some((r) => r.created)).toBe(false);
@@ -190,6 +193,22 @@ describe.each<Mode>(['lite', 'standard'])('Mahavishnu orchestration over MCP HTT
     expect(await ok(c, 'get_workflow_state', { workflow_id: workflowId })).toMatchObject({
       version: 2,
       state: { phase: 'build' },
+    });
+
+    // Code-graph hand-off: one graph per project at a commit; Akosha lists them and reads one.
+    for (const project of PROJECTS) {
+      const g = await ok<Json>(c, 'store_code_graph_from_mahavishnu', {
+        project,
+        commit: 'a1b2c3d',
+        graph: { nodes: [{ id: `${project}/main.ts` }, { id: `${project}/jwt.ts` }], edges: [{ from: 0, to: 1 }] },
+        metadata: { workflow_id: workflowId },
+      });
+      expect(g).toMatchObject({ project, commit: 'a1b2c3d', node_count: 2, edge_count: 1 });
+    }
+    const graphs = await ok<{ items: Json[] }>(c, 'list_code_graphs', { limit: 10 });
+    expect(graphs.items.map((g) => g.project).sort()).toEqual([...PROJECTS].sort());
+    expect(await ok(c, 'get_code_graph', { project: 'gateway', commit: 'a1b2c3d' })).toMatchObject({
+      graph: { nodes: [{ id: 'gateway/main.ts' }, { id: 'gateway/jwt.ts' }] },
     });
 
     // End every project session, then the orchestrator's.
