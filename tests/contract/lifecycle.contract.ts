@@ -308,5 +308,55 @@ export function describeLifecycle(name: string, open: Open) {
         /graph: must serialise to at most/,
       );
     });
+    it('REST: the same operations on their routes, with 201/200 replays, 409 and 404 as problem+json', async () => {
+      const rest = async (method: string, path: string, body?: unknown) => {
+        const res = await app.http.request(path, {
+          method,
+          ...(body === undefined
+            ? {}
+            : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        });
+        return {
+          status: res.status,
+          type: res.headers.get('content-type'),
+          json: (await res.json()) as { items?: unknown[] } & Record<string, unknown>,
+        };
+      };
+      const session = await rest('POST', '/v1/sessions', { name: 'rest', project: 'rest', workflowId: 'wf-rest' });
+      expect(session.status).toBe(201);
+      const id = String(session.json.id);
+      const cp = { checkpointType: 'milestone', summary: 'half way', idempotencyKey: 'r-1' };
+      expect((await rest('POST', `/v1/sessions/${id}/checkpoints`, cp)).status).toBe(201);
+      const replay = await rest('POST', `/v1/sessions/${id}/checkpoints`, cp);
+      expect(replay).toMatchObject({ status: 200, json: { created: false, checkpoint: { seq: 1 } } });
+      expect((await rest('GET', `/v1/sessions/${id}/checkpoints?limit=5`)).json.items).toHaveLength(1);
+      expect((await rest('GET', `/v1/sessions/${id}/resume?recentMessages=0`)).json).toMatchObject({
+        session: { workflowId: 'wf-rest' },
+        lastCheckpoint: { summary: 'half way' },
+      });
+      expect((await rest('GET', '/v1/workflows/wf-rest/sessions')).json.items).toHaveLength(1);
+      expect(
+        (await rest('PUT', '/v1/workflows/wf-rest/state', { state: { a: 1 }, expectedVersion: 0 })).json,
+      ).toMatchObject({ version: 1 });
+      const conflict = await rest('PUT', '/v1/workflows/wf-rest/state', { state: { a: 2 }, expectedVersion: 0 });
+      expect(conflict).toMatchObject({ status: 409, type: 'application/problem+json', json: { code: 'conflict' } });
+      expect((await rest('GET', '/v1/workflows/wf-rest/state')).json).toMatchObject({ version: 1, state: { a: 1 } });
+      expect((await rest('GET', '/v1/workflows/nope/state')).status).toBe(404);
+      expect((await rest('POST', `/v1/sessions/${id}/end`, { nextSteps: ['ship'] })).json).toMatchObject({
+        session: { status: 'ended' },
+      });
+      expect(
+        (await rest('POST', '/v1/checkpoints', { checkpointType: 'plan', content: 'x', project: 'rest' })).status,
+      ).toBe(201);
+      expect(
+        (await rest('PUT', '/v1/code-graphs', { project: 'rest', commit: 'c1', graph: { nodes: [1] } })).json,
+      ).toMatchObject({ nodeCount: 1 });
+      expect((await rest('GET', '/v1/code-graphs?project=rest')).json.items).toHaveLength(1);
+      expect((await rest('GET', '/v1/code-graphs/find?project=rest&commit=c1')).json).toMatchObject({
+        graph: { nodes: [1] },
+      });
+      const bad = await rest('GET', '/v1/code-graphs/find');
+      expect(bad).toMatchObject({ status: 400, type: 'application/problem+json' });
+    });
   });
 }
