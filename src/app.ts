@@ -35,9 +35,11 @@ import { BreakerRegistry, DEFAULT_BREAKER_OPTIONS } from './resilience/breaker-r
 import { type AnalyticsReads, AnalyticsService } from './services/analytics.service.js';
 import { RemoteAnalytics } from './services/analytics-remote.js';
 import { AuthService } from './services/auth.service.js';
+import { CodeGraphService } from './services/code-graph.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
+import { LifecycleService } from './services/lifecycle.service.js';
 import { MessageService } from './services/message.service.js';
 import { PatternService } from './services/pattern.service.js';
 import { PatternDetector } from './services/pattern-detection/pattern-detector.js';
@@ -212,6 +214,7 @@ export async function createApplication(
     const transfer = new ReflectionTransferService(reflections, reflectionSchemas(config.limits).create, {
       pageSize: config.limits.pageSize,
     });
+    const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
     const services: Services = {
       sessions,
       messages,
@@ -223,8 +226,10 @@ export async function createApplication(
       search,
       transfer,
       patterns,
-      summaries: new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm }),
+      summaries,
       analytics: analyticsSetup.remote?.(auth) ?? analyticsService,
+      lifecycle: new LifecycleService(store.lifecycle, { sessions, messages, summaries, search, logger }),
+      codeGraphs: new CodeGraphService(store.codeGraphs),
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));

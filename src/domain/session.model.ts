@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
-import { metadataSchema, pageQuery, projectSchema, timestampSchema } from './common.model.js';
+import { idSchema, metadataSchema, pageQuery, projectSchema, timestampSchema } from './common.model.js';
 
 export const SESSION_STATUSES = ['active', 'ended', 'archived'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -32,6 +32,13 @@ export function projectFromMetadata(metadata: Record<string, unknown>): string |
   return parsed.success ? parsed.data : undefined;
 }
 
+export const workflowIdSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\w.\-/@:]+$/, 'may contain letters, digits and . _ - / @ : only')
+  .describe('Id of the orchestrator workflow (chosen by the orchestrator)');
+
 export function sessionSchemas(limits: Config['limits']) {
   const metadata = metadataSchema(limits.metadataBytes);
   const create = z.strictObject({
@@ -39,6 +46,9 @@ export function sessionSchemas(limits: Config['limits']) {
     /** (Default: `metadata.project` when that is a valid project name, else "default") */
     project: projectSchema.optional(),
     metadata: metadata.default({}),
+    /** A session delegated by another (a sub-agent, another project): see resume_session, list_workflow_sessions. */
+    parentSessionId: idSchema.optional().describe('Session that delegated this one (inherits its workflow, project)'),
+    workflowId: workflowIdSchema.optional(),
   });
   const update = z
     .strictObject({

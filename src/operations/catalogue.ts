@@ -1,9 +1,11 @@
 import type { QueryLimits } from '../analytics/analytics-query.js';
 import type { Config } from '../config/config.schema.js';
 import { analyticsOperations } from './analytics.operations.js';
+import { codeGraphOperations } from './code-graph.operations.js';
 import { deadLetterOperations } from './dead-letter.operations.js';
 import { exportOperations } from './export.operations.js';
 import { healthOperations } from './health.operations.js';
+import { lifecycleOperations } from './lifecycle.operations.js';
 import { messageOperations } from './message.operations.js';
 import type { Operation } from './operation.js';
 import { patternOperations } from './pattern.operations.js';
@@ -22,6 +24,8 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
   const operations = [
     ...sessionOperations(limits),
     ...messageOperations(limits),
+    ...lifecycleOperations(limits),
+    ...codeGraphOperations(limits),
     ...exportOperations(),
     ...summaryOperations(),
     ...analyticsOperations(analyticsCaps),

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import {
+  type ConversationSearchResult,
   conceptSearchResultSchema,
   conceptSearchSchema,
   conversationSearchResultSchema,
@@ -171,9 +173,10 @@ export function searchOperations(): Operation[] {
       title: 'Search conversations',
       description:
         'Search session messages and get them grouped by session: best session first, each with its id, ' +
-        'project, name, best score and matching messages (seq, role, snippet, score).',
+        'project, name, best score and matching messages (seq, role, snippet, score). conversations lists the ' +
+        "same matches flat, best first, one entry per message with its session (the original system's shape).",
       input: conversationSearchSchema,
-      output: conversationSearchResultSchema,
+      output: conversationSearchOutput,
       annotations: READ,
       scope: 'read',
       rest: {
@@ -181,11 +184,45 @@ export function searchOperations(): Operation[] {
         path: '/v1/search/conversations',
         operationId: 'searchConversations',
         tag: 'search',
-        responses: { 200: { description: 'Sessions, best first', schema: conversationSearchResultSchema } },
+        responses: { 200: { description: 'Sessions, best first', schema: conversationSearchOutput } },
       },
       mcp: QUERY,
-      run: ({ services, principal }, input) => services.search.searchConversations(principal, input),
+      run: async ({ services, principal }, input) =>
+        withConversations(await services.search.searchConversations(principal, input)),
       summary: (r) => `${r.sessions.length} conversations match${degradedNote(r)}.`,
     }),
   ];
+}
+
+/** One matching message with its session: the flat `conversations` list Mahavishnu reads. */
+const conversationEntry = z.object({
+  sessionId: z.string(),
+  project: z.string(),
+  sessionName: z.string(),
+  messageId: z.string(),
+  seq: z.number().int(),
+  role: z.string(),
+  content: z.string().describe('The matching snippet'),
+  timestamp: z.string(),
+  score: z.number(),
+});
+const conversationSearchOutput = conversationSearchResultSchema.extend({ conversations: z.array(conversationEntry) });
+
+function withConversations(r: ConversationSearchResult): z.output<typeof conversationSearchOutput> {
+  const conversations = r.sessions
+    .flatMap((s) =>
+      s.messages.map((m) => ({
+        sessionId: s.sessionId,
+        project: s.project,
+        sessionName: s.name,
+        messageId: m.id,
+        seq: m.seq,
+        role: m.role,
+        content: m.snippet,
+        timestamp: m.createdAt,
+        score: m.score,
+      })),
+    )
+    .sort((a, b) => b.score - a.score || a.timestamp.localeCompare(b.timestamp));
+  return { ...r, conversations };
 }

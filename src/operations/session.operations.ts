@@ -16,7 +16,8 @@ export function sessionOperations(limits: Config['limits']): Operation[] {
       description:
         'Start recording a development session. Returns the new session; pass its id to add_message. ' +
         'project groups sessions (letters, digits and . _ - / @ : only); without it, metadata.project names it, ' +
-        'else "default".',
+        'else "default". A session delegated by another (a sub-agent, another project) names it in parent_session_id; ' +
+        'workflow_id groups the sessions of one orchestrated workflow (list_workflow_sessions).',
       input: schemas.create,
       output: sessionOutputSchema,
       annotations: CREATE,
@@ -32,7 +33,7 @@ export function sessionOperations(limits: Config['limits']): Operation[] {
           return c.json(session, 201);
         },
       },
-      run: ({ services, principal }, input) => services.sessions.create(principal, input),
+      run: ({ services, principal }, input) => services.lifecycle.createSession(principal, input),
       summary: (s) => `Created session '${s.name}' (${s.id}) in project '${s.project}'.`,
     }),
     defineOperation({

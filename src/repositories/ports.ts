@@ -2,6 +2,8 @@ import type { Page } from '../domain/common.model.js';
 import type { Message, MessageRole } from '../domain/message.model.js';
 import type { Reflection } from '../domain/reflection.model.js';
 import type { Session, SessionStatus } from '../domain/session.model.js';
+import type { CodeGraphRepository } from './code-graph.port.js';
+import type { LifecycleRepository } from './lifecycle.port.js';
 import type { PatternRepository } from './pattern.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
 import type { SearchFilters, StoredVector, VectorHit } from './search.port.js';
@@ -22,6 +24,10 @@ export interface Store {
   readonly patterns: PatternRepository;
   /** Stored session summaries. */
   readonly summaries: SummaryRepository;
+  /** Session lineage, checkpoints and workflow state. */
+  readonly lifecycle: LifecycleRepository;
+  /** Code graphs handed over by orchestrators. */
+  readonly codeGraphs: CodeGraphRepository;
   /** Cross-tenant reads of the analytics sync (DuckDB facts); operator use only. */
   readonly analyticsSource: AnalyticsSourceRepository;
   /** Applies pending migrations; returns the names applied now. */

@@ -1,8 +1,10 @@
 import type { AnalyticsReads } from './analytics.service.js';
 import type { AuthService } from './auth.service.js';
+import type { CodeGraphService } from './code-graph.service.js';
 import type { DeadLetterService } from './dead-letter.service.js';
 import type { ExportService } from './export.service.js';
 import type { HealthService } from './health.service.js';
+import type { LifecycleService } from './lifecycle.service.js';
 import type { MessageService } from './message.service.js';
 import type { PatternService } from './pattern.service.js';
 import type { ReflectionService } from './reflection.service.js';
@@ -25,4 +27,6 @@ export interface Services {
   transfer: ReflectionTransferService;
   summaries: SummaryService;
   analytics: AnalyticsReads;
+  lifecycle: LifecycleService;
+  codeGraphs: CodeGraphService;
 }

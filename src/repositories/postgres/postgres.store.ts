@@ -2,9 +2,11 @@ import postgres from 'postgres';
 import { readMigrations } from '../migrations.js';
 import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import { PostgresAnalyticsSourceRepository } from './analytics-source.repository.js';
+import { PostgresCodeGraphRepository } from './code-graph.repository.js';
 import { classifyingRepository } from './connection-errors.js';
 import { PostgresDeadLetterRepository } from './dead-letter.repository.js';
 import { PostgresEmbeddingRepository } from './embedding.repository.js';
+import { PostgresLifecycleRepository } from './lifecycle.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
 import { PostgresOutboxRepository } from './outbox.repository.js';
 import { PostgresPatternRepository } from './pattern.repository.js';
@@ -42,6 +44,8 @@ export class PostgresStore implements Store {
   readonly reflections: PostgresReflectionRepository;
   readonly patterns: PostgresPatternRepository;
   readonly summaries: PostgresSummaryRepository;
+  readonly lifecycle: PostgresLifecycleRepository;
+  readonly codeGraphs: PostgresCodeGraphRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
   readonly sql: Sql;
 
@@ -72,6 +76,8 @@ export class PostgresStore implements Store {
     this.reflections = guard(new PostgresReflectionRepository(this.sql, followUps));
     this.patterns = guard(new PostgresPatternRepository(this.sql));
     this.summaries = guard(new PostgresSummaryRepository(this.sql));
+    this.lifecycle = guard(new PostgresLifecycleRepository(this.sql));
+    this.codeGraphs = guard(new PostgresCodeGraphRepository(this.sql));
     this.analyticsSource = guard(new PostgresAnalyticsSourceRepository(this.sql));
   }
 

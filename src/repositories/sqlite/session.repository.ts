@@ -3,7 +3,7 @@ import type { NewSession, SessionChange, SessionListQuery, SessionRepository, Wr
 import type { Db } from './db.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
 
-interface SessionRow {
+export interface SessionRow {
   id: string;
   tenant_id: string;
   project: string;
@@ -15,7 +15,7 @@ interface SessionRow {
   updated_at: string;
 }
 
-function toSession(row: SessionRow): Session {
+export function toSession(row: SessionRow): Session {
   return {
     id: row.id,
     tenantId: row.tenant_id,

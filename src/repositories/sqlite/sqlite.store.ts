@@ -3,9 +3,11 @@ import * as sqliteVec from 'sqlite-vec';
 import { readMigrations } from '../migrations.js';
 import { NO_FOLLOW_UPS, type Store, type WriteFollowUps } from '../ports.js';
 import { SqliteAnalyticsSourceRepository } from './analytics-source.repository.js';
+import { SqliteCodeGraphRepository } from './code-graph.repository.js';
 import type { Db } from './db.js';
 import { SqliteDeadLetterRepository } from './dead-letter.repository.js';
 import { SqliteEmbeddingRepository } from './embedding.repository.js';
+import { SqliteLifecycleRepository } from './lifecycle.repository.js';
 import { SqliteMessageRepository } from './message.repository.js';
 import { SqliteOutboxRepository } from './outbox.repository.js';
 import { SqlitePatternRepository } from './pattern.repository.js';
@@ -30,6 +32,8 @@ export class SqliteStore implements Store {
   readonly reflections: SqliteReflectionRepository;
   readonly patterns: SqlitePatternRepository;
   readonly summaries: SqliteSummaryRepository;
+  readonly lifecycle: SqliteLifecycleRepository;
+  readonly codeGraphs: SqliteCodeGraphRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
   readonly db: Db;
 
@@ -54,6 +58,8 @@ export class SqliteStore implements Store {
     this.reflections = new SqliteReflectionRepository(this.db, this.outbox, followUps);
     this.patterns = new SqlitePatternRepository(this.db);
     this.summaries = new SqliteSummaryRepository(this.db);
+    this.lifecycle = new SqliteLifecycleRepository(this.db);
+    this.codeGraphs = new SqliteCodeGraphRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
   }
 
