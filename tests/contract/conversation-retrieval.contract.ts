@@ -135,6 +135,18 @@ export function describeConversationRetrieval(
           (['baseline', 'keyword', 'semantic', 'hybrid'] as const).map((m) => [m, Number(only(ranked[m]).toFixed(3))]),
         );
       }
+      if (process.env.RETRIEVAL_DEBUG) {
+        conversations.questions.forEach((question, i) => {
+          const mark = (l: string[] | undefined) =>
+            (l ?? [])
+              .slice(0, 10)
+              .map((k) => (question.evidence.includes(k) ? `*${k}*` : k))
+              .join(' ');
+          console.log(
+            `${question.category} | ${question.q}\n  kw ${mark(ranked.keyword[i])}\n  se ${mark(ranked.semantic[i])}\n  hy ${mark(ranked.hybrid[i])}`,
+          );
+        });
+      }
       options.report?.(result);
       console.log(
         `conversation retrieval ${name}:`,
