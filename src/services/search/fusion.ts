@@ -44,7 +44,9 @@ export function fuseRanks(text: TextHit[], vector: VectorHit[], k: number, gate:
   const sims = vector.map((h) => h.similarity);
   const top = sims.length ? Math.max(...sims) : 0;
   const credible =
-    top > 0 ? vector.filter((h) => h.similarity >= minSimilarity && h.similarity >= top * (gate.relativeFloor ?? 0.8)) : [];
+    top > 0
+      ? vector.filter((h) => h.similarity >= minSimilarity && h.similarity >= top * (gate.relativeFloor ?? 0.8))
+      : [];
   if (text.length === 0) {
     return credible.map((h) => ({
       id: h.id,
