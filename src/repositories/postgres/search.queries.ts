@@ -54,8 +54,9 @@ const BM25_B = 0.75;
  * and stop words dropped), stemmed by the `english` configuration, any of them matching (OR).
  *
  * Term statistics are those of the search scope (tenant and filters, e.g. one project): N counts the scope's
- * rows, a term's document frequency the matching rows holding it, the average length is the matching rows'
- * (in distinct stems, what a tsvector keeps).
+ * rows (for messages, the sum of the sessions' message counts, time filters aside), a term's document
+ * frequency the matching rows holding it, the average length is the matching rows' (in distinct stems, what a tsvector keeps). A term counts once per row (BM25 with tf = 1: chat messages
+ * rarely repeat a word, and reading the positions of every matching row cost 7× more on a common word).
  *
  * Stems that ANALYZE found in a large share of the table (pg_stats.most_common_elems of `search`) do not widen
  * the match: ORing a stem in a quarter of all rows makes the query match and rank that quarter (hundreds of
@@ -76,6 +77,14 @@ export async function pgTextSearch(
   const from = sql.unsafe(kind === 'reflection' ? 'reflections r' : 'messages m');
   const a = sql.unsafe(kind === 'reflection' ? 'r' : 'm');
   const where = kind === 'reflection' ? reflectionFilters(sql, filters) : messageFilters(sql, tenantId, filters);
+  // N, the rows in scope: messages count through their sessions' message_count (time filters aside), which
+  // spares counting a project's messages row by row.
+  const scope =
+    kind === 'reflection'
+      ? sql`SELECT count(*) FROM reflections r WHERE r.tenant_id = ${tenantId} ${where}`
+      : sql`SELECT coalesce(sum(s.message_count), 0) FROM sessions s WHERE s.tenant_id = ${tenantId}
+            ${filters.project === undefined ? sql`` : sql`AND s.project = ${filters.project}`}
+            ${filters.sessionId === undefined ? sql`` : sql`AND s.id = ${filters.sessionId}`}`;
   const rows = await sql<{ id: string; rank: number }[]>`
     WITH stems AS (
       SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', ${words.join(' ')}))) AS lexeme
@@ -96,24 +105,21 @@ export async function pgTextSearch(
     ), hits AS MATERIALIZED (
       SELECT ${a}.id, ${a}.search FROM ${from}, x
       WHERE ${a}.tenant_id = ${tenantId} AND ${a}.search @@ x.q ${where}
-    ), scope AS (
-      SELECT count(*)::float8 AS n FROM ${from} WHERE ${a}.tenant_id = ${tenantId} ${where}
-    ), df AS (
-      SELECT u.lexeme, count(*)::float8 AS n
-      FROM hits h, unnest(h.search) u WHERE u.lexeme IN (SELECT lexeme FROM terms) GROUP BY u.lexeme
-    ), avgdl AS (
-      SELECT greatest(avg(length(h.search)), 1)::float8 AS dl FROM hits h
+    ), tq AS MATERIALIZED (
+      SELECT quote_literal(lexeme)::tsquery AS q FROM terms
+    ), df AS MATERIALIZED (
+      SELECT tq.q, (SELECT count(*) FROM hits h WHERE h.search @@ tq.q)::float8 AS n FROM tq
+    ), stats AS MATERIALIZED (
+      SELECT (${scope})::float8 AS n, (SELECT greatest(avg(length(h.search)), 1) FROM hits h)::float8 AS dl
     )
     SELECT h.id,
-      sum(ln(1 + (greatest(scope.n, df.n) - df.n + 0.5) / (df.n + 0.5))
-          * f.tf * ${BM25_K1 + 1}::float8
-          / (f.tf + ${BM25_K1}::float8 * (${1 - BM25_B}::float8 + ${BM25_B}::float8 * length(h.search) / avgdl.dl))) AS rank
+      sum(ln(1 + (greatest(stats.n, df.n) - df.n + 0.5) / (df.n + 0.5)))
+        * ${BM25_K1 + 1}::float8
+        / (1 + ${BM25_K1}::float8 * (${1 - BM25_B}::float8 + ${BM25_B}::float8 * length(h.search) / stats.dl)) AS rank
     FROM hits h
-    CROSS JOIN LATERAL unnest(h.search) u
-    JOIN df ON df.lexeme = u.lexeme
-    CROSS JOIN scope CROSS JOIN avgdl
-    CROSS JOIN LATERAL (SELECT coalesce(cardinality(u.positions), 1)::float8 AS tf) f
-    GROUP BY h.id
+    JOIN df ON h.search @@ df.q
+    CROSS JOIN stats
+    GROUP BY h.id, h.search, stats.n, stats.dl
     ORDER BY rank DESC, h.id LIMIT ${limit}`;
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
