@@ -4,6 +4,7 @@ import { analyticsOperations } from './analytics.operations.js';
 import { deadLetterOperations } from './dead-letter.operations.js';
 import { exportOperations } from './export.operations.js';
 import { healthOperations } from './health.operations.js';
+import { indexingOperations } from './indexing.operations.js';
 import { messageOperations } from './message.operations.js';
 import type { Operation } from './operation.js';
 import { patternOperations } from './pattern.operations.js';
@@ -30,6 +31,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...reflectionTransferOperations(limits),
     ...reflectionOperations(limits),
     ...searchOperations(),
+    ...indexingOperations(),
     ...patternOperations(limits),
     ...healthOperations(),
   ];

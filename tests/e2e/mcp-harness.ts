@@ -36,6 +36,7 @@ export const TOOL_NAMES = [
   'search_by_file',
   'search_by_concept',
   'search_conversations',
+  'get_indexing_status',
   'store_pattern',
   'find_patterns',
   'get_pattern',
