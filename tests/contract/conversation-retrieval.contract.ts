@@ -1,65 +1,14 @@
-import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baselineRanking, type Figures, loadConversations, figures as score } from '../../bench/lib/retrieval-eval.js';
 import type { Store } from '../../src/repositories/ports.js';
-import { queryWords } from '../../src/repositories/query-words.js';
 import { type QueryEmbedder, type SearchMode, SearchService } from '../../src/services/search.service.js';
 import { searchAtEdge } from '../helpers/edge.js';
 import { storeConversation } from './keyword-semantics.contract.js';
 
-export interface ConversationFixture {
-  sessions: Array<{ key: string; project: string; messages: Array<[string, string]> }>;
-  questions: Array<{ q: string; category: string; evidence: string[] }>;
-}
-
-export const conversations = JSON.parse(
-  readFileSync(new URL('../fixtures/conversation-retrieval.json', import.meta.url), 'utf8'),
-) as ConversationFixture;
+export const conversations = loadConversations();
 
 export type Method = SearchMode | 'baseline';
-export interface Figures {
-  /** Share of questions with an evidence message in the top 5 / top 10. */
-  hit5: number;
-  hit10: number;
-  /** Mean share of a question's evidence found in the top 10. */
-  recall10: number;
-}
-
-/** Scores ranked key lists (best first) against the fixture's evidence. */
-export function figures(ranked: string[][]): Figures {
-  let hit5 = 0;
-  let hit10 = 0;
-  let recall10 = 0;
-  conversations.questions.forEach((question, i) => {
-    const list = ranked[i] ?? [];
-    const ev = new Set(question.evidence);
-    if (list.slice(0, 5).some((k) => ev.has(k))) hit5++;
-    if (list.slice(0, 10).some((k) => ev.has(k))) hit10++;
-    recall10 += list.slice(0, 10).filter((k) => ev.has(k)).length / ev.size;
-  });
-  const n = conversations.questions.length;
-  return { hit5: hit5 / n, hit10: hit10 / n, recall10: recall10 / n };
-}
-
-/**
- * The plain baseline of issue 11: SQLite FTS5 with porter stemming, stop words removed from the query, bm25,
- * no service — over the same messages, in its own in-memory database.
- */
-export function baselineRanking(): string[][] {
-  const db = new Database(':memory:');
-  try {
-    db.exec(`CREATE VIRTUAL TABLE m USING fts5(key UNINDEXED, content, tokenize='porter unicode61')`);
-    const insert = db.prepare('INSERT INTO m (key, content) VALUES (?, ?)');
-    for (const s of conversations.sessions) for (const [key, content] of s.messages) insert.run(key, content);
-    const query = db.prepare('SELECT key FROM m WHERE m MATCH ? ORDER BY bm25(m) LIMIT 10').pluck();
-    return conversations.questions.map((question) => {
-      const words = queryWords(question.q);
-      return words.length ? (query.all(words.map((w) => `"${w}"`).join(' OR ')) as string[]) : [];
-    });
-  } finally {
-    db.close();
-  }
-}
+export type { Figures };
 
 export interface ConversationRetrievalOptions {
   /** Receives the measured figures per method (for logs and the report). */
@@ -108,7 +57,7 @@ export function describeConversationRetrieval(
     it('keyword ≥ the plain FTS5 baseline; hybrid ≥ both halves at 5 and 10, and never empty when a half found something', async () => {
       const search = searchAtEdge(new SearchService(store, embedder));
       const ranked = {} as Record<Method, string[][]>;
-      ranked.baseline = baselineRanking();
+      ranked.baseline = baselineRanking(conversations);
       const empties: string[] = [];
       for (const mode of ['keyword', 'semantic', 'hybrid'] as const) {
         ranked[mode] = [];
@@ -123,14 +72,11 @@ export function describeConversationRetrieval(
       });
       const result = {} as Record<Method, Figures>;
       for (const method of ['baseline', 'keyword', 'semantic', 'hybrid'] as const)
-        result[method] = figures(ranked[method]);
+        result[method] = score(conversations.questions, ranked[method]);
       const categories: Record<string, Record<string, number>> = {};
       for (const category of new Set(conversations.questions.map((q) => q.category))) {
-        const pick = (list: string[][]) =>
-          list.map((l, i) => (conversations.questions[i]?.category === category ? l : []));
         const only = (list: string[][]) =>
-          figures(pick(list)).hit10 /
-          (conversations.questions.filter((q) => q.category === category).length / conversations.questions.length);
+          score(conversations.questions, list, (i) => conversations.questions[i]?.category === category).hit10;
         categories[category] = Object.fromEntries(
           (['baseline', 'keyword', 'semantic', 'hybrid'] as const).map((m) => [m, Number(only(ranked[m]).toFixed(3))]),
         );
