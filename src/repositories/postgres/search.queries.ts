@@ -45,6 +45,9 @@ export function messageFilters(sql: Sql, tenantId: string, f: SearchFilters): Fr
 const COMMON_STEM_SHARE = 0.02;
 const COMMON_STEM_ROWS = 1_000;
 
+/** From this many rows (ANALYZE's estimate) an unfiltered reflection search estimates N instead of counting. */
+const LARGE_TABLE_ROWS = 20_000;
+
 /** BM25 term-frequency saturation and length normalisation (the usual values, as FTS5's bm25()). */
 const BM25_K1 = 1.2;
 const BM25_B = 0.75;
@@ -78,10 +81,17 @@ export async function pgTextSearch(
   const a = sql.unsafe(kind === 'reflection' ? 'r' : 'm');
   const where = kind === 'reflection' ? reflectionFilters(sql, filters) : messageFilters(sql, tenantId, filters);
   // N, the rows in scope: messages count through their sessions' message_count (time filters aside), which
-  // spares counting a project's messages row by row.
+  // spares counting a project's messages row by row. Reflections are counted, except a large table searched
+  // without a project or session filter: counting 100k index entries costs ~10 ms a query, so N is ANALYZE's
+  // row estimate of the table there (an upper bound when several tenants share it).
+  const narrowed = filters.project !== undefined || filters.sessionId !== undefined;
   const scope =
     kind === 'reflection'
-      ? sql`SELECT count(*) FROM reflections r WHERE r.tenant_id = ${tenantId} ${where}`
+      ? narrowed
+        ? sql`SELECT count(*) FROM reflections r WHERE r.tenant_id = ${tenantId} ${where}`
+        : sql`SELECT CASE WHEN c.reltuples >= ${LARGE_TABLE_ROWS}::float8 THEN c.reltuples
+                ELSE (SELECT count(*) FROM reflections r WHERE r.tenant_id = ${tenantId} ${where}) END
+              FROM pg_class c WHERE c.oid = 'reflections'::regclass`
       : sql`SELECT coalesce(sum(s.message_count), 0) FROM sessions s WHERE s.tenant_id = ${tenantId}
             ${filters.project === undefined ? sql`` : sql`AND s.project = ${filters.project}`}
             ${filters.sessionId === undefined ? sql`` : sql`AND s.id = ${filters.sessionId}`}`;
