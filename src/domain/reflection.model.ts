@@ -135,4 +135,7 @@ export const reflectionStatsSchema = z.object({
   embeddings: z.record(z.string(), z.number().int()),
   activeModel: z.string(),
   coverage: z.number(),
+  messages: z
+    .object({ total: z.number().int(), embedded: z.number().int(), coverage: z.number() })
+    .describe('Messages of the same scope (project or all) and how many are searchable by meaning (activeModel)'),
 });

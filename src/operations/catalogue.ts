@@ -5,6 +5,7 @@ import { codeGraphOperations } from './code-graph.operations.js';
 import { deadLetterOperations } from './dead-letter.operations.js';
 import { exportOperations } from './export.operations.js';
 import { healthOperations } from './health.operations.js';
+import { indexingOperations } from './indexing.operations.js';
 import { lifecycleOperations } from './lifecycle.operations.js';
 import { messageOperations } from './message.operations.js';
 import type { Operation } from './operation.js';
@@ -34,6 +35,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...reflectionTransferOperations(limits),
     ...reflectionOperations(limits),
     ...searchOperations(),
+    ...indexingOperations(),
     ...patternOperations(limits),
     ...healthOperations(),
   ];

@@ -256,6 +256,12 @@ export interface EmbeddingRepository {
   ): Promise<Array<{ id: string; tenantId: string }>>;
   /** How many message vectors of each model exist, per tenant when given. */
   countForMessages(tenantId?: string): Promise<Record<string, number>>;
+  /** The tenant's messages in scope (one session, one project, or all) and how many have a vector of `model`. */
+  messageCoverage(
+    tenantId: string,
+    model: string,
+    scope: { project?: string; sessionId?: string },
+  ): Promise<{ messages: number; embedded: number }>;
   /** k nearest message vectors of `model` by cosine distance, filtered in the query. */
   vectorSearch(
     tenantId: string,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { queryWords } from './query-words.js';
 
 /**
  * Dialect-neutral helpers for the search queries. Anything here that ends up inside SQL text (not as a
@@ -38,24 +39,13 @@ export function vectorIndexName(table: string, model: string, dim: number): stri
   return `${table}_hnsw_${slug}_${dim}_${hash}`.slice(0, 63);
 }
 
-const WORD = /[\p{L}\p{N}_]+/gu;
-
 /**
- * User text as a safe FTS5 query: every word quoted (so `AND`, `NEAR`, `*`, `:` and quotes lose their
- * meaning) and the words OR-ed, so a paraphrase that shares some stems still matches; bm25 ranks documents
- * matching more and rarer words first. Undefined when the text holds no word.
+ * User text as a safe FTS5 query: its words (queryWords: stop words dropped) each quoted, so `AND`, `NEAR`, `*`,
+ * `:` and quotes lose their meaning, and OR-ed, so a paraphrase that shares some stems still matches; bm25 ranks
+ * documents matching more and rarer words first. Undefined when the text holds no word but stop words.
  */
 export function fts5Query(text: string): string | undefined {
-  const words = [...new Set((text.match(WORD) ?? []).map((w) => w.toLowerCase()))].slice(0, 64);
+  const words = queryWords(text);
   if (words.length === 0) return undefined;
   return words.map((w) => `"${w}"`).join(' OR ');
-}
-
-/**
- * Whether the text uses web-search syntax (quoted phrases, `-word`, `or`): then PostgreSQL gets
- * websearch_to_tsquery as written. Plain text is matched by any of its stems instead (OR), the same
- * as on SQLite, because requiring every word defeats paraphrased questions.
- */
-export function usesWebSearchSyntax(text: string): boolean {
-  return /"|(^|\s)-[\p{L}\p{N}]|\sor\s/iu.test(text);
 }

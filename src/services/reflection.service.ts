@@ -178,10 +178,26 @@ export class ReflectionService {
   async stats(
     principal: Principal,
     q: ReflectionStatsQuery,
-  ): Promise<ReflectionStats & { activeModel: string; coverage: number }> {
+  ): Promise<
+    ReflectionStats & {
+      activeModel: string;
+      coverage: number;
+      messages: { total: number; embedded: number; coverage: number };
+    }
+  > {
     const stats = await this.store.reflections.stats(principal.tenantId, q.project);
     const activeModel = this.embedder.model;
     const coverage = stats.total === 0 ? 1 : (stats.embeddings[activeModel] ?? 0) / stats.total;
-    return { ...stats, activeModel, coverage };
+    const m = await this.store.embeddings.messageCoverage(
+      principal.tenantId,
+      activeModel,
+      q.project === undefined ? {} : { project: q.project },
+    );
+    const messages = {
+      total: m.messages,
+      embedded: m.embedded,
+      coverage: m.messages === 0 ? 1 : m.embedded / m.messages,
+    };
+    return { ...stats, activeModel, coverage, messages };
   }
 }

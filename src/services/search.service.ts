@@ -1,4 +1,6 @@
+import { NotFoundError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
+import type { IndexingQuery, IndexingStatus } from '../domain/indexing.model.js';
 import type { Message } from '../domain/message.model.js';
 import type { Reflection } from '../domain/reflection.model.js';
 import type {
@@ -26,6 +28,7 @@ import type { Session } from '../domain/session.model.js';
 import type { SearchFilters, SearchKind, Store, TextHit, VectorHit } from '../repositories/ports.js';
 import { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
 import { combineRuns, groupBySession, mergeByScore, tally, topSessionIds } from './search/grouping.js';
+import { indexingStatus } from './search/indexing.js';
 import { findPathMention } from './search/snippets.js';
 
 export type {
@@ -214,6 +217,17 @@ export class SearchService {
     const hits = message?.hits ?? [];
     const sessions = await this.sessionsOf(principal.tenantId, topSessionIds(hits, q.limit));
     return { q: q.q, sessions: groupBySession(hits, sessions, q.q, q.limit, q.perSession), ...run };
+  }
+
+  /**
+   * How many messages of a session, a project or the tenant are searchable by meaning (have a vector of the model
+   * search uses), waiting up to `waitMs` for the rest.
+   */
+  async indexing(principal: Principal, q: IndexingQuery): Promise<IndexingStatus> {
+    if (q.sessionId !== undefined && !(await this.store.sessions.get(principal.tenantId, q.sessionId))) {
+      throw new NotFoundError('session', q.sessionId);
+    }
+    return indexingStatus(this.store, this.embedder.model, principal.tenantId, q);
   }
 
   /** The query's unit vector, from the LRU cache when the same text was embedded with the same model. */

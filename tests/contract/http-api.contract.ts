@@ -227,6 +227,14 @@ export function describeHttpApi(name: string, open: () => Promise<{ app: Applica
       });
       expectProblem(tooMany, 400, 'validation_failed');
       expect(tooMany.json.detail).toMatch(/messages/);
+
+      // Whether they are searchable by meaning yet: coverage of the session, a bounded wait, clear refusals.
+      const indexing = await call('GET', `/v1/indexing?sessionId=${s.id}&waitMs=0`);
+      expect(indexing.status).toBe(200);
+      expect(indexing.json).toMatchObject({ messages: 7, waitedMs: expect.any(Number) });
+      expect(indexing.json.embedded as number).toBeLessThanOrEqual(7);
+      expectProblem(await call('GET', `/v1/indexing?waitMs=99999`), 400, 'validation_failed');
+      expectProblem(await call('GET', `/v1/indexing?sessionId=${missing}`), 404, 'not_found');
     });
 
     it('lists sessions with filters and cursor pagination', async () => {

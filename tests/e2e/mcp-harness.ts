@@ -47,6 +47,7 @@ export const TOOL_NAMES = [
   'search_by_file',
   'search_by_concept',
   'search_conversations',
+  'get_indexing_status',
   'store_pattern',
   'find_patterns',
   'get_pattern',
@@ -266,6 +267,12 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     });
     expect(quick.best?.item.id).toBe(stored.reflection.id);
     await ok(c, 'add_message', { session_id: session.id, role: 'assistant', content: 'Edited src/auth/keys.ts' });
+    const indexing = await ok<{ messages: number; embedded: number; waited_ms: number }>(c, 'get_indexing_status', {
+      session_id: session.id,
+      wait_ms: 0,
+    });
+    expect(indexing.messages).toBeGreaterThan(1);
+    expect(indexing.embedded).toBeLessThanOrEqual(indexing.messages);
     const byFile = await ok<{ items: Array<{ matched_path: string }> }>(c, 'search_by_file', {
       path: 'keys.ts',
       session_id: session.id,

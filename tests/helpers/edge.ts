@@ -45,6 +45,7 @@ export function searchAtEdge(search: SearchService) {
       search.searchByConcept(p, at<'searchByConcept'>('search_by_concept', raw)),
     searchConversations: async (p: Principal, raw: unknown) =>
       search.searchConversations(p, at<'searchConversations'>('search_conversations', raw)),
+    indexing: async (p: Principal, raw: unknown) => search.indexing(p, at<'indexing'>('get_indexing_status', raw)),
   };
 }
 

@@ -163,6 +163,7 @@ describe('reflections and search services (sqlite)', () => {
     const stats = await reflections.stats(me, { project: 'p2' });
     expect(stats).toMatchObject({ total: 2, byTag: { api: 1 }, activeModel: 'hash-256' });
     expect(stats.coverage).toBeCloseTo(0.5, 5); // b's vector was dropped when its content changed
+    expect(stats.messages).toEqual({ total: 0, embedded: 0, coverage: 1 }); // no session in p2
     await reflections.delete(me, a.id);
     await expect(reflections.get(me, a.id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(reflections.delete(me, a.id)).rejects.toBeInstanceOf(NotFoundError);

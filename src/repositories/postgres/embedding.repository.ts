@@ -62,6 +62,23 @@ export class PostgresEmbeddingRepository implements EmbeddingRepository {
     return Object.fromEntries(rows.map((r) => [r.model, r.n]));
   }
 
+  async messageCoverage(
+    tenantId: string,
+    model: string,
+    scope: { project?: string; sessionId?: string },
+  ): Promise<{ messages: number; embedded: number }> {
+    const sql = this.sql;
+    const [row] = await sql<{ messages: number; embedded: number }[]>`
+      SELECT count(*)::int AS messages,
+             count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = ${model}))::int AS embedded
+      FROM messages m
+      WHERE m.tenant_id = ${tenantId}
+        ${scope.sessionId === undefined ? sql`` : sql`AND m.session_id = ${scope.sessionId}`}
+        ${scope.project === undefined ? sql`` : sql`AND m.session_id IN (SELECT id FROM sessions WHERE tenant_id = ${tenantId} AND project = ${scope.project})`}`;
+    return { messages: row?.messages ?? 0, embedded: row?.embedded ?? 0 };
+  }
+
   vectorSearch(
     tenantId: string,
     vector: Float32Array,

@@ -14,7 +14,7 @@ import type {
   StoredCentroid,
   VectorItem,
 } from '../pattern.port.js';
-import { usesWebSearchSyntax } from '../search-sql.js';
+import { queryWords } from '../query-words.js';
 import { tagFilters } from './search.queries.js';
 import type { Sql } from './sql.js';
 import { transaction } from './transaction.js';
@@ -122,10 +122,10 @@ export class PostgresPatternRepository implements PatternRepository {
     offset: number,
   ): Promise<Pattern[]> {
     const sql = this.sql;
-    // As for reflections: plain text matches any of its stems, web-search syntax is honoured as typed.
-    const tsquery = usesWebSearchSyntax(query)
-      ? sql`websearch_to_tsquery('english', ${query})`
-      : sql`replace(plainto_tsquery('english', ${query})::text, '&', '|')::tsquery`;
+    // As for reflections: the text's words (no syntax, no stop words), any of their stems matching.
+    const words = queryWords(query);
+    if (words.length === 0) return [];
+    const tsquery = sql`replace(plainto_tsquery('english', ${words.join(' ')})::text, '&', '|')::tsquery`;
     const rows = await sql<PatternRow[]>`
       SELECT ${this.cols} FROM patterns p, (SELECT ${tsquery} AS q) x
       WHERE p.tenant_id = ${tenantId} AND p.search @@ x.q ${this.filters(filters)}

@@ -1,8 +1,9 @@
 import { toSql } from 'pgvector';
 import type postgres from 'postgres';
 import { pathMentionPattern } from '../../domain/search.model.js';
+import { queryWords } from '../query-words.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
-import { assertDimension, modelLiteral, usesWebSearchSyntax, vectorIndexName } from '../search-sql.js';
+import { assertDimension, modelLiteral, vectorIndexName } from '../search-sql.js';
 import type { Sql } from './sql.js';
 import { transaction } from './transaction.js';
 import { createHnswIndex, setHnswSearch } from './vector-table.js';
@@ -45,32 +46,27 @@ export function messageFilters(sql: Sql, tenantId: string, f: SearchFilters): Fr
 const COMMON_STEM_SHARE = 0.02;
 const COMMON_STEM_ROWS = 1_000;
 
-/**
- * The query's stems joined by OR, minus common stems (pg_stats.most_common_elems of the `search` column). A stem
- * in a quarter of all rows barely ranks anything (ts_rank_cd has no IDF), yet ORing it in makes the query match
- * and rank that quarter: at 100k reflections, hundreds of milliseconds. When every stem is common the query asks
- * for all of them (AND) instead. A table never analysed, or a small one, keeps the plain any-stem query.
- */
-function anyRareStem(sql: Sql, table: 'reflections' | 'messages', text: string): Fragment {
-  return sql`(
-    WITH stems AS (
-      SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', ${text}))) AS lexeme
-    ), common AS (
-      SELECT e.lexeme
-      FROM pg_stats s
-      JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = current_schema()::regnamespace,
-      unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
-      WHERE s.schemaname = current_schema() AND s.tablename = ${table} AND s.attname = 'search'
-        AND e.lexeme IS NOT NULL AND e.share > ${COMMON_STEM_SHARE} AND e.share * c.reltuples > ${COMMON_STEM_ROWS}
-    ), kept AS (
-      SELECT lexeme FROM stems WHERE lexeme NOT IN (SELECT lexeme FROM common)
-    )
-    SELECT CASE
-      WHEN EXISTS (SELECT 1 FROM kept) THEN (SELECT string_agg(quote_literal(lexeme), ' | ') FROM kept)::tsquery
-      WHEN EXISTS (SELECT 1 FROM common) THEN plainto_tsquery('english', ${text})
-      ELSE replace(plainto_tsquery('english', ${text})::text, '&', '|')::tsquery END)`;
-}
+/** From this many rows (ANALYZE's estimate) an unfiltered reflection search estimates N instead of counting. */
+const LARGE_TABLE_ROWS = 20_000;
 
+/** BM25 term-frequency saturation and length normalisation (the usual values, as FTS5's bm25()). */
+const BM25_K1 = 1.2;
+const BM25_B = 0.75;
+
+/**
+ * Full-text hits ranked by BM25, the same query semantics as SQLite's FTS5: the text's words (queryWords: syntax
+ * and stop words dropped), stemmed by the `english` configuration, any of them matching (OR).
+ *
+ * Term statistics are those of the search scope (tenant and filters, e.g. one project): N counts the scope's
+ * rows (for messages, the sum of the sessions' message counts, time filters aside), a term's document
+ * frequency the matching rows holding it, the average length is the matching rows' (in distinct stems, what a tsvector keeps). A term counts once per row (BM25 with tf = 1: chat messages
+ * rarely repeat a word, and reading the positions of every matching row cost 7× more on a common word).
+ *
+ * Stems that ANALYZE found in a large share of the table (pg_stats.most_common_elems of `search`) do not widen
+ * the match: ORing a stem in a quarter of all rows makes the query match and rank that quarter (hundreds of
+ * milliseconds at 100k rows) for a term BM25 barely weighs. When every stem is common they are all required
+ * (AND) instead. A table never analysed, or a small one, keeps the plain any-stem query.
+ */
 export async function pgTextSearch(
   sql: Sql,
   kind: SearchKind,
@@ -79,22 +75,63 @@ export async function pgTextSearch(
   filters: SearchFilters,
   limit: number,
 ): Promise<TextHit[]> {
-  // Plain text matches any of its stems (ranked by how many and how close); web-search syntax is honoured as typed.
-  const tsquery = usesWebSearchSyntax(text)
-    ? sql`websearch_to_tsquery('english', ${text})`
-    : anyRareStem(sql, kind === 'reflection' ? 'reflections' : 'messages', text);
-  const rows =
+  const words = queryWords(text);
+  if (words.length === 0) return [];
+  const table = kind === 'reflection' ? 'reflections' : 'messages';
+  const from = sql.unsafe(kind === 'reflection' ? 'reflections r' : 'messages m');
+  const a = sql.unsafe(kind === 'reflection' ? 'r' : 'm');
+  const where = kind === 'reflection' ? reflectionFilters(sql, filters) : messageFilters(sql, tenantId, filters);
+  // N, the rows in scope: messages count through their sessions' message_count (time filters aside), which
+  // spares counting a project's messages row by row. Reflections are counted, except a large table searched
+  // without a project or session filter: counting 100k index entries costs ~10 ms a query, so N is ANALYZE's
+  // row estimate of the table there (an upper bound when several tenants share it).
+  const narrowed = filters.project !== undefined || filters.sessionId !== undefined;
+  const scope =
     kind === 'reflection'
-      ? await sql<{ id: string; rank: number }[]>`
-          SELECT r.id, ts_rank_cd(r.search, x.q) AS rank
-          FROM reflections r, (SELECT ${tsquery} AS q) x
-          WHERE r.tenant_id = ${tenantId} AND r.search @@ x.q ${reflectionFilters(sql, filters)}
-          ORDER BY rank DESC, r.id LIMIT ${limit}`
-      : await sql<{ id: string; rank: number }[]>`
-          SELECT m.id, ts_rank_cd(m.search, x.q) AS rank
-          FROM messages m, (SELECT ${tsquery} AS q) x
-          WHERE m.tenant_id = ${tenantId} AND m.search @@ x.q ${messageFilters(sql, tenantId, filters)}
-          ORDER BY rank DESC, m.id LIMIT ${limit}`;
+      ? narrowed
+        ? sql`SELECT count(*) FROM reflections r WHERE r.tenant_id = ${tenantId} ${where}`
+        : sql`SELECT CASE WHEN c.reltuples >= ${LARGE_TABLE_ROWS}::float8 THEN c.reltuples
+                ELSE (SELECT count(*) FROM reflections r WHERE r.tenant_id = ${tenantId} ${where}) END
+              FROM pg_class c WHERE c.oid = 'reflections'::regclass`
+      : sql`SELECT coalesce(sum(s.message_count), 0) FROM sessions s WHERE s.tenant_id = ${tenantId}
+            ${filters.project === undefined ? sql`` : sql`AND s.project = ${filters.project}`}
+            ${filters.sessionId === undefined ? sql`` : sql`AND s.id = ${filters.sessionId}`}`;
+  const rows = await sql<{ id: string; rank: number }[]>`
+    WITH stems AS (
+      SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', ${words.join(' ')}))) AS lexeme
+    ), common AS (
+      SELECT e.lexeme
+      FROM pg_stats s
+      JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = current_schema()::regnamespace,
+      unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(lexeme, share)
+      WHERE s.schemaname = current_schema() AND s.tablename = ${table} AND s.attname = 'search'
+        AND e.lexeme IS NOT NULL AND e.share > ${COMMON_STEM_SHARE}::float8 AND e.share * c.reltuples > ${COMMON_STEM_ROWS}
+    ), kept AS (
+      SELECT lexeme FROM stems WHERE lexeme NOT IN (SELECT lexeme FROM common)
+    ), terms AS (
+      SELECT lexeme FROM kept UNION ALL SELECT lexeme FROM stems WHERE NOT EXISTS (SELECT 1 FROM kept)
+    ), x AS (
+      SELECT (SELECT string_agg(quote_literal(lexeme), CASE WHEN EXISTS (SELECT 1 FROM kept) THEN ' | ' ELSE ' & ' END)
+              FROM terms)::tsquery AS q
+    ), hits AS MATERIALIZED (
+      SELECT ${a}.id, ${a}.search FROM ${from}, x
+      WHERE ${a}.tenant_id = ${tenantId} AND ${a}.search @@ x.q ${where}
+    ), tq AS MATERIALIZED (
+      SELECT quote_literal(lexeme)::tsquery AS q FROM terms
+    ), df AS MATERIALIZED (
+      SELECT tq.q, (SELECT count(*) FROM hits h WHERE h.search @@ tq.q)::float8 AS n FROM tq
+    ), stats AS MATERIALIZED (
+      SELECT (${scope})::float8 AS n, (SELECT greatest(avg(length(h.search)), 1) FROM hits h)::float8 AS dl
+    )
+    SELECT h.id,
+      sum(ln(1 + (greatest(stats.n, df.n) - df.n + 0.5) / (df.n + 0.5)))
+        * ${BM25_K1 + 1}::float8
+        / (1 + ${BM25_K1}::float8 * (${1 - BM25_B}::float8 + ${BM25_B}::float8 * length(h.search) / stats.dl)) AS rank
+    FROM hits h
+    JOIN df ON h.search @@ df.q
+    CROSS JOIN stats
+    GROUP BY h.id, h.search, stats.n, stats.dl
+    ORDER BY rank DESC, h.id LIMIT ${limit}`;
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
 

@@ -88,6 +88,34 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
     return Object.fromEntries(rows.map((r) => [r.model, r.n]));
   }
 
+  async messageCoverage(
+    tenantId: string,
+    model: string,
+    scope: { project?: string; sessionId?: string },
+  ): Promise<{ messages: number; embedded: number }> {
+    const where = [
+      'm.tenant_id = @tenantId',
+      ...(scope.sessionId === undefined ? [] : ['m.session_id = @sessionId']),
+      ...(scope.project === undefined
+        ? []
+        : ['m.session_id IN (SELECT id FROM sessions WHERE tenant_id = @tenantId AND project = @project)']),
+    ].join(' AND ');
+    const row = this.db
+      .prepare(
+        `SELECT count(*) AS messages,
+                count(*) FILTER (WHERE EXISTS (
+                  SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = @model)) AS embedded
+         FROM messages m WHERE ${where}`,
+      )
+      .get({
+        tenantId,
+        model,
+        ...(scope.sessionId === undefined ? {} : { sessionId: scope.sessionId }),
+        ...(scope.project === undefined ? {} : { project: scope.project }),
+      }) as { messages: number; embedded: number };
+    return { messages: row.messages, embedded: row.embedded };
+  }
+
   async vectorSearch(
     tenantId: string,
     vector: Float32Array,

@@ -11,9 +11,19 @@ export interface VectorGate {
   zFloor?: number;
   /** z above zFloor at which the vector list gets full weight. (Default: 2) */
   zSpan?: number;
-  /** Absolute similarity floor on top of the z gate. (Default: none) */
+  /** Absolute similarity floor on top of the other gates. (Default: none) */
   minSimilarity?: number;
+  /**
+   * A vector hit is credible when its similarity is at least this share of the best hit's: what hybrid returns
+   * when the text list is empty, and what a list too short for statistics (under 5 hits) contributes. (Default: 0.8)
+   */
+  relativeFloor?: number;
 }
+
+/** Below this many vector candidates a z-score means nothing: the relative floor decides instead. */
+const MIN_LIST_FOR_Z = 5;
+/** Weight of a short vector list's credible hits (no statistics to tell how much they stand out). */
+const SHORT_LIST_WEIGHT = 0.5;
 
 /**
  * Weighted, gated reciprocal rank fusion. Every text hit is kept at full weight. The vector list is gated by
@@ -22,18 +32,39 @@ export interface VectorGate {
  * provider related ones at 0.2): only outliers (z ≥ zFloor) take part, and the list's weight grows from 0 to 1
  * as its best hit's z goes from zFloor to zFloor + zSpan. A list of near-equal neighbours — the model cannot
  * place the query — then barely moves the text ranking, while a confident one counts as much as text.
+ *
+ * Hybrid is never empty when a half has a credible hit: with no text hit at all, the answer is the vector hits
+ * within `relativeFloor` of the best one, in similarity order (the semantic answer, less its weak tail). A vector
+ * list too short for a z-score (a new project) contributes those credible hits at half weight.
  */
 export function fuseRanks(text: TextHit[], vector: VectorHit[], k: number, gate: VectorGate = {}): FusedHit[] {
   const zFloor = gate.zFloor ?? 1.5;
   const zSpan = gate.zSpan ?? 2;
+  const minSimilarity = gate.minSimilarity ?? -1;
   const sims = vector.map((h) => h.similarity);
+  const top = sims.length ? Math.max(...sims) : 0;
+  const credible =
+    top > 0
+      ? vector.filter((h) => h.similarity >= minSimilarity && h.similarity >= top * (gate.relativeFloor ?? 0.8))
+      : [];
+  if (text.length === 0) {
+    return credible.map((h) => ({
+      id: h.id,
+      explain: { textRank: null, textScore: null, similarity: h.similarity, fused: h.similarity / top },
+    }));
+  }
   const mean = sims.reduce((a, b) => a + b, 0) / Math.max(1, sims.length);
   const sd = Math.sqrt(sims.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, sims.length));
-  const z = (s: number): number => (sd > 1e-9 && sims.length >= 5 ? (s - mean) / sd : 0);
-  const kept = vector.filter((h) => h.similarity >= (gate.minSimilarity ?? -1) && z(h.similarity) >= zFloor);
-  const weight = kept[0]
-    ? Math.min(1, Math.max(0, (z(Math.max(...kept.map((h) => h.similarity))) - zFloor) / zSpan))
-    : 0;
+  const z = (s: number): number => (sd > 1e-9 ? (s - mean) / sd : 0);
+  let kept: VectorHit[];
+  let weight: number;
+  if (sims.length < MIN_LIST_FOR_Z) {
+    kept = credible;
+    weight = kept.length ? SHORT_LIST_WEIGHT : 0;
+  } else {
+    kept = vector.filter((h) => h.similarity >= minSimilarity && z(h.similarity) >= zFloor);
+    weight = kept[0] ? Math.min(1, Math.max(0, (z(Math.max(...kept.map((h) => h.similarity))) - zFloor) / zSpan)) : 0;
+  }
   const hits = new Map<string, FusedHit>();
   const entry = (id: string): FusedHit => {
     let hit = hits.get(id);
