@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnalyticsStore } from '../../../src/analytics/analytics.store.js';
 import type { Principal } from '../../../src/core/principal.js';
-import { activitySummaryInput, analyticsQueryInput } from '../../../src/domain/analytics.model.js';
+import { activitySummaryInput, analyticsQueryInput, insightsInput } from '../../../src/domain/analytics.model.js';
 import { AnalyticsService } from '../../../src/services/analytics.service.js';
 import { registerCleanup } from '../cleanup.js';
 import { latencies, sequentialMeasurement, since } from '../latency.js';
@@ -108,6 +108,7 @@ export async function runQueryLatency(ctx: ScenarioContext, options: QueryLatenc
         'get_activity_summary 30d project',
         () => service.activitySummary(PRINCIPAL, activitySummaryInput.parse({ days: 30, project: PROJECTS[1] })),
       ],
+      ['get_insights 30d', () => service.insights(PRINCIPAL, insightsInput.parse({}))],
       [
         'get_session_analytics',
         (i) => service.sessionAnalytics(PRINCIPAL, sessionIds[i % sessionIds.length] as string),
