@@ -1,7 +1,8 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { AnalyticsSourceRepository, FactRow, FactValue, SyncPosition } from '../repositories/ports.js';
 import { AnalyticsLockedError, type AnalyticsStore } from './analytics.store.js';
-import { FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
+import { dropSessionDays, refreshMessageDays, type TouchedDay } from './analytics-rollup.js';
+import { DERIVED_COLUMNS, FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 export interface AnalyticsSyncOptions {
   /** Rows per batch: one read from the primary store, one DuckDB transaction. */
@@ -32,6 +33,7 @@ const ZERO_ID = '00000000-0000-0000-0000-000000000000';
 const EPOCH = new Date(0).toISOString();
 /** Ids per existence query of the delete pass. */
 const EXISTS_CHUNK = 1_000;
+const DAY_MS = 86_400_000;
 
 type Append = (appender: DuckDBAppender, value: FactValue) => void;
 
@@ -39,7 +41,7 @@ type DuckDB = typeof import('@duckdb/node-api');
 
 /** How a value of a DuckDB column type is appended; the types are those of ANALYTICS_DDL. */
 function appenderFor(duck: DuckDB, type: string): Append {
-  const { LIST, listValue, timestampTZValue, VARCHAR } = duck;
+  const { dateValue, LIST, listValue, timestampTZValue, VARCHAR } = duck;
   const orNull =
     (append: Append): Append =>
     (a, v) =>
@@ -49,6 +51,8 @@ function appenderFor(duck: DuckDB, type: string): Append {
   if (type === 'BIGINT') return orNull((a, v) => a.appendBigInt(BigInt(v as number)));
   if (type === 'TIMESTAMP WITH TIME ZONE')
     return orNull((a, v) => a.appendTimestampTZ(timestampTZValue(BigInt(Date.parse(v as string)) * 1000n)));
+  // A DATE column is derived from a timestamp (DERIVED_COLUMNS): its UTC day.
+  if (type === 'DATE') return orNull((a, v) => a.appendDate(dateValue(Math.floor(Date.parse(v as string) / DAY_MS))));
   if (type === 'VARCHAR[]') return orNull((a, v) => a.appendList(listValue([...(v as string[])]), LIST(VARCHAR)));
   if (type === 'VARCHAR' || type === 'JSON')
     return orNull((a, v) => a.appendVarchar(typeof v === 'string' ? v : JSON.stringify(v)));
@@ -187,6 +191,8 @@ export class AnalyticsSync {
    */
   private async load(connection: DuckDBConnection, fact: FactTable, rows: FactRow[], allNew: boolean): Promise<void> {
     const columns = FACT_COLUMNS[fact];
+    const derived = DERIVED_COLUMNS[fact] ?? {};
+    const sources = columns.map((c) => derived[c] ?? c);
     const appends = this.columnTypes.get(fact) as Append[];
     if (!allNew) await connection.run(`DELETE FROM stage_${fact}`);
     const appender = allNew
@@ -195,7 +201,7 @@ export class AnalyticsSync {
     try {
       for (const row of rows) {
         for (let i = 0; i < columns.length; i++) {
-          (appends[i] as Append)(appender, row.values[columns[i] as string] ?? null);
+          (appends[i] as Append)(appender, row.values[sources[i] as string] ?? null);
         }
         appender.endRow();
       }
@@ -203,9 +209,19 @@ export class AnalyticsSync {
     } finally {
       appender.closeSync();
     }
-    if (allNew) return;
-    const list = columns.join(', ');
-    await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+    if (!allNew) {
+      const list = columns.join(', ');
+      await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+    }
+    if (fact === 'messages') {
+      await refreshMessageDays(
+        connection,
+        rows.map((row) => ({
+          sessionId: row.values.session_id as string,
+          day: Math.floor(Date.parse(row.values.created_at as string) / DAY_MS),
+        })),
+      );
+    }
   }
 
   /** The delete pass of one table: up to reconcileBatchSize ids after the last one checked. */
@@ -237,7 +253,16 @@ export class AnalyticsSync {
       appender.closeSync();
     }
     let cascaded = 0;
+    let touched: TouchedDay[] = [];
+    if (fact === 'messages') {
+      const days = await connection.runAndReadAll(
+        `SELECT DISTINCT session_id, (day - DATE '1970-01-01')::DOUBLE FROM facts.messages
+         WHERE id IN (SELECT id FROM temp.main.gone_ids)`,
+      );
+      touched = days.getRows().map(([sessionId, day]) => ({ sessionId: sessionId as string, day: Number(day) }));
+    }
     if (fact === 'sessions') {
+      await dropSessionDays(connection, 'gone_ids');
       const removed = await connection.run(
         'DELETE FROM facts.messages WHERE session_id IN (SELECT id FROM temp.main.gone_ids)',
       );
@@ -247,6 +272,7 @@ export class AnalyticsSync {
       );
     }
     await connection.run(`DELETE FROM facts.${fact} WHERE id IN (SELECT id FROM temp.main.gone_ids)`);
+    await refreshMessageDays(connection, touched);
     await connection.run('COMMIT');
     this.hooks.onRows?.(fact, 'deleted', gone.length);
     if (cascaded > 0) {

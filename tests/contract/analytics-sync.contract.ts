@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
+import { messageDaysSelect } from '../../src/analytics/analytics-rollup.js';
 import { FACT_TABLES, type FactTable } from '../../src/analytics/analytics-schema.js';
 import { AnalyticsSync, type AnalyticsSyncOptions } from '../../src/analytics/analytics-sync.js';
 import { uuidv7 } from '../../src/core/ids.js';
@@ -142,6 +143,22 @@ export function describeAnalyticsSyncContract(
         const ids = (await rows(connection, `SELECT id FROM facts.${fact} ORDER BY id`)).map((r) => r.id);
         expect(ids, fact).toEqual([...expected[fact]].sort());
       }
+      await expectRollup(connection);
+    };
+
+    /** The daily message rollup equals a GROUP BY over the message facts, row for row. */
+    const expectRollup = async (connection = db) => {
+      const order = 'ORDER BY session_id, day, project';
+      const rolled = await rows(connection, `SELECT * FROM facts.message_days ${order}`);
+      const grouped = await rows(connection, `SELECT * FROM (${messageDaysSelect('FROM facts.messages')}) g ${order}`);
+      expect(rolled.map((r) => Object.values(r))).toEqual(grouped.map((r) => Object.values(r)));
+      const [days] = await rows(
+        connection,
+        `SELECT count(*)::INTEGER AS n, (SELECT count(*) FROM facts.messages WHERE day IS NULL
+           OR day <> (created_at AT TIME ZONE 'UTC')::DATE)::INTEGER AS wrong FROM facts.messages`,
+      );
+      expect(days?.wrong).toBe(0);
+      return rolled.length;
     };
 
     beforeAll(async () => {
@@ -188,6 +205,7 @@ export function describeAnalyticsSyncContract(
         content: first.content,
         chars: first.content.length,
         created_at: new Date(first.createdAt),
+        day: new Date(`${first.createdAt.slice(0, 10)}T00:00:00Z`),
       });
       const [session] = await rows(db, 'SELECT * FROM facts.sessions WHERE id = $1', [a.id]);
       expect(session).toMatchObject({ tenant_id: 't1', project: 'alpha', status: 'active', message_count: 10 });
