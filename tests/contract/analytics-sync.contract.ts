@@ -359,6 +359,46 @@ export function describeAnalyticsSyncContract(
       }
     });
 
+    it('keeps the daily message rollup equal to a GROUP BY over the messages: days, roles, errors, goals', async () => {
+      const s = await newSession('t1', 'alpha');
+      const at = (iso: string) => ({ metadata: {}, idempotencyKey: null, createdAt: iso });
+      const input: NewMessage[] = [
+        { id: uuidv7(), role: 'user', content: 'first goal of the day', ...at('2026-03-02T23:59:59.000Z') },
+        { id: uuidv7(), role: 'tool', content: 'TypeError: x is undefined', ...at('2026-03-03T00:00:00.000Z') },
+        { id: uuidv7(), role: 'assistant', content: 'npm test: 0 failed', ...at('2026-03-03T00:00:01.000Z') },
+        { id: uuidv7(), role: 'user', content: 'second day goal', ...at('2026-03-03T00:00:02.000Z') },
+      ];
+      await store.messages.append('t1', s.id, input, '2026-03-03T00:00:03.000Z');
+      messagesBySession.get(s.id)?.push(...input.map((m) => m.id));
+      clock = Math.max(clock, Date.parse('2026-03-03T00:00:03.000Z'));
+      await syncer().run();
+      await expectExact();
+      const days = await rows(
+        db,
+        `SELECT strftime(day, '%Y-%m-%d') AS day, messages, user_messages, tool_messages, errors, first_user_goal
+         FROM facts.message_days WHERE session_id = $1 ORDER BY day`,
+        [s.id],
+      );
+      expect(days).toEqual([
+        {
+          day: '2026-03-02',
+          messages: 1,
+          user_messages: 1,
+          tool_messages: 0,
+          errors: 0,
+          first_user_goal: 'first goal of the day',
+        },
+        {
+          day: '2026-03-03',
+          messages: 3,
+          user_messages: 1,
+          tool_messages: 1,
+          errors: 1,
+          first_user_goal: 'second day goal',
+        },
+      ]);
+    });
+
     it('one writer at a time: concurrent runs are serialized and agree', async () => {
       const s = await newSession('t1', 'alpha');
       await addMessages('t1', s.id, 20);

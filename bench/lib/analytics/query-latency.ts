@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnalyticsStore } from '../../../src/analytics/analytics.store.js';
+import { ensureRollups } from '../../../src/analytics/analytics-rollup.js';
 import type { Principal } from '../../../src/core/principal.js';
 import { activitySummaryInput, analyticsQueryInput, insightsInput } from '../../../src/domain/analytics.model.js';
 import { AnalyticsService } from '../../../src/services/analytics.service.js';
@@ -59,7 +60,7 @@ async function fillFacts(store: AnalyticsStore, messages: number, perSession: nu
              now() - INTERVAL 90 DAY + i * INTERVAL ${Math.floor((90 * 86_400) / sessions)} SECOND
       FROM (SELECT i, hash(i) AS h FROM range(${sessions}) t(i))`);
     await c.run(`
-      INSERT INTO facts.messages
+      INSERT INTO facts.messages (id, tenant_id, session_id, project, role, seq, content, chars, created_at)
       SELECT uuid()::VARCHAR, s.tenant_id, s.id, s.project,
              CASE WHEN k = 0 THEN 'system' WHEN k % 2 = 1 THEN 'user' WHEN hash(k, s.id) % 10 < 3 THEN 'tool'
                   ELSE 'assistant' END,
@@ -68,6 +69,8 @@ async function fillFacts(store: AnalyticsStore, messages: number, perSession: nu
       FROM facts.sessions s, range(${perSession}) r(k)
       LIMIT ${messages}`);
     await c.run('COMMIT');
+    // What opening an existing file does: the messages get their day, the daily rollup is built.
+    await ensureRollups(c);
   });
 }
 
