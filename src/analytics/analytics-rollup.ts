@@ -9,7 +9,7 @@ import { MESSAGE_ROLES } from '../domain/message.model.js';
  *
  * It is never written on its own: the analytics sync recomputes the rows of every (session, day) a batch touched,
  * from `facts.messages`, in the batch's transaction (`refreshMessageDays`), so the rollup always equals
- * `GROUP BY tenant_id, project, session_id, day` over the message facts (MESSAGE_DAYS_SELECT), also after a
+ * `GROUP BY tenant_id, project, session_id, day` over the message facts (messageDaysSelect), also after a
  * crash. Opening the store rebuilds it when it does not match (an older file, a changed definition: see
  * `ensureRollups`). Not a tenant view: ad-hoc SQL (query_analytics) reads the message facts.
  */
@@ -49,11 +49,11 @@ export function messageDaysSelect(fromWhere: string): string {
     (r) =>
       `count(*) FILTER (WHERE role = '${r}')::INTEGER, coalesce(sum(chars) FILTER (WHERE role = '${r}'), 0)::BIGINT`,
   ).join(', ');
-  return `SELECT tenant_id, project, session_id, day, count(*)::INTEGER, coalesce(sum(chars), 0)::BIGINT, ${roles},
+  return `SELECT tenant_id, project, session_id, created_day, count(*)::INTEGER, coalesce(sum(chars), 0)::BIGINT, ${roles},
       count(*) FILTER (WHERE ${IS_ERROR})::INTEGER, min(created_at), max(created_at),
       min(seq) FILTER (WHERE role = 'user'), left(arg_min(content, seq) FILTER (WHERE role = 'user'), ${GOAL_CHARS})
     ${fromWhere}
-    GROUP BY tenant_id, project, session_id, day`;
+    GROUP BY tenant_id, project, session_id, created_day`;
 }
 
 /** A (session, day) whose rollup rows must be recomputed; `day` is days since 1970-01-01. */
@@ -65,7 +65,7 @@ export interface TouchedDay {
 /**
  * Recomputes the rollup rows of the touched (session, day) pairs from facts.messages, in the caller's transaction
  * (after the batch's rows were written or deleted). The day range bounds the scan: DuckDB skips row groups of
- * facts.messages whose `day` is outside it.
+ * facts.messages whose `created_day` is outside it.
  */
 export async function refreshMessageDays(connection: DuckDBConnection, touched: Iterable<TouchedDay>): Promise<void> {
   const keys = new Map<string, TouchedDay>();
@@ -90,12 +90,15 @@ export async function refreshMessageDays(connection: DuckDBConnection, touched: 
   } finally {
     appender.closeSync();
   }
-  const range = `day BETWEEN (DATE '1970-01-01' + ${Math.trunc(min)}) AND (DATE '1970-01-01' + ${Math.trunc(max)})`;
-  const touchedKey = (alias: string) =>
-    `EXISTS (SELECT 1 FROM temp.main.touched_days t WHERE t.session_id = ${alias}.session_id AND t.day = ${alias}.day)`;
-  await connection.run(`DELETE FROM facts.message_days d WHERE d.${range} AND ${touchedKey('d')}`);
+  const range = (column: string) =>
+    `${column} BETWEEN (DATE '1970-01-01' + ${Math.trunc(min)}) AND (DATE '1970-01-01' + ${Math.trunc(max)})`;
+  const touchedKey = (alias: string, column: string) =>
+    `EXISTS (SELECT 1 FROM temp.main.touched_days t WHERE t.session_id = ${alias}.session_id AND t.day = ${alias}.${column})`;
+  await connection.run(`DELETE FROM facts.message_days d WHERE ${range('d.day')} AND ${touchedKey('d', 'day')}`);
   await connection.run(
-    `INSERT INTO facts.message_days ${messageDaysSelect(`FROM facts.messages m WHERE m.${range} AND ${touchedKey('m')}`)}`,
+    `INSERT INTO facts.message_days ${messageDaysSelect(
+      `FROM facts.messages m WHERE ${range('m.created_day')} AND ${touchedKey('m', 'created_day')}`,
+    )}`,
   );
 }
 
@@ -114,29 +117,31 @@ export async function rebuildMessageDays(connection: DuckDBConnection): Promise<
 }
 
 /**
- * At open, after the DDL: gives message facts without a `day` (an older file, facts written without the sync) their
+ * At open, after the DDL: gives message facts without a `created_day` (an older file, facts written without the sync) their
  * day, and rebuilds the rollup when it was built by another definition (ROLLUP_VERSION) or does not hold every
  * message. One transaction; returns whether it changed anything.
  */
 export async function ensureRollups(connection: DuckDBConnection): Promise<boolean> {
   const columns = await connection.runAndReadAll(
     `SELECT count(*) FROM information_schema.columns
-     WHERE table_schema = 'facts' AND table_name = 'messages' AND column_name = 'day'`,
+     WHERE table_schema = 'facts' AND table_name = 'messages' AND column_name = 'created_day'`,
   );
   const hasDay = Number(columns.getRows()[0]?.[0]) > 0;
   const state = await connection.runAndReadAll(
     `SELECT (SELECT version FROM facts.rollup_state WHERE name = 'message_days'),
             (SELECT count(*) FROM facts.messages)::DOUBLE,
             (SELECT coalesce(sum(messages), 0) FROM facts.message_days)::DOUBLE,
-            ${hasDay ? '(SELECT count(*) FROM facts.messages WHERE day IS NULL)::DOUBLE' : '1'}`,
+            ${hasDay ? '(SELECT count(*) FROM facts.messages WHERE created_day IS NULL)::DOUBLE' : '1'}`,
   );
   const [version, messages, rolled, undated] = state.getRows()[0] ?? [];
   if (version === ROLLUP_VERSION && messages === rolled && Number(undated) === 0) return false;
   await connection.run('BEGIN TRANSACTION');
   try {
-    if (!hasDay) await connection.run('ALTER TABLE facts.messages ADD COLUMN day DATE');
+    if (!hasDay) await connection.run('ALTER TABLE facts.messages ADD COLUMN created_day DATE');
     if (Number(undated) > 0) {
-      await connection.run(`UPDATE facts.messages SET day = (created_at AT TIME ZONE 'UTC')::DATE WHERE day IS NULL`);
+      await connection.run(
+        `UPDATE facts.messages SET created_day = (created_at AT TIME ZONE 'UTC')::DATE WHERE created_day IS NULL`,
+      );
     }
     await rebuildMessageDays(connection);
     await connection.run('COMMIT');

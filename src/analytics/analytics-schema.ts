@@ -15,7 +15,18 @@ export type FactTable = (typeof FACT_TABLES)[number];
  */
 export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   sessions: ['id', 'tenant_id', 'project', 'name', 'status', 'metadata', 'message_count', 'created_at', 'updated_at'],
-  messages: ['id', 'tenant_id', 'session_id', 'project', 'role', 'seq', 'content', 'chars', 'created_at', 'day'],
+  messages: [
+    'id',
+    'tenant_id',
+    'session_id',
+    'project',
+    'role',
+    'seq',
+    'content',
+    'chars',
+    'created_at',
+    'created_day',
+  ],
   reflections: [
     'id',
     'tenant_id',
@@ -43,11 +54,12 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
 };
 
 /**
- * Fact columns the sync computes from another column of the row: `messages.day`, the UTC day of `created_at`
- * (a DATE, so per-day reads group and filter by it instead of formatting every timestamp).
+ * Fact columns the sync computes from another column of the row: `messages.created_day`, the UTC day of
+ * `created_at` (a DATE: per-day reads group and filter by it instead of converting every timestamp, about 20×
+ * cheaper in DuckDB; not named `day`, which would capture `GROUP BY day` of queries that alias a day so).
  */
 export const DERIVED_COLUMNS: Partial<Record<FactTable, Readonly<Record<string, string>>>> = {
-  messages: { day: 'created_at' },
+  messages: { created_day: 'created_at' },
 };
 
 export const ANALYTICS_DDL = `
@@ -59,7 +71,7 @@ CREATE TABLE IF NOT EXISTS facts.sessions (
 CREATE TABLE IF NOT EXISTS facts.messages (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, project VARCHAR NOT NULL,
   role VARCHAR NOT NULL, seq INTEGER NOT NULL, content VARCHAR NOT NULL, chars INTEGER NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL, day DATE);
+  created_at TIMESTAMPTZ NOT NULL, created_day DATE);
 CREATE TABLE IF NOT EXISTS facts.reflections (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, project VARCHAR NOT NULL, session_id VARCHAR,
   content VARCHAR NOT NULL, tags VARCHAR[] NOT NULL, importance DOUBLE NOT NULL,

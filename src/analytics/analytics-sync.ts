@@ -256,7 +256,7 @@ export class AnalyticsSync {
     let touched: TouchedDay[] = [];
     if (fact === 'messages') {
       const days = await connection.runAndReadAll(
-        `SELECT DISTINCT session_id, (day - DATE '1970-01-01')::DOUBLE FROM facts.messages
+        `SELECT DISTINCT session_id, (created_day - DATE '1970-01-01')::DOUBLE FROM facts.messages
          WHERE id IN (SELECT id FROM temp.main.gone_ids)`,
       );
       touched = days.getRows().map(([sessionId, day]) => ({ sessionId: sessionId as string, day: Number(day) }));

@@ -154,8 +154,8 @@ export function describeAnalyticsSyncContract(
       expect(rolled.map((r) => Object.values(r))).toEqual(grouped.map((r) => Object.values(r)));
       const [days] = await rows(
         connection,
-        `SELECT count(*)::INTEGER AS n, (SELECT count(*) FROM facts.messages WHERE day IS NULL
-           OR day <> (created_at AT TIME ZONE 'UTC')::DATE)::INTEGER AS wrong FROM facts.messages`,
+        `SELECT count(*)::INTEGER AS n, (SELECT count(*) FROM facts.messages WHERE created_day IS NULL
+           OR created_day <> (created_at AT TIME ZONE 'UTC')::DATE)::INTEGER AS wrong FROM facts.messages`,
       );
       expect(days?.wrong).toBe(0);
       return rolled.length;
@@ -205,7 +205,7 @@ export function describeAnalyticsSyncContract(
         content: first.content,
         chars: first.content.length,
         created_at: new Date(first.createdAt),
-        day: new Date(`${first.createdAt.slice(0, 10)}T00:00:00Z`),
+        created_day: new Date(`${first.createdAt.slice(0, 10)}T00:00:00Z`),
       });
       const [session] = await rows(db, 'SELECT * FROM facts.sessions WHERE id = $1', [a.id]);
       expect(session).toMatchObject({ tenant_id: 't1', project: 'alpha', status: 'active', message_count: 10 });
