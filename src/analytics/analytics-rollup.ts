@@ -49,7 +49,7 @@ export function messageDaysSelect(fromWhere: string): string {
     (r) =>
       `count(*) FILTER (WHERE role = '${r}')::INTEGER, coalesce(sum(chars) FILTER (WHERE role = '${r}'), 0)::BIGINT`,
   ).join(', ');
-  return `SELECT tenant_id, project, session_id, created_day, count(*)::INTEGER, coalesce(sum(chars), 0)::BIGINT, ${roles},
+  return `SELECT tenant_id, project, session_id, created_day AS day, count(*)::INTEGER, coalesce(sum(chars), 0)::BIGINT, ${roles},
       count(*) FILTER (WHERE ${IS_ERROR})::INTEGER, min(created_at), max(created_at),
       min(seq) FILTER (WHERE role = 'user'), left(arg_min(content, seq) FILTER (WHERE role = 'user'), ${GOAL_CHARS})
     ${fromWhere}

@@ -5,7 +5,7 @@ import { dropSessionDays, refreshMessageDays, type TouchedDay } from './analytic
 import { DERIVED_COLUMNS, FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 export interface AnalyticsSyncOptions {
-  /** Rows per batch: one read from the primary store, one DuckDB transaction. */
+  /** Rows per batch: one DuckDB transaction (with the rollup and the watermark), read in pages of up to 5,000. */
   batchSize: number;
   /** Each run re-reads rows stamped this long before the watermark (late commits); upserts make it harmless. */
   overlapMs: number;
@@ -34,6 +34,10 @@ const EPOCH = new Date(0).toISOString();
 /** Ids per existence query of the delete pass. */
 const EXISTS_CHUNK = 1_000;
 const DAY_MS = 86_400_000;
+/** Rows per read from the primary store; a batch (one DuckDB transaction) is several pages. */
+const READ_PAGE = 5_000;
+const MESSAGE_SESSION = FACT_COLUMNS.messages.indexOf('session_id');
+const MESSAGE_CREATED = FACT_COLUMNS.messages.indexOf('created_at');
 
 type Append = (appender: DuckDBAppender, value: FactValue) => void;
 
@@ -89,6 +93,14 @@ export class AnalyticsSync {
   /** Where the delete pass of each table goes on (in memory: a restarted process starts over, which is harmless). */
   private readonly reconcileAfter = new Map<FactTable, string>();
   private readonly columnTypes = new Map<FactTable, Append[]>();
+  /** Per fact column, the position of its value in a FactRow (a derived column: the one it is derived from). */
+  private readonly valueIndex = new Map<FactTable, number[]>(
+    FACT_TABLES.map((fact) => {
+      const columns = FACT_COLUMNS[fact];
+      const derived = DERIVED_COLUMNS[fact] ?? {};
+      return [fact, columns.map((c) => columns.indexOf(derived[c] ?? c))];
+    }),
+  );
   private stagingReady: DuckDBConnection | undefined;
 
   constructor(
@@ -159,12 +171,29 @@ export class AnalyticsSync {
         ? { ts: EPOCH, id: ZERO_ID }
         : { ts: new Date(Math.max(0, watermark - this.options.overlapMs)).toISOString(), id: ZERO_ID };
     let total = 0;
+    const pageSize = Math.min(this.options.batchSize, READ_PAGE);
     for (let batch = 1; ; batch++) {
-      const rows = await this.source.changedSince(fact, after, this.options.batchSize);
-      const last = rows.at(-1);
-      const caughtUp = rows.length < this.options.batchSize;
       await connection.run('BEGIN TRANSACTION');
-      if (rows.length > 0) await this.load(connection, fact, rows, isNew(fact, rows, watermark));
+      // One batch: pages read and loaded until batchSize rows or the end, then the rollup and the watermark.
+      let rowsInBatch = 0;
+      let last: FactRow | undefined;
+      let caughtUp = false;
+      const touched = new Map<string, TouchedDay>();
+      while (rowsInBatch < this.options.batchSize) {
+        const limit = Math.min(pageSize, this.options.batchSize - rowsInBatch);
+        const rows = await this.source.changedSince(fact, after, limit);
+        if (rows.length > 0) {
+          await this.load(connection, fact, rows, isNew(fact, rows, watermark), touched);
+          rowsInBatch += rows.length;
+          last = rows.at(-1) as FactRow;
+          after = { ts: last.ts, id: last.id };
+        }
+        if (rows.length < limit) {
+          caughtUp = true;
+          break;
+        }
+      }
+      if (touched.size > 0) await refreshMessageDays(connection, touched.values());
       // The watermark never moves back (a batch of re-read rows may end before it); synced_at only when caught up.
       await connection.run(
         `INSERT INTO facts.sync_state AS s (fact, watermark, synced_at)
@@ -177,22 +206,27 @@ export class AnalyticsSync {
       );
       await this.hooks.beforeCommit?.(fact, batch);
       await connection.run('COMMIT');
-      total += rows.length;
-      if (rows.length > 0) this.hooks.onRows?.(fact, 'upserted', rows.length);
-      if (!last || caughtUp) return total;
-      after = { ts: last.ts, id: last.id };
+      total += rowsInBatch;
+      if (rowsInBatch > 0) this.hooks.onRows?.(fact, 'upserted', rowsInBatch);
+      if (caughtUp) return total;
       await this.hooks.afterBatch?.(fact, batch);
     }
   }
 
   /**
-   * Loads the rows in the caller's transaction: rows known to be new are appended straight into the fact table;
-   * others are appended into the staging table, then replace the fact rows of the same ids.
+   * Loads one page of rows in the caller's transaction: rows known to be new are appended straight into the fact
+   * table; others are appended into the staging table, then replace the fact rows of the same ids. Messages add
+   * their (session, day) to `touched`, whose rollup rows the batch recomputes before it commits.
    */
-  private async load(connection: DuckDBConnection, fact: FactTable, rows: FactRow[], allNew: boolean): Promise<void> {
+  private async load(
+    connection: DuckDBConnection,
+    fact: FactTable,
+    rows: FactRow[],
+    allNew: boolean,
+    touched: Map<string, TouchedDay>,
+  ): Promise<void> {
     const columns = FACT_COLUMNS[fact];
-    const derived = DERIVED_COLUMNS[fact] ?? {};
-    const sources = columns.map((c) => derived[c] ?? c);
+    const from = this.valueIndex.get(fact) as number[];
     const appends = this.columnTypes.get(fact) as Append[];
     if (!allNew) await connection.run(`DELETE FROM stage_${fact}`);
     const appender = allNew
@@ -200,8 +234,9 @@ export class AnalyticsSync {
       : await connection.createAppender(`stage_${fact}`, 'main', 'temp');
     try {
       for (const row of rows) {
+        const values = row.values;
         for (let i = 0; i < columns.length; i++) {
-          (appends[i] as Append)(appender, row.values[sources[i] as string] ?? null);
+          (appends[i] as Append)(appender, values[from[i] as number] ?? null);
         }
         appender.endRow();
       }
@@ -214,13 +249,12 @@ export class AnalyticsSync {
       await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
     }
     if (fact === 'messages') {
-      await refreshMessageDays(
-        connection,
-        rows.map((row) => ({
-          sessionId: row.values.session_id as string,
-          day: Math.floor(Date.parse(row.values.created_at as string) / DAY_MS),
-        })),
-      );
+      for (const row of rows) {
+        const sessionId = row.values[MESSAGE_SESSION] as string;
+        const day = Math.floor(Date.parse(row.values[MESSAGE_CREATED] as string) / DAY_MS);
+        const key = `${sessionId}\u0000${day}`;
+        if (!touched.has(key)) touched.set(key, { sessionId, day });
+      }
     }
   }
 

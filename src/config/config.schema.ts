@@ -472,8 +472,10 @@ export const configSchema = z
           .int()
           .min(1)
           .max(100_000)
-          .default(5_000)
-          .describe('Rows one sync batch reads from the primary store and loads into DuckDB in one transaction.'),
+          .default(50_000)
+          .describe(
+            'Rows one sync batch loads into DuckDB in one transaction (read from the primary store in pages of 5,000).',
+          ),
         syncIntervalMs: z.coerce
           .number()
           .int()
