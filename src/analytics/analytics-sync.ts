@@ -180,19 +180,27 @@ export class AnalyticsSync {
       let last: FactRow | undefined;
       let caughtUp = false;
       const touched = new Map<string, TouchedDay>();
-      while (rowsInBatch < this.options.batchSize) {
-        const limit = Math.min(pageSize, this.options.batchSize - rowsInBatch);
-        const rows = await this.source.changedSince(fact, after, limit);
+      // The next page is read while this one is loaded (PostgreSQL answers from its own process meanwhile).
+      let limit = Math.min(pageSize, this.options.batchSize);
+      let page = this.read(fact, after, limit);
+      for (;;) {
+        const rows = await page;
         if (rows.length > 0) {
-          await this.load(connection, fact, rows, isNew(fact, rows, watermark), touched);
-          rowsInBatch += rows.length;
           last = rows.at(-1) as FactRow;
           after = { ts: last.ts, id: last.id };
         }
-        if (rows.length < limit) {
-          caughtUp = true;
-          break;
+        caughtUp = rows.length < limit;
+        const more = !caughtUp && rowsInBatch + rows.length < this.options.batchSize;
+        if (more) {
+          const nextLimit = Math.min(pageSize, this.options.batchSize - rowsInBatch - rows.length);
+          page = this.read(fact, after, nextLimit);
+          limit = nextLimit;
         }
+        if (rows.length > 0) {
+          await this.load(connection, fact, rows, isNew(fact, rows, watermark), touched);
+          rowsInBatch += rows.length;
+        }
+        if (!more) break;
       }
       if (touched.size > 0) await refreshMessageDays(connection, touched.values());
       // The watermark never moves back (a batch of re-read rows may end before it); synced_at only when caught up.
@@ -212,6 +220,13 @@ export class AnalyticsSync {
       if (caughtUp) return total;
       await this.hooks.afterBatch?.(fact, batch);
     }
+  }
+
+  /** One page from the primary store; a read left pending by a failed batch never goes unhandled. */
+  private read(fact: FactTable, after: SyncPosition, limit: number): Promise<FactRow[]> {
+    const page = this.source.changedSince(fact, after, limit);
+    page.catch(() => undefined);
+    return page;
   }
 
   /**

@@ -8,41 +8,40 @@ import type { Sql } from './sql.js';
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
- * Per table: the select list (fact columns in FACT_COLUMNS order, then `ts`), the FROM clause and the (ts, id)
- * sync key. Rows are read as arrays (`values()`).
+ * Per table: the select list (fact columns in FACT_COLUMNS order; the last one is the sync key's time), the FROM
+ * clause and the (ts, id) sync key. Rows are read as arrays (`values()`).
  */
 const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; id: string }> = {
   sessions: {
     select: `id::text, tenant_id, project, name, status, metadata::text AS metadata, message_count, ${iso('created_at')},
-      ${iso('updated_at')}, ${iso('updated_at')} AS ts`,
+      ${iso('updated_at')}`,
     from: 'sessions',
     ts: 'updated_at',
     id: 'id',
   },
   messages: {
     select: `m.id::text, m.tenant_id, m.session_id::text, s.project, m.role, m.seq, m.content,
-      char_length(m.content) AS chars, ${iso('m.created_at')}, ${iso('m.created_at')} AS ts`,
+      char_length(m.content) AS chars, ${iso('m.created_at')}`,
     from: 'messages m JOIN sessions s ON s.id = m.session_id',
     ts: 'm.created_at',
     id: 'm.id',
   },
   reflections: {
     select: `id::text, tenant_id, project, session_id::text, content, tags, importance::float8 AS importance,
-      ${iso('created_at')}, ${iso('updated_at')}, ${iso('updated_at')} AS ts`,
+      ${iso('created_at')}, ${iso('updated_at')}`,
     from: 'reflections',
     ts: 'updated_at',
     id: 'id',
   },
   patterns: {
-    select: `id::text, tenant_id, project, name, kind, source, tags, ${iso('created_at')}, ${iso('updated_at')},
-      ${iso('updated_at')} AS ts`,
+    select: `id::text, tenant_id, project, name, kind, source, tags, ${iso('created_at')}, ${iso('updated_at')}`,
     from: 'patterns',
     ts: 'updated_at',
     id: 'id',
   },
   dead_letters: {
     select: `id::text, tenant_id, queue, job_name, error, attempts, status, ${iso('first_failed_at')},
-      ${iso('failed_at')}, ${iso('updated_at')}, ${iso('updated_at')} AS ts`,
+      ${iso('failed_at')}, ${iso('updated_at')}`,
     from: 'dead_letters',
     ts: 'updated_at',
     id: 'id',
@@ -63,8 +62,8 @@ export class PostgresAnalyticsSourceRepository implements AnalyticsSourceReposit
       )
       .values()) as unknown as FactValue[][];
     return rows.map((values) => {
-      const ts = values.pop() as string;
-      return { ts, id: values[0] as string, values };
+      // The sync key is the last column: updated_at (messages: created_at).
+      return { ts: values[values.length - 1] as string, id: values[0] as string, values };
     });
   }
 
