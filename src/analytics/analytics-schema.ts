@@ -1,3 +1,5 @@
+import { MESSAGE_DAYS_DDL } from './analytics-rollup.js';
+
 /**
  * The DuckDB analytics database: fact tables in schema `facts`, copied from the primary store by the
  * analytics sync job (one row per primary row, keyed by id, tenant id on every row; no vectors, no
@@ -7,10 +9,24 @@
 export const FACT_TABLES = ['sessions', 'messages', 'reflections', 'patterns', 'dead_letters'] as const;
 export type FactTable = (typeof FACT_TABLES)[number];
 
-/** Columns of each fact table, in order; the DDL below and the sync's bulk load both follow them. */
+/**
+ * Columns of each fact table, in order; the DDL below and the sync's bulk load both follow them. Derived columns
+ * (DERIVED_COLUMNS) are not read from the primary store: the sync computes them.
+ */
 export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   sessions: ['id', 'tenant_id', 'project', 'name', 'status', 'metadata', 'message_count', 'created_at', 'updated_at'],
-  messages: ['id', 'tenant_id', 'session_id', 'project', 'role', 'seq', 'content', 'chars', 'created_at'],
+  messages: [
+    'id',
+    'tenant_id',
+    'session_id',
+    'project',
+    'role',
+    'seq',
+    'content',
+    'chars',
+    'created_at',
+    'created_day',
+  ],
   reflections: [
     'id',
     'tenant_id',
@@ -37,6 +53,15 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   ],
 };
 
+/**
+ * Fact columns the sync computes from another column of the row: `messages.created_day`, the UTC day of
+ * `created_at` (a DATE: per-day reads group and filter by it instead of converting every timestamp, about 20×
+ * cheaper in DuckDB; not named `day`, which would capture `GROUP BY day` of queries that alias a day so).
+ */
+export const DERIVED_COLUMNS: Partial<Record<FactTable, Readonly<Record<string, string>>>> = {
+  messages: { created_day: 'created_at' },
+};
+
 export const ANALYTICS_DDL = `
 CREATE SCHEMA IF NOT EXISTS facts;
 CREATE TABLE IF NOT EXISTS facts.sessions (
@@ -46,7 +71,7 @@ CREATE TABLE IF NOT EXISTS facts.sessions (
 CREATE TABLE IF NOT EXISTS facts.messages (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, project VARCHAR NOT NULL,
   role VARCHAR NOT NULL, seq INTEGER NOT NULL, content VARCHAR NOT NULL, chars INTEGER NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL);
+  created_at TIMESTAMPTZ NOT NULL, created_day DATE);
 CREATE TABLE IF NOT EXISTS facts.reflections (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, project VARCHAR NOT NULL, session_id VARCHAR,
   content VARCHAR NOT NULL, tags VARCHAR[] NOT NULL, importance DOUBLE NOT NULL,
@@ -61,4 +86,4 @@ CREATE TABLE IF NOT EXISTS facts.dead_letters (
   first_failed_at TIMESTAMPTZ NOT NULL, failed_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
 CREATE TABLE IF NOT EXISTS facts.sync_state (
   fact VARCHAR PRIMARY KEY, watermark TIMESTAMPTZ, synced_at TIMESTAMPTZ NOT NULL);
-`;
+${MESSAGE_DAYS_DDL}`;

@@ -1,10 +1,11 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { AnalyticsSourceRepository, FactRow, FactValue, SyncPosition } from '../repositories/ports.js';
 import { AnalyticsLockedError, type AnalyticsStore } from './analytics.store.js';
-import { FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
+import { dropSessionDays, refreshMessageDays, type TouchedDay } from './analytics-rollup.js';
+import { DERIVED_COLUMNS, FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 export interface AnalyticsSyncOptions {
-  /** Rows per batch: one read from the primary store, one DuckDB transaction. */
+  /** Rows per batch: one DuckDB transaction (with the rollup and the watermark), read in pages of up to 5,000. */
   batchSize: number;
   /** Each run re-reads rows stamped this long before the watermark (late commits); upserts make it harmless. */
   overlapMs: number;
@@ -32,6 +33,11 @@ const ZERO_ID = '00000000-0000-0000-0000-000000000000';
 const EPOCH = new Date(0).toISOString();
 /** Ids per existence query of the delete pass. */
 const EXISTS_CHUNK = 1_000;
+const DAY_MS = 86_400_000;
+/** Rows per read from the primary store; a batch (one DuckDB transaction) is several pages. */
+const READ_PAGE = 5_000;
+const MESSAGE_SESSION = FACT_COLUMNS.messages.indexOf('session_id');
+const MESSAGE_CREATED = FACT_COLUMNS.messages.indexOf('created_at');
 
 type Append = (appender: DuckDBAppender, value: FactValue) => void;
 
@@ -39,7 +45,7 @@ type DuckDB = typeof import('@duckdb/node-api');
 
 /** How a value of a DuckDB column type is appended; the types are those of ANALYTICS_DDL. */
 function appenderFor(duck: DuckDB, type: string): Append {
-  const { LIST, listValue, timestampTZValue, VARCHAR } = duck;
+  const { LIST, listValue, VARCHAR } = duck;
   const orNull =
     (append: Append): Append =>
     (a, v) =>
@@ -47,8 +53,11 @@ function appenderFor(duck: DuckDB, type: string): Append {
   if (type === 'INTEGER') return orNull((a, v) => a.appendInteger(Number(v)));
   if (type === 'DOUBLE') return orNull((a, v) => a.appendDouble(Number(v)));
   if (type === 'BIGINT') return orNull((a, v) => a.appendBigInt(BigInt(v as number)));
-  if (type === 'TIMESTAMP WITH TIME ZONE')
-    return orNull((a, v) => a.appendTimestampTZ(timestampTZValue(BigInt(Date.parse(v as string)) * 1000n)));
+  // Timestamps come as ISO 8601 UTC text (FactValue): DuckDB's appender casts the text itself, cheaper than
+  // building a timestamp value in JavaScript.
+  if (type === 'TIMESTAMP WITH TIME ZONE') return orNull((a, v) => a.appendVarchar(v as string));
+  // A DATE column is derived from a timestamp (DERIVED_COLUMNS): its UTC day, the first ten characters.
+  if (type === 'DATE') return orNull((a, v) => a.appendVarchar((v as string).slice(0, 10)));
   if (type === 'VARCHAR[]') return orNull((a, v) => a.appendList(listValue([...(v as string[])]), LIST(VARCHAR)));
   if (type === 'VARCHAR' || type === 'JSON')
     return orNull((a, v) => a.appendVarchar(typeof v === 'string' ? v : JSON.stringify(v)));
@@ -85,6 +94,14 @@ export class AnalyticsSync {
   /** Where the delete pass of each table goes on (in memory: a restarted process starts over, which is harmless). */
   private readonly reconcileAfter = new Map<FactTable, string>();
   private readonly columnTypes = new Map<FactTable, Append[]>();
+  /** Per fact column, the position of its value in a FactRow (a derived column: the one it is derived from). */
+  private readonly valueIndex = new Map<FactTable, number[]>(
+    FACT_TABLES.map((fact) => {
+      const columns = FACT_COLUMNS[fact];
+      const derived = DERIVED_COLUMNS[fact] ?? {};
+      return [fact, columns.map((c) => columns.indexOf(derived[c] ?? c))];
+    }),
+  );
   private stagingReady: DuckDBConnection | undefined;
 
   constructor(
@@ -155,12 +172,37 @@ export class AnalyticsSync {
         ? { ts: EPOCH, id: ZERO_ID }
         : { ts: new Date(Math.max(0, watermark - this.options.overlapMs)).toISOString(), id: ZERO_ID };
     let total = 0;
+    const pageSize = Math.min(this.options.batchSize, READ_PAGE);
     for (let batch = 1; ; batch++) {
-      const rows = await this.source.changedSince(fact, after, this.options.batchSize);
-      const last = rows.at(-1);
-      const caughtUp = rows.length < this.options.batchSize;
       await connection.run('BEGIN TRANSACTION');
-      if (rows.length > 0) await this.load(connection, fact, rows, isNew(fact, rows, watermark));
+      // One batch: pages read and loaded until batchSize rows or the end, then the rollup and the watermark.
+      let rowsInBatch = 0;
+      let last: FactRow | undefined;
+      let caughtUp = false;
+      const touched = new Map<string, TouchedDay>();
+      // The next page is read while this one is loaded (PostgreSQL answers from its own process meanwhile).
+      let limit = Math.min(pageSize, this.options.batchSize);
+      let page = this.read(fact, after, limit);
+      for (;;) {
+        const rows = await page;
+        if (rows.length > 0) {
+          last = rows.at(-1) as FactRow;
+          after = { ts: last.ts, id: last.id };
+        }
+        caughtUp = rows.length < limit;
+        const more = !caughtUp && rowsInBatch + rows.length < this.options.batchSize;
+        if (more) {
+          const nextLimit = Math.min(pageSize, this.options.batchSize - rowsInBatch - rows.length);
+          page = this.read(fact, after, nextLimit);
+          limit = nextLimit;
+        }
+        if (rows.length > 0) {
+          await this.load(connection, fact, rows, isNew(fact, rows, watermark), touched);
+          rowsInBatch += rows.length;
+        }
+        if (!more) break;
+      }
+      if (touched.size > 0) await refreshMessageDays(connection, touched.values());
       // The watermark never moves back (a batch of re-read rows may end before it); synced_at only when caught up.
       await connection.run(
         `INSERT INTO facts.sync_state AS s (fact, watermark, synced_at)
@@ -173,20 +215,34 @@ export class AnalyticsSync {
       );
       await this.hooks.beforeCommit?.(fact, batch);
       await connection.run('COMMIT');
-      total += rows.length;
-      if (rows.length > 0) this.hooks.onRows?.(fact, 'upserted', rows.length);
-      if (!last || caughtUp) return total;
-      after = { ts: last.ts, id: last.id };
+      total += rowsInBatch;
+      if (rowsInBatch > 0) this.hooks.onRows?.(fact, 'upserted', rowsInBatch);
+      if (caughtUp) return total;
       await this.hooks.afterBatch?.(fact, batch);
     }
   }
 
+  /** One page from the primary store; a read left pending by a failed batch never goes unhandled. */
+  private read(fact: FactTable, after: SyncPosition, limit: number): Promise<FactRow[]> {
+    const page = this.source.changedSince(fact, after, limit);
+    page.catch(() => undefined);
+    return page;
+  }
+
   /**
-   * Loads the rows in the caller's transaction: rows known to be new are appended straight into the fact table;
-   * others are appended into the staging table, then replace the fact rows of the same ids.
+   * Loads one page of rows in the caller's transaction: rows known to be new are appended straight into the fact
+   * table; others are appended into the staging table, then replace the fact rows of the same ids. Messages add
+   * their (session, day) to `touched`, whose rollup rows the batch recomputes before it commits.
    */
-  private async load(connection: DuckDBConnection, fact: FactTable, rows: FactRow[], allNew: boolean): Promise<void> {
+  private async load(
+    connection: DuckDBConnection,
+    fact: FactTable,
+    rows: FactRow[],
+    allNew: boolean,
+    touched: Map<string, TouchedDay>,
+  ): Promise<void> {
     const columns = FACT_COLUMNS[fact];
+    const from = this.valueIndex.get(fact) as number[];
     const appends = this.columnTypes.get(fact) as Append[];
     if (!allNew) await connection.run(`DELETE FROM stage_${fact}`);
     const appender = allNew
@@ -194,8 +250,9 @@ export class AnalyticsSync {
       : await connection.createAppender(`stage_${fact}`, 'main', 'temp');
     try {
       for (const row of rows) {
+        const values = row.values;
         for (let i = 0; i < columns.length; i++) {
-          (appends[i] as Append)(appender, row.values[columns[i] as string] ?? null);
+          (appends[i] as Append)(appender, values[from[i] as number] ?? null);
         }
         appender.endRow();
       }
@@ -203,9 +260,18 @@ export class AnalyticsSync {
     } finally {
       appender.closeSync();
     }
-    if (allNew) return;
-    const list = columns.join(', ');
-    await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+    if (!allNew) {
+      const list = columns.join(', ');
+      await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+    }
+    if (fact === 'messages') {
+      for (const row of rows) {
+        const sessionId = row.values[MESSAGE_SESSION] as string;
+        const day = Math.floor(Date.parse(row.values[MESSAGE_CREATED] as string) / DAY_MS);
+        const key = `${sessionId}\u0000${day}`;
+        if (!touched.has(key)) touched.set(key, { sessionId, day });
+      }
+    }
   }
 
   /** The delete pass of one table: up to reconcileBatchSize ids after the last one checked. */
@@ -237,7 +303,16 @@ export class AnalyticsSync {
       appender.closeSync();
     }
     let cascaded = 0;
+    let touched: TouchedDay[] = [];
+    if (fact === 'messages') {
+      const days = await connection.runAndReadAll(
+        `SELECT DISTINCT session_id, (created_day - DATE '1970-01-01')::DOUBLE FROM facts.messages
+         WHERE id IN (SELECT id FROM temp.main.gone_ids)`,
+      );
+      touched = days.getRows().map(([sessionId, day]) => ({ sessionId: sessionId as string, day: Number(day) }));
+    }
     if (fact === 'sessions') {
+      await dropSessionDays(connection, 'gone_ids');
       const removed = await connection.run(
         'DELETE FROM facts.messages WHERE session_id IN (SELECT id FROM temp.main.gone_ids)',
       );
@@ -247,6 +322,7 @@ export class AnalyticsSync {
       );
     }
     await connection.run(`DELETE FROM facts.${fact} WHERE id IN (SELECT id FROM temp.main.gone_ids)`);
+    await refreshMessageDays(connection, touched);
     await connection.run('COMMIT');
     this.hooks.onRows?.(fact, 'deleted', gone.length);
     if (cascaded > 0) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../config/config.schema.js';
+import { ensureRollups } from './analytics-rollup.js';
 import { ANALYTICS_DDL, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 /** Settings every DuckDB instance of the application opens with: nothing is ever downloaded or loaded on demand. */
@@ -170,6 +171,7 @@ export class AnalyticsStore {
     const connection = await instance.connect();
     try {
       await connection.run(ANALYTICS_DDL);
+      await ensureRollups(connection);
     } catch (error) {
       connection.closeSync();
       instance.closeSync();

@@ -530,9 +530,13 @@ export const configSchema = z
           .number()
           .int()
           .min(1)
-          .max(100_000)
-          .default(5_000)
-          .describe('Rows one sync batch reads from the primary store and loads into DuckDB in one transaction.'),
+          .max(1_000_000)
+          .default(250_000)
+          .describe(
+            'Rows one sync batch loads into DuckDB in one transaction (read from the primary store in pages of ' +
+              '5,000). Large batches write whole row groups straight to the file; small ones go through the WAL ' +
+              'and its checkpoints, several times slower.',
+          ),
         syncIntervalMs: z.coerce
           .number()
           .int()

@@ -278,12 +278,16 @@ export type SyncedTable = 'sessions' | 'messages' | 'reflections' | 'patterns' |
 /** One column value of a fact row: text, number, text list (tags), or null. Timestamps are ISO 8601 UTC strings. */
 export type FactValue = string | number | null | readonly string[];
 
-/** A primary row as a DuckDB fact row (FACT_COLUMNS of its table), with its sync position. */
+/** A primary row as a DuckDB fact row, with its sync position. */
 export interface FactRow {
   /** The change time it is synced by: `updated_at` (messages, which never change: `created_at`). ISO 8601 UTC. */
   ts: string;
   id: string;
-  values: Record<string, FactValue>;
+  /**
+   * The values in the column order of FACT_COLUMNS of its table (src/analytics/analytics-schema.ts), without the
+   * columns the sync derives (DERIVED_COLUMNS, last): positional, so a page of rows costs no object per row.
+   */
+  values: readonly FactValue[];
 }
 
 /** A keyset position in sync order, (ts, id); rows strictly after it are read. */

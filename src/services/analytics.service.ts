@@ -165,17 +165,21 @@ export class AnalyticsService {
         args,
       );
       if (!session) throw new NotFoundError('session', sessionId);
-      const byRoleRows = await rows(
+      // From the daily rollup (facts.message_days): one row per day of the session.
+      const roleColumns = MESSAGE_ROLES.map(
+        (r) => `sum(${r}_messages)::DOUBLE AS ${r}_messages, sum(${r}_chars)::DOUBLE AS ${r}_chars`,
+      ).join(', ');
+      const [totals] = await rows(
         c,
-        `SELECT role, count(*)::DOUBLE AS messages, coalesce(sum(chars), 0)::DOUBLE AS chars,
-                epoch_ms(min(created_at))::DOUBLE AS first, epoch_ms(max(created_at))::DOUBLE AS last
-         FROM facts.messages WHERE tenant_id = $1 AND session_id = $2 GROUP BY role`,
+        `SELECT count(*)::DOUBLE AS days, ${roleColumns},
+                epoch_ms(min(first_at))::DOUBLE AS first, epoch_ms(max(last_at))::DOUBLE AS last
+         FROM facts.message_days WHERE tenant_id = $1 AND session_id = $2`,
         args,
       );
       const perDay = await rows(
         c,
-        `SELECT ${utcDay('created_at')} AS day, count(*)::DOUBLE AS messages, coalesce(sum(chars), 0)::DOUBLE AS chars
-         FROM facts.messages WHERE tenant_id = $1 AND session_id = $2 GROUP BY day ORDER BY day`,
+        `SELECT strftime(day, '%Y-%m-%d') AS day, sum(messages)::DOUBLE AS messages, sum(chars)::DOUBLE AS chars
+         FROM facts.message_days WHERE tenant_id = $1 AND session_id = $2 GROUP BY day ORDER BY day`,
         args,
       );
       const [reflections] = await rows(
@@ -189,16 +193,14 @@ export class AnalyticsService {
       >;
       let messages = 0;
       let chars = 0;
-      let first: number | null = null;
-      let last: number | null = null;
-      for (const row of byRoleRows) {
-        const role = row.role as MessageRole;
-        if (byRole[role]) byRole[role] = { messages: num(row.messages), chars: num(row.chars) };
-        messages += num(row.messages);
-        chars += num(row.chars);
-        first = first === null ? num(row.first) : Math.min(first, num(row.first));
-        last = last === null ? num(row.last) : Math.max(last, num(row.last));
+      for (const role of MESSAGE_ROLES) {
+        byRole[role] = { messages: num(totals?.[`${role}_messages`]), chars: num(totals?.[`${role}_chars`]) };
+        messages += byRole[role].messages;
+        chars += byRole[role].chars;
       }
+      const hasMessages = num(totals?.days) > 0;
+      const first = hasMessages ? num(totals?.first) : null;
+      const last = hasMessages ? num(totals?.last) : null;
       return {
         sessionId,
         project: String(session.project),
@@ -244,30 +246,40 @@ export class AnalyticsService {
             )
           ).map((r) => [String(r.day), num(r.n)]),
         );
+      // Messages from their daily rollup (facts.message_days): the window is whole UTC days.
+      const dayArgs = [principal.tenantId, dayOf(fromMs), project];
+      const inDays = 'tenant_id = $1 AND day >= $2::DATE AND ($3::VARCHAR IS NULL OR project = $3)';
       const sessions = await perDay('sessions', 'created_at');
-      const messages = await perDay('messages', 'created_at');
+      const messages = new Map(
+        (
+          await rows(
+            c,
+            `SELECT strftime(day, '%Y-%m-%d') AS day, sum(messages)::DOUBLE AS n FROM facts.message_days
+             WHERE ${inDays} GROUP BY day`,
+            dayArgs,
+          )
+        ).map((r) => [String(r.day), num(r.n)]),
+      );
       const reflections = await perDay('reflections', 'created_at');
       const deadLetters = await perDay('dead_letters', 'failed_at', false);
-      const roles = await rows(
+      const [roles] = await rows(
         c,
-        `SELECT role, count(*)::DOUBLE AS n FROM facts.messages WHERE ${inWindow('created_at')} GROUP BY role`,
-        args,
-      );
-      const [active] = await rows(
-        c,
-        `SELECT count(DISTINCT session_id)::DOUBLE AS n FROM facts.messages WHERE ${inWindow('created_at')}`,
-        args,
+        `SELECT ${MESSAGE_ROLES.map((r) => `sum(${r}_messages)::DOUBLE AS ${r}`).join(', ')},
+                count(DISTINCT session_id)::DOUBLE AS active
+         FROM facts.message_days WHERE ${inDays}`,
+        dayArgs,
       );
       const top = await rows(
         c,
-        `SELECT project, count(DISTINCT session_id)::DOUBLE AS sessions, count(*)::DOUBLE AS messages
-         FROM facts.messages WHERE ${inWindow('created_at')}
+        `SELECT project, count(DISTINCT session_id)::DOUBLE AS sessions, sum(messages)::DOUBLE AS messages
+         FROM facts.message_days WHERE ${inDays}
          GROUP BY project ORDER BY messages DESC, project LIMIT ${TOP_PROJECTS}`,
-        args,
+        dayArgs,
       );
-      const messagesByRole = Object.fromEntries(MESSAGE_ROLES.map((r) => [r, 0])) as Record<MessageRole, number>;
-      for (const row of roles)
-        if ((row.role as string) in messagesByRole) messagesByRole[row.role as MessageRole] = num(row.n);
+      const messagesByRole = Object.fromEntries(MESSAGE_ROLES.map((r) => [r, num(roles?.[r])])) as Record<
+        MessageRole,
+        number
+      >;
       const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
       return {
         project,
@@ -279,7 +291,7 @@ export class AnalyticsService {
           messages: sum(messages),
           reflections: sum(reflections),
           deadLetters: sum(deadLetters),
-          activeSessions: num(active?.n),
+          activeSessions: num(roles?.active),
         },
         perDay: days.map((day) => ({
           day,

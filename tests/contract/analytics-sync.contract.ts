@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
+import { messageDaysSelect } from '../../src/analytics/analytics-rollup.js';
 import { FACT_TABLES, type FactTable } from '../../src/analytics/analytics-schema.js';
 import { AnalyticsSync, type AnalyticsSyncOptions } from '../../src/analytics/analytics-sync.js';
 import { uuidv7 } from '../../src/core/ids.js';
@@ -142,6 +143,22 @@ export function describeAnalyticsSyncContract(
         const ids = (await rows(connection, `SELECT id FROM facts.${fact} ORDER BY id`)).map((r) => r.id);
         expect(ids, fact).toEqual([...expected[fact]].sort());
       }
+      await expectRollup(connection);
+    };
+
+    /** The daily message rollup equals a GROUP BY over the message facts, row for row. */
+    const expectRollup = async (connection = db) => {
+      const order = 'ORDER BY session_id, day, project';
+      const rolled = await rows(connection, `SELECT * FROM facts.message_days ${order}`);
+      const grouped = await rows(connection, `SELECT * FROM (${messageDaysSelect('FROM facts.messages')}) g ${order}`);
+      expect(rolled.map((r) => Object.values(r))).toEqual(grouped.map((r) => Object.values(r)));
+      const [days] = await rows(
+        connection,
+        `SELECT count(*)::INTEGER AS n, (SELECT count(*) FROM facts.messages WHERE created_day IS NULL
+           OR created_day <> (created_at AT TIME ZONE 'UTC')::DATE)::INTEGER AS wrong FROM facts.messages`,
+      );
+      expect(days?.wrong).toBe(0);
+      return rolled.length;
     };
 
     beforeAll(async () => {
@@ -188,6 +205,7 @@ export function describeAnalyticsSyncContract(
         content: first.content,
         chars: first.content.length,
         created_at: new Date(first.createdAt),
+        created_day: new Date(`${first.createdAt.slice(0, 10)}T00:00:00Z`),
       });
       const [session] = await rows(db, 'SELECT * FROM facts.sessions WHERE id = $1', [a.id]);
       expect(session).toMatchObject({ tenant_id: 't1', project: 'alpha', status: 'active', message_count: 10 });
@@ -339,6 +357,46 @@ export function describeAnalyticsSyncContract(
         connection.closeSync();
         await fresh.close();
       }
+    });
+
+    it('keeps the daily message rollup equal to a GROUP BY over the messages: days, roles, errors, goals', async () => {
+      const s = await newSession('t1', 'alpha');
+      const at = (iso: string) => ({ metadata: {}, idempotencyKey: null, createdAt: iso });
+      const input: NewMessage[] = [
+        { id: uuidv7(), role: 'user', content: 'first goal of the day', ...at('2026-03-02T23:59:59.000Z') },
+        { id: uuidv7(), role: 'tool', content: 'TypeError: x is undefined', ...at('2026-03-03T00:00:00.000Z') },
+        { id: uuidv7(), role: 'assistant', content: 'npm test: 0 failed', ...at('2026-03-03T00:00:01.000Z') },
+        { id: uuidv7(), role: 'user', content: 'second day goal', ...at('2026-03-03T00:00:02.000Z') },
+      ];
+      await store.messages.append('t1', s.id, input, '2026-03-03T00:00:03.000Z');
+      messagesBySession.get(s.id)?.push(...input.map((m) => m.id));
+      clock = Math.max(clock, Date.parse('2026-03-03T00:00:03.000Z'));
+      await syncer().run();
+      await expectExact();
+      const days = await rows(
+        db,
+        `SELECT strftime(day, '%Y-%m-%d') AS day, messages, user_messages, tool_messages, errors, first_user_goal
+         FROM facts.message_days WHERE session_id = $1 ORDER BY day`,
+        [s.id],
+      );
+      expect(days).toEqual([
+        {
+          day: '2026-03-02',
+          messages: 1,
+          user_messages: 1,
+          tool_messages: 0,
+          errors: 0,
+          first_user_goal: 'first goal of the day',
+        },
+        {
+          day: '2026-03-03',
+          messages: 3,
+          user_messages: 1,
+          tool_messages: 1,
+          errors: 1,
+          first_user_goal: 'second day goal',
+        },
+      ]);
     });
 
     it('one writer at a time: concurrent runs are serialized and agree', async () => {

@@ -1,4 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { ensureRollups } from '../../src/analytics/analytics-rollup.js';
 import { ANALYTICS_DDL } from '../../src/analytics/analytics-schema.js';
 
 /** Fixed ids of the seeded facts, per tenant. */
@@ -37,7 +38,7 @@ export async function seededFacts(): Promise<DuckDBInstance> {
       ('${a.session}', '${TENANT_A}', 'sb/app', 'first', 'ended', '{"k":1}', 5, '2026-03-01T09:00:00Z', '2026-03-02T10:00:00Z'),
       ('${a.session2}', '${TENANT_A}', 'sb/other', 'second', 'active', NULL, 1, '2026-03-02T08:00:00Z', '2026-03-02T08:00:00Z'),
       ('${b.session}', 'be''ta', 'secret-project', 'secret-b-session', 'active', NULL, 1, '2026-03-01T09:00:00Z', '2026-03-01T09:00:00Z');
-    INSERT INTO facts.messages VALUES
+    INSERT INTO facts.messages (id, tenant_id, session_id, project, role, seq, content, chars, created_at) VALUES
       ('m-a1', '${TENANT_A}', '${a.session}', 'sb/app', 'user', 1, 'fix the build', 13, '2026-03-01T09:00:00Z'),
       ('m-a2', '${TENANT_A}', '${a.session}', 'sb/app', 'assistant', 2, 'done: npm test passes', 21, '2026-03-01T09:30:00Z'),
       ('m-a3', '${TENANT_A}', '${a.session}', 'sb/app', 'user', 3, 'now the docs', 12, '2026-03-02T09:00:00Z'),
@@ -55,6 +56,8 @@ export async function seededFacts(): Promise<DuckDBInstance> {
       ('d-a1', '${TENANT_A}', 'embedding', 'embed', 'timeout', 5, 'open', '2026-03-02T07:00:00Z', '2026-03-02T07:05:00Z', '2026-03-02T07:05:00Z'),
       ('d-b1', 'be''ta', 'embedding', 'embed', 'secret-b error', 5, 'open', '2026-03-01T07:00:00Z', '2026-03-01T07:05:00Z', '2026-03-01T07:05:00Z');
   `);
+  // What opening the store does: the messages get their day, the daily rollup is built.
+  await ensureRollups(c);
   c.closeSync();
   return instance;
 }

@@ -1,5 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureRollups } from '../../src/analytics/analytics-rollup.js';
 import { ANALYTICS_DDL } from '../../src/analytics/analytics-schema.js';
 import { insightsInput } from '../../src/domain/analytics.model.js';
 import { AnalyticsService } from '../../src/services/analytics.service.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
         json_object('workflow_id', 'wf-' || (i % 2)), 8 + (i % 5),
         TIMESTAMPTZ '2026-03-21T09:00:00Z' + INTERVAL (i) DAY, TIMESTAMPTZ '2026-03-21T10:00:00Z' + INTERVAL (i) DAY
       FROM range(40) t(i);
-      INSERT INTO facts.messages SELECT
+      INSERT INTO facts.messages (id, tenant_id, session_id, project, role, seq, content, chars, created_at) SELECT
         '${tenant}-m' || i || '-' || j, '${tenant}', '${tenant}-s' || i, '${project}', CASE WHEN j = 0 THEN 'user' ELSE 'assistant' END,
         j + 1, CASE WHEN j = 0 THEN 'Set up the deploy pipeline for ${project}' ELSE 'working on it' END, 20,
         TIMESTAMPTZ '2026-03-21T09:00:00Z' + INTERVAL (i) DAY + INTERVAL (j) MINUTE
@@ -37,7 +38,7 @@ beforeAll(async () => {
   await c.run(`
     INSERT INTO facts.sessions VALUES ('${SPIKE}', 'alpha', 'web', 'deploy outage', 'active', '{"workflowId":"wf-x"}',
       200, '${SPIKE_DAY}T08:00:00Z', '${SPIKE_DAY}T18:00:00Z');
-    INSERT INTO facts.messages SELECT 'alpha-spike-' || j, 'alpha', '${SPIKE}', 'web',
+    INSERT INTO facts.messages (id, tenant_id, session_id, project, role, seq, content, chars, created_at) SELECT 'alpha-spike-' || j, 'alpha', '${SPIKE}', 'web',
       CASE WHEN j = 0 THEN 'user' WHEN j < 30 THEN 'tool' ELSE 'assistant' END, j + 1,
       CASE WHEN j = 0 THEN 'deploy fails with a timeout' WHEN j < 30 THEN 'TypeError: cannot read properties of undefined'
            ELSE 'retrying: 0 failed so far' END, 40, TIMESTAMPTZ '${SPIKE_DAY}T08:00:00Z' + INTERVAL (j) MINUTE
@@ -53,6 +54,7 @@ beforeAll(async () => {
       ('d-a1', 'alpha', 'embedding', 'embed-messages', 'provider timeout', 5, 'open', '2026-04-28T07:00:00Z', '2026-04-28T07:05:00Z', '2026-04-28T07:05:00Z'),
       ('d-a2', 'alpha', 'embedding', 'embed-messages', 'provider down', 5, 'discarded', '2026-04-27T07:00:00Z', '2026-04-27T07:05:00Z', '2026-04-27T07:05:00Z'),
       ('d-b1', 'beta', 'embedding', 'embed-messages', 'secret error', 5, 'open', '2026-04-28T07:00:00Z', '2026-04-28T07:05:00Z', '2026-04-28T07:05:00Z');`);
+  await ensureRollups(c);
   c.closeSync();
   service = new AnalyticsService({ ready: async () => db }, { clock: () => NOW });
 });

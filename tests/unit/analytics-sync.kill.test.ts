@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
+import { messageDaysSelect } from '../../src/analytics/analytics-rollup.js';
 import { AnalyticsSync } from '../../src/analytics/analytics-sync.js';
 import { uuidv7 } from '../../src/core/ids.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
@@ -81,6 +83,22 @@ describe('analytics sync: a worker SIGKILLed mid-sync', () => {
     });
     expect(signal).toBe('SIGKILL');
 
+    // Before the store opens (which would rebuild a rollup that does not match): the daily rollup committed with
+    // the batches, and equals a GROUP BY over the messages that survived.
+    const raw = await DuckDBInstance.create(duckdbPath);
+    try {
+      const c = await raw.connect();
+      const [rolled] = (
+        await c.runAndReadAll(`SELECT (SELECT sum(messages)::INTEGER FROM facts.message_days) AS rolled,
+          (SELECT count(*)::INTEGER FROM (SELECT * FROM facts.message_days
+             EXCEPT ALL ${messageDaysSelect('FROM facts.messages')})) AS differ`)
+      ).getRowObjectsJS();
+      c.closeSync();
+      expect(rolled).toEqual({ rolled: 3 * BATCH, differ: 0 });
+    } finally {
+      raw.closeSync();
+    }
+
     const analytics = await AnalyticsStore.open(duckdbPath);
     const read = async (sql: string) => {
       const c = await analytics.connect();
@@ -118,6 +136,9 @@ describe('analytics sync: a worker SIGKILLed mid-sync', () => {
           d: MESSAGES,
         },
       );
+      expect(
+        await read('SELECT sum(messages)::INTEGER AS n, count(*)::INTEGER AS days FROM facts.message_days'),
+      ).toEqual({ n: MESSAGES, days: 1 });
     } finally {
       await analytics.close();
     }

@@ -60,7 +60,18 @@ export function sessionFact(s: SessionRow): Array<string | number> {
 
 /** The fact row of a message, values in FACT_COLUMNS.messages order (what the sync loads). */
 export function messageFact(m: MessageRow): Array<string | number> {
-  return [m.id, m.tenantId, m.sessionId, m.project, m.role, m.seq, m.content, m.content.length, m.createdAt];
+  return [
+    m.id,
+    m.tenantId,
+    m.sessionId,
+    m.project,
+    m.role,
+    m.seq,
+    m.content,
+    m.content.length,
+    m.createdAt,
+    m.createdAt.slice(0, 10),
+  ];
 }
 
 /** RFC 4180 CSV with a header row. */

@@ -72,7 +72,7 @@ async function loadByCopy(file: string, csv: { sessions: string; messages: strin
 
 /** The appender straight into the fact tables from rows in memory, in one transaction, then close. */
 async function loadByAppender(file: string, activity: Activity): Promise<number> {
-  const { timestampTZValue } = await import('@duckdb/node-api');
+  const { dateValue, timestampTZValue } = await import('@duckdb/node-api');
   const { instance, connection } = await freshDuckDb(file);
   const ts = (iso: string) => timestampTZValue(BigInt(Date.parse(iso)) * 1000n);
   const append = async <T>(table: string, rows: T[], row: (a: DuckDBAppender, r: T) => void) => {
@@ -98,6 +98,7 @@ async function loadByAppender(file: string, activity: Activity): Promise<number>
     a.appendVarchar(content as string);
     a.appendInteger(chars as number);
     a.appendTimestampTZ(ts(m.createdAt));
+    a.appendDate(dateValue(Math.floor(Date.parse(m.createdAt) / 86_400_000)));
   });
   await connection.run('COMMIT');
   connection.closeSync();

@@ -2,10 +2,13 @@ import type { Statement } from 'better-sqlite3';
 import type { AnalyticsSourceRepository, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
 import type { Db } from './db.js';
 
-/** Per table: the select list (fact columns, then `ts`), the FROM clause and the (ts, id) sync key. */
-const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; id: string; lists: string[] }> = {
+/**
+ * Per table: the select list (fact columns in FACT_COLUMNS order; the last one is the sync key's time), the FROM
+ * clause, the (ts, id) sync key and the positions of JSON text lists (tags) in the select list.
+ */
+const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; id: string; lists: number[] }> = {
   sessions: {
-    select: 'id, tenant_id, project, name, status, metadata, message_count, created_at, updated_at, updated_at AS ts',
+    select: 'id, tenant_id, project, name, status, metadata, message_count, created_at, updated_at',
     from: 'sessions',
     ts: 'updated_at',
     id: 'id',
@@ -13,29 +16,28 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
   },
   messages: {
     select: `m.id, m.tenant_id, m.session_id, s.project, m.role, m.seq, m.content, length(m.content) AS chars,
-      m.created_at, m.created_at AS ts`,
+      m.created_at`,
     from: 'messages m JOIN sessions s ON s.id = m.session_id',
     ts: 'm.created_at',
     id: 'm.id',
     lists: [],
   },
   reflections: {
-    select: 'id, tenant_id, project, session_id, content, tags, importance, created_at, updated_at, updated_at AS ts',
+    select: 'id, tenant_id, project, session_id, content, tags, importance, created_at, updated_at',
     from: 'reflections',
     ts: 'updated_at',
     id: 'id',
-    lists: ['tags'],
+    lists: [5],
   },
   patterns: {
-    select: 'id, tenant_id, project, name, kind, source, tags, created_at, updated_at, updated_at AS ts',
+    select: 'id, tenant_id, project, name, kind, source, tags, created_at, updated_at',
     from: 'patterns',
     ts: 'updated_at',
     id: 'id',
-    lists: ['tags'],
+    lists: [6],
   },
   dead_letters: {
-    select: `id, tenant_id, queue, job_name, error, attempts, status, first_failed_at, failed_at, updated_at,
-      updated_at AS ts`,
+    select: `id, tenant_id, queue, job_name, error, attempts, status, first_failed_at, failed_at, updated_at`,
     from: 'dead_letters',
     ts: 'updated_at',
     id: 'id',
@@ -55,9 +57,11 @@ export class SqliteAnalyticsSourceRepository implements AnalyticsSourceRepositor
         const s = SOURCES[t];
         return [
           t,
-          db.prepare<[string, string, number]>(
-            `SELECT ${s.select} FROM ${s.from} WHERE (${s.ts}, ${s.id}) > (?, ?) ORDER BY ${s.ts}, ${s.id} LIMIT ?`,
-          ),
+          db
+            .prepare<[string, string, number]>(
+              `SELECT ${s.select} FROM ${s.from} WHERE (${s.ts}, ${s.id}) > (?, ?) ORDER BY ${s.ts}, ${s.id} LIMIT ?`,
+            )
+            .raw(true),
         ];
       }),
     ) as Record<SyncedTable, Statement<[string, string, number]>>;
@@ -71,11 +75,11 @@ export class SqliteAnalyticsSourceRepository implements AnalyticsSourceRepositor
 
   async changedSince(table: SyncedTable, after: SyncPosition, limit: number): Promise<FactRow[]> {
     const lists = SOURCES[table].lists;
-    const rows = this.pages[table].all(after.ts, after.id, limit) as Array<Record<string, FactValue>>;
-    return rows.map((row) => {
-      const { ts, ...values } = row;
-      for (const key of lists) values[key] = JSON.parse(values[key] as string) as string[];
-      return { ts: ts as string, id: values.id as string, values };
+    const rows = this.pages[table].all(after.ts, after.id, limit) as FactValue[][];
+    return rows.map((values) => {
+      for (const i of lists) values[i] = JSON.parse(values[i] as string) as string[];
+      // The sync key is the last column: updated_at (messages: created_at).
+      return { ts: values[values.length - 1] as string, id: values[0] as string, values };
     });
   }
 

@@ -12,19 +12,6 @@ import { DAY_MS, dataAsOf, dayOf, dayWindow, epochDay, iso, num, type Row, rows,
 import { evidence, type RecommendationFacts, recommend, STALE_DAYS } from './recommendations.js';
 import { recurringTopics } from './topics.js';
 
-/**
- * What makes a tool or assistant message an error message: an error line as the pattern detector knows it
- * (src/services/pattern-detection/error-signature.ts), in RE2 for DuckDB, over the whole message, and none of the
- * phrases that report success ("0 failed", "no errors").
- */
-export const ERROR_MARKERS =
-  '(?m)\\w*(?:Error|Exception)\\b(?::|\\s+at\\b|\\s*$)|(?i:^\\s*(?:error|fatal|panic|critical)\\b\\s*(?:\\[[^\\]]*\\])?\\s*:)' +
-  '|\\b(?:ERROR|FATAL|CRITICAL|PANIC)\\b|\\bE(?:CONNREFUSED|CONNRESET|NOENT|ACCES|TIMEDOUT|ADDRINUSE|PIPE|NOTFOUND|PERM)\\b' +
-  '|(?i:\\bfail(?:ed|ure)\\b)|(?i:\\bexit(?:ed)?\\s+(?:with\\s+)?(?:code|status)\\s*:?\\s*-?[1-9])|npm ERR!';
-export const NOT_AN_ERROR = '(?i)\\b0 (?:failed|failures|errors?)\\b|\\bno (?:errors?|failures?)\\b';
-const IS_ERROR = `role IN ('tool', 'assistant') AND regexp_matches(content, '${ERROR_MARKERS}') AND NOT regexp_matches(content, '${NOT_AN_ERROR}')`;
-
-const GOAL_CHARS = 500;
 const TOP_ERROR_SESSIONS = 10;
 const PATTERNS = 20;
 const BY_JOB = 20;
@@ -32,7 +19,7 @@ const BY_JOB = 20;
 type Metric = (typeof ANOMALY_METRICS)[number];
 
 /**
- * get_insights over the facts of one tenant (and project): activity and error trends of the period against the
+ * get_insights over the facts of one tenant (and project; messages through their daily rollup, facts.message_days): activity and error trends of the period against the
  * previous one, recurring topics and patterns, anomalies against the project's trailing baseline and
  * recommendations citing their evidence. Deterministic: the same facts and clock give the same answer.
  */
@@ -56,16 +43,19 @@ export async function insights(
   const p = [t, iso(scanFromMs), iso(endMs), project];
   const where = (column: string) =>
     `tenant_id = $1 AND ${column} >= $2::TIMESTAMPTZ AND ${column} < $3::TIMESTAMPTZ AND ($4::VARCHAR IS NULL OR project = $4)`;
+  // The message rollup: whole UTC days, the same window.
+  const pDays = [t, dayOf(scanFromMs), dayOf(endMs), project];
+  const whereDays = `tenant_id = $1 AND day >= $2::DATE AND day < $3::DATE AND ($4::VARCHAR IS NULL OR project = $4)`;
   const whereAll = (column: string) =>
     `tenant_id = $1 AND ${column} >= $2::TIMESTAMPTZ AND ${column} < $3::TIMESTAMPTZ`;
 
   const byDay = (list: Row[], key: string) => new Map(list.map((r) => [dayOf(num(r.day) * DAY_MS), num(r[key])]));
   const messageRows = await rows(
     c,
-    `SELECT ${epochDay('created_at')} AS day, count(*)::DOUBLE AS messages,
-            count(DISTINCT session_id)::DOUBLE AS active, count(*) FILTER (WHERE ${IS_ERROR})::DOUBLE AS errors
-     FROM facts.messages WHERE ${where('created_at')} GROUP BY day`,
-    p,
+    `SELECT (day - DATE '1970-01-01')::DOUBLE AS day, sum(messages)::DOUBLE AS messages,
+            count(DISTINCT session_id)::DOUBLE AS active, sum(errors)::DOUBLE AS errors
+     FROM facts.message_days WHERE ${whereDays} GROUP BY day`,
+    pDays,
   );
   const sessionRows = await rows(
     c,
@@ -102,22 +92,23 @@ export async function insights(
   };
   const [distinct] = await rows(
     c,
-    `SELECT count(DISTINCT session_id) FILTER (WHERE created_at >= $5::TIMESTAMPTZ)::DOUBLE AS cur,
-            count(DISTINCT session_id) FILTER (WHERE created_at < $5::TIMESTAMPTZ AND created_at >= $6::TIMESTAMPTZ)::DOUBLE AS prev
-     FROM facts.messages WHERE ${where('created_at')}`,
-    [...p, iso(period.fromMs), iso(prevFromMs)],
+    `SELECT count(DISTINCT session_id) FILTER (WHERE day >= $5::DATE)::DOUBLE AS cur,
+            count(DISTINCT session_id) FILTER (WHERE day < $5::DATE AND day >= $6::DATE)::DOUBLE AS prev
+     FROM facts.message_days WHERE ${whereDays}`,
+    [...pDays, dayOf(period.fromMs), dayOf(prevFromMs)],
   );
 
   const inPeriod = [t, iso(period.fromMs), iso(endMs), project];
+  const inPeriodDays = [t, dayOf(period.fromMs), dayOf(endMs), project];
   const topErrorSessions = await rows(
     c,
     `WITH e AS (
-       SELECT session_id, count(*)::DOUBLE AS n FROM facts.messages WHERE ${where('created_at')} AND ${IS_ERROR}
+       SELECT session_id, sum(errors)::DOUBLE AS n FROM facts.message_days WHERE ${whereDays} AND errors > 0
        GROUP BY session_id ORDER BY n DESC, session_id LIMIT ${TOP_ERROR_SESSIONS})
      SELECT session_id, n, (SELECT count(*) FROM facts.reflections r
                             WHERE r.tenant_id = $1 AND r.session_id = e.session_id)::DOUBLE AS reflections
      FROM e ORDER BY n DESC, session_id`,
-    inPeriod,
+    inPeriodDays,
   );
   const byJob = await rows(
     c,
@@ -131,14 +122,14 @@ export async function insights(
   const sessionTexts = await rows(
     c,
     `WITH firsts AS (
-       SELECT session_id, arg_min(content, seq) AS goal FROM facts.messages
-       WHERE ${where('created_at')} AND role = 'user' GROUP BY session_id)
-     SELECT s.id, s.name, left(coalesce(f.goal, ''), ${GOAL_CHARS}) AS goal FROM facts.sessions s
+       SELECT session_id, arg_min(first_user_goal, first_user_seq) AS goal FROM facts.message_days
+       WHERE ${whereDays} AND first_user_seq IS NOT NULL GROUP BY session_id)
+     SELECT s.id, s.name, coalesce(f.goal, '') AS goal FROM facts.sessions s
      LEFT JOIN firsts f ON f.session_id = s.id
      WHERE s.tenant_id = $1 AND ($4::VARCHAR IS NULL OR s.project = $4)
-       AND (f.session_id IS NOT NULL OR (s.created_at >= $2::TIMESTAMPTZ AND s.created_at < $3::TIMESTAMPTZ))
+       AND (f.session_id IS NOT NULL OR (s.created_at >= $5::TIMESTAMPTZ AND s.created_at < $6::TIMESTAMPTZ))
      ORDER BY s.updated_at DESC, s.id`,
-    inPeriod,
+    [...inPeriodDays, iso(period.fromMs), iso(endMs)],
   );
   const tagged = await rows(
     c,
@@ -302,11 +293,20 @@ async function dayEvidence(
     );
     return evidence({ deadLetterIds: ids.map((r) => String(r.id)), days: [day], counts });
   }
-  const sql =
+  const ids =
     metric === 'sessions'
-      ? `SELECT id AS session_id FROM facts.sessions WHERE ${scope} ORDER BY created_at, id LIMIT 10`
-      : `SELECT session_id, count(*) AS n FROM facts.messages WHERE ${scope}${metric === 'errorMessages' ? ` AND ${IS_ERROR}` : ''}
-         GROUP BY session_id ORDER BY n DESC, session_id LIMIT 10`;
-  const ids = await rows(c, sql, args);
+      ? await rows(
+          c,
+          `SELECT id AS session_id FROM facts.sessions WHERE ${scope} ORDER BY created_at, id LIMIT 10`,
+          args,
+        )
+      : await rows(
+          c,
+          `SELECT session_id, sum(${metric === 'errorMessages' ? 'errors' : 'messages'}) AS n FROM facts.message_days
+           WHERE tenant_id = $1 AND day = $2::DATE AND ($3::VARCHAR IS NULL OR project = $3)
+             ${metric === 'errorMessages' ? 'AND errors > 0' : ''}
+           GROUP BY session_id ORDER BY n DESC, session_id LIMIT 10`,
+          [principal.tenantId, day, project],
+        );
   return evidence({ sessionIds: ids.map((r) => String(r.session_id)), days: [day], counts });
 }

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
+import { messageDaysSelect, ROLLUP_VERSION } from '../../src/analytics/analytics-rollup.js';
+import { ANALYTICS_DDL } from '../../src/analytics/analytics-schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sb-rollup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The message facts of a file written before the rollup existed: no created_day, no facts.message_days. */
+const OLD_MESSAGES_DDL = `CREATE SCHEMA facts;
+CREATE TABLE facts.messages (
+  id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, project VARCHAR NOT NULL,
+  role VARCHAR NOT NULL, seq INTEGER NOT NULL, content VARCHAR NOT NULL, chars INTEGER NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL);`;
+
+describe('the daily message rollup when the analytics file opens', () => {
+  it('gives the messages of an older file their created_day and builds the rollup', async () => {
+    const path = join(dir, 'old.duckdb');
+    const old = await DuckDBInstance.create(path);
+    const c = await old.connect();
+    await c.run(OLD_MESSAGES_DDL);
+    await c.run(`INSERT INTO facts.messages VALUES
+      ('m1', 't', 's1', 'p', 'user', 1, 'ship it', 7, '2026-03-01T23:59:59Z'),
+      ('m2', 't', 's1', 'p', 'tool', 2, 'Error: ENOENT', 13, '2026-03-02T00:00:00Z'),
+      ('m3', 't', 's2', 'p', 'assistant', 1, 'done', 4, '2026-03-02T10:00:00Z')`);
+    c.closeSync();
+    old.closeSync();
+
+    const store = await AnalyticsStore.open(path);
+    const r = await store.connect();
+    try {
+      const days = (
+        await r.runAndReadAll(`SELECT id, strftime(created_day, '%Y-%m-%d') AS d FROM facts.messages ORDER BY id`)
+      ).getRows();
+      expect(days).toEqual([
+        ['m1', '2026-03-01'],
+        ['m2', '2026-03-02'],
+        ['m3', '2026-03-02'],
+      ]);
+      const rolled = (
+        await r.runAndReadAll(
+          `SELECT session_id, strftime(day, '%Y-%m-%d'), messages, errors FROM facts.message_days ORDER BY 1, 2`,
+        )
+      ).getRows();
+      expect(rolled).toEqual([
+        ['s1', '2026-03-01', 1, 0],
+        ['s1', '2026-03-02', 1, 1],
+        ['s2', '2026-03-02', 1, 0],
+      ]);
+      const version = (
+        await r.runAndReadAll(`SELECT version FROM facts.rollup_state WHERE name = 'message_days'`)
+      ).getRows();
+      expect(version).toEqual([[ROLLUP_VERSION]]);
+    } finally {
+      r.closeSync();
+      await store.close();
+    }
+  });
+
+  it('rebuilds a rollup that does not hold every message (facts written without the sync)', async () => {
+    const path = join(dir, 'behind.duckdb');
+    const raw = await DuckDBInstance.create(path);
+    const c = await raw.connect();
+    await c.run(ANALYTICS_DDL);
+    await c.run(`INSERT INTO facts.messages VALUES
+      ('m1', 't', 's1', 'p', 'user', 1, 'hello', 5, '2026-03-01T08:00:00Z', DATE '2026-03-01')`);
+    c.closeSync();
+    raw.closeSync();
+    const store = await AnalyticsStore.open(path);
+    const r = await store.connect();
+    try {
+      const differ = (
+        await r.runAndReadAll(`SELECT count(*)::INTEGER FROM (
+          (SELECT * FROM facts.message_days EXCEPT ALL ${messageDaysSelect('FROM facts.messages')})
+          UNION ALL (${messageDaysSelect('FROM facts.messages')} EXCEPT ALL SELECT * FROM facts.message_days))`)
+      ).getRows();
+      expect(differ).toEqual([[0]]);
+      const n = (await r.runAndReadAll('SELECT sum(messages)::INTEGER FROM facts.message_days')).getRows();
+      expect(n).toEqual([[1]]);
+    } finally {
+      r.closeSync();
+      await store.close();
+    }
+  });
+});
