@@ -50,7 +50,7 @@ describe('local embedding model (USE lite)', () => {
   });
 
   it('gives the same vector to a text alone or batched with others, one per caller', async () => {
-    const texts = ['short', '', 'a medium length sentence about embeddings', 'Refactoring the job runner. '.repeat(30)];
+    const texts = ['short', 'a medium length sentence about embeddings', 'Refactoring the job runner. '.repeat(30)];
     const together = await Promise.all(texts.map((text) => service.embed([text])));
     const alone: Float32Array[] = [];
     for (const text of texts) alone.push(...(await service.embed([text])));
@@ -58,5 +58,9 @@ describe('local embedding model (USE lite)', () => {
       expect(vector).toHaveLength(512);
       expect(cosine(vector as Float32Array, alone[i] as Float32Array)).toBeCloseTo(1, 4);
     });
+  });
+
+  it('never sends blank text to the model: it is refused as the failure of that input', async () => {
+    await expect(service.embed([' \n\t'])).rejects.toMatchObject({ inputRejected: true, message: /blank/ });
   });
 });
