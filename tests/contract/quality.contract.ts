@@ -198,6 +198,35 @@ export function describeQuality(name: string, open: Open) {
       await expect(call('crackerjack_history', { workingDirectory: '/' })).rejects.toBeInstanceOf(ValidationError);
       await expect(call('crackerjack_metrics', {})).rejects.toBeInstanceOf(ValidationError);
     });
+
+    it('REST: record (201, 200 on replay), trends and history on their routes; bad input is a 400 problem+json', async () => {
+      const rest = async (method: string, path: string, body?: unknown) => {
+        const res = await app.http.request(path, {
+          method,
+          ...(body === undefined
+            ? {}
+            : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        });
+        return {
+          status: res.status,
+          type: res.headers.get('content-type'),
+          json: (await res.json()) as Record<string, unknown>,
+        };
+      };
+      const run = { ...minimal('rest-q'), commit: 'r1', coverage: 70, idempotencyKey: 'rest-1' };
+      expect((await rest('POST', '/v1/quality-runs', run)).status).toBe(201);
+      expect(await rest('POST', '/v1/quality-runs', run)).toMatchObject({ status: 200, json: { created: false } });
+      await rest('POST', '/v1/quality-runs', { ...minimal('rest-q'), commit: 'r2', coverage: 65 });
+      const trends = await rest('GET', '/v1/quality-runs/trends?project=rest-q&period=7d');
+      expect(trends).toMatchObject({ status: 200, json: { runs: 2, period: '7d' } });
+      expect(trends.json.regressions).toEqual([{ tool: 'pytest', by: 'commit', key: 'r2', flags: ['coverage_down'] }]);
+      const history = await rest('GET', '/v1/quality-runs?project=rest-q&days=1&limit=1');
+      expect(history).toMatchObject({ status: 200, json: { project: 'rest-q' } });
+      expect(history.json.items).toHaveLength(1);
+      const bad = await rest('POST', '/v1/quality-runs', { ...minimal('rest-q'), coverage: 101 });
+      expect(bad).toMatchObject({ status: 400, type: 'application/problem+json' });
+      expect(JSON.stringify(bad.json)).toMatch(/coverage/);
+    });
   });
 }
 
