@@ -76,9 +76,9 @@ const tool = z
 const count = z.number().int().min(0).max(100_000_000);
 
 /** `7d`, `30d`, `90d`… (1..365 days); a bare number is days. */
-export const periodSchema = z
-  .union([z.number(), z.string()])
-  .transform((v) => String(v).trim())
+export const periodSchema = z.coerce
+  .string()
+  .trim()
   .refine((v) => /^\d{1,3}d?$/.test(v) && Number(v.replace('d', '')) >= 1 && Number(v.replace('d', '')) <= 365, {
     message: 'must be a number of days from 1 to 365, e.g. "30d"',
   })
