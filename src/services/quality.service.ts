@@ -12,7 +12,7 @@ import {
 import type { QualityRepository } from '../repositories/quality.port.js';
 import type { SessionService } from './session.service.js';
 
-/** Most runs a trend reads (oldest first within the period); enough for months of CI on one project. */
+/** Most runs a trend reads (the newest of the period); enough for months of CI on one project. */
 export const TREND_RUN_CAP = 10_000;
 
 export interface RecordRunInput {
@@ -86,13 +86,10 @@ export class QualityService {
     const project = resolveProject(q);
     const days = Number.parseInt(q.period, 10);
     const since = this.since(days);
-    const runs = await this.repo.list(principal.tenantId, {
-      project,
-      since,
-      tool: q.tool,
-      order: 'asc',
-      limit: TREND_RUN_CAP,
-    });
+    // The newest runs of the period (at most the cap), then oldest first.
+    const runs = (
+      await this.repo.list(principal.tenantId, { project, since, tool: q.tool, order: 'desc', limit: TREND_RUN_CAP })
+    ).reverse();
     const byTool = new Map<string, QualityRun[]>();
     for (const run of runs) byTool.set(run.tool, [...(byTool.get(run.tool) ?? []), run]);
     const tools: ToolTrend[] = [...byTool.entries()]
