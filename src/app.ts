@@ -43,6 +43,7 @@ import { LifecycleService } from './services/lifecycle.service.js';
 import { MessageService } from './services/message.service.js';
 import { PatternService } from './services/pattern.service.js';
 import { PatternDetector } from './services/pattern-detection/pattern-detector.js';
+import { QualityService } from './services/quality.service.js';
 import { ReflectionService } from './services/reflection.service.js';
 import { ReflectionTransferService } from './services/reflection-transfer.service.js';
 import { SearchService } from './services/search.service.js';
@@ -230,6 +231,7 @@ export async function createApplication(
       analytics: analyticsSetup.remote?.(auth) ?? analyticsService,
       lifecycle: new LifecycleService(store.lifecycle, { sessions, messages, summaries, search, logger }),
       codeGraphs: new CodeGraphService(store.codeGraphs),
+      quality: new QualityService(store.quality, sessions),
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));

@@ -10,6 +10,7 @@ import { lifecycleOperations } from './lifecycle.operations.js';
 import { messageOperations } from './message.operations.js';
 import type { Operation } from './operation.js';
 import { patternOperations } from './pattern.operations.js';
+import { qualityOperations } from './quality.operations.js';
 import { reflectionOperations } from './reflection.operations.js';
 import { reflectionTransferOperations } from './reflection-transfer.operations.js';
 import { searchOperations } from './search.operations.js';
@@ -27,6 +28,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...messageOperations(limits),
     ...lifecycleOperations(limits),
     ...codeGraphOperations(limits),
+    ...qualityOperations(limits),
     ...exportOperations(),
     ...summaryOperations(),
     ...analyticsOperations(analyticsCaps),

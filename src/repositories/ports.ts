@@ -5,6 +5,7 @@ import type { Session, SessionStatus } from '../domain/session.model.js';
 import type { CodeGraphRepository } from './code-graph.port.js';
 import type { LifecycleRepository } from './lifecycle.port.js';
 import type { PatternRepository } from './pattern.port.js';
+import type { QualityRepository } from './quality.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
 import type { SearchFilters, StoredVector, VectorHit } from './search.port.js';
 import type { SummaryRepository } from './summary.port.js';
@@ -28,6 +29,8 @@ export interface Store {
   readonly lifecycle: LifecycleRepository;
   /** Code graphs handed over by orchestrators. */
   readonly codeGraphs: CodeGraphRepository;
+  /** Quality runs (Crackerjack). */
+  readonly quality: QualityRepository;
   /** Cross-tenant reads of the analytics sync (DuckDB facts); operator use only. */
   readonly analyticsSource: AnalyticsSourceRepository;
   /** Applies pending migrations; returns the names applied now. */

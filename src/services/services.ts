@@ -7,6 +7,7 @@ import type { HealthService } from './health.service.js';
 import type { LifecycleService } from './lifecycle.service.js';
 import type { MessageService } from './message.service.js';
 import type { PatternService } from './pattern.service.js';
+import type { QualityService } from './quality.service.js';
 import type { ReflectionService } from './reflection.service.js';
 import type { ReflectionTransferService } from './reflection-transfer.service.js';
 import type { SearchService } from './search.service.js';
@@ -29,4 +30,5 @@ export interface Services {
   analytics: AnalyticsReads;
   lifecycle: LifecycleService;
   codeGraphs: CodeGraphService;
+  quality: QualityService;
 }

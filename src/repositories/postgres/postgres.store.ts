@@ -10,6 +10,7 @@ import { PostgresLifecycleRepository } from './lifecycle.repository.js';
 import { PostgresMessageRepository } from './message.repository.js';
 import { PostgresOutboxRepository } from './outbox.repository.js';
 import { PostgresPatternRepository } from './pattern.repository.js';
+import { PostgresQualityRepository } from './quality.repository.js';
 import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
 import type { Sql } from './sql.js';
@@ -46,6 +47,7 @@ export class PostgresStore implements Store {
   readonly summaries: PostgresSummaryRepository;
   readonly lifecycle: PostgresLifecycleRepository;
   readonly codeGraphs: PostgresCodeGraphRepository;
+  readonly quality: PostgresQualityRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
   readonly sql: Sql;
 
@@ -78,6 +80,7 @@ export class PostgresStore implements Store {
     this.summaries = guard(new PostgresSummaryRepository(this.sql));
     this.lifecycle = guard(new PostgresLifecycleRepository(this.sql));
     this.codeGraphs = guard(new PostgresCodeGraphRepository(this.sql));
+    this.quality = guard(new PostgresQualityRepository(this.sql));
     this.analyticsSource = guard(new PostgresAnalyticsSourceRepository(this.sql));
   }
 

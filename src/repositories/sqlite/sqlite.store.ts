@@ -11,6 +11,7 @@ import { SqliteLifecycleRepository } from './lifecycle.repository.js';
 import { SqliteMessageRepository } from './message.repository.js';
 import { SqliteOutboxRepository } from './outbox.repository.js';
 import { SqlitePatternRepository } from './pattern.repository.js';
+import { SqliteQualityRepository } from './quality.repository.js';
 import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
 import { SqliteSummaryRepository } from './summary.repository.js';
@@ -34,6 +35,7 @@ export class SqliteStore implements Store {
   readonly summaries: SqliteSummaryRepository;
   readonly lifecycle: SqliteLifecycleRepository;
   readonly codeGraphs: SqliteCodeGraphRepository;
+  readonly quality: SqliteQualityRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
   readonly db: Db;
 
@@ -60,6 +62,7 @@ export class SqliteStore implements Store {
     this.summaries = new SqliteSummaryRepository(this.db);
     this.lifecycle = new SqliteLifecycleRepository(this.db);
     this.codeGraphs = new SqliteCodeGraphRepository(this.db);
+    this.quality = new SqliteQualityRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
   }
 
