@@ -25,6 +25,7 @@ import { mountInternalAnalytics } from './http/routes/internal-analytics.routes.
 import { detectPatternsJob, writeFollowUps } from './jobs/job-registry.js';
 import type { QueueBackend } from './jobs/queue.port.js';
 import { createAnalyticsMetrics } from './metrics/analytics.metrics.js';
+import { registerDependencyGauge } from './metrics/dependency.metrics.js';
 import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { buildCatalogue } from './operations/catalogue.js';
@@ -195,6 +196,7 @@ export async function createApplication(
     const search = new SearchService(store, embeddings);
     const exports = new ExportService(sessions, messages, { messageContentChars: config.limits.messageContentChars });
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
+    registerDependencyGauge(metrics.registry, () => health.readiness());
     const auth = new AuthService(config.auth);
     const analyticsService = new AnalyticsService(analyticsStore, {
       limits: queryLimits(config),

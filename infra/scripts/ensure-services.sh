@@ -215,7 +215,16 @@ ensure_chromium() {
 	command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
 
+# ---------------------------------------------------------------------------------------
+# promtool: checks and unit-tests infra/prometheus/alerts.yml (tests/unit/prometheus-rules.test.ts).
+# Debian ships it in the prometheus package; only the binary is used, the service is not started.
+# ---------------------------------------------------------------------------------------
+ensure_promtool() {
+	command -v promtool >/dev/null 2>&1 || apt_install prometheus
+}
+
 ensure_redis
 ensure_postgres
 ensure_pgvector
 ensure_chromium
+ensure_promtool
