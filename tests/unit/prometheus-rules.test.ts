@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { metricNamesIn, type Scrape, scrapeLiteMetrics } from '../helpers/metrics-scrape.js';
 
 const RULES = fileURLToPath(new URL('../../infra/prometheus/alerts.yml', import.meta.url));
