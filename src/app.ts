@@ -28,6 +28,7 @@ import { createAnalyticsMetrics } from './metrics/analytics.metrics.js';
 import { registerDependencyGauge } from './metrics/dependency.metrics.js';
 import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { registerWorkerGauge } from './metrics/worker.metrics.js';
 import { buildCatalogue } from './operations/catalogue.js';
 import type { Operation } from './operations/operation.js';
 import { createQueueBackend } from './queue/create-queue-backend.js';
@@ -180,6 +181,9 @@ export async function createApplication(
     const analyticsSetup = await setUpAnalytics(config, role, runsWorkers, backend, breakers, logger);
     closers.push(() => analyticsSetup.registry?.close());
     registerOwnerGauge(metrics.registry, analyticsSetup.isOwner);
+    registerWorkerGauge(metrics.registry, (queue) =>
+      queue === 'analytics' ? analyticsSetup.isOwner() : runsWorkers && config.workers.queues.includes(queue),
+    );
 
     const checks: DependencyCheck[] = [
       { name: store.dialect === 'postgres' ? 'postgresql' : 'sqlite', check: () => store.ping() },
