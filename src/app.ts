@@ -25,8 +25,10 @@ import { mountInternalAnalytics } from './http/routes/internal-analytics.routes.
 import { detectPatternsJob, writeFollowUps } from './jobs/job-registry.js';
 import type { QueueBackend } from './jobs/queue.port.js';
 import { createAnalyticsMetrics } from './metrics/analytics.metrics.js';
+import { registerDependencyGauge } from './metrics/dependency.metrics.js';
 import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { registerWorkerGauge } from './metrics/worker.metrics.js';
 import { buildCatalogue } from './operations/catalogue.js';
 import type { Operation } from './operations/operation.js';
 import { createQueueBackend } from './queue/create-queue-backend.js';
@@ -180,6 +182,9 @@ export async function createApplication(
     const analyticsSetup = await setUpAnalytics(config, role, runsWorkers, backend, breakers, logger);
     closers.push(() => analyticsSetup.registry?.close());
     registerOwnerGauge(metrics.registry, analyticsSetup.isOwner);
+    registerWorkerGauge(metrics.registry, (queue) =>
+      queue === 'analytics' ? analyticsSetup.isOwner() : runsWorkers && config.workers.queues.includes(queue),
+    );
 
     const checks: DependencyCheck[] = [
       { name: store.dialect === 'postgres' ? 'postgresql' : 'sqlite', check: () => store.ping() },
@@ -196,6 +201,7 @@ export async function createApplication(
     const search = new SearchService(store, embeddings);
     const exports = new ExportService(sessions, messages, { messageContentChars: config.limits.messageContentChars });
     const health = new HealthService({ name: config.serverName, version: VERSION, mode: config.mode }, checks);
+    registerDependencyGauge(metrics.registry, () => health.readiness());
     const auth = new AuthService(config.auth);
     const analyticsService = new AnalyticsService(analyticsStore, {
       limits: queryLimits(config),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the services the tests need are installed and running on this machine:
 #   Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (role postgres, trust auth),
-#   and the pgvector extension files for that server.
+#   the pgvector extension files for that server, Chromium and promtool (binaries only).
 # Silent and fast when everything is already there; installs (apt) and starts what is
 # missing otherwise. Installing needs root (or passwordless sudo).
 set -euo pipefail
@@ -215,7 +215,16 @@ ensure_chromium() {
 	command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
 
+# ---------------------------------------------------------------------------------------
+# promtool: checks and unit-tests infra/prometheus/alerts.yml (tests/unit/prometheus-rules.test.ts).
+# Debian ships it in the prometheus package; only the binary is used, the service is not started.
+# ---------------------------------------------------------------------------------------
+ensure_promtool() {
+	command -v promtool >/dev/null 2>&1 || apt_install prometheus
+}
+
 ensure_redis
 ensure_postgres
 ensure_pgvector
 ensure_chromium
+ensure_promtool
