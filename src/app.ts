@@ -213,6 +213,8 @@ export async function createApplication(
     if (summaryLlm) closers.push(() => summaryLlm.close());
     const transfer = new ReflectionTransferService(reflections, reflectionSchemas(config.limits).create, {
       pageSize: config.limits.pageSize,
+      maxItems: config.imports.maxItems,
+      maxObservationsPerEntity: config.imports.maxObservationsPerEntity,
     });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
     const services: Services = {

@@ -234,6 +234,26 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Bearer JWT authentication.'),
+    imports: z
+      .object({
+        maxItems: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe('Most reflections one import may make (memory-json: one per observation); more → 413.'),
+        maxObservationsPerEntity: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(1_000)
+          .describe('Most observations of one memory-json entity; a bigger entity is a bad line (400 in strict).'),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'Reflection imports (REST, MCP `import_memory`, CLI `reflections import`); nothing is written past a cap.',
+      ),
     limits: z
       .object({
         messageContentChars: z.coerce
