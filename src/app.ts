@@ -215,6 +215,7 @@ export async function createApplication(
       pageSize: config.limits.pageSize,
       maxItems: config.imports.maxItems,
       maxObservationsPerEntity: config.imports.maxObservationsPerEntity,
+      logger,
     });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
     const services: Services = {

@@ -7,6 +7,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
 import { parseInput } from '../core/validate.js';
 import { projectSchema } from '../domain/common.model.js';
@@ -97,6 +98,8 @@ export interface ReflectionTransferOptions {
   /** Most observations of one memory-json entity (`imports.maxObservationsPerEntity`). (Default: 1,000) */
   maxObservationsPerEntity?: number;
   clock?: () => Date;
+  /** Where an unexpected failure to store one line is logged (its answer only says "internal error"). */
+  logger?: Logger;
 }
 
 /** How to import: the file's format, a project for every reflection, and whether any bad line aborts. */
@@ -154,6 +157,7 @@ export class ReflectionTransferService {
   private readonly maxItems: number;
   private readonly caps: CandidateCaps;
   private readonly clock: () => Date;
+  private readonly logger: Logger | undefined;
 
   /** `create` validates each reflection read from a file, as the store_reflection operation validates its input. */
   constructor(
@@ -167,6 +171,7 @@ export class ReflectionTransferService {
     this.maxItems = options.maxItems ?? 10_000;
     this.caps = { observationsPerEntity: options.maxObservationsPerEntity ?? 1_000 };
     this.clock = options.clock ?? (() => new Date());
+    this.logger = options.logger;
   }
 
   /**
@@ -174,8 +179,8 @@ export class ReflectionTransferService {
    * `maxItems` → 413) and, in strict mode, validates every one (any bad line → 400). The second stores them.
    * Strict is all or nothing: should a store still fail after validation, the reflections this import created are
    * deleted again before the error is returned. Non-strict reports bad lines and rejected reflections by line
-   * number; a store failure (not the line's fault) stops the import with a 503 saying how far it got — what was
-   * stored stays, and running the import again skips it. Both passes yield to the event loop every YIELD_EVERY
+   * number, never a 500 (an unexpected failure storing one line is logged and reported for that line); the store
+   * being down (503) stops the import — what was stored stays, and running the import again skips it. Both passes yield to the event loop every YIELD_EVERY
    * lines or reflections.
    */
   async importLines(
@@ -211,8 +216,14 @@ export class ReflectionTransferService {
           if (opts.strict) createdIds.push(stored.reflection.id);
         } else result.existing++;
       } catch (error) {
-        if (!opts.strict && isSessionBuddyError(error) && error.status < 500) fail(line, at(candidate, error.message));
-        else if (!stop || line < stop.line) stop = { line, error: annotate(error, candidate) };
+        if (opts.strict || (isSessionBuddyError(error) && error.status >= 500)) {
+          if (!stop || line < stop.line) stop = { line, error: annotate(error, candidate) };
+        } else if (isSessionBuddyError(error)) fail(line, at(candidate, error.message));
+        else {
+          // Not the store being down (that is an UnavailableError): something about this line; the rest goes on.
+          this.logger?.error({ err: error, line }, 'import: a line could not be stored');
+          fail(line, at(candidate, 'could not be stored (internal error, logged on the server)'));
+        }
       }
     };
     let stored = 0;
@@ -233,7 +244,7 @@ export class ReflectionTransferService {
       }
     }
     await Promise.all(inFlight);
-    if (stop) throw await this.stopped(principal, stop, result, createdIds, opts.strict);
+    if (stop) throw await this.stopped(principal, stop, createdIds, opts.strict);
     result.errors.sort((a, b) => a.line - b.line);
     return result;
   }
@@ -367,37 +378,37 @@ export class ReflectionTransferService {
   }
 
   /**
-   * The error an import that had to stop answers with. Strict: the reflections it created are deleted first, and a
-   * rejected reflection is a 400 naming its line. Non-strict: a 503 saying how far it got (the cause is logged by
-   * the front door, never shown: it may hold SQL).
+   * The error an import that had to stop answers with. Strict: the reflections it created are deleted first (if
+   * the store is down the undo may fail too: the message then says how many stayed), and a rejected reflection is
+   * a 400 naming its line. Non-strict: the store's own 503.
    */
   private async stopped(
     principal: Principal,
     stop: { line: number; error: unknown },
-    result: ImportResult,
     createdIds: string[],
     strict: boolean,
   ): Promise<unknown> {
     const { line, error } = stop;
-    if (strict) {
-      for (const id of createdIds) {
-        await this.reflections.delete(principal, id).catch((e: unknown) => {
-          if (!(e instanceof NotFoundError)) throw e;
-        });
+    if (!strict) return error;
+    let kept = 0;
+    for (const id of createdIds) {
+      try {
+        await this.reflections.delete(principal, id);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) kept++;
       }
-      if (isSessionBuddyError(error) && error.status < 500) {
-        return new ValidationError(`Import aborted (strict), nothing was written: line ${line}: ${error.message}`, [
-          { field: `line.${line}`, message: error.message },
-        ]);
-      }
-      return error;
     }
-    if (isSessionBuddyError(error)) return error;
-    const unavailable = new UnavailableError(
-      `Import stopped at line ${line}: the store failed (${result.created} created before it, kept; importing ` +
-        'the file again skips them)',
-    );
-    return Object.assign(unavailable, { cause: error });
+    const outcome =
+      kept === 0 ? 'nothing was written' : `${kept} reflections written before it could not be removed (import again)`;
+    if (isSessionBuddyError(error) && error.status < 500) {
+      return new ValidationError(`Import aborted (strict), ${outcome}: line ${line}: ${error.message}`, [
+        { field: `line.${line}`, message: error.message },
+      ]);
+    }
+    if (kept > 0 && error instanceof UnavailableError) {
+      return new UnavailableError(`${error.message}; import aborted (strict), ${outcome}`, error.retryAfterSeconds);
+    }
+    return error;
   }
 }
 

@@ -107,7 +107,7 @@ export function describeImportSafety(name: string, open: Open) {
         turns++;
         setImmediate(spin);
       };
-      const pending = post({ format: 'jsonl', content, project: 'yield' }).finally(() => {
+      const pending = Promise.resolve(post({ format: 'jsonl', content, project: 'yield' })).finally(() => {
         done = true;
       });
       const first = turns;
