@@ -236,7 +236,7 @@ export async function createApplication(
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
-    const routes = role === 'worker' ? [] : restRoutes(operations, services);
+    const routes = role === 'worker' ? [] : restRoutes(operations, services, logger);
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;
     const http = createHttpApp({

@@ -467,11 +467,15 @@ async function* markdownChunks(
   filters: ReflectionFilters,
   stamp: string,
 ): AsyncGenerator<string> {
+  // The first page is read before the head is produced: a failure then is an error answer, not a truncated file.
+  const it = reflections[Symbol.asyncIterator]();
+  let next = await it.next();
   yield markdownHead(filters, stamp);
   let count = 0;
-  for await (const r of reflections) {
+  while (!next.done) {
     count++;
-    yield markdownEntry(r);
+    yield markdownEntry(next.value);
+    next = await it.next();
   }
   yield markdownFoot(count);
 }
