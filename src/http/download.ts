@@ -42,28 +42,34 @@ export async function primed(
     await source.cancel().catch(() => {});
     throw error;
   }
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (first !== undefined) {
-        controller.enqueue(first);
-        first = undefined;
-        return;
-      }
-      if (done) {
-        controller.close();
-        return;
-      }
-      try {
-        const next = await reader.read();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      } catch (error) {
-        onLateError(error);
-        controller.error(error ?? new Error('download failed'));
-      }
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (first !== undefined) {
+          controller.enqueue(first);
+          first = undefined;
+          return;
+        }
+        if (done) {
+          controller.close();
+          return;
+        }
+        try {
+          const next = await reader.read();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (error) {
+          onLateError(error);
+          controller.error(error ?? new Error('download failed'));
+        }
+      },
+      async cancel(reason) {
+        await reader.cancel(reason);
+      },
     },
-    async cancel(reason) {
-      await reader.cancel(reason);
-    },
-  });
+    // Pulled only when the adapter reads: the error then rejects that read, and the adapter destroys the socket.
+    // (An error with no read pending would reach the adapter's fallback, which writes "Error: …" and ends the body
+    // cleanly.)
+    { highWaterMark: 0 },
+  );
 }
