@@ -267,7 +267,7 @@ export async function createApplication(
           });
         if (role !== 'worker') {
           const analytics = { reads: services.analytics, defaultTenant: config.auth.defaultTenant };
-          mountAdmin(app, { admin: config.admin, deadLetters, backend, logger, analytics });
+          mountAdmin(app, { admin: config.admin, deadLetters, backend, logger, analytics, auth });
         }
         if (analyticsSetup.owner) {
           const { isOwner } = analyticsSetup;

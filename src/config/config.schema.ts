@@ -675,7 +675,10 @@ export const configSchema = z
           ),
         allowRemote: bool
           .default(false)
-          .describe('Answer admin pages from non-loopback addresses too (put auth in front first).'),
+          .describe(
+            'Answer admin pages from non-loopback addresses too; refused at start-up unless auth.enabled (then, ' +
+              'as always with auth on, the pages need a bearer token with the operator or admin role).',
+          ),
       })
       .strict()
       .prefault({})
@@ -755,6 +758,16 @@ export const configSchema = z
         code: 'custom',
         path: ['auth', 'secret'],
         message: 'is required when auth.enabled is true (set SESSION_BUDDY_AUTH__SECRET)',
+      });
+    }
+    // Remote admin pages show every tenant's dead letters: never without a token (issue 10 finding 8).
+    if (config.admin.enabled && config.admin.allowRemote && !config.auth.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['admin', 'allowRemote'],
+        message:
+          'admin.allowRemote=true needs auth.enabled=true (remote admin pages show every tenant; they then ask for ' +
+          'an operator or admin token)',
       });
     }
   });
