@@ -77,7 +77,9 @@ export function reflectionTransferOperations(limits: Config['limits']): Operatio
         'Import reflections from the content of an MCP memory server file (format "memory-json": JSON lines of ' +
         'entities and relations; each observation and each relation becomes a reflection) or of a reflections ' +
         'export ("jsonl"). Exact duplicates are skipped, so importing again is harmless; bad lines are reported ' +
-        'with their number. strict=true rejects the whole import on any bad line and writes nothing. Over REST ' +
+        'with their number. strict=true rejects the whole import on any bad line and writes nothing. At most ' +
+        'imports.maxItems reflections per import (413 otherwise, nothing written) and ' +
+        'imports.maxObservationsPerEntity observations per entity (a bad line). Over REST ' +
         'the file may also be the body itself (application/x-ndjson, options in the query; bounded by ' +
         'server.bodyLimitBytes: the CLI streams bigger files).',
       input: importTextSchema,
