@@ -220,6 +220,9 @@ export async function createApplication(
     if (summaryLlm) closers.push(() => summaryLlm.close());
     const transfer = new ReflectionTransferService(reflections, reflectionSchemas(config.limits).create, {
       pageSize: config.limits.pageSize,
+      maxItems: config.imports.maxItems,
+      maxObservationsPerEntity: config.imports.maxObservationsPerEntity,
+      logger,
     });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
     const services: Services = {
@@ -241,7 +244,7 @@ export async function createApplication(
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
-    const routes = role === 'worker' ? [] : restRoutes(operations, services);
+    const routes = role === 'worker' ? [] : restRoutes(operations, services, logger);
     // MCP over HTTP only when enabled, imported on demand so REST-only start-up does not load the SDK.
     const mcp = config.mcp.enabled ? await import('./mcp/mcp-http.js') : undefined;
     const http = createHttpApp({
@@ -272,7 +275,7 @@ export async function createApplication(
           });
         if (role !== 'worker') {
           const analytics = { reads: services.analytics, defaultTenant: config.auth.defaultTenant };
-          mountAdmin(app, { admin: config.admin, deadLetters, backend, logger, analytics });
+          mountAdmin(app, { admin: config.admin, deadLetters, backend, logger, analytics, auth });
         }
         if (analyticsSetup.owner) {
           const { isOwner } = analyticsSetup;

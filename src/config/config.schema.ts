@@ -234,6 +234,26 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Bearer JWT authentication.'),
+    imports: z
+      .object({
+        maxItems: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe('Most reflections one import may make (memory-json: one per observation); more → 413.'),
+        maxObservationsPerEntity: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .default(1_000)
+          .describe('Most observations of one memory-json entity; a bigger entity is a bad line (400 in strict).'),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'Reflection imports (REST, MCP `import_memory`, CLI `reflections import`); nothing is written past a cap.',
+      ),
     limits: z
       .object({
         messageContentChars: z.coerce
@@ -655,7 +675,10 @@ export const configSchema = z
           ),
         allowRemote: bool
           .default(false)
-          .describe('Answer admin pages from non-loopback addresses too (put auth in front first).'),
+          .describe(
+            'Answer admin pages from non-loopback addresses too; refused at start-up unless auth.enabled (then, ' +
+              'as always with auth on, the pages need a bearer token with the operator or admin role).',
+          ),
       })
       .strict()
       .prefault({})
@@ -735,6 +758,16 @@ export const configSchema = z
         code: 'custom',
         path: ['auth', 'secret'],
         message: 'is required when auth.enabled is true (set SESSION_BUDDY_AUTH__SECRET)',
+      });
+    }
+    // Remote admin pages show every tenant's dead letters: never without a token (issue 10 finding 8).
+    if (config.admin.enabled && config.admin.allowRemote && !config.auth.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['admin', 'allowRemote'],
+        message:
+          'admin.allowRemote=true needs auth.enabled=true (remote admin pages show every tenant; they then ask for ' +
+          'an operator or admin token)',
       });
     }
   });

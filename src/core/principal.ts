@@ -3,4 +3,6 @@ export interface Principal {
   tenantId: string;
   /** Subject of the bearer token, when auth is on. */
   subject?: string;
+  /** The token's `roles` claim (names), when auth is on. */
+  roles?: string[];
 }

@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { parseInput } from '../core/validate.js';
-import type { Download, Operation, RestBinding } from '../operations/operation.js';
+import type { Operation, RestBinding } from '../operations/operation.js';
 import type { Services } from '../services/services.js';
+import { downloadResponse } from './download.js';
 import type { RouteDef, RouteInput } from './route.js';
 
 const BODY_METHODS = new Set(['post', 'patch', 'put']);
 
 /** The REST routes of the operations that have one: input parsed once, here, with the operation's schema. */
-export function restRoutes(operations: readonly Operation[], services: Services): RouteDef[] {
+export function restRoutes(operations: readonly Operation[], services: Services, logger?: Logger): RouteDef[] {
   const routes: RouteDef[] = [];
   for (const op of operations) {
     const rest = op.rest as RestBinding<unknown, unknown> | undefined;
@@ -33,7 +35,7 @@ export function restRoutes(operations: readonly Operation[], services: Services)
         const context = { principal: request.principal, services };
         if (rest.stream) return rest.stream(c, context, input);
         const download = await op.download?.(context, input);
-        if (download) return downloadResponse(download);
+        if (download) return downloadResponse(download, logger);
         const result = await op.run(context, input);
         return rest.respond ? rest.respond(c, result, input) : c.json(result as object, (rest.status ?? 200) as 200);
       },
@@ -64,14 +66,4 @@ function inputOf(rest: RestBinding<unknown, unknown>, from: 'body' | 'query', re
     input[key] = request.params[param];
   }
   return input;
-}
-
-/** A download as the response body, pulled as the client reads (a slow client holds the producer back). */
-function downloadResponse(download: Download): Response {
-  return new Response(download.stream, {
-    headers: {
-      'Content-Type': download.contentType,
-      'Content-Disposition': `attachment; filename="${download.fileName.replace(/["\\\r\n]/g, '_')}"`,
-    },
-  });
 }

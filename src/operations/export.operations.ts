@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idSchema } from '../domain/common.model.js';
 import type { BoundedSessionExport } from '../services/export.service.js';
+import { toByteStream } from './byte-stream.js';
 import { defineOperation, type Operation, READ } from './operation.js';
 
 const FORMATS = ['json', 'markdown'] as const;
@@ -12,21 +13,6 @@ function exportText(r: BoundedSessionExport & { sessionId: string }): string {
   return r.truncated
     ? `${r.document}\n[truncated: ${r.messages} of ${r.totalMessages} messages shown; GET /v1/sessions/${r.sessionId}/export streams the whole session]`
     : r.document;
-}
-
-/** Pulls the next chunk only when the reader asks for it; a reader that goes away stops the export. */
-function toByteStream(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await chunks.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
-    },
-    async cancel() {
-      await chunks.return(undefined);
-    },
-  });
 }
 
 export function exportOperations(): Operation[] {

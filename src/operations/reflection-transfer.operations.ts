@@ -1,4 +1,3 @@
-import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
 import { reflectionSchemas } from '../domain/reflection.model.js';
@@ -8,6 +7,7 @@ import {
   importResultSchema,
   importTextSchema,
 } from '../services/reflection-transfer.service.js';
+import { toByteStream } from './byte-stream.js';
 import { CREATE, defineOperation, type Operation, READ } from './operation.js';
 
 /** Large enough for a few hundred reflections, small enough for a model's context. */
@@ -57,15 +57,12 @@ export function reflectionTransferOperations(limits: Config['limits']): Operatio
         responses: {
           200: { description: 'The export document', contentType: 'application/x-ndjson, text/markdown' },
         },
-        // Streamed a page of reflections at a time: never held whole.
-        stream: async (c, { services, principal }, input) => {
-          const doc = services.transfer.exportReflections(principal, input);
-          c.header('Content-Type', doc.contentType);
-          c.header('Content-Disposition', `attachment; filename="${doc.fileName}"`);
-          return stream(c, async (out) => {
-            for await (const chunk of doc.chunks) await out.write(chunk);
-          });
-        },
+      },
+      // Streamed a page of reflections at a time as the client reads: never held whole. The first page is read
+      // before the answer starts (an error then is a problem+json); a later error aborts the connection.
+      download: async ({ services, principal }, input) => {
+        const doc = services.transfer.exportReflections(principal, input);
+        return { contentType: doc.contentType, fileName: doc.fileName, stream: toByteStream(doc.chunks) };
       },
       mcp: false,
       run: ({ services, principal }, input) =>
@@ -80,7 +77,9 @@ export function reflectionTransferOperations(limits: Config['limits']): Operatio
         'Import reflections from the content of an MCP memory server file (format "memory-json": JSON lines of ' +
         'entities and relations; each observation and each relation becomes a reflection) or of a reflections ' +
         'export ("jsonl"). Exact duplicates are skipped, so importing again is harmless; bad lines are reported ' +
-        'with their number. strict=true rejects the whole import on any bad line and writes nothing. Over REST ' +
+        'with their number. strict=true rejects the whole import on any bad line and writes nothing. At most ' +
+        'imports.maxItems reflections per import (413 otherwise, nothing written) and ' +
+        'imports.maxObservationsPerEntity observations per entity (a bad line). Over REST ' +
         'the file may also be the body itself (application/x-ndjson, options in the query; bounded by ' +
         'server.bodyLimitBytes: the CLI streams bigger files).',
       input: importTextSchema,

@@ -34,11 +34,13 @@ export class AuthService {
     }
     // A token without a `tenant` claim is the default tenant's; a claim that breaks the tenant rule is refused, never
     // mapped to the default nor normalised (PostgreSQL would turn lone surrogates into U+FFFD and merge tenants).
-    if (payload.tenant === undefined) return { tenantId: this.config.defaultTenant, subject: payload.sub };
+    const roles = rolesOf(payload.roles);
+    const extra = roles ? { subject: payload.sub, roles } : { subject: payload.sub };
+    if (payload.tenant === undefined) return { tenantId: this.config.defaultTenant, ...extra };
     if (!isTenantId(payload.tenant)) {
       throw new UnauthorizedError(`Invalid bearer token: the 'tenant' claim ${TENANT_ID_RULE}`);
     }
-    return { tenantId: payload.tenant, subject: payload.sub };
+    return { tenantId: payload.tenant, ...extra };
   }
 
   /**
@@ -73,6 +75,13 @@ export class AuthService {
     if (options.audience) jwt.setAudience(options.audience);
     return jwt.sign(this.key);
   }
+}
+
+/** The `roles` claim as names; anything but an array of strings grants no role. */
+function rolesOf(claim: unknown): string[] | undefined {
+  if (!Array.isArray(claim)) return undefined;
+  const roles = claim.filter((r): r is string => typeof r === 'string');
+  return roles.length > 0 ? roles : undefined;
 }
 
 export interface IssueOptions {

@@ -108,10 +108,16 @@ export class ExportService {
   }
 }
 
+/** The first page is read before the head is produced: a failure then is an error answer, not a truncated file. */
 async function* chunksOf(layout: Layout, messages: AsyncIterable<Message>): AsyncGenerator<string> {
+  const it = messages[Symbol.asyncIterator]();
+  let next = await it.next();
   yield layout.head;
   let index = 0;
-  for await (const m of messages) yield layout.entry(m, index++);
+  while (!next.done) {
+    yield layout.entry(next.value, index++);
+    next = await it.next();
+  }
   yield layout.foot(index, index, false);
 }
 

@@ -1,5 +1,13 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
-import { isSessionBuddyError, NotFoundError, ValidationError } from '../core/errors.js';
+import {
+  isSessionBuddyError,
+  NotFoundError,
+  SessionBuddyError,
+  UnavailableError,
+  ValidationError,
+} from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
 import { parseInput } from '../core/validate.js';
 import { projectSchema } from '../domain/common.model.js';
@@ -12,6 +20,7 @@ import type {
 import type { ReflectionService } from './reflection.service.js';
 import {
   type Candidate,
+  type CandidateCaps,
   IMPORT_FORMATS,
   type ImportFormat,
   jsonlCandidates,
@@ -84,7 +93,13 @@ export interface ReflectionTransferOptions {
   pageSize?: number;
   /** Errors kept in an import result; the rest are only counted. (Default: 100) */
   maxErrors?: number;
+  /** Most reflections one import may produce (`imports.maxItems`); more → 413, nothing written. (Default: 10,000) */
+  maxItems?: number;
+  /** Most observations of one memory-json entity (`imports.maxObservationsPerEntity`). (Default: 1,000) */
+  maxObservationsPerEntity?: number;
   clock?: () => Date;
+  /** Where an unexpected failure to store one line is logged (its answer only says "internal error"). */
+  logger?: Logger;
 }
 
 /** How to import: the file's format, a project for every reflection, and whether any bad line aborts. */
@@ -114,7 +129,13 @@ export type ReflectionExportQuery = ReflectionFilters & { format: ExportFormat }
  */
 const NO_NEAR_DUPLICATES = { nearDuplicates: false } as const;
 
-const CANDIDATES: Record<ImportFormat, (value: unknown, project: string | undefined) => Candidate[]> = {
+/** Lines read, or reflections stored, between two turns of the event loop: one big import never starves others. */
+const YIELD_EVERY = 64;
+
+const CANDIDATES: Record<
+  ImportFormat,
+  (value: unknown, project: string | undefined, caps: CandidateCaps) => Candidate[]
+> = {
   'memory-json': memoryJsonCandidates,
   jsonl: jsonlCandidates,
 };
@@ -126,15 +147,17 @@ type ReadLine = { line: number; candidates: Candidate[] } | { line: number; erro
  * time but many in flight (their embeddings share batches), so validation, exact-duplicate handling (existing
  * reflection returned, counted as `existing`), the vector and the queued embedding job apply as for any other
  * store; only the near-duplicate report is skipped (see NO_NEAR_DUPLICATES).
- * A bad line or a reflection rejected with a 4xx error is reported with its line number and the import goes
- * on; any other failure (store down) stops it and is thrown — what was stored stays, and running the import
- * again skips it. Exports page through ReflectionService.list, oldest first, and never hold the whole set.
+ * See importLines for strict (all or nothing) and non-strict (per-line report) imports and their caps.
+ * Exports page through ReflectionService.list, oldest first, and never hold the whole set.
  */
 export class ReflectionTransferService {
   private readonly concurrency: number;
   private readonly pageSize: number;
   private readonly maxErrors: number;
+  private readonly maxItems: number;
+  private readonly caps: CandidateCaps;
   private readonly clock: () => Date;
+  private readonly logger: Logger | undefined;
 
   /** `create` validates each reflection read from a file, as the store_reflection operation validates its input. */
   constructor(
@@ -145,16 +168,28 @@ export class ReflectionTransferService {
     this.concurrency = options.concurrency ?? 32;
     this.pageSize = options.pageSize ?? 50;
     this.maxErrors = options.maxErrors ?? 100;
+    this.maxItems = options.maxItems ?? 10_000;
+    this.caps = { observationsPerEntity: options.maxObservationsPerEntity ?? 1_000 };
     this.clock = options.clock ?? (() => new Date());
+    this.logger = options.logger;
   }
 
+  /**
+   * Two passes over the lines. The first writes nothing: it counts the reflections the file would make (more than
+   * `maxItems` → 413) and, in strict mode, validates every one (any bad line → 400). The second stores them.
+   * Strict is all or nothing: should a store still fail after validation, the reflections this import created are
+   * deleted again before the error is returned. Non-strict reports bad lines and rejected reflections by line
+   * number, never a 500 (an unexpected failure storing one line is logged and reported for that line); the store
+   * being down (503) stops the import — what was stored stays, and running the import again skips it. Both passes yield to the event loop every YIELD_EVERY
+   * lines or reflections.
+   */
   async importLines(
     principal: Principal,
     source: LineSource,
     opts: ImportOptions,
     hooks: ImportHooks = {},
   ): Promise<ImportResult> {
-    if (opts.strict) await this.assertValid(source, opts.format, opts.project);
+    await this.precheck(source, opts);
     const result: ImportResult = {
       format: opts.format,
       lines: 0,
@@ -169,20 +204,31 @@ export class ReflectionTransferService {
       if (result.errors.length < this.maxErrors) result.errors.push({ line, message });
       else result.errorsOmitted++;
     };
+    /** Ids created by this import, kept in strict mode to undo it. */
+    const createdIds: string[] = [];
     const inFlight = new Set<Promise<void>>();
-    let fatal: { error: unknown } | undefined;
+    let stop: { line: number; error: unknown } | undefined;
     const store = async (line: number, candidate: Candidate) => {
       try {
         const stored = await this.storeCandidate(principal, candidate.input);
-        if (stored.created) result.created++;
-        else result.existing++;
+        if (stored.created) {
+          result.created++;
+          if (opts.strict) createdIds.push(stored.reflection.id);
+        } else result.existing++;
       } catch (error) {
-        if (isSessionBuddyError(error) && error.status < 500) fail(line, at(candidate, error.message));
-        else fatal ??= { error };
+        if (opts.strict || (isSessionBuddyError(error) && error.status >= 500)) {
+          if (!stop || line < stop.line) stop = { line, error: annotate(error, candidate) };
+        } else if (isSessionBuddyError(error)) fail(line, at(candidate, error.message));
+        else {
+          // Not the store being down (that is an UnavailableError): something about this line; the rest goes on.
+          this.logger?.error({ err: error, line }, 'import: a line could not be stored');
+          fail(line, at(candidate, 'could not be stored (internal error, logged on the server)'));
+        }
       }
     };
-    for await (const read of readLines(source, opts.format, opts.project)) {
-      if (fatal) break;
+    let stored = 0;
+    for await (const read of readLines(source, opts.format, opts.project, this.caps)) {
+      if (stop) break;
       result.lines++;
       hooks.onProgress?.(read.line);
       if ('error' in read) {
@@ -190,14 +236,15 @@ export class ReflectionTransferService {
         continue;
       }
       for (const candidate of read.candidates) {
-        if (fatal) break;
+        if (stop) break;
         const task: Promise<void> = store(read.line, candidate).then(() => void inFlight.delete(task));
         inFlight.add(task);
         if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+        if (++stored % YIELD_EVERY === 0) await nextTurn();
       }
     }
     await Promise.all(inFlight);
-    if (fatal) throw fatal.error;
+    if (stop) throw await this.stopped(principal, stop, createdIds, opts.strict);
     result.errors.sort((a, b) => a.line - b.line);
     return result;
   }
@@ -278,27 +325,44 @@ export class ReflectionTransferService {
     }
   }
 
-  /** Strict mode: every line parsed and every reflection validated before anything is written. */
-  private async assertValid(source: LineSource, format: ImportFormat, project: string | undefined): Promise<void> {
+  /**
+   * The first pass, before anything is written: the number of reflections against `maxItems` (413) and, in strict
+   * mode, every line parsed and every reflection validated as the write validates it (400 naming the lines).
+   */
+  private async precheck(source: LineSource, opts: ImportOptions): Promise<void> {
     const errors: ImportLineError[] = [];
     let bad = 0;
+    let items = 0;
     const note = (line: number, message: string) => {
       bad++;
       if (errors.length < this.maxErrors) errors.push({ line, message });
     };
-    for await (const read of readLines(source, format, project)) {
-      if ('error' in read) {
-        note(read.line, read.error);
+    let read = 0;
+    for await (const entry of readLines(source, opts.format, opts.project, this.caps)) {
+      if (++read % YIELD_EVERY === 0) await nextTurn();
+      if ('error' in entry) {
+        if (opts.strict) note(entry.line, entry.error);
         continue;
       }
-      for (const candidate of read.candidates) {
+      items += entry.candidates.length;
+      if (items > this.maxItems) {
+        throw new SessionBuddyError(
+          'payload_too_large',
+          413,
+          `Import refused, nothing was written: the file makes more than ${this.maxItems} reflections ` +
+            `(imports.maxItems, reached at line ${entry.line}); split it or raise the limit`,
+          [{ field: 'content', message: `makes more than imports.maxItems (${this.maxItems}) reflections` }],
+        );
+      }
+      if (!opts.strict) continue;
+      for (const candidate of entry.candidates) {
         // parseInput, as the write does: the text rule (NUL, lone surrogates) is checked here too, so strict stays
         // all or nothing.
         try {
           parseInput(this.create, candidate.input);
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
-          note(read.line, at(candidate, error.message));
+          note(entry.line, at(candidate, error.message));
         }
       }
     }
@@ -312,12 +376,47 @@ export class ReflectionTransferService {
       errors.map((e) => ({ field: `line.${e.line}`, message: e.message })),
     );
   }
+
+  /**
+   * The error an import that had to stop answers with. Strict: the reflections it created are deleted first (if
+   * the store is down the undo may fail too: the message then says how many stayed), and a rejected reflection is
+   * a 400 naming its line. Non-strict: the store's own 503.
+   */
+  private async stopped(
+    principal: Principal,
+    stop: { line: number; error: unknown },
+    createdIds: string[],
+    strict: boolean,
+  ): Promise<unknown> {
+    const { line, error } = stop;
+    if (!strict) return error;
+    let kept = 0;
+    for (const id of createdIds) {
+      try {
+        await this.reflections.delete(principal, id);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) kept++;
+      }
+    }
+    const outcome =
+      kept === 0 ? 'nothing was written' : `${kept} reflections written before it could not be removed (import again)`;
+    if (isSessionBuddyError(error) && error.status < 500) {
+      return new ValidationError(`Import aborted (strict), ${outcome}: line ${line}: ${error.message}`, [
+        { field: `line.${line}`, message: error.message },
+      ]);
+    }
+    if (kept > 0 && error instanceof UnavailableError) {
+      return new UnavailableError(`${error.message}; import aborted (strict), ${outcome}`, error.retryAfterSeconds);
+    }
+    return error;
+  }
 }
 
 async function* readLines(
   source: LineSource,
   format: ImportFormat,
   project: string | undefined,
+  caps: CandidateCaps,
 ): AsyncGenerator<ReadLine> {
   const toCandidates = CANDIDATES[format];
   let line = 0;
@@ -326,7 +425,7 @@ async function* readLines(
     const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (text.trim() === '') continue;
     try {
-      yield { line, candidates: toCandidates(parseLine(text), project) };
+      yield { line, candidates: toCandidates(parseLine(text), project, caps) };
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
       yield { line, error: error.message };
@@ -343,6 +442,12 @@ function* splitLines(text: string): Generator<string> {
     if (end === -1) return;
     start = end + 1;
   }
+}
+
+/** A store error with the candidate's place in its line, when it is a client error. */
+function annotate(error: unknown, candidate: Candidate): unknown {
+  if (!isSessionBuddyError(error) || error.status >= 500 || candidate.at === '') return error;
+  return new SessionBuddyError(error.code, error.status, at(candidate, error.message), error.details);
 }
 
 function at(candidate: Candidate, message: string): string {
@@ -362,11 +467,15 @@ async function* markdownChunks(
   filters: ReflectionFilters,
   stamp: string,
 ): AsyncGenerator<string> {
+  // The first page is read before the head is produced: a failure then is an error answer, not a truncated file.
+  const it = reflections[Symbol.asyncIterator]();
+  let next = await it.next();
   yield markdownHead(filters, stamp);
   let count = 0;
-  for await (const r of reflections) {
+  while (!next.done) {
     count++;
-    yield markdownEntry(r);
+    yield markdownEntry(next.value);
+    next = await it.next();
   }
   yield markdownFoot(count);
 }

@@ -1,10 +1,17 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
+import { isSessionBuddyError } from '../../core/errors.js';
+import type { AuthService } from '../../services/auth.service.js';
 
 export interface AdminAccessOptions {
   /** `admin.allowRemote`: answer clients that are not on this machine too. */
   allowRemote: boolean;
+  /** When it is enabled, every admin request needs a bearer token with one of ADMIN_ROLES. */
+  auth?: AuthService;
 }
+
+/** Roles (the token's `roles` claim) that may use the admin pages: they show and act on every tenant's jobs. */
+export const ADMIN_ROLES: readonly string[] = ['operator', 'admin'];
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -18,18 +25,49 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  *    so put authentication in front of it before exposing `/admin` that way.
  * 2. Unless `allowRemote`, the Host header must be a loopback name (localhost, *.localhost, 127.x.x.x, [::1]).
  *    A DNS-rebinding page reaches a local server under its own host name; refusing foreign names stops it.
- * 3. Always: a request that changes something (not GET/HEAD/OPTIONS) must carry an Origin, or failing that a
+ * 3. Whenever auth is on (`auth.enabled`), loopback or not: an `Authorization: Bearer` token whose `roles` claim
+ *    names `operator` or `admin` (401 without a valid token, 403 without the role). The pages show every tenant's
+ *    dead letters, so a tenant's ordinary token is not enough. A browser does not attach a bearer token by itself,
+ *    which also takes rebinding and CSRF pages out of the picture once auth is on. (`admin.allowRemote` without
+ *    auth is refused at start-up: see config.schema.ts.)
+ * 4. Always: a request that changes something (not GET/HEAD/OPTIONS) must carry an Origin, or failing that a
  *    Referer, whose host:port equals the Host header (CSRF protection). Browsers send Origin on every form POST;
  *    clients without either header are refused — the CLI and REST API are the tools for scripts.
  *
- * Refusals are 403 with a one-line reason.
+ * Refusals are 403 (401 for a missing or invalid token) with a one-line reason.
  */
 export function adminAccessGuard(options: AdminAccessOptions): MiddlewareHandler {
   return async (c, next) => {
-    const refusal = whyRefused(c, options);
-    if (refusal) return c.text(`Forbidden: ${refusal}\n`, 403, { 'cache-control': 'no-store' });
+    const refusal = whyRefused(c, options) ?? (await whyUnauthorized(c, options.auth));
+    if (refusal) {
+      const status = typeof refusal === 'string' ? 403 : 401;
+      const text = typeof refusal === 'string' ? `Forbidden: ${refusal}` : `Unauthorized: ${refusal.unauthorized}`;
+      return c.text(`${text}\n`, status, {
+        'cache-control': 'no-store',
+        ...(status === 401 ? { 'www-authenticate': 'Bearer realm="session-buddy admin"' } : {}),
+      });
+    }
     await next();
   };
+}
+
+/** With auth on: no valid token → `{unauthorized}` (401); a token without an admin role → a 403 reason. */
+async function whyUnauthorized(
+  c: Context,
+  auth: AuthService | undefined,
+): Promise<string | { unauthorized: string } | undefined> {
+  if (!auth?.enabled) return undefined;
+  let roles: string[];
+  try {
+    roles = (await auth.authenticate(c.req.header('authorization'))).roles ?? [];
+  } catch (error) {
+    if (isSessionBuddyError(error) && error.status === 401) return { unauthorized: error.message };
+    throw error;
+  }
+  if (roles.some((role) => ADMIN_ROLES.includes(role))) return undefined;
+  return `admin pages need a bearer token with the ${ADMIN_ROLES.join(' or ')} role (its roles claim names ${
+    roles.length ? roles.join(', ') : 'none'
+  })`;
 }
 
 function whyRefused(c: Context, options: AdminAccessOptions): string | undefined {

@@ -6,6 +6,7 @@ import { parseId, parseInput } from '../../core/validate.js';
 import { deadLetterListSchema, deadLetterSelectionSchema, toSelection } from '../../domain/dead-letter.model.js';
 import type { QueueBackend } from '../../jobs/queue.port.js';
 import type { AnalyticsReads } from '../../services/analytics.service.js';
+import type { AuthService } from '../../services/auth.service.js';
 import type { DeadLetterService } from '../../services/dead-letter.service.js';
 import { adminAccessGuard, remoteAddress } from './access.js';
 import { ANALYTICS_PAGE, analyticsStatus, loadAnalyticsView, renderAnalytics } from './analytics.page.js';
@@ -28,6 +29,8 @@ export interface AdminDeps {
   /** The queue backend; in standard mode (BullMQ) it also feeds the dashboard at `/admin/queues`. */
   backend: QueueBackend;
   logger: Logger;
+  /** The app's auth: when enabled, admin pages need a bearer token with the operator or admin role (access.ts). */
+  auth?: AuthService;
   /**
    * The analytics reads (local, or forwarded to the analytics owner in standard mode) behind `/admin/analytics`,
    * and the tenant it shows when the form names none (`auth.defaultTenant`). Without it the page is not mounted.
@@ -58,7 +61,7 @@ export function mountAdmin<E extends Env>(app: Hono<E>, deps: AdminDeps): void {
   const queueSource = deps.backend.kind === 'bullmq' && hasBullQueues(deps.backend) ? deps.backend : undefined;
   const queueDashboard = queueSource !== undefined;
 
-  const guard = adminAccessGuard({ allowRemote: deps.admin.allowRemote });
+  const guard = adminAccessGuard({ allowRemote: deps.admin.allowRemote, auth: deps.auth });
   app.use('/admin/*', guard); // also matches `/admin` itself
   app.use('/admin/*', async (c, next) => {
     await next();

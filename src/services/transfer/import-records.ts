@@ -11,6 +11,12 @@ export interface Candidate {
   input: Record<string, unknown>;
 }
 
+/** Caps on what one line may produce. */
+export interface CandidateCaps {
+  /** Most observations of one memory-json entity (each becomes a reflection): `imports.maxObservationsPerEntity`. */
+  observationsPerEntity: number;
+}
+
 /** A line that cannot be turned into candidates: the message names the field. */
 export class LineError extends Error {}
 
@@ -59,10 +65,16 @@ const reflectionLine = z.object({
  * Relations are separate reflections rather than metadata on their entities because the file lists them
  * after every entity: attaching them would mean holding the whole graph in memory.
  */
-export function memoryJsonCandidates(value: unknown, project: string | undefined): Candidate[] {
+export function memoryJsonCandidates(value: unknown, project: string | undefined, caps: CandidateCaps): Candidate[] {
   const parsed = memoryLine.safeParse(value);
   if (!parsed.success) throw new LineError(describe(parsed.error));
   const line = parsed.data;
+  if (line.type === 'entity' && line.observations.length > caps.observationsPerEntity) {
+    throw new LineError(
+      `observations: ${line.observations.length} observations exceed imports.maxObservationsPerEntity ` +
+        `(${caps.observationsPerEntity}); split the entity or raise the limit`,
+    );
+  }
   const base = project === undefined ? {} : { project };
   if (line.type === 'relation') {
     const { from, to, relationType } = line;
@@ -90,7 +102,7 @@ export function memoryJsonCandidates(value: unknown, project: string | undefined
 }
 
 /** A line of a session-buddy JSONL export. `project`, when given, overrides the line's project. */
-export function jsonlCandidates(value: unknown, project: string | undefined): Candidate[] {
+export function jsonlCandidates(value: unknown, project: string | undefined, _caps?: CandidateCaps): Candidate[] {
   const parsed = reflectionLine.safeParse(value);
   if (!parsed.success) throw new LineError(describe(parsed.error));
   const { type: _type, sessionId, ...rest } = parsed.data;
