@@ -33,7 +33,6 @@ export function restRoutes(operations: readonly Operation[], services: Services,
       handler: async (c, request) => {
         const input = parseInput(op.input, inputOf(rest, from, request));
         const context = { principal: request.principal, services };
-        if (rest.stream) return rest.stream(c, context, input);
         const download = await op.download?.(context, input);
         if (download) return downloadResponse(download, logger);
         const result = await op.run(context, input);

@@ -59,8 +59,6 @@ export interface RestBinding<I = unknown, O = unknown> {
   responses?: Record<number, RestResponseDoc>;
   /** Answers in a way of its own (headers, another status) instead of `c.json(result, status)`. */
   respond?(c: Context, result: O, input: I): Response | Promise<Response>;
-  /** Answers from the input without `run`: a document streamed as it is read, never held whole. */
-  stream?(c: Context, context: OperationContext, input: I): Promise<Response>;
 }
 
 /** How an operation is offered as an MCP tool. */
