@@ -59,6 +59,12 @@ export class JobRunner {
         );
       }
     } catch (error) {
+      if (job.givenBack?.aborted) {
+        // The worker gave the job back at shutdown: not a failure, no attempt spent; another worker runs it.
+        this.deps.metrics.jobOutcomes.inc({ ...labels, result: 'returned' });
+        this.deps.logger.info({ job: job.name, key: job.key, attempt: job.attempt }, 'job given back at shutdown');
+        throw error;
+      }
       if (deferralOf(error) !== undefined) {
         // A dependency's breaker is open: the backend holds the job back without spending an attempt.
         this.deps.metrics.jobOutcomes.inc({ ...labels, result: 'deferred' });

@@ -117,11 +117,13 @@ export class BullMqQueueBackend implements QueueBackend {
   work(options: WorkerOptions, processor: JobProcessor, onFinalFailure: FinalFailureHandler): WorkerHandle {
     if (this.closing) throw new Error('the queue backend is closed');
     const connection = this.connect('worker', {});
+    // Jobs in flight in this handle's workers, so that a shutdown that cannot wait for them can give them back.
+    const inFlight = new Map<string, InFlight>();
     const workers = [...new Set(options.queues)].map((queue) => {
       const policy = this.options.policies[queue];
       const worker = new Worker<JobData>(
         queue,
-        (job, token) => this.process(queue, job, token, processor, onFinalFailure),
+        (job, token) => this.process(queue, job, token, processor, onFinalFailure, inFlight),
         {
           connection,
           prefix: this.options.prefix,
@@ -142,7 +144,10 @@ export class BullMqQueueBackend implements QueueBackend {
         this.handles.delete(handle);
         const graceful = Promise.all(workers.map((worker) => worker.close()));
         if (!(await settlesWithin(graceful, timeoutMs))) {
-          // Jobs still running are abandoned: their locks lapse and another worker's stalled check requeues them.
+          // Jobs still running are given back: moved to delayed (due now) without counting an attempt, for another
+          // worker; what their attempt does next is ignored (see QueuedJob.givenBack). Should Redis refuse, their
+          // locks lapse and another worker's stalled check requeues them.
+          await settlesWithin(Promise.allSettled([...inFlight.values()].map((f) => giveBack(f))), 2_000);
           // The connections are dropped directly: BullMQ's disconnect() waits for an 'end' event that ioredis never
           // sends while it is between reconnection attempts (Redis down).
           const blocking = workers.map(async (worker) => (await worker.getBackend().blockingClient)?.disconnect());
@@ -229,8 +234,32 @@ export class BullMqQueueBackend implements QueueBackend {
     token: string | undefined,
     processor: JobProcessor,
     onFinalFailure: FinalFailureHandler,
+    inFlight: Map<string, InFlight>,
   ): Promise<void> {
-    const job = toQueuedJob(queue, bullJob);
+    const givenBack = new AbortController();
+    const job = { ...toQueuedJob(queue, bullJob), givenBack: givenBack.signal };
+    const flight: InFlight = { job: bullJob, token, givenBack };
+    inFlight.set(job.id, flight);
+    try {
+      await this.attempt(queue, job, bullJob, token, processor, onFinalFailure);
+    } catch (error) {
+      // Given back at shutdown: the job is someone else's now; BullMQ does nothing with a DelayedError.
+      if (givenBack.signal.aborted) throw new DelayedError();
+      throw error;
+    } finally {
+      inFlight.delete(job.id);
+    }
+    if (givenBack.signal.aborted) throw new DelayedError();
+  }
+
+  private async attempt(
+    queue: QueueName,
+    job: QueuedJob,
+    bullJob: Job<JobData>,
+    token: string | undefined,
+    processor: JobProcessor,
+    onFinalFailure: FinalFailureHandler,
+  ): Promise<void> {
     const stalls = bullJob.stalledCounter;
     const outcome =
       stalls > this.options.maxStalledCount
@@ -317,6 +346,18 @@ export class BullMqQueueBackend implements QueueBackend {
       clearTimeout(timer);
     }
   }
+}
+
+interface InFlight {
+  job: Job<JobData>;
+  token: string | undefined;
+  givenBack: AbortController;
+}
+
+/** Marks a job given back, then moves it to delayed, due now: moveToDelayed does not count an attempt. */
+async function giveBack(flight: InFlight): Promise<void> {
+  flight.givenBack.abort();
+  await flight.job.moveToDelayed(Date.now(), flight.token);
 }
 
 function toQueuedJob(queue: QueueName, job: Job<JobData>): QueuedJob {
