@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { UnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { NonRetryableError } from '../jobs/job-errors.js';
 import { QUEUE_NAMES } from '../jobs/job-registry.js';
@@ -237,7 +238,8 @@ export class BullMqQueueBackend implements QueueBackend {
     inFlight: Map<string, InFlight>,
   ): Promise<void> {
     const givenBack = new AbortController();
-    const job = { ...toQueuedJob(queue, bullJob), givenBack: givenBack.signal };
+    // Not enumerable: the job stays plain data (logs, equality), the signal a side channel.
+    const job: QueuedJob = Object.defineProperty(toQueuedJob(queue, bullJob), 'givenBack', { value: givenBack.signal });
     const flight: InFlight = { job: bullJob, token, givenBack };
     inFlight.set(job.id, flight);
     try {
@@ -334,18 +336,46 @@ export class BullMqQueueBackend implements QueueBackend {
     });
   }
 
+  /**
+   * Runs a producer-side operation within `operationTimeoutMs`. Any failure is an UnavailableError (503 with
+   * Retry-After over REST, isError over MCP) naming the Redis connection and why, in words an operator can act on
+   * (never ioredis' "Stream isn't writeable and enableOfflineQueue options is false").
+   */
   private async bounded<T>(what: string, run: () => Promise<T>): Promise<T> {
     const ms = this.options.operationTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     });
     try {
       return await Promise.race([run(), timeout]);
+    } catch (error) {
+      throw redisUnavailable(this.options.url, what, error);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** Seconds a client is asked to wait (Retry-After) while Redis is unreachable. */
+const REDIS_RETRY_AFTER_SECONDS = 5;
+
+/** `Redis at host:port is unavailable (why) during <what>`: never the URL's credentials. */
+export function redisUnavailable(url: string, what: string, error: unknown): UnavailableError {
+  if (error instanceof UnavailableError) return error;
+  let where = 'Redis';
+  try {
+    where = `Redis at ${new URL(url).host}`;
+  } catch {
+    // not a URL: the bare name
+  }
+  const e = error as NodeJS.ErrnoException;
+  const why = /Stream isn't writeable|Connection is closed/i.test(e?.message ?? '')
+    ? 'connection not open'
+    : /no answer within/.test(e?.message ?? '')
+      ? `did not answer within ${e.message.replace(/^no answer within /, '')}`
+      : (e?.code ?? e?.message ?? String(error));
+  return new UnavailableError(`${where} is unavailable (${why}): ${what} failed`, REDIS_RETRY_AFTER_SECONDS);
 }
 
 interface InFlight {
