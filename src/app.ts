@@ -189,7 +189,10 @@ export async function createApplication(
     const checks: DependencyCheck[] = [
       { name: store.dialect === 'postgres' ? 'postgresql' : 'sqlite', check: () => store.ping() },
     ];
-    if (backend.kind === 'bullmq') checks.push({ name: 'redis', check: () => backend.ping() });
+    // Redis is critical for a worker (it can take no job without it), not for the API: writes go on through the outbox
+    // and are published when Redis is back, so an outage must not take every API replica out (docs/faults.md).
+    if (backend.kind === 'bullmq')
+      checks.push({ name: 'redis', critical: role === 'worker', check: () => backend.ping() });
     // Breakers are reported, not required: writes keep working while a provider is down.
     checks.push(...breakerChecks(breakers));
     if (analyticsSetup.check) checks.push(analyticsSetup.check);

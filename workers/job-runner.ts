@@ -6,8 +6,12 @@ import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../sr
 import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { DeadLetterRepository } from '../src/repositories/ports.js';
 
-/** `skipped`: nothing to do (already done, superseded); `done`: the work was done now. */
-export type JobResult = 'done' | 'skipped';
+/**
+ * `done`: the work was done now; `skipped`: nothing to do (already done, superseded); `gone`: the job's subject (a
+ * message, reflection, session) was deleted before the job ran, so there is nothing to do ever: the job completes as
+ * a no-op, logged and counted (result "gone"), never retried or dead-lettered.
+ */
+export type JobResult = 'done' | 'skipped' | 'gone';
 
 export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: QueuedJob) => Promise<JobResult>;
 export type JobHandlers = { [N in JobName]: JobHandler<N> };
@@ -47,8 +51,20 @@ export class JobRunner {
     const stopTimer = this.deps.metrics.jobDuration.startTimer(labels);
     try {
       const result = await this.dispatch(job);
-      this.deps.metrics.jobOutcomes.inc({ ...labels, result: result === 'skipped' ? 'skipped' : 'completed' });
+      this.deps.metrics.jobOutcomes.inc({ ...labels, result: result === 'done' ? 'completed' : result });
+      if (result === 'gone') {
+        this.deps.logger.info(
+          { job: job.name, key: job.key, tenant: job.tenantId },
+          'job subject deleted before the job ran; completed as a no-op',
+        );
+      }
     } catch (error) {
+      if (job.givenBack?.aborted) {
+        // The worker gave the job back at shutdown: not a failure, no attempt spent; another worker runs it.
+        this.deps.metrics.jobOutcomes.inc({ ...labels, result: 'returned' });
+        this.deps.logger.info({ job: job.name, key: job.key, attempt: job.attempt }, 'job given back at shutdown');
+        throw error;
+      }
       if (deferralOf(error) !== undefined) {
         // A dependency's breaker is open: the backend holds the job back without spending an attempt.
         this.deps.metrics.jobOutcomes.inc({ ...labels, result: 'deferred' });

@@ -25,6 +25,11 @@ export interface QueuedJob extends PublishedJob {
   maxAttempts: number;
   /** When the job was first added, ISO 8601. */
   enqueuedAt: string;
+  /**
+   * Aborted when the worker, shutting down, gave the job back to the queue because it had not finished in time:
+   * whatever the attempt does next is ignored and spends no attempt (another worker runs it again).
+   */
+  givenBack?: AbortSignal;
 }
 
 export interface RetryPolicy {

@@ -18,7 +18,7 @@ export function createJobMetrics(registry: Registry): JobMetrics {
     }),
     jobOutcomes: new Counter({
       name: 'session_buddy_job_outcomes_total',
-      help: 'Job attempts by queue, job and result (completed, skipped, retry, deferred, failed)',
+      help: 'Job attempts by queue, job and result (completed, skipped, gone: subject deleted, retry, deferred, returned: given back at shutdown, failed)',
       labelNames: ['queue', 'job', 'result'],
       registers: [registry],
     }),

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { UnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { NonRetryableError } from '../jobs/job-errors.js';
 import { QUEUE_NAMES } from '../jobs/job-registry.js';
@@ -117,11 +118,13 @@ export class BullMqQueueBackend implements QueueBackend {
   work(options: WorkerOptions, processor: JobProcessor, onFinalFailure: FinalFailureHandler): WorkerHandle {
     if (this.closing) throw new Error('the queue backend is closed');
     const connection = this.connect('worker', {});
+    // Jobs in flight in this handle's workers, so that a shutdown that cannot wait for them can give them back.
+    const inFlight = new Map<string, InFlight>();
     const workers = [...new Set(options.queues)].map((queue) => {
       const policy = this.options.policies[queue];
       const worker = new Worker<JobData>(
         queue,
-        (job, token) => this.process(queue, job, token, processor, onFinalFailure),
+        (job, token) => this.process(queue, job, token, processor, onFinalFailure, inFlight),
         {
           connection,
           prefix: this.options.prefix,
@@ -142,7 +145,10 @@ export class BullMqQueueBackend implements QueueBackend {
         this.handles.delete(handle);
         const graceful = Promise.all(workers.map((worker) => worker.close()));
         if (!(await settlesWithin(graceful, timeoutMs))) {
-          // Jobs still running are abandoned: their locks lapse and another worker's stalled check requeues them.
+          // Jobs still running are given back: moved to delayed (due now) without counting an attempt, for another
+          // worker; what their attempt does next is ignored (see QueuedJob.givenBack). Should Redis refuse, their
+          // locks lapse and another worker's stalled check requeues them.
+          await settlesWithin(Promise.allSettled([...inFlight.values()].map((f) => giveBack(f))), 2_000);
           // The connections are dropped directly: BullMQ's disconnect() waits for an 'end' event that ioredis never
           // sends while it is between reconnection attempts (Redis down).
           const blocking = workers.map(async (worker) => (await worker.getBackend().blockingClient)?.disconnect());
@@ -229,8 +235,33 @@ export class BullMqQueueBackend implements QueueBackend {
     token: string | undefined,
     processor: JobProcessor,
     onFinalFailure: FinalFailureHandler,
+    inFlight: Map<string, InFlight>,
   ): Promise<void> {
-    const job = toQueuedJob(queue, bullJob);
+    const givenBack = new AbortController();
+    // Not enumerable: the job stays plain data (logs, equality), the signal a side channel.
+    const job: QueuedJob = Object.defineProperty(toQueuedJob(queue, bullJob), 'givenBack', { value: givenBack.signal });
+    const flight: InFlight = { job: bullJob, token, givenBack };
+    inFlight.set(job.id, flight);
+    try {
+      await this.attempt(queue, job, bullJob, token, processor, onFinalFailure);
+    } catch (error) {
+      // Given back at shutdown: the job is someone else's now; BullMQ does nothing with a DelayedError.
+      if (givenBack.signal.aborted) throw new DelayedError();
+      throw error;
+    } finally {
+      inFlight.delete(job.id);
+    }
+    if (givenBack.signal.aborted) throw new DelayedError();
+  }
+
+  private async attempt(
+    queue: QueueName,
+    job: QueuedJob,
+    bullJob: Job<JobData>,
+    token: string | undefined,
+    processor: JobProcessor,
+    onFinalFailure: FinalFailureHandler,
+  ): Promise<void> {
     const stalls = bullJob.stalledCounter;
     const outcome =
       stalls > this.options.maxStalledCount
@@ -305,18 +336,58 @@ export class BullMqQueueBackend implements QueueBackend {
     });
   }
 
+  /**
+   * Runs a producer-side operation within `operationTimeoutMs`. Any failure is an UnavailableError (503 with
+   * Retry-After over REST, isError over MCP) naming the Redis connection and why, in words an operator can act on
+   * (never ioredis' "Stream isn't writeable and enableOfflineQueue options is false").
+   */
   private async bounded<T>(what: string, run: () => Promise<T>): Promise<T> {
     const ms = this.options.operationTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     });
     try {
       return await Promise.race([run(), timeout]);
+    } catch (error) {
+      throw redisUnavailable(this.options.url, what, error);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** Seconds a client is asked to wait (Retry-After) while Redis is unreachable. */
+const REDIS_RETRY_AFTER_SECONDS = 5;
+
+/** `Redis at host:port is unavailable (why) during <what>`: never the URL's credentials. */
+export function redisUnavailable(url: string, what: string, error: unknown): UnavailableError {
+  if (error instanceof UnavailableError) return error;
+  let where = 'Redis';
+  try {
+    where = `Redis at ${new URL(url).host}`;
+  } catch {
+    // not a URL: the bare name
+  }
+  const e = error as NodeJS.ErrnoException;
+  const why = /Stream isn't writeable|Connection is closed/i.test(e?.message ?? '')
+    ? 'connection not open'
+    : /no answer within/.test(e?.message ?? '')
+      ? `did not answer within ${e.message.replace(/^no answer within /, '')}`
+      : (e?.code ?? e?.message ?? String(error));
+  return new UnavailableError(`${where} is unavailable (${why}): ${what} failed`, REDIS_RETRY_AFTER_SECONDS);
+}
+
+interface InFlight {
+  job: Job<JobData>;
+  token: string | undefined;
+  givenBack: AbortController;
+}
+
+/** Marks a job given back, then moves it to delayed, due now: moveToDelayed does not count an attempt. */
+async function giveBack(flight: InFlight): Promise<void> {
+  flight.givenBack.abort();
+  await flight.job.moveToDelayed(Date.now(), flight.token);
 }
 
 function toQueuedJob(queue: QueueName, job: Job<JobData>): QueuedJob {

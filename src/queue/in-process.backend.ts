@@ -38,6 +38,8 @@ interface Consumer {
   onFinalFailure: FinalFailureHandler;
   /** Called when a closing consumer has nothing in flight any more. */
   onIdle?: () => void;
+  /** Aborted when a close stops waiting for the jobs in flight: their outcome no longer counts (QueuedJob.givenBack). */
+  givenBack: AbortController;
 }
 
 interface Lane {
@@ -109,6 +111,7 @@ export class InProcessQueueBackend implements QueueBackend {
         closing: false,
         processor,
         onFinalFailure,
+        givenBack: new AbortController(),
       };
       const lane = this.lanes[queue];
       lane.consumers.add(consumer);
@@ -132,6 +135,8 @@ export class InProcessQueueBackend implements QueueBackend {
         });
         await Promise.race([Promise.all(idle), timedOut]);
         clearTimeout(timer);
+        // Jobs still running are given back: no attempt spent, no dead letter, whatever they do as the process closes.
+        for (const consumer of mine.values()) if (consumer.inFlight > 0) consumer.givenBack.abort();
       },
     };
   }
@@ -174,7 +179,9 @@ export class InProcessQueueBackend implements QueueBackend {
   private async run(lane: Lane, entry: Entry, consumer: Consumer): Promise<void> {
     entry.state = 'active';
     consumer.inFlight += 1;
-    const job: QueuedJob = { ...entry.job, attempt: entry.attemptsMade + 1 };
+    const job: QueuedJob = Object.defineProperty({ ...entry.job, attempt: entry.attemptsMade + 1 }, 'givenBack', {
+      value: consumer.givenBack.signal,
+    });
     const outcome = await runAttempt(job, consumer.processor, consumer.onFinalFailure, this.logger);
     consumer.inFlight -= 1;
     if (outcome.kind === 'completed') this.finish(lane, entry, lane.completed);

@@ -65,6 +65,8 @@ export async function settleFailure(
   onFinalFailure: FinalFailureHandler,
   logger: Logger,
 ): Promise<AttemptOutcome> {
+  // Given back at shutdown: what failed is the closing process, not the work; the same attempt runs again elsewhere.
+  if (job.givenBack?.aborted) return { kind: 'deferred', error, delayMs: 0 };
   const retryAfterMs = deferralOf(error);
   if (retryAfterMs !== undefined) return { kind: 'deferred', error, delayMs: deferDelay(retryAfterMs) };
   if (!isFinalFailure(error, job)) return { kind: 'retry', error };

@@ -342,6 +342,36 @@ export function describeQueueContract(
       expect(finals).toEqual([2, 2]);
     });
 
+    it('gives back a job still running when close stops waiting: no attempt spent, no final failure', async () => {
+      const hold = gate();
+      const first: number[] = [];
+      const finals: number[] = [];
+      const stopping = work(
+        ['embedding'],
+        1,
+        async (j) => {
+          first.push(j.attempt);
+          await hold.promise;
+          // What a job meets as its process closes under it (a closed embedding service, a closed pool).
+          throw new NonRetryableError('embedding service is closed');
+        },
+        async (j) => {
+          finals.push(j.attempt);
+        },
+      );
+      await backend.publish('embedding', [job()]);
+      await waitFor('the job running', async () => first.length === 1);
+      await stopping.close(50);
+      hold.open();
+      const again: number[] = [];
+      work(['embedding'], 1, async (j) => {
+        again.push(j.attempt);
+      });
+      await settled('embedding', 1);
+      expect(again).toEqual([1]);
+      expect(finals).toEqual([]);
+    });
+
     it('keeps at most `concurrency` jobs in flight per queue', async () => {
       const inFlight: Record<string, number> = { embedding: 0, sync: 0, all: 0 };
       const max: Record<string, number> = { embedding: 0, sync: 0, all: 0 };

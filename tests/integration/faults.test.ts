@@ -146,8 +146,12 @@ describe('fault tolerance (standard mode)', { timeout: 240_000 }, () => {
     }
     expect(statuses).toHaveLength(1000);
     expect(statuses.filter((s) => s !== 201)).toEqual([]);
-    const ready = await (await app.http.request('/readyz')).json();
-    expect(ready).toMatchObject({ ready: false });
+    // The API can still accept writes: Redis is reported down but not critical (faults-redis-readiness.test.ts).
+    const ready = (await (await app.http.request('/readyz')).json()) as { ready: boolean; dependencies: unknown[] };
+    expect(ready.ready).toBe(true);
+    expect(ready.dependencies).toContainEqual(
+      expect.objectContaining({ name: 'redis', state: 'down', critical: false }),
+    );
 
     await redis.restart();
     await waitFor('1,000 vectors', async () => (await vectorsOf(app, session.id)).n === 1000, 120_000);

@@ -131,7 +131,8 @@ describe('reflections and search services (sqlite)', () => {
     expect(unchecked).toMatchObject({ created: true, nearDuplicateCheck: 'unavailable' });
     expect(await handler({ reflectionId: unchecked.reflection.id }, job as never)).toBe('done');
     expect(await handler({ reflectionId: unchecked.reflection.id }, job as never)).toBe('skipped');
-    await expect(handler({ reflectionId: uuidv7() }, job as never)).rejects.toThrow(/not found/);
+    // A reflection deleted before its job ran: the job is a no-op, never a dead letter (issue 15, defect 8).
+    expect(await handler({ reflectionId: uuidv7() }, job as never)).toBe('gone');
   });
 
   it('validates sizes and fields, updates, lists, deletes, counts', async () => {

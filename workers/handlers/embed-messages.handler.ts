@@ -1,5 +1,5 @@
 import { isRejectedInput } from '../../src/embeddings/http-embedding.client.js';
-import { deferralOf, ItemsFailedError, NonRetryableError } from '../../src/jobs/job-errors.js';
+import { deferralOf, ItemsFailedError } from '../../src/jobs/job-errors.js';
 import type { Store } from '../../src/repositories/ports.js';
 import type { JobHandler } from '../job-runner.js';
 
@@ -15,17 +15,15 @@ export interface Embedder {
  * Embeds the messages of one write with the active model: one query reads them, one provider round (the
  * embedding service batches) embeds them, one statement saves the vectors. Idempotent: messages that already
  * have a vector of this model are skipped, and the store keeps the first vector if two workers race. Messages
- * deleted since the write are skipped; when none of them is left the job fails for good, naming them. A message whose
+ * deleted since the write are skipped; when none of them is left the job is 'gone' (a no-op, never a dead letter:
+ * deleting a session right after writing to it is normal). A message whose
  * text the provider refuses (a 4xx about that input, or blank text) fails for good alone: the others are saved, and
  * only its dead letter is recorded (ItemsFailedError).
  */
 export function embedMessagesHandler(store: Store, embedder: Embedder): JobHandler<'embed-messages'> {
   return async ({ messageIds }, job) => {
     const found = await store.embeddings.messagesToEmbed(job.tenantId, messageIds, embedder.model);
-    if (found.length === 0) {
-      const which = messageIds.length === 1 ? `message '${messageIds[0]}'` : `none of ${messageIds.length} messages`;
-      throw new NonRetryableError(`${which} found (deleted before it was embedded?)`);
-    }
+    if (found.length === 0) return 'gone';
     const todo = found.filter((m) => !m.hasVector);
     if (todo.length === 0) return 'skipped';
     const outcomes = await embedder.embedEach(todo.map((m) => m.content));

@@ -8,7 +8,8 @@ import type { Embedder } from './embed-messages.handler.js';
 
 /**
  * Embeds one reflection with the active model. Idempotent like embed-messages: a reflection that already has a
- * vector of this model (saved at store time by ReflectionService, or by an earlier attempt) is skipped, and the
+ * vector of this model (saved at store time by ReflectionService, or by an earlier attempt) is skipped, one deleted
+ * since it was stored is 'gone' (a no-op), and the
  * store keeps the first vector when two workers race. Typed structurally so it fits JobHandler<'embed-reflection'>
  * once the job is in JOBS.
  */
@@ -18,8 +19,8 @@ export function embedReflectionHandler(
 ): (payload: EmbedReflectionPayload, job: QueuedJob) => Promise<JobResult> {
   return async ({ reflectionId }, job) => {
     const reflection = await store.reflections.get(job.tenantId, reflectionId);
-    if (!reflection)
-      throw new NonRetryableError(`reflection '${reflectionId}' not found (deleted before it was embedded?)`);
+    // Deleted before it was embedded: nothing to do, ever (a no-op, not a dead letter).
+    if (!reflection) return 'gone';
     if ((await store.reflections.withVector([reflectionId], embedder.model)).size > 0) return 'skipped';
     const [vector] = await embedder.embed([reflection.content]).catch((error: unknown) => {
       // The provider refused this text: no retry will change its answer.

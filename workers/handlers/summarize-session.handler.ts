@@ -7,7 +7,7 @@ import { bucketEnd } from './analytics-sync.handler.js';
 /**
  * Refreshes one session's stored summary, then its LLM summary when one is configured. A job standing for a time
  * bucket first waits for the bucket to end (at most a minute), so every write that queued it is read by this run.
- * 'skipped' when the session is gone or both parts were already fresh. A provider failure is thrown to the runner
+ * 'gone' (a no-op) when the session was deleted, 'skipped' when both parts were already fresh. A provider failure is thrown to the runner
  * after the extractive summary is stored: retries (and at last the dead letter) redo only the LLM part.
  */
 export function summarizeSessionHandler(
@@ -20,7 +20,8 @@ export function summarizeSessionHandler(
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     const report = await summaries.refresh(job.tenantId, sessionId);
-    if (!report) return 'skipped';
+    // The session was deleted since the write that queued this: a no-op.
+    if (!report) return 'gone';
     return report.extractive === 'refreshed' || report.llm === 'refreshed' ? 'done' : 'skipped';
   };
 }
