@@ -282,6 +282,12 @@ export const configSchema = z
           .max(10_000)
           .default(200)
           .describe('Largest page a list request may ask for.'),
+        messageTimeSkewSeconds: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(300)
+          .describe('How far in the future a message createdAt given by the client may be, in seconds.'),
       })
       .strict()
       .prefault({})

@@ -46,7 +46,10 @@ export class ValidationError extends SessionBuddyError {
         return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'is not a known field' }));
       }
       const message =
-        issue.code === 'invalid_type' && / received undefined$/.test(issue.message) ? 'is required' : issue.message;
+        issue.code === 'invalid_type' && / received undefined$/.test(issue.message)
+          ? 'is required'
+          : // zod's own messages start with "Invalid input: ", which the summary below already says once.
+            issue.message.replace(/^Invalid input: /, '');
       return [{ field: path.join('.') || undefined, message }];
     });
     const summary = details

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
-import { metadataSchema, pageQuery } from './common.model.js';
+import { metadataSchema, pageQuery, timestampSchema } from './common.model.js';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
@@ -29,6 +29,11 @@ export function messageSchemas(limits: Config['limits']) {
     metadata: metadataSchema(limits.metadataBytes).default({}),
     /** A client-chosen key: a retried request with the same key never stores a second copy. */
     idempotencyKey: z.string().min(1).max(200).optional(),
+    /**
+     * When the message was written, for imported history (default: now). Not in the future beyond the skew. It does
+     * not change `seq`, which stays the arrival order.
+     */
+    createdAt: messageTimeSchema(limits.messageTimeSkewSeconds).optional(),
   });
   const batch = z.strictObject({
     messages: z.array(one).min(1).max(limits.batchMessages),
@@ -38,6 +43,14 @@ export function messageSchemas(limits: Config['limits']) {
     ...pageQuery(limits.pageSize),
   });
   return { one, batch, list };
+}
+
+/** A client-given message time: an ISO 8601 instant with a zone (0001–9999), at most `skewSeconds` ahead of now. */
+export function messageTimeSchema(skewSeconds: number) {
+  return timestampSchema.refine(
+    (value) => Date.parse(value) <= Date.now() + skewSeconds * 1000,
+    `must not be more than ${skewSeconds} seconds in the future`,
+  );
 }
 
 export type MessageSchemas = ReturnType<typeof messageSchemas>;

@@ -84,7 +84,7 @@ export class MessageService {
         content: m.content,
         metadata: m.metadata,
         idempotencyKey: m.idempotencyKey ?? null,
-        createdAt: now,
+        createdAt: m.createdAt ?? now,
       })),
       now,
     );

@@ -167,8 +167,11 @@ export async function pgVectorSearch(
             AND m.tenant_id = ${tenantId} ${messageFilters(sql, tenantId, filters)}
           ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`;
   });
-  // relaxed_order may return neighbours slightly out of order.
-  return rows.map((r) => ({ id: r.id, similarity: 1 - Number(r.d) })).sort((a, b) => b.similarity - a.similarity);
+  // relaxed_order may return neighbours slightly out of order; equal distances are ordered by id, as in SQLite (a
+  // second ORDER BY key in SQL would stop the HNSW index from serving the query).
+  return rows
+    .map((r) => ({ id: r.id, similarity: 1 - Number(r.d) }))
+    .sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** A LIKE pattern matching `text` anywhere, its wildcards (and the escape character) escaped. */
