@@ -24,7 +24,8 @@ export function messageOperations(limits: Config['limits']): Operation[] {
       title: 'Add message',
       description:
         'Append one message (role user, assistant, system or tool) to a session; it gets the next seq number. ' +
-        'Give an idempotency_key to make retries safe: a repeated key returns the stored message (created: false).',
+        'Give an idempotency_key to make retries safe: a repeated key returns the stored message (created: false). ' +
+        'created_at (optional, ISO 8601 with zone, not in the future) dates imported history; default now.',
       input: schemas.one.safeExtend({ sessionId }),
       output: z.object({ message: messageOutputSchema, created: z.boolean() }),
       annotations: CREATE,
@@ -56,7 +57,8 @@ export function messageOperations(limits: Config['limits']): Operation[] {
       title: 'Add messages (batch)',
       description:
         'Append several messages to a session in one transaction, in the order given: all are stored or none. ' +
-        `Each may carry its own idempotency_key (at most ${limits.batchMessages} messages). Use this instead of many ` +
+        `Each may carry its own idempotency_key and created_at (at most ${limits.batchMessages} messages). ` +
+        'seq follows the order given, whatever the created_at. Use this instead of many ' +
         'add_message calls.',
       input: schemas.batch.safeExtend({ sessionId }),
       output: addedMessagesSchema,

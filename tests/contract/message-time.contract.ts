@@ -125,7 +125,12 @@ export function describeMessageTime(name: string, open: () => Promise<{ app: App
         }),
         'messages.1.createdAt',
       );
-      const mcp = await doors.mcp('add_message', { session_id: sessionId, role: 'user', content: 'x', created_at: future });
+      const mcp = await doors.mcp('add_message', {
+        session_id: sessionId,
+        role: 'user',
+        content: 'x',
+        created_at: future,
+      });
       expectMcpRefusal(mcp, 'created_at');
       // Within the default skew (5 minutes) is accepted: clocks of clients differ a little.
       const soon = new Date(Date.now() + 60_000).toISOString();

@@ -10,7 +10,13 @@ import { reflectionsAtEdge, transferAtEdge } from '../helpers/edge.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const memoryJson = readFileSync(new URL('../fixtures/mcp-memory.jsonl', import.meta.url), 'utf8');
-const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 4096, pageSize: 5, messageTimeSkewSeconds: 300 };
+const limits = {
+  messageContentChars: 10_000,
+  batchMessages: 10,
+  metadataBytes: 4096,
+  pageSize: 5,
+  messageTimeSkewSeconds: 300,
+};
 const embedder = { model: 'hash-256', embed: async (texts: string[]) => texts.map((t) => hashEmbed(t, 256)) };
 
 describe('reflection import and export (PostgreSQL)', () => {

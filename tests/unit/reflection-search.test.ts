@@ -16,7 +16,13 @@ import type { Services } from '../../src/services/services.js';
 import { embedReflectionHandler } from '../../workers/handlers/embed-reflection.handler.js';
 import { reflectionsAtEdge, searchAtEdge } from '../helpers/edge.js';
 
-const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 4096, pageSize: 100, messageTimeSkewSeconds: 300 };
+const limits = {
+  messageContentChars: 10_000,
+  batchMessages: 10,
+  metadataBytes: 4096,
+  pageSize: 100,
+  messageTimeSkewSeconds: 300,
+};
 const me = { tenantId: 'unit' };
 
 /** The hash provider as an embedder, counting calls; `down` makes it fail like an unreachable provider. */

@@ -20,7 +20,13 @@ import { reflectionsAtEdge, transferAtEdge } from '../helpers/edge.js';
 
 const MEMORY_FIXTURE = fileURLToPath(new URL('../fixtures/mcp-memory.jsonl', import.meta.url));
 const memoryJson = readFileSync(MEMORY_FIXTURE, 'utf8');
-const limits = { messageContentChars: 10_000, batchMessages: 10, metadataBytes: 4096, pageSize: 50, messageTimeSkewSeconds: 300 };
+const limits = {
+  messageContentChars: 10_000,
+  batchMessages: 10,
+  metadataBytes: 4096,
+  pageSize: 50,
+  messageTimeSkewSeconds: 300,
+};
 const embedder = { model: 'hash-256', embed: async (texts: string[]) => texts.map((t) => hashEmbed(t, 256)) };
 
 function services(store: SqliteStore, options: { pageSize?: number; maxErrors?: number } = {}) {
