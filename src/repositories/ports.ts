@@ -247,9 +247,9 @@ export interface EmbeddingRepository {
   messagesToEmbed(tenantId: string, messageIds: string[], model: string): Promise<MessageToEmbed[]>;
   getForMessage(messageId: string, model: string): Promise<StoredVector | undefined>;
   /**
-   * Messages created in [from, to) with no vector of `model`, no job carrying them (`payload.messageIds`) waiting
-   * in the outbox and no open or discarded dead letter under `jobKeyPrefix + id`, oldest first: the reconciler
-   * queues them again.
+   * Messages received (written: `received_at`, not a back-dated `created_at`) in [from, to) with no vector of
+   * `model`, no job carrying them (`payload.messageIds`) waiting in the outbox and no open or discarded dead letter
+   * under `jobKeyPrefix + id`, oldest first: the reconciler queues them again.
    */
   messagesMissingVector(
     model: string,
@@ -283,7 +283,11 @@ export type FactValue = string | number | null | readonly string[];
 
 /** A primary row as a DuckDB fact row, with its sync position. */
 export interface FactRow {
-  /** The change time it is synced by: `updated_at` (messages, which never change: `created_at`). ISO 8601 UTC. */
+  /**
+   * The change time it is synced by: `updated_at` (messages, which never change: `received_at`, when written, not
+   * the `created_at` a caller may set in the past). ISO 8601 UTC. Messages carry it as one more
+   * value after their fact columns.
+   */
   ts: string;
   id: string;
   /**

@@ -49,6 +49,14 @@ export function describeAnalyticsSyncContract(
     const reflections: string[] = [];
     const patterns: string[] = [];
     const deadLetters: string[] = [];
+    /** When each message was written (the `now` of its append): its received_at, the messages' sync key. */
+    const receivedAt = new Map<string, string>();
+    /** Messages in sync order, (received_at, id), with that time. */
+    const messagesInSyncOrder = () =>
+      allMessages()
+        .map((id) => ({ id, at: receivedAt.get(id) as string }))
+        .sort((x, y) => (x.at === y.at ? (x.id < y.id ? -1 : 1) : x.at < y.at ? -1 : 1));
+    const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : null);
 
     const newSession = async (tenantId: string, project: string) => {
       const s = await store.sessions.create({
@@ -73,8 +81,10 @@ export function describeAnalyticsSyncContract(
         idempotencyKey: null,
         createdAt: tick(),
       }));
-      await store.messages.append(tenantId, sessionId, input, tick());
+      const now = tick();
+      await store.messages.append(tenantId, sessionId, input, now);
       messagesBySession.get(sessionId)?.push(...input.map((m) => m.id));
+      for (const m of input) receivedAt.set(m.id, now);
       return input;
     };
     const addReflection = async (tenantId: string, sessionId: string | null, content: string) => {
@@ -246,10 +256,8 @@ export function describeAnalyticsSyncContract(
       const freshness = await analytics.freshness();
       expect(freshness.map((f) => f.fact)).toEqual([...FACT_TABLES]);
       const messages = freshness.find((f) => f.fact === 'messages');
-      const [newest] = await rows(db, 'SELECT max(created_at) AS m FROM facts.messages');
-      expect(messages?.watermark).toBe(
-        (newest as Row).m instanceof Date ? ((newest as Row).m as Date).toISOString() : null,
-      );
+      // The messages' watermark is their newest arrival (received_at), not a fact column.
+      expect(messages?.watermark).toBe(messagesInSyncOrder().at(-1)?.at);
       expect(messages?.lagSeconds).toBeGreaterThanOrEqual(0);
       expect(messages?.lagSeconds).toBeLessThan(60);
       // A later caught-up run moves synced_at on, never the watermark back.
@@ -337,15 +345,16 @@ export function describeAnalyticsSyncContract(
           },
         });
         await expect(interrupted.run()).rejects.toThrow('worker killed');
-        // Sessions are complete; messages hold exactly two whole batches, and the watermark is their last row.
+        // Sessions are complete; messages hold exactly two whole batches in (received_at, id) order, and the
+        // watermark is the arrival time of their last row.
         expect(await count(connection, 'sessions')).toBe(sessions.length);
         expect(await count(connection, 'messages')).toBe(2 * OPTIONS.batchSize);
-        const [state] = await rows(
-          connection,
-          `SELECT (SELECT watermark FROM facts.sync_state WHERE fact = 'messages') AS w,
-                  (SELECT max(created_at) FROM facts.messages) AS m`,
+        const firstBatches = messagesInSyncOrder().slice(0, 2 * OPTIONS.batchSize);
+        expect((await rows(connection, 'SELECT id FROM facts.messages ORDER BY id')).map((r) => r.id)).toEqual(
+          firstBatches.map((m) => m.id).sort(),
         );
-        expect(state?.w).toEqual(state?.m);
+        const [state] = await rows(connection, `SELECT watermark AS w FROM facts.sync_state WHERE fact = 'messages'`);
+        expect(iso(state?.w)).toBe(firstBatches.at(-1)?.at);
         expect(await count(connection, 'reflections')).toBe(0);
         // Never caught up: no lag to report yet.
         expect((await fresh.freshness()).find((f) => f.fact === 'messages')?.syncedAt).toBeNull();
@@ -370,6 +379,7 @@ export function describeAnalyticsSyncContract(
       ];
       await store.messages.append('t1', s.id, input, '2026-03-03T00:00:03.000Z');
       messagesBySession.get(s.id)?.push(...input.map((m) => m.id));
+      for (const m of input) receivedAt.set(m.id, '2026-03-03T00:00:03.000Z');
       clock = Math.max(clock, Date.parse('2026-03-03T00:00:03.000Z'));
       await syncer().run();
       await expectExact();
@@ -397,6 +407,59 @@ export function describeAnalyticsSyncContract(
           first_user_goal: 'second day goal',
         },
       ]);
+    });
+
+    it('a message written now with a createdAt long before the watermark is still synced, with its own time', async () => {
+      const s = await newSession('t2', 'gamma');
+      await addMessages('t2', s.id, 3);
+      await syncer().run();
+      await expectExact();
+      // Imported history: created a year before everything synced so far, written (received) now.
+      const createdAt = new Date(clock - 365 * 86_400_000).toISOString();
+      const old: NewMessage = {
+        id: uuidv7(),
+        role: 'user',
+        content: 'imported goal from last year',
+        metadata: {},
+        idempotencyKey: null,
+        createdAt,
+      };
+      const now = tick();
+      await store.messages.append('t2', s.id, [old], now);
+      messagesBySession.get(s.id)?.push(old.id);
+      receivedAt.set(old.id, now);
+
+      const report = await syncer().run();
+      expect(report.upserted.messages).toBeGreaterThanOrEqual(1);
+      await expectExact();
+      const [fact] = await rows(
+        db,
+        "SELECT created_at, strftime(created_day, '%Y-%m-%d') AS day FROM facts.messages WHERE id = $1",
+        [old.id],
+      );
+      expect(iso(fact?.created_at)).toBe(createdAt);
+      expect(fact?.day).toBe(createdAt.slice(0, 10));
+      const days = await rows(
+        db,
+        `SELECT messages, first_user_goal FROM facts.message_days
+         WHERE session_id = $1 AND strftime(day, '%Y-%m-%d') = $2`,
+        [s.id, createdAt.slice(0, 10)],
+      );
+      expect(days).toEqual([{ messages: 1, first_user_goal: 'imported goal from last year' }]);
+      expect((await analytics.freshness()).find((f) => f.fact === 'messages')?.watermark).toBe(now);
+
+      // The embedding reconciler windows on arrival too: the message is in the window around its write.
+      const window = {
+        from: new Date(Date.parse(now) - 60_000).toISOString(),
+        to: new Date(Date.parse(now) + 60_000).toISOString(),
+      };
+      const missing = await store.embeddings.messagesMissingVector('test-model', window, 'embed:', 1_000);
+      expect(missing).toContainEqual({ id: old.id, tenantId: 't2' });
+      const byCreation = {
+        from: new Date(Date.parse(createdAt) - 60_000).toISOString(),
+        to: new Date(Date.parse(createdAt) + 60_000).toISOString(),
+      };
+      expect(await store.embeddings.messagesMissingVector('test-model', byCreation, 'embed:', 1_000)).toEqual([]);
     });
 
     it('one writer at a time: concurrent runs are serialized and agree', async () => {

@@ -21,9 +21,9 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
   },
   messages: {
     select: `m.id::text, m.tenant_id, m.session_id::text, s.project, m.role, m.seq, m.content,
-      char_length(m.content) AS chars, ${iso('m.created_at')}`,
+      char_length(m.content) AS chars, ${iso('m.created_at')}, ${iso('m.received_at')}`,
     from: 'messages m JOIN sessions s ON s.id = m.session_id',
-    ts: 'm.created_at',
+    ts: 'm.received_at',
     id: 'm.id',
   },
   reflections: {
@@ -62,7 +62,7 @@ export class PostgresAnalyticsSourceRepository implements AnalyticsSourceReposit
       )
       .values()) as unknown as FactValue[][];
     return rows.map((values) => {
-      // The sync key is the last column: updated_at (messages: created_at).
+      // The sync key is the last column: updated_at (messages: received_at, after the fact columns).
       return { ts: values[values.length - 1] as string, id: values[0] as string, values };
     });
   }

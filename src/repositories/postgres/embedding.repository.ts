@@ -45,12 +45,12 @@ export class PostgresEmbeddingRepository implements EmbeddingRepository {
   ): Promise<Array<{ id: string; tenantId: string }>> {
     const rows = await this.sql<{ id: string; tenant_id: string }[]>`
       SELECT m.id, m.tenant_id FROM messages m
-      WHERE m.created_at >= ${window.from} AND m.created_at < ${window.to}
+      WHERE m.received_at >= ${window.from} AND m.received_at < ${window.to}
         AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = ${model})
         AND NOT EXISTS (SELECT 1 FROM dead_letters d
                         WHERE d.job_key = ${jobKeyPrefix} || m.id::text AND d.status <> 'retried')
         AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.payload -> 'messageIds' ? m.id::text)
-      ORDER BY m.created_at LIMIT ${limit}`;
+      ORDER BY m.received_at LIMIT ${limit}`;
     return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
   }
 

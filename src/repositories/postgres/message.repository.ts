@@ -71,6 +71,8 @@ export class PostgresMessageRepository implements MessageRepository {
           seq: m.seq,
           idempotency_key: m.idempotencyKey,
           created_at: m.createdAt,
+          // When it arrived, whatever created_at the caller gave (analytics sync, embedding reconciler).
+          received_at: now,
         }));
         await tx`
           WITH inserted AS (
@@ -121,8 +123,10 @@ export class PostgresMessageRepository implements MessageRepository {
         WHERE id = ${sessionId} AND tenant_id = ${tenantId} AND status <> 'archived'
         RETURNING message_count - ${n} AS base
       ), m AS (
-        INSERT INTO messages (id, session_id, tenant_id, role, content, metadata, seq, idempotency_key, created_at)
-        SELECT r.id, ${sessionId}, ${tenantId}, r.role, r.content, r.metadata, s.base + r.ord, NULL, r.created_at
+        INSERT INTO messages (id, session_id, tenant_id, role, content, metadata, seq, idempotency_key, created_at,
+          received_at)
+        SELECT r.id, ${sessionId}, ${tenantId}, r.role, r.content, r.metadata, s.base + r.ord, NULL, r.created_at,
+          ${now}::timestamptz
         FROM s, jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
           AS r(id uuid, role text, content text, metadata jsonb, ord int, created_at timestamptz)
         RETURNING 1

@@ -16,9 +16,9 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
   },
   messages: {
     select: `m.id, m.tenant_id, m.session_id, s.project, m.role, m.seq, m.content, length(m.content) AS chars,
-      m.created_at`,
+      m.created_at, m.received_at`,
     from: 'messages m JOIN sessions s ON s.id = m.session_id',
-    ts: 'm.created_at',
+    ts: 'm.received_at',
     id: 'm.id',
     lists: [],
   },
@@ -78,7 +78,7 @@ export class SqliteAnalyticsSourceRepository implements AnalyticsSourceRepositor
     const rows = this.pages[table].all(after.ts, after.id, limit) as FactValue[][];
     return rows.map((values) => {
       for (const i of lists) values[i] = JSON.parse(values[i] as string) as string[];
-      // The sync key is the last column: updated_at (messages: created_at).
+      // The sync key is the last column: updated_at (messages: received_at, after the fact columns).
       return { ts: values[values.length - 1] as string, id: values[0] as string, values };
     });
   }

@@ -64,13 +64,13 @@ export class SqliteEmbeddingRepository implements EmbeddingRepository {
     const rows = this.db
       .prepare(
         `SELECT m.id, m.tenant_id FROM messages m
-         WHERE m.created_at >= @from AND m.created_at < @to
+         WHERE m.received_at >= @from AND m.received_at < @to
            AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.message_id = m.id AND e.model = @model)
            AND NOT EXISTS (SELECT 1 FROM dead_letters d
                            WHERE d.job_key = @prefix || m.id AND d.status <> 'retried')
            AND NOT EXISTS (SELECT 1 FROM job_outbox o, json_each(o.payload, '$.messageIds') j
                            WHERE j.value = m.id)
-         ORDER BY m.created_at LIMIT @limit`,
+         ORDER BY m.received_at LIMIT @limit`,
       )
       .all({ model, from: window.from, to: window.to, prefix: jobKeyPrefix, limit }) as Array<{
       id: string;

@@ -57,8 +57,9 @@ export class SqliteMessageRepository implements MessageRepository {
     this.sessionStmt = db.prepare('SELECT status, message_count FROM sessions WHERE id = ? AND tenant_id = ?');
     this.byKeyStmt = db.prepare('SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?');
     this.insertStmt = db.prepare(`
-      INSERT INTO messages (id, session_id, tenant_id, role, content, metadata, seq, idempotency_key, created_at)
-      VALUES (@id, @sessionId, @tenantId, @role, @content, @metadata, @seq, @idempotencyKey, @createdAt)`);
+      INSERT INTO messages (id, session_id, tenant_id, role, content, metadata, seq, idempotency_key, created_at,
+        received_at)
+      VALUES (@id, @sessionId, @tenantId, @role, @content, @metadata, @seq, @idempotencyKey, @createdAt, @receivedAt)`);
     this.bumpStmt = db.prepare('UPDATE sessions SET message_count = message_count + ?, updated_at = ? WHERE id = ?');
     this.listAsc = db.prepare(
       'SELECT * FROM messages WHERE session_id = ? AND tenant_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
@@ -85,7 +86,8 @@ export class SqliteMessageRepository implements MessageRepository {
       if (row) stored.set(input.idempotencyKey, toMessage(row));
     }
     const plan = planAppend(tenantId, sessionId, inputs, stored, session.message_count);
-    for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata) });
+    // received_at: when it arrived (now), whatever created_at the caller gave (analytics sync, reconciler).
+    for (const m of plan.rows) this.insertStmt.run({ ...m, metadata: JSON.stringify(m.metadata), receivedAt: now });
     if (plan.rows.length > 0) {
       this.bumpStmt.run(plan.rows.length, now, sessionId);
       this.outbox.insert(this.followUps.messagesAppended(plan.rows));
