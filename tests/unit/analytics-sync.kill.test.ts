@@ -13,6 +13,8 @@ import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 
 const BATCH = 50;
 const MESSAGES = 400;
+/** Messages per append: they share its time, received_at (the messages' sync key). */
+const PER_APPEND = 100;
 
 /**
  * A worker SIGKILLed inside a sync batch's transaction: the DuckDB file it leaves holds whole batches only, with a
@@ -23,6 +25,8 @@ describe('analytics sync: a worker SIGKILLed mid-sync', () => {
   let child: string;
   let sqlitePath: string;
   let duckdbPath: string;
+  /** The time (`now`) of each append, in order: the received_at of its PER_APPEND messages. */
+  const arrivals: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sb-kill-'));
@@ -57,8 +61,8 @@ describe('analytics sync: a worker SIGKILLed mid-sync', () => {
       metadata: {},
       createdAt: tick(),
     });
-    for (let i = 0; i < MESSAGES; i += 100) {
-      const messages = Array.from({ length: 100 }, (_, j) => ({
+    for (let i = 0; i < MESSAGES; i += PER_APPEND) {
+      const messages = Array.from({ length: PER_APPEND }, (_, j) => ({
         id: uuidv7(),
         role: 'user' as const,
         content: `m${i + j}`,
@@ -66,7 +70,9 @@ describe('analytics sync: a worker SIGKILLed mid-sync', () => {
         idempotencyKey: null,
         createdAt: tick(),
       }));
-      await store.messages.append('k', session.id, messages, tick());
+      const now = tick();
+      arrivals.push(now);
+      await store.messages.append('k', session.id, messages, now);
     }
     await store.close();
   });
@@ -109,13 +115,15 @@ describe('analytics sync: a worker SIGKILLed mid-sync', () => {
       }
     };
     try {
-      // Batches 1–3 committed; batch 4 died before its COMMIT and is gone, with its watermark.
+      // Batches 1–3 committed; batch 4 died before its COMMIT and is gone, with its watermark: the arrival time
+      // (received_at) of the last committed row, in sync order (received_at, id).
+      const synced = 3 * BATCH;
+      const lastAppend = Math.floor((synced - 1) / PER_APPEND);
       const state = await read(`SELECT (SELECT count(*)::INTEGER FROM facts.messages) AS n,
         (SELECT count(DISTINCT id)::INTEGER FROM facts.messages) AS d,
-        (SELECT max(created_at) FROM facts.messages) AS newest,
         (SELECT watermark FROM facts.sync_state WHERE fact = 'messages') AS watermark`);
-      expect(state).toMatchObject({ n: 3 * BATCH, d: 3 * BATCH });
-      expect(state.watermark).toEqual(state.newest);
+      expect(state).toMatchObject({ n: synced, d: synced });
+      expect((state.watermark as Date).toISOString()).toBe(arrivals[lastAppend]);
 
       const store = new SqliteStore({ path: sqlitePath });
       try {
@@ -124,9 +132,10 @@ describe('analytics sync: a worker SIGKILLed mid-sync', () => {
           overlapMs: 0,
           reconcileBatchSize: 1000,
         }).run();
-        // Exactly the rest, plus the row at the watermark itself (a row of the same time could follow it in id
-        // order, so the watermark's own instant is always read again); nothing else is read twice (no overlap here).
-        expect(report.upserted.messages).toBe(MESSAGES - 3 * BATCH + 1);
+        // Exactly the rest, plus the synced rows at the watermark's own instant (a row of the same time could follow
+        // them in id order, so that instant is always read again: here the synced part of the last append);
+        // nothing else is read twice (no overlap here).
+        expect(report.upserted.messages).toBe(MESSAGES - synced + (synced - lastAppend * PER_APPEND));
       } finally {
         await store.close();
       }
