@@ -3,6 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Application } from '../app.js';
 import { VERSION } from '../core/version.js';
 import { createMcpServer } from './mcp-server.js';
+import { jsonRpcLineFilter } from './mcp-stdio-lines.js';
 import { mcpTools } from './mcp-tools.js';
 
 export interface McpStdioHandle {
@@ -45,7 +46,9 @@ export async function serveMcpStdio(
   // The SDK transport does not watch for end of input; a client that exits just closes our stdin.
   io.stdin.once('end', () => void stop('stdin closed'));
   server.onclose = () => void stop('transport closed');
-  await server.connect(new StdioServerTransport(io.stdin, io.stdout));
+  // A line that is not JSON-RPC gets a JSON-RPC error answer instead of silence (see mcp-stdio-lines.ts).
+  const lines = io.stdin.pipe(jsonRpcLineFilter(io.stdout));
+  await server.connect(new StdioServerTransport(lines, io.stdout));
   return { stop, stopped };
 }
 
