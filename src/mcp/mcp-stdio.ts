@@ -33,9 +33,14 @@ export async function serveMcpStdio(
   const requested = new Promise<string>((resolve) => {
     requestStop = resolve;
   });
+  // A line that is not JSON-RPC gets a JSON-RPC error answer instead of silence (see mcp-stdio-lines.ts).
+  const lines = jsonRpcLineFilter(io.stdout);
   const stopped = requested.then(async (reason) => {
     app.logger.info({ reason }, 'MCP stdio: shutting down');
     await server.close().catch((error: Error) => app.logger.warn({ err: error }, 'MCP server close failed'));
+    // Stop reading stdin, as the SDK transport does on close, so an open stdin does not keep the process alive.
+    io.stdin.unpipe(lines);
+    io.stdin.pause();
     await app.close();
   });
   const stop = (reason: string): Promise<void> => {
@@ -46,8 +51,7 @@ export async function serveMcpStdio(
   // The SDK transport does not watch for end of input; a client that exits just closes our stdin.
   io.stdin.once('end', () => void stop('stdin closed'));
   server.onclose = () => void stop('transport closed');
-  // A line that is not JSON-RPC gets a JSON-RPC error answer instead of silence (see mcp-stdio-lines.ts).
-  const lines = io.stdin.pipe(jsonRpcLineFilter(io.stdout));
+  io.stdin.pipe(lines);
   await server.connect(new StdioServerTransport(lines, io.stdout));
   return { stop, stopped };
 }
