@@ -16,10 +16,10 @@ import type { HealthService } from '../services/health.service.js';
 import { fastBodyLimit } from './body-limit.js';
 import { type HostAllowlist, hostOriginGuard } from './host-guard.js';
 import { buildOpenApi } from './openapi.js';
-import { assertNotSimpleBrowserRequest } from './simple-request-guard.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteDef } from './route.js';
 import { mountSystemRoutes } from './routes/system.routes.js';
+import { assertNotSimpleBrowserRequest } from './simple-request-guard.js';
 
 export type AppEnv = { Variables: { principal: Principal } };
 

@@ -101,7 +101,9 @@ describe('configuration', () => {
     ] as const) {
       write('local.yaml', yaml);
       expect(() => loadConfig({ settingsDir: dir, env: {} })).toThrowError(
-        new RegExp(`${key.replace('.', '\\.')} \\(from file .*local\\.yaml\\): a password in the URL must come from the environment \\(SESSION_BUDDY_${key.replace('.', '__').toUpperCase()}\\)`),
+        new RegExp(
+          `${key.replace('.', '\\.')} \\(from file .*local\\.yaml\\): a password in the URL must come from the environment \\(SESSION_BUDDY_${key.replace('.', '__').toUpperCase()}\\)`,
+        ),
       );
     }
     rmSync(join(dir, 'local.yaml'));
