@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 
 /** JSON-RPC 2.0: the line was not JSON. */
@@ -6,18 +7,30 @@ export const PARSE_ERROR = -32700;
 /** JSON-RPC 2.0: JSON, but not a JSON-RPC message. */
 export const INVALID_REQUEST = -32600;
 
+/** Longest line in bytes: the SDK transport's own buffer limit (10 MiB), past which it would close. */
+export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+
 /**
  * Stands between stdin and the SDK's stdio transport, which drops a line it cannot read without a word
  * (issue 10). Each complete line that is JSON and a JSON-RPC message passes through unchanged; any other
  * non-blank line is answered on `stdout` with a JSON-RPC error (-32700 parse error, or -32600 invalid
  * request carrying the request's id when it had one) and goes no further, so the client is told instead of
- * waiting for an answer that never comes. A partial line waits for the rest of it.
+ * waiting for an answer that never comes. A partial line waits for the rest of it, up to `maxLineBytes`: a
+ * longer line is answered -32700 once and skipped up to its newline, so memory stays bounded.
  */
-export function jsonRpcLineFilter(stdout: Writable): Transform {
+export function jsonRpcLineFilter(stdout: Writable, maxLineBytes = MAX_LINE_BYTES): Transform {
+  const decoder = new StringDecoder('utf8');
   let pending = '';
+  let skipping = false;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact count is only needed near the limit.
+  const tooLong = (text: string): boolean => text.length * 3 > maxLineBytes && Buffer.byteLength(text) > maxLineBytes;
   const check = (line: string): string | undefined => {
     const text = line.replace(/\r$/, '');
     if (text.trim().length === 0) return undefined;
+    if (tooLong(text)) {
+      answer(stdout, null, PARSE_ERROR, `Parse error: a line is longer than ${maxLineBytes} bytes; skipped`);
+      return undefined;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -33,9 +46,19 @@ export function jsonRpcLineFilter(stdout: Writable): Transform {
   };
   return new Transform({
     transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback) {
-      pending += chunk.toString();
+      pending += typeof chunk === 'string' ? chunk : decoder.write(chunk);
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
+      if (skipping && lines.length > 0) {
+        lines.shift(); // the end of the overlong line
+        skipping = false;
+      }
+      if (skipping) pending = '';
+      else if (tooLong(pending)) {
+        answer(stdout, null, PARSE_ERROR, `Parse error: a line is longer than ${maxLineBytes} bytes; skipped`);
+        pending = '';
+        skipping = true;
+      }
       const passed = lines.map(check).filter((l): l is string => l !== undefined);
       done(null, passed.length ? passed.join('') : undefined);
     },
