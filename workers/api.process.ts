@@ -20,7 +20,7 @@ export interface RunningApi {
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const app = await createApplication(config, logger, { role: 'api' });
   try {
-    const server = await startHttpServer(app.http, config.server.host, config.server.port);
+    const server = await startHttpServer(app.http, config.server.host, config.server.port, config.server);
     // The analytics owner registers where it serves the other processes' analytics reads.
     await app.analytics.ownership?.advertise(advertisedUrl(config, server.port));
     const mcp = config.mcp.enabled ? `${server.url}/mcp` : undefined;

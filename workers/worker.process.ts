@@ -22,7 +22,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   const app = await createApplication(config, logger, { role: 'worker' });
   try {
-    const server = await startHttpServer(app.http, config.server.host, config.workers.port);
+    const server = await startHttpServer(app.http, config.server.host, config.workers.port, config.server);
     // The analytics owner registers where it serves the other processes' analytics reads.
     await app.analytics.ownership?.advertise(advertisedUrl(config, server.port));
     logger.info(

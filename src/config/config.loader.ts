@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { configFlatAliases, ENV_PREFIX } from './config.keys.js';
 import { type Config, configSchema, SECRET_KEYS } from './config.schema.js';
+import { isUrlKey, redactUrlPassword, urlHasPassword } from './url-credentials.js';
 
 export type ConfigSource = 'default' | 'cli' | 'env' | `env ${string}` | `file ${string}`;
 
@@ -68,9 +69,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
           `Invalid configuration: ${key} (from ${layer.source}): secrets are accepted from the environment only`,
         );
       }
-      if (key === 'database.url' && layer.source.startsWith('file') && hasPassword(String(value))) {
+      if (isUrlKey(key) && layer.source.startsWith('file') && urlHasPassword(value)) {
         throw new ConfigError(
-          `Invalid configuration: database.url (from ${layer.source}): a password in the URL must come from the environment (SESSION_BUDDY_DATABASE__URL)`,
+          `Invalid configuration: ${key} (from ${layer.source}): a password in the URL must come from the environment (${envName(key)})`,
         );
       }
       setPath(merged, key, value);
@@ -111,7 +112,7 @@ export function describeConfig(loaded: LoadedConfig): Array<{ key: string; value
 export function redact(key: string, value: unknown): unknown {
   if (value === undefined) return value;
   if (SECRET_KEYS.has(key)) return '***';
-  if (key === 'database.url' || key === 'redis.url') return String(value).replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  if (isUrlKey(key) && typeof value === 'string') return redactUrlPassword(value);
   return value;
 }
 
@@ -191,8 +192,12 @@ function envHint(source: ConfigSource | undefined): string {
     : '';
 }
 
-function hasPassword(url: string): boolean {
-  return /\/\/[^:/@]+:[^@]+@/.test(url);
+/** The nested environment variable of a dotted key: `embedding.url` → `SESSION_BUDDY_EMBEDDING__URL`. */
+function envName(key: string): string {
+  return `${ENV_PREFIX}${key
+    .split('.')
+    .map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+    .join('__')}`;
 }
 
 function* leaves(tree: Tree, prefix = ''): Generator<[string, unknown]> {

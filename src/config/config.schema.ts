@@ -138,6 +138,37 @@ export const configSchema = z
           .max(120_000)
           .default(10_000)
           .describe('How long (ms) shutdown waits for in-flight requests before closing them.'),
+        requestTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(1000)
+          .max(3_600_000)
+          .default(30_000)
+          .describe(
+            'Longest time (ms) a client may take to send a whole request (headers and body); a slower one gets 408 ' +
+              'and its connection closed. Does not limit how long the answer takes.',
+          ),
+        headersTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(1000)
+          .max(3_600_000)
+          .default(15_000)
+          .describe('Longest time (ms) a client may take to send the request headers (at most `requestTimeoutMs`).'),
+        keepAliveTimeoutMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(600_000)
+          .default(5_000)
+          .describe('How long (ms) an idle keep-alive connection stays open waiting for the next request.'),
+        maxConnections: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(1024)
+          .describe('Most open connections at once; connections beyond it are closed as soon as they arrive.'),
         allowedHosts: list
           .default([])
           .describe(

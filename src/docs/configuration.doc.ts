@@ -67,9 +67,11 @@ const INTRO = [
   'key spells it; setting an alias and its `__` form to different values is an error. Lists (`mcp.allowedHosts`,',
   '`workers.queues`) are comma-separated in the environment.',
   '',
-  'Secrets (`auth.secret`, `embedding.apiKey`, a password inside `database.url`) are accepted from the environment',
-  'only. Invalid configuration stops start-up with one line naming the key, its source and the reason (exit code 2).',
-  '`session-buddy config show` prints every effective value with its source, secrets redacted.',
+  'Secrets (`auth.secret`, `embedding.apiKey`, `summaries.llm.apiKey`, and a password inside any URL setting:',
+  '`database.url`, `redis.url`, `embedding.url`, … — `scheme://user:password@host` or `scheme://:password@host`)',
+  'are accepted from the environment only. Invalid configuration stops start-up with one line naming the key, its',
+  'source and the reason (exit code 2). `session-buddy config show` prints every effective value with its source,',
+  'secrets redacted (a URL keeps its user name and host: `redis://:***@cache:6379`).',
 ];
 
 function row(key: ConfigKey, modeFiles: Array<{ mode: string; values: Map<string, unknown> }>): string {

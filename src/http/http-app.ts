@@ -19,6 +19,7 @@ import { buildOpenApi } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteDef } from './route.js';
 import { mountSystemRoutes } from './routes/system.routes.js';
+import { assertNotSimpleBrowserRequest } from './simple-request-guard.js';
 
 export type AppEnv = { Variables: { principal: Principal } };
 
@@ -71,6 +72,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
 
   for (const route of deps.routes) {
     app.on(route.method.toUpperCase(), route.path, async (c) => {
+      assertNotSimpleBrowserRequest(c, route.textBody);
       const text = route.textBody && isTextBody(c, route.textBody) ? await c.req.text() : undefined;
       return route.handler(c, {
         params: c.req.param() as Record<string, string>,

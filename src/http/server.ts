@@ -19,10 +19,30 @@ export interface RunningServer {
 /** `Retry-After` of the 503 a request gets when it arrives on a kept-alive connection during shutdown. */
 const SHUTDOWN_RETRY_AFTER_SECONDS = 1;
 
+/** Socket limits of the listener (config `server.*`): a client cannot hold a connection open by sending slowly. */
+export interface ServerLimits {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+/** The config defaults, for listeners started without a config (tests). */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+};
+
+/** How often Node looks for requests past their timeouts (its default, 30 s, doubles how long a slow client stays). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
 export function startHttpServer(
   app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> },
   host: string,
   port: number,
+  limits: ServerLimits = DEFAULT_SERVER_LIMITS,
 ): Promise<RunningServer> {
   let draining = false;
   return new Promise((resolve, reject) => {
@@ -31,6 +51,13 @@ export function startHttpServer(
         fetch: (request, env) => (draining ? shuttingDown(request) : app.fetch(request, env)),
         hostname: host,
         port,
+        // Issue 10: a client sending its body one byte at a time held a socket 327 s (Node's defaults).
+        serverOptions: {
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, limits.requestTimeoutMs),
+        },
       },
       (info: AddressInfo) => {
         server.off('error', reject);
@@ -45,6 +72,7 @@ export function startHttpServer(
         });
       },
     ) as Server;
+    server.maxConnections = limits.maxConnections;
     // Responses not yet finished, so shutdown can end their connections after them instead of keeping them alive.
     const inFlight = new Set<ServerResponse>();
     server.on('request', (_req: IncomingMessage, res: ServerResponse) => {

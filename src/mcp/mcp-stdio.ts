@@ -3,6 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Application } from '../app.js';
 import { VERSION } from '../core/version.js';
 import { createMcpServer } from './mcp-server.js';
+import { jsonRpcLineFilter } from './mcp-stdio-lines.js';
 import { mcpTools } from './mcp-tools.js';
 
 export interface McpStdioHandle {
@@ -32,9 +33,14 @@ export async function serveMcpStdio(
   const requested = new Promise<string>((resolve) => {
     requestStop = resolve;
   });
+  // A line that is not JSON-RPC gets a JSON-RPC error answer instead of silence (see mcp-stdio-lines.ts).
+  const lines = jsonRpcLineFilter(io.stdout);
   const stopped = requested.then(async (reason) => {
     app.logger.info({ reason }, 'MCP stdio: shutting down');
     await server.close().catch((error: Error) => app.logger.warn({ err: error }, 'MCP server close failed'));
+    // Stop reading stdin, as the SDK transport does on close, so an open stdin does not keep the process alive.
+    io.stdin.unpipe(lines);
+    io.stdin.pause();
     await app.close();
   });
   const stop = (reason: string): Promise<void> => {
@@ -45,7 +51,8 @@ export async function serveMcpStdio(
   // The SDK transport does not watch for end of input; a client that exits just closes our stdin.
   io.stdin.once('end', () => void stop('stdin closed'));
   server.onclose = () => void stop('transport closed');
-  await server.connect(new StdioServerTransport(io.stdin, io.stdout));
+  io.stdin.pipe(lines);
+  await server.connect(new StdioServerTransport(lines, io.stdout));
   return { stop, stopped };
 }
 

@@ -127,6 +127,34 @@ export function describeHostGuard(name: string, open: Open) {
       }
     });
 
+    it("refuses a browser's state-changing request without a JSON content type, body or not (issue 10)", async () => {
+      const sameOrigin = { ...local(), origin: `http://127.0.0.1:${port}` };
+      const crossSite = { ...local(), 'sec-fetch-site': 'cross-site' };
+      const created = await send('POST', '/v1/sessions', local(), { name: 'kept' });
+      const id = (JSON.parse(created.body) as { id: string }).id;
+      // What a form or a no-cors fetch sends: no body (or a form body) and no JSON content type.
+      for (const [method, path, headers] of [
+        ['POST', '/v1/patterns/detect', sameOrigin],
+        ['POST', '/v1/patterns/detect', crossSite],
+        ['POST', '/v1/patterns/detect', { ...crossSite, 'content-type': 'text/plain' }],
+        ['POST', '/v1/patterns/detect', { ...crossSite, 'content-type': 'application/x-www-form-urlencoded' }],
+        ['DELETE', `/v1/sessions/${id}`, crossSite],
+      ] as const) {
+        const refused = await send(method, path, headers);
+        expect(refused.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(415);
+        expect(JSON.parse(refused.body)).toMatchObject({
+          code: 'unsupported_media_type',
+          detail: expect.stringMatching(/from a browser must declare Content-Type: application\/json/),
+        });
+      }
+      expect((await send('GET', `/v1/sessions/${id}`, local())).status).toBe(200);
+      // Declared JSON from the page itself, and clients that are not browsers, pass as before.
+      const declared = await send('POST', '/v1/patterns/detect', { ...sameOrigin, ...JSON_TYPE });
+      expect(declared.status).not.toBe(415);
+      expect((await send('POST', '/v1/patterns/detect', local())).status).not.toBe(415);
+      expect((await send('DELETE', `/v1/sessions/${id}`, { ...sameOrigin, ...JSON_TYPE })).status).toBe(204);
+    });
+
     it('answers a configured public name (server.allowedHosts) and origin (server.allowedOrigins)', async () => {
       const configured = await open({
         server: { allowedHosts: ['api.example'], allowedOrigins: ['https://app.example'] },

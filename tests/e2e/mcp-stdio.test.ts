@@ -121,6 +121,57 @@ describe('MCP stdio process', () => {
     expect(stderr()).toContain('"reason":"stdin closed"');
   });
 
+  it('answers a line it cannot read (-32700, -32600) and bad tools/call params (-32602) in one line (issue 10)', async () => {
+    const { proc, lines } = startRaw();
+    const exited = once(proc, 'exit');
+    const answerWith = async (id: null, code: number) => {
+      for (;;) {
+        const found = lines()
+          .map((line) => JSON.parse(line) as { id?: unknown; error?: { code: number; message: string } })
+          .filter((m) => m.id === id && m.error?.code === code);
+        if (found.length) return found;
+        await once(proc.stdout as NodeJS.ReadableStream, 'data');
+      }
+    };
+    send(proc, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    await responseTo(lines, 1, proc);
+    send(proc, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    send(proc, '{"this is": not json');
+    const [parseError] = await answerWith(null, -32700);
+    expect(parseError?.error?.message).toMatch(/^Parse error: the line is not valid JSON/);
+    send(proc, '{"hello":"world"}');
+    const [invalid] = await answerWith(null, -32600);
+    expect(invalid?.error?.message).toMatch(/not a JSON-RPC 2\.0 message/);
+
+    for (const [id, args, kind] of [
+      [2, [1, 2], 'an array'],
+      [3, null, 'null'],
+      [4, 'x', 'a string'],
+    ] as const) {
+      send(proc, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'health_check', arguments: args } });
+      const answer = (await responseTo(lines, id, proc)) as { error: { code: number; message: string } };
+      expect(answer.error.code).toBe(-32602);
+      expect(answer.error.message).toContain(`params.arguments must be an object of named arguments, got ${kind}`);
+      expect(answer.error.message).not.toContain('\n');
+    }
+    send(proc, { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { arguments: {} } });
+    expect(await responseTo(lines, 5, proc)).toMatchObject({
+      error: { code: -32602, message: expect.stringContaining('params.name must be a non-empty string') },
+    });
+    // Still serving: a call without arguments and a good one.
+    send(proc, { jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'health_check' } });
+    expect(await responseTo(lines, 6, proc)).toMatchObject({ result: { structuredContent: { mode: 'lite' } } });
+    proc.stdin?.end();
+    const [code] = await exited;
+    expect(code).toBe(0);
+    for (const line of lines()) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+  });
+
   it('exits 0 on SIGTERM', async () => {
     const { proc, lines } = startRaw();
     const exited = once(proc, 'exit');

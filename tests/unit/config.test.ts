@@ -94,6 +94,33 @@ describe('configuration', () => {
     expect(shown).toContain('postgres://u:***@db/x');
   });
 
+  it('one rule for passwords in every URL setting: environment only, redacted when shown', () => {
+    for (const [yaml, key] of [
+      ['embedding:\n  url: http://user:hunter2@embed.example/v1\n', 'embedding.url'],
+      ['redis:\n  url: redis://:hunter2@cache:6379\n', 'redis.url'],
+    ] as const) {
+      write('local.yaml', yaml);
+      expect(() => loadConfig({ settingsDir: dir, env: {} })).toThrowError(
+        new RegExp(
+          `${key.replace('.', '\\.')} \\(from file .*local\\.yaml\\): a password in the URL must come from the environment \\(SESSION_BUDDY_${key.replace('.', '__').toUpperCase()}\\)`,
+        ),
+      );
+    }
+    rmSync(join(dir, 'local.yaml'));
+    const loaded = loadConfig({
+      settingsDir: dir,
+      env: {
+        SESSION_BUDDY_EMBEDDING__URL: 'http://user:hunter2@embed.example/v1',
+        SESSION_BUDDY_REDIS__URL: 'redis://:hunter3@cache:6379/0',
+      },
+    });
+    const shown = Object.fromEntries(describeConfig(loaded).map((line) => [line.key, line.value]));
+    expect(JSON.stringify(shown)).not.toMatch(/hunter[23]/);
+    expect(shown['embedding.url']).toBe('http://user:***@embed.example/v1');
+    expect(shown['redis.url']).toBe('redis://:***@cache:6379/0');
+    expect(loaded.config.embedding.url).toBe('http://user:hunter2@embed.example/v1');
+  });
+
   it('requires what a mode needs and throws ConfigError', () => {
     let caught: unknown;
     try {

@@ -51,6 +51,20 @@ describe('MCP over HTTP (in process)', () => {
     expect(body.result.structuredContent.mode).toBe('lite');
   });
 
+  it('answers tools/call arguments that are not an object with -32602 and one line (issue 10)', async () => {
+    for (const [args, kind] of [
+      [[1, 2], 'an array'],
+      [null, 'null'],
+    ] as const) {
+      const res = await post(rpc('tools/call', { name: 'health_check', arguments: args }));
+      const body = (await res.json()) as { error: { code: number; message: string } };
+      expect(body.error.code).toBe(-32602);
+      expect(body.error.message).toBe(
+        `MCP error -32602: Invalid params: params.arguments must be an object of named arguments, got ${kind}`,
+      );
+    }
+  });
+
   it('answers malformed JSON and invalid JSON-RPC with protocol errors', async () => {
     const bad = await post('{"jsonrpc": "2.0", "id": 1, "method": ');
     expect(bad.status).toBe(400);
