@@ -343,7 +343,14 @@ export class BullMqQueueBackend implements QueueBackend {
     emitter.on('error', (error) => {
       if (error.message === last) return;
       last = error.message;
-      this.options.logger.warn({ err: error, source }, 'queue backend error');
+      // Connection and lock errors (refused, reset, "Missing key for job" after a Redis restart) are operational:
+      // one line naming the source and the cause; the stack, noise for these, only at debug level.
+      const { code } = error as { code?: unknown };
+      this.options.logger.warn(
+        { source, error: error.message, ...(code === undefined ? {} : { code }) },
+        `queue backend error (${source}): ${error.message}`,
+      );
+      this.options.logger.debug({ err: error, source }, 'queue backend error, with stack');
     });
   }
 

@@ -165,6 +165,12 @@ describe('CLI', () => {
       expect(list.stdout).toMatch(/tenant=other-tenant message=[0-9a-f-]{36} +request timed out/);
       expect(list.stdout).toMatch(/circuit breaker is open +\(first: ProviderError \[500\]: HTTP 500 from provider\)/);
       expect(list.stdout).not.toContain('at provider.ts:1');
+      // Redis unreachable: listing needs only the store; the queue's warnings are one line each, without stacks.
+      const noRedis = runCli(['dlq', 'list'], { ...env(), SESSION_BUDDY_REDIS__URL: 'redis://127.0.0.1:1' });
+      expect(noRedis.status).toBe(0);
+      expect(noRedis.stdout).toContain('3 of 3 shown');
+      expect(noRedis.stderr).not.toMatch(/^\s+at /m);
+      expect(noRedis.stderr).not.toContain('\\n    at ');
       const show = runCli(['dlq', 'show', ids[0] as string], env());
       expect(show.stdout).toMatch(/error: +circuit breaker is open/);
       expect(show.stdout).toMatch(/first cause: ProviderError \[500\]: HTTP 500 from provider/);
