@@ -129,6 +129,12 @@ export function describePipeline(
       const history = one.json.attemptHistory as Array<{ attempt: number; error: string; message: string }>;
       expect(history.map((f) => f.attempt)).toEqual([1, 2, 3]);
       expect(history.every((f) => f.message.length > 0 && f.error.length > 0)).toBe(true);
+      // The provider's own error survives: class, HTTP status as code, its message.
+      expect(history[0]).toMatchObject({
+        error: 'EmbeddingProviderError',
+        code: '500',
+        message: expect.stringMatching(/HTTP 500/),
+      });
       // The 12 messages were written (and queued) together, as one job; its dead letters are one per message,
       // keyed like a single message's job, so operators retry or discard them one by one.
       const all = await app.store.deadLetters.list({ status: 'open' }, 100);
