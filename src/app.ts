@@ -176,6 +176,7 @@ export async function createApplication(
       deadLettersOpen: () => store.deadLetters.openByQueue(),
       outboxBacklog: () => store.outbox.backlog(),
       breakerStates: () => breakers.states(),
+      role,
     });
 
     const runsWorkers = role === 'worker' || (role === 'api' && (config.mode === 'lite' || config.workers.inProcess));

@@ -1,5 +1,6 @@
 import { uuidv7 } from '../src/core/ids.js';
 import type { Logger } from '../src/core/logger.js';
+import { appendFailure, attemptFailure } from '../src/jobs/attempt-history.js';
 import { deferralOf, ItemsFailedError, isFinalFailure, NonRetryableError } from '../src/jobs/job-errors.js';
 import { isJobName, JOBS, type JobDef, type JobName, type JobPayload } from '../src/jobs/job-registry.js';
 import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../src/jobs/queue.port.js';
@@ -102,7 +103,9 @@ export class JobRunner {
    * carries many items (see JobDef.split) leaves one dead letter per item, keyed like the item's own job.
    */
   private async deadLetter(job: QueuedJob, error: Error): Promise<void> {
-    const failedAt = new Date().toISOString();
+    const now = new Date();
+    const failedAt = now.toISOString();
+    const attemptHistory = appendFailure(job.failures, attemptFailure(job.attempt, error, now));
     for (const part of this.parts(job, error)) {
       await this.deps.deadLetters.record({
         id: uuidv7(),
@@ -114,6 +117,7 @@ export class JobRunner {
         error: error.message || String(error),
         stack: error.stack ?? null,
         attempts: job.attempt,
+        attemptHistory,
         failedAt,
       });
     }

@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Application } from '../app.js';
 import { type DeadLetterListQuery, type DeadLetterSelectionInput, toSelection } from '../domain/dead-letter.model.js';
+import { describeFailure } from '../jobs/attempt-history.js';
 import { parseOperationInput } from '../operations/run-operation.js';
-import type { DeadLetter } from '../repositories/ports.js';
-import type { BulkResult } from '../services/dead-letter.service.js';
+import type { BulkResult, DeadLetterSummary } from '../services/dead-letter.service.js';
 import { openCliApplication } from './cli-app.js';
 import { progressBar } from './progress.js';
 
@@ -98,6 +98,9 @@ export function dlqCommand(): Command {
             `attempts:    ${d.attempts}`,
             `first/last:  ${d.firstFailedAt} / ${d.failedAt}`,
             `error:       ${d.error}`,
+            `first cause: ${d.firstCause ?? '(same as error)'}`,
+            `history:${d.attemptHistory.length === 0 ? ' (none recorded)' : ''}`,
+            ...d.attemptHistory.map((f) => `  #${f.attempt}  ${f.at}  ${describeFailure(f)}`),
             `payload:     ${JSON.stringify(d.payload)}`,
             `stack:\n${d.stack ?? '(none)'}`,
           ].join('\n')}\n`,
@@ -136,7 +139,26 @@ function selectionFor(app: Application, action: 'retry' | 'discard', selection: 
   );
 }
 
-function line(d: DeadLetter): string {
-  const error = d.error.length > 80 ? `${d.error.slice(0, 77)}...` : d.error;
-  return `${d.id}  ${d.failedAt}  ${d.queue}/${d.jobName}  ×${d.attempts}  ${d.status}  ${error}`;
+/** One dead letter on one line: what failed, for whom and on what, the error and its first distinct cause. */
+export function line(d: DeadLetterSummary): string {
+  const cause = d.firstCause ? `  (first: ${clip(d.firstCause, 80)})` : '';
+  return `${d.id}  ${d.failedAt}  ${d.queue}/${d.jobName}  ×${d.attempts}  ${d.status}  ${subjectOf(d)}  ${clip(d.error, 80)}${cause}`;
+}
+
+/** `tenant=… session=… message=…`: the tenant, and the session, message or reflection the payload names. */
+export function subjectOf(d: Pick<DeadLetterSummary, 'tenantId' | 'payload'>): string {
+  const parts = [`tenant=${d.tenantId}`];
+  const p = d.payload;
+  if (typeof p.sessionId === 'string') parts.push(`session=${p.sessionId}`);
+  const messages = Array.isArray(p.messageIds) ? p.messageIds.filter((m) => typeof m === 'string') : [];
+  if (typeof p.messageId === 'string') messages.unshift(p.messageId);
+  if (messages.length > 0)
+    parts.push(`message=${messages[0]}${messages.length > 1 ? ` (+${messages.length - 1})` : ''}`);
+  if (typeof p.reflectionId === 'string') parts.push(`reflection=${p.reflectionId}`);
+  return parts.join(' ');
+}
+
+function clip(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ');
+  return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
 }

@@ -61,14 +61,31 @@ export const deadLetterOutputSchema = z.object({
   error: z.string(),
   stack: z.string().nullable(),
   attempts: z.number().int(),
+  attemptHistory: z
+    .array(
+      z.object({
+        attempt: z.number().int(),
+        at: z.string(),
+        error: z.string().describe('Error class'),
+        code: z.string().optional().describe('Error code or HTTP status'),
+        message: z.string(),
+      }),
+    )
+    .describe('Failed attempts, oldest first: the first and the latest (at most 10); the last is the final one'),
+  firstCause: z
+    .string()
+    .nullable()
+    .describe('The earliest failure unlike the last one (e.g. the provider error before a timeout), or null'),
   status: z.enum(['open', 'retried', 'discarded']),
   retryCount: z.number().int(),
   firstFailedAt: z.string(),
   failedAt: z.string(),
   updatedAt: z.string(),
 });
+/** A dead letter in a list: no stack and no attempt history (get one dead letter for those). */
+export const deadLetterListItemSchema = deadLetterOutputSchema.omit({ stack: true, attemptHistory: true });
 export const deadLetterPageSchema = z.object({
-  items: z.array(deadLetterOutputSchema),
+  items: z.array(deadLetterListItemSchema),
   nextCursor: z.string().nullable(),
   total: z.number(),
 });

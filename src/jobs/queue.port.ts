@@ -1,3 +1,4 @@
+import type { AttemptFailure } from './attempt-history.js';
 import type { QueueName } from './job-registry.js';
 
 export type { QueueName };
@@ -30,6 +31,8 @@ export interface QueuedJob extends PublishedJob {
    * whatever the attempt does next is ignored and spends no attempt (another worker runs it again).
    */
   givenBack?: AbortSignal;
+  /** The failures of its earlier counted attempts (bounded, see attempt-history.ts), for the dead letter. */
+  failures?: readonly AttemptFailure[];
 }
 
 export interface RetryPolicy {

@@ -43,6 +43,8 @@ export interface QueueObservables {
   deadLettersOpen(): Promise<Record<string, number>>;
   outboxBacklog(): Promise<{ pending: number; oldestAgeSeconds: number }>;
   breakerStates(): Record<string, 'closed' | 'open' | 'half-open'>;
+  /** This process's role (api, worker, cli): breakers are per process, so their gauge says whose they are. */
+  role?: string;
 }
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -92,13 +94,15 @@ export function registerQueueGauges(registry: Registry, source: QueueObservables
   });
   new Gauge({
     name: 'session_buddy_circuit_breaker_state',
-    help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open',
-    labelNames: ['dependency'],
+    help:
+      'Circuit breaker state per dependency in this process (role: api or worker; each process has its own ' +
+      'breakers): 0 closed, 1 half-open, 2 open',
+    labelNames: ['dependency', 'role'],
     registers: [registry],
     collect() {
       this.reset();
       for (const [dependency, state] of Object.entries(source.breakerStates())) {
-        this.set({ dependency }, BREAKER_VALUE[state]);
+        this.set({ dependency, role: source.role ?? 'api' }, BREAKER_VALUE[state]);
       }
     },
   });

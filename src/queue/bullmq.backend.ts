@@ -3,6 +3,7 @@ import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullm
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { type AttemptFailure, appendFailure, attemptFailure } from '../jobs/attempt-history.js';
 import { NonRetryableError } from '../jobs/job-errors.js';
 import { QUEUE_NAMES } from '../jobs/job-registry.js';
 import type {
@@ -49,6 +50,8 @@ interface JobData {
   key: string;
   tenantId: string;
   payload: Record<string, unknown>;
+  /** Failures of earlier counted attempts, for the dead letter (see attempt-history.ts). */
+  failures?: AttemptFailure[];
 }
 
 // BullMQ's own stall limit fails a job without running the processor, so `onFinalFailure` would never hear of it;
@@ -276,6 +279,14 @@ export class BullMqQueueBackend implements QueueBackend {
       case 'completed':
         return;
       case 'retry':
+        // Kept with the job for its dead letter; best effort (Redis refusing loses history, never the job).
+        await settlesWithin(
+          bullJob.updateData({
+            ...bullJob.data,
+            failures: appendFailure(job.failures, attemptFailure(job.attempt, outcome.error)),
+          }),
+          this.options.operationTimeoutMs,
+        );
         throw outcome.error; // BullMQ delays it through `backoffStrategy` and counts the attempt
       case 'failed':
         throw unrecoverable(outcome.error);
@@ -332,7 +343,14 @@ export class BullMqQueueBackend implements QueueBackend {
     emitter.on('error', (error) => {
       if (error.message === last) return;
       last = error.message;
-      this.options.logger.warn({ err: error, source }, 'queue backend error');
+      // Connection and lock errors (refused, reset, "Missing key for job" after a Redis restart) are operational:
+      // one line naming the source and the cause; the stack, noise for these, only at debug level.
+      const { code } = error as { code?: unknown };
+      this.options.logger.warn(
+        { source, error: error.message, ...(code === undefined ? {} : { code }) },
+        `queue backend error (${source}): ${error.message}`,
+      );
+      this.options.logger.debug({ err: error, source }, 'queue backend error, with stack');
     });
   }
 
@@ -397,6 +415,7 @@ function toQueuedJob(queue: QueueName, job: Job<JobData>): QueuedJob {
     key: job.data.key,
     tenantId: job.data.tenantId,
     payload: job.data.payload,
+    ...(job.data.failures ? { failures: job.data.failures } : {}),
     queue,
     attempt: job.attemptsMade + 1,
     maxAttempts: job.opts.attempts ?? 1,

@@ -1,4 +1,5 @@
 import type { Logger } from '../core/logger.js';
+import { appendFailure, attemptFailure } from '../jobs/attempt-history.js';
 import { QUEUE_NAMES } from '../jobs/job-registry.js';
 import type {
   FinalFailureHandler,
@@ -191,7 +192,10 @@ export class InProcessQueueBackend implements QueueBackend {
       this.schedule(lane, entry, outcome.delayMs);
     } else {
       // `retry` counts the attempt; `redo` runs the same attempt again (its failure is not recorded yet).
-      if (outcome.kind === 'retry') entry.attemptsMade += 1;
+      if (outcome.kind === 'retry') {
+        entry.attemptsMade += 1;
+        entry.job.failures = appendFailure(entry.job.failures, attemptFailure(job.attempt, outcome.error));
+      }
       this.schedule(lane, entry, backoffDelay(lane.policy, job.attempt));
     }
     if (consumer.closing && consumer.inFlight === 0) consumer.onIdle?.();

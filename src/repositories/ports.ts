@@ -2,6 +2,7 @@ import type { Page } from '../domain/common.model.js';
 import type { Message, MessageRole } from '../domain/message.model.js';
 import type { Reflection } from '../domain/reflection.model.js';
 import type { Session, SessionStatus } from '../domain/session.model.js';
+import type { AttemptFailure } from '../jobs/attempt-history.js';
 import type { CodeGraphRepository } from './code-graph.port.js';
 import type { LifecycleRepository } from './lifecycle.port.js';
 import type { PatternRepository } from './pattern.port.js';
@@ -186,6 +187,10 @@ export interface DeadLetter {
   error: string;
   stack: string | null;
   attempts: number;
+  /** Failed attempts, oldest first: the first and the latest (bounded); the last is the final failure. */
+  attemptHistory: AttemptFailure[];
+  /** The earliest failure unlike the last one (`Class [code]: message`), or null when all failed alike. */
+  firstCause: string | null;
   status: DeadLetterStatus;
   retryCount: number;
   firstFailedAt: string;
@@ -203,6 +208,8 @@ export interface NewDeadLetter {
   error: string;
   stack: string | null;
   attempts: number;
+  /** Failed attempts, oldest first (see attempt-history.ts); none when not known. */
+  attemptHistory?: AttemptFailure[];
   failedAt: string;
 }
 

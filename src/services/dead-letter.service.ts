@@ -29,7 +29,8 @@ export class DeadLetterService {
     private readonly backend: QueueBackend,
   ) {}
 
-  async list(scope: Viewer, q: DeadLetterListQuery): Promise<Page<DeadLetter> & { total: number }> {
+  /** A page of dead letters without stacks and attempt histories (`get` has them, for operators). */
+  async list(scope: Viewer, q: DeadLetterListQuery): Promise<Page<DeadLetterSummary> & { total: number }> {
     const filter = this.filter(scope, q);
     const after = q.cursor ? decodeCursor(q.cursor, { failedAt: 'timestamp', id: 'uuid' }) : undefined;
     const rows = await this.store.deadLetters.list(filter, q.limit + 1, after);
@@ -37,7 +38,7 @@ export class DeadLetterService {
     const items = more ? rows.slice(0, q.limit) : rows;
     const last = items[items.length - 1];
     return {
-      items,
+      items: items.map(summaryOf),
       nextCursor: more && last ? encodeCursor({ failedAt: last.failedAt, id: last.id }) : null,
       total: await this.store.deadLetters.count(filter),
     };
@@ -148,6 +149,13 @@ export class DeadLetterService {
       failedAfter: q.failedAfter,
     };
   }
+}
+
+/** A dead letter as lists show it. */
+export type DeadLetterSummary = Omit<DeadLetter, 'stack' | 'attemptHistory'>;
+
+function summaryOf({ stack: _stack, attemptHistory: _history, ...rest }: DeadLetter): DeadLetterSummary {
+  return rest;
 }
 
 function tenantOf(scope: Viewer): string | undefined {

@@ -118,6 +118,23 @@ export function describePipeline(
       const letters = await call('GET', '/v1/dead-letters?queue=embedding&status=open&limit=5');
       expect(letters.json.total).toBe(12);
       expect((letters.json.items as Json[])[0]).toMatchObject({ attempts: 3, status: 'open' });
+      // Lists carry no stacks or attempt histories; one dead letter has both, every attempt's failure in order.
+      for (const item of letters.json.items as Json[]) {
+        expect(item).not.toHaveProperty('stack');
+        expect(item).not.toHaveProperty('attemptHistory');
+        expect(item).toHaveProperty('firstCause');
+      }
+      const one = await call('GET', `/v1/dead-letters/${(letters.json.items as Json[])[0]?.id}`);
+      expect(one.json).toHaveProperty('stack');
+      const history = one.json.attemptHistory as Array<{ attempt: number; error: string; message: string }>;
+      expect(history.map((f) => f.attempt)).toEqual([1, 2, 3]);
+      expect(history.every((f) => f.message.length > 0 && f.error.length > 0)).toBe(true);
+      // The provider's own error survives: class, HTTP status as code, its message.
+      expect(history[0]).toMatchObject({
+        error: 'EmbeddingProviderError',
+        code: '500',
+        message: expect.stringMatching(/HTTP 500/),
+      });
       // The 12 messages were written (and queued) together, as one job; its dead letters are one per message,
       // keyed like a single message's job, so operators retry or discard them one by one.
       const all = await app.store.deadLetters.list({ status: 'open' }, 100);

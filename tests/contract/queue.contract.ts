@@ -301,6 +301,46 @@ export function describeQueueContract(
       }
     });
 
+    it('hands onFinalFailure the failures of earlier counted attempts (class, code, message), not deferrals', async () => {
+      const runs: number[] = [];
+      const finals: QueuedJob[] = [];
+      let deferred = false;
+      work(
+        ['embedding'],
+        1,
+        async (j) => {
+          runs.push(j.attempt);
+          if (j.attempt === 1)
+            throw Object.assign(new Error('HTTP 500 from provider'), { name: 'ProviderError', status: 500 });
+          if (j.attempt === 2 && !deferred) {
+            deferred = true; // a breaker refusal: not an attempt, not in the history
+            throw Object.assign(new Error('circuit breaker is open'), { deferJob: true, retryAfterMs: 0 });
+          }
+          throw Object.assign(new Error(`timed out on attempt ${j.attempt}`), {
+            name: 'TimeoutError',
+            code: 'ETIMEDOUT',
+          });
+        },
+        async (j) => {
+          finals.push(j);
+        },
+      );
+      await backend.publish('embedding', [job()]);
+      await settled('embedding', 0, 1);
+      expect(runs).toEqual([1, 2, 2, 3]);
+      expect(finals).toHaveLength(1);
+      expect(finals[0]?.failures).toEqual([
+        { attempt: 1, at: expect.any(String), error: 'ProviderError', code: '500', message: 'HTTP 500 from provider' },
+        {
+          attempt: 2,
+          at: expect.any(String),
+          error: 'TimeoutError',
+          code: 'ETIMEDOUT',
+          message: 'timed out on attempt 2',
+        },
+      ]);
+    });
+
     it('does not retry a NonRetryableError: onFinalFailure gets attempt 1', async () => {
       const attempts: number[] = [];
       const finals: unknown[] = [];

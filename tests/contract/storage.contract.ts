@@ -344,6 +344,50 @@ export function describeStorageContract(
       expect(seen.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`).sort());
     });
 
+    it("keeps a dead letter's attempt history and names its first distinct cause", async () => {
+      const at = (n: number) => new Date(Date.parse('2026-03-02T00:00:00Z') + n * 1_000).toISOString();
+      const history = [
+        { attempt: 1, at: at(1), error: 'ProviderError', code: '500', message: 'HTTP 500 from provider' },
+        { attempt: 2, at: at(2), error: 'TimeoutError', message: 'provider timeout after 30000 ms' },
+        { attempt: 3, at: at(3), error: 'TimeoutError', message: 'provider timeout after 30000 ms' },
+      ];
+      const letter = await store.deadLetters.record({
+        id: uuidv7(),
+        tenantId: 'dl-history',
+        queue: 'embedding',
+        jobName: 'embed-messages',
+        jobKey: 'dl-history:1',
+        payload: { messageIds: ['m1'] },
+        error: 'provider timeout after 30000 ms',
+        stack: 'TimeoutError: provider timeout\n  at x',
+        attempts: 3,
+        attemptHistory: history,
+        failedAt: at(3),
+      });
+      expect(letter.attemptHistory).toEqual(history);
+      expect(letter.firstCause).toBe('ProviderError [500]: HTTP 500 from provider');
+      expect(await store.deadLetters.get(letter.id)).toEqual(letter);
+      const [listed] = await store.deadLetters.list({ tenantId: 'dl-history' }, 5);
+      expect(listed?.firstCause).toBe('ProviderError [500]: HTTP 500 from provider');
+      // Reopened by a later failure: the new history replaces the old; all alike → no distinct cause.
+      const again = await store.deadLetters.record({
+        ...letter,
+        id: uuidv7(),
+        attemptHistory: [{ attempt: 1, at: at(9), error: 'Error', message: 'still failing' }],
+        error: 'still failing',
+        failedAt: at(9),
+      });
+      expect(again).toMatchObject({ id: letter.id, firstCause: null, attemptHistory: [{ message: 'still failing' }] });
+      // Recorded without a history (older writers): an empty one.
+      const bare = await store.deadLetters.record({
+        ...letter,
+        id: uuidv7(),
+        jobKey: 'dl-history:2',
+        attemptHistory: undefined,
+      });
+      expect(bare).toMatchObject({ attemptHistory: [], firstCause: null });
+    });
+
     it('records dead letters durably, reopens them by job key, filters and pages them', async () => {
       const failedAt = (n: number) => new Date(Date.parse('2026-03-01T00:00:00Z') + n * 60_000).toISOString();
       const base = {

@@ -141,9 +141,16 @@ describe('CLI', () => {
           jobName: 'embed-messages',
           jobKey: `cli-dl-${i}`,
           payload: { messageIds: [uuidv7()] },
-          error: i === 0 ? 'HTTP 500 from provider' : 'request timed out',
+          error: i === 0 ? 'circuit breaker is open' : 'request timed out',
           stack: 'Error: boom\n    at provider.ts:1',
           attempts: 5,
+          attemptHistory:
+            i === 0
+              ? [
+                  { attempt: 1, at: failedAt, error: 'ProviderError', code: '500', message: 'HTTP 500 from provider' },
+                  { attempt: 2, at: failedAt, error: 'BreakerOpenError', message: 'circuit breaker is open' },
+                ]
+              : undefined,
           failedAt,
         });
         ids.push(letter.id);
@@ -154,8 +161,20 @@ describe('CLI', () => {
       expect(list.status).toBe(0);
       expect(list.stdout).toContain('3 of 3 shown');
       expect(list.stdout).toContain('embedding/embed-messages');
+      // Each line names the tenant and the message, and the first distinct cause behind the last error.
+      expect(list.stdout).toMatch(/tenant=other-tenant message=[0-9a-f-]{36} +request timed out/);
+      expect(list.stdout).toMatch(/circuit breaker is open +\(first: ProviderError \[500\]: HTTP 500 from provider\)/);
+      expect(list.stdout).not.toContain('at provider.ts:1');
+      // Redis unreachable: listing needs only the store; the queue's warnings are one line each, without stacks.
+      const noRedis = runCli(['dlq', 'list'], { ...env(), SESSION_BUDDY_REDIS__URL: 'redis://127.0.0.1:1' });
+      expect(noRedis.status).toBe(0);
+      expect(noRedis.stdout).toContain('3 of 3 shown');
+      expect(noRedis.stderr).not.toMatch(/^\s+at /m);
+      expect(noRedis.stderr).not.toContain('\\n    at ');
       const show = runCli(['dlq', 'show', ids[0] as string], env());
-      expect(show.stdout).toMatch(/error: +HTTP 500 from provider/);
+      expect(show.stdout).toMatch(/error: +circuit breaker is open/);
+      expect(show.stdout).toMatch(/first cause: ProviderError \[500\]: HTTP 500 from provider/);
+      expect(show.stdout).toMatch(/#1 .* ProviderError \[500\]: HTTP 500 from provider/);
       expect(show.stdout).toContain('at provider.ts:1');
       const discard = runCli(['dlq', 'discard', '--error', 'timed out', '--older-than', '1h'], env());
       expect(discard.stdout).toMatch(/discarded 2 of 2/);

@@ -181,7 +181,7 @@ describe('embedding breaker faults (standard mode, default settings)', { timeout
     );
     const listed = runCli(['dlq', 'list', '--json'], env(prefix));
     const { items } = JSON.parse(listed.stdout) as {
-      items: Array<{ jobKey: string; error: string; attempts: number }>;
+      items: Array<{ id: string; jobKey: string; error: string; attempts: number }>;
     };
     expect(items).toHaveLength(1);
     expect(items[0]?.jobKey).toBe(`embed-messages-${poison.id}`);
@@ -189,6 +189,13 @@ describe('embedding breaker faults (standard mode, default settings)', { timeout
     expect(items[0]?.error).not.toMatch(/circuit breaker/);
     expect(items[0]?.attempts).toBe(1);
     expect((await workerCircuit(worker))?.state).toBe('up');
+    // Defect 9: lists carry no stack; `show` has the stack and the attempt history with the provider's 400.
+    expect(items[0]).not.toHaveProperty('stack');
+    const shown = JSON.parse(runCli(['dlq', 'show', '--json', (items[0] as { id: string }).id], env(prefix)).stdout);
+    expect(shown.stack).toEqual(expect.any(String));
+    expect(shown.attemptHistory).toEqual([
+      expect.objectContaining({ attempt: 1, message: expect.stringMatching(/HTTP 400.*POISON pill/) }),
+    ]);
 
     // The provider learns to take it: an operator's retry embeds it.
     provider.setRejected(undefined);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCli, runCli, startCli, startWorker } from '../helpers/cli.js';
+import { type FakeEmbeddingServer, startFakeEmbeddingServer } from '../helpers/fake-embedding-server.js';
 import { createTestDatabase, REDIS_URL, randomPrefix, type TestDatabase } from '../helpers/pg.js';
 import { deleteRedisPrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
@@ -14,15 +15,21 @@ describe('worker_consuming gauge on real API and worker processes (standard mode
   let db: TestDatabase;
   let api: RunningCli;
   let worker: RunningCli;
+  let provider: FakeEmbeddingServer;
   const env = () => ({
     SESSION_BUDDY_MODE: 'standard',
     SESSION_BUDDY_DATABASE__URL: db.url,
     SESSION_BUDDY_REDIS__URL: REDIS_URL,
     SESSION_BUDDY_REDIS__PREFIX: prefix,
-    SESSION_BUDDY_EMBEDDING__PROVIDER: 'hash',
+    // An HTTP provider, so that each process has an embedding breaker to report.
+    SESSION_BUDDY_EMBEDDING__PROVIDER: 'ollama',
+    SESSION_BUDDY_EMBEDDING__URL: provider.url,
+    SESSION_BUDDY_EMBEDDING__MODEL: 'fake-embed',
+    SESSION_BUDDY_EMBEDDING__DIMENSION: '16',
   });
 
   beforeAll(async () => {
+    provider = await startFakeEmbeddingServer({ dimension: 16 });
     db = await createTestDatabase('consuming');
     expect(runCli(['migrate'], env()).status).toBe(0);
     api = await startCli([], env());
@@ -32,6 +39,7 @@ describe('worker_consuming gauge on real API and worker processes (standard mode
     await worker?.stop();
     await api?.stop();
     await db?.drop();
+    await provider?.close();
     await deleteRedisPrefix(REDIS_URL, prefix);
   });
 
@@ -49,5 +57,18 @@ describe('worker_consuming gauge on real API and worker processes (standard mode
     expect(await consuming(api.url)).toEqual({ embedding: 0, sync: 0, analytics: 0 });
     await waitFor('the worker to own analytics', async () => (await consuming(worker.url)).analytics === 1, 60_000);
     expect(await consuming(worker.url)).toEqual({ embedding: 1, sync: 0, analytics: 1 });
+  });
+
+  it("labels each process's circuit breaker gauge with its role (breakers are per process)", async () => {
+    const roles = async (url: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return new Set(
+        [...text.matchAll(/^session_buddy_circuit_breaker_state\{([^}]*)\} \d+$/gm)].map(
+          (m) => /role="([^"]+)"/.exec(m[1] as string)?.[1],
+        ),
+      );
+    };
+    expect([...(await roles(api.url))]).toEqual(['api']);
+    expect([...(await roles(worker.url))]).toEqual(['worker']);
   });
 });

@@ -1,7 +1,9 @@
+import { describeFailure } from '../../jobs/attempt-history.js';
 import type { QueueName } from '../../jobs/job-registry.js';
 import { QUEUE_NAMES } from '../../jobs/job-registry.js';
 import type { JobCounts } from '../../jobs/queue.port.js';
 import type { DeadLetter } from '../../repositories/ports.js';
+import type { DeadLetterSummary } from '../../services/dead-letter.service.js';
 import { excerpt, type Html, html, layout, raw, shortTime } from './html.js';
 
 export const ADMIN_BASE = '/admin/dead-letters';
@@ -31,7 +33,7 @@ export interface ListView {
   filter: FilterForm;
   cursor?: string;
   /** Undefined when the list could not be loaded (`error` says why). */
-  items?: DeadLetter[];
+  items?: DeadLetterSummary[];
   total?: number;
   nextCursor?: string | null;
   error?: string;
@@ -123,14 +125,14 @@ function bulkBar(filter: FilterForm, total: number): Html {
 </div>`;
 }
 
-function table(items: DeadLetter[], back: string): Html {
+function table(items: DeadLetterSummary[], back: string): Html {
   if (items.length === 0) return html`<div class="empty">No dead letters match.</div>`;
   const rows = items.map(
     (d) => html`<tr>
 <td class="t"><time datetime="${d.failedAt}" title="first failed ${shortTime(d.firstFailedAt)}">${shortTime(d.failedAt)}</time></td>
 <td>${d.queue} / ${d.jobName}<div class="muted">tenant ${d.tenantId}</div></td>
 <td class="n">${d.attempts}${d.retryCount > 0 ? html`<div class="muted">retried ${d.retryCount}×</div>` : ''}</td>
-<td class="err"><a href="${ADMIN_BASE}/${d.id}" title="${excerpt(d.error, 1000)}">${excerpt(d.error)}</a></td>
+<td class="err"><a href="${ADMIN_BASE}/${d.id}" title="${excerpt(d.error, 1000)}">${excerpt(d.error)}</a>${d.firstCause ? html`<div class="muted">first: ${excerpt(d.firstCause)}</div>` : ''}</td>
 <td><span class="badge ${d.status}">${d.status}</span></td>
 <td>${actions(d, back)}</td>
 </tr>`,
@@ -139,7 +141,7 @@ function table(items: DeadLetter[], back: string): Html {
 <th>Error</th><th>Status</th><th>Actions</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function actions(d: DeadLetter, back: string, withDetails = true): Html {
+function actions(d: DeadLetterSummary, back: string, withDetails = true): Html {
   const details = withDetails ? html`<a href="${ADMIN_BASE}/${d.id}">Details</a>` : '';
   if (d.status !== 'open') return html`<div class="actions">${details}</div>`;
   const form = (action: 'retry' | 'discard', label: string, cls: string) =>
@@ -181,6 +183,15 @@ export function renderDetail(view: DetailView): string {
 </dl></div>
 ${d.status === 'open' ? actions(d, back, false) : ''}
 <h2>Error</h2><pre class="err">${d.error}</pre>
+${d.firstCause ? html`<h2>First cause</h2><pre class="err">${d.firstCause}</pre>` : ''}
+<h2>Attempts</h2>${
+      d.attemptHistory.length === 0
+        ? html`<p class="muted">No attempt history recorded.</p>`
+        : html`<table class="stats"><thead><tr><th class="n">#</th><th>Failed at</th><th>Error</th></tr></thead><tbody>${d.attemptHistory.map(
+            (f) =>
+              html`<tr><td class="n">${f.attempt}</td><td class="t">${shortTime(f.at)}</td><td class="err">${describeFailure(f)}</td></tr>`,
+          )}</tbody></table>`
+    }
 <h2>Stack</h2><pre class="err">${d.stack ?? '(no stack recorded)'}</pre>
 <h2>Payload</h2><pre>${JSON.stringify(d.payload, null, 2)}</pre>`,
   );

@@ -1,4 +1,5 @@
 import type { JSONValue } from 'postgres';
+import { type AttemptFailure, firstDistinctCause } from '../../jobs/attempt-history.js';
 import type { DeadLetter, DeadLetterFilter, DeadLetterRepository, DeadLetterStatus, NewDeadLetter } from '../ports.js';
 import type { Sql } from './sql.js';
 
@@ -12,6 +13,7 @@ interface Row {
   error: string;
   stack: string | null;
   attempts: number;
+  attempt_history: AttemptFailure[];
   status: DeadLetterStatus;
   retry_count: number;
   first_failed_at: Date;
@@ -20,6 +22,7 @@ interface Row {
 }
 
 function toDeadLetter(r: Row): DeadLetter {
+  const attemptHistory = r.attempt_history;
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -30,6 +33,8 @@ function toDeadLetter(r: Row): DeadLetter {
     error: r.error,
     stack: r.stack,
     attempts: r.attempts,
+    attemptHistory,
+    firstCause: firstDistinctCause(attemptHistory),
     status: r.status,
     retryCount: r.retry_count,
     firstFailedAt: r.first_failed_at.toISOString(),
@@ -43,12 +48,14 @@ export class PostgresDeadLetterRepository implements DeadLetterRepository {
 
   async record(d: NewDeadLetter): Promise<DeadLetter> {
     const [row] = await this.sql<Row[]>`
-      INSERT INTO dead_letters (id, tenant_id, queue, job_name, job_key, payload, error, stack, attempts, status,
+      INSERT INTO dead_letters (id, tenant_id, queue, job_name, job_key, payload, error, stack, attempts, attempt_history, status,
                                 first_failed_at, failed_at, updated_at)
       VALUES (${d.id}, ${d.tenantId}, ${d.queue}, ${d.jobName}, ${d.jobKey}, ${this.sql.json(d.payload as JSONValue)},
-              ${d.error}, ${d.stack}, ${d.attempts}, 'open', ${d.failedAt}, ${d.failedAt}, ${d.failedAt})
+              ${d.error}, ${d.stack}, ${d.attempts},
+              ${this.sql.json((d.attemptHistory ?? []) as unknown as JSONValue)}, 'open', ${d.failedAt}, ${d.failedAt}, ${d.failedAt})
       ON CONFLICT (job_key) DO UPDATE SET
         status = 'open', error = excluded.error, stack = excluded.stack, attempts = excluded.attempts,
+        attempt_history = excluded.attempt_history,
         payload = excluded.payload, failed_at = excluded.failed_at, updated_at = excluded.updated_at
       RETURNING *`;
     return toDeadLetter(row as Row);

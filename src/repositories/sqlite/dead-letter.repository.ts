@@ -1,3 +1,4 @@
+import { type AttemptFailure, firstDistinctCause } from '../../jobs/attempt-history.js';
 import type { DeadLetter, DeadLetterFilter, DeadLetterRepository, DeadLetterStatus, NewDeadLetter } from '../ports.js';
 import type { Db } from './db.js';
 
@@ -11,6 +12,7 @@ interface Row {
   error: string;
   stack: string | null;
   attempts: number;
+  attempt_history: string;
   status: DeadLetterStatus;
   retry_count: number;
   first_failed_at: string;
@@ -19,6 +21,7 @@ interface Row {
 }
 
 function toDeadLetter(r: Row): DeadLetter {
+  const attemptHistory = JSON.parse(r.attempt_history) as AttemptFailure[];
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -29,6 +32,8 @@ function toDeadLetter(r: Row): DeadLetter {
     error: r.error,
     stack: r.stack,
     attempts: r.attempts,
+    attemptHistory,
+    firstCause: firstDistinctCause(attemptHistory),
     status: r.status,
     retryCount: r.retry_count,
     firstFailedAt: r.first_failed_at,
@@ -42,18 +47,25 @@ export class SqliteDeadLetterRepository implements DeadLetterRepository {
 
   constructor(private readonly db: Db) {
     this.recordStmt = db.prepare(`
-      INSERT INTO dead_letters (id, tenant_id, queue, job_name, job_key, payload, error, stack, attempts, status,
+      INSERT INTO dead_letters (id, tenant_id, queue, job_name, job_key, payload, error, stack, attempts, attempt_history, status,
                                 first_failed_at, failed_at, updated_at)
-      VALUES (@id, @tenantId, @queue, @jobName, @jobKey, @payload, @error, @stack, @attempts, 'open',
+      VALUES (@id, @tenantId, @queue, @jobName, @jobKey, @payload, @error, @stack, @attempts, @attemptHistory, 'open',
               @failedAt, @failedAt, @failedAt)
       ON CONFLICT (job_key) DO UPDATE SET
         status = 'open', error = excluded.error, stack = excluded.stack, attempts = excluded.attempts,
+        attempt_history = excluded.attempt_history,
         payload = excluded.payload, failed_at = excluded.failed_at, updated_at = excluded.updated_at
       RETURNING *`);
   }
 
   async record(d: NewDeadLetter): Promise<DeadLetter> {
-    return toDeadLetter(this.recordStmt.get({ ...d, payload: JSON.stringify(d.payload) }) as Row);
+    return toDeadLetter(
+      this.recordStmt.get({
+        ...d,
+        payload: JSON.stringify(d.payload),
+        attemptHistory: JSON.stringify(d.attemptHistory ?? []),
+      }) as Row,
+    );
   }
 
   async get(id: string, tenantId?: string): Promise<DeadLetter | undefined> {
