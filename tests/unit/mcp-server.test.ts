@@ -70,7 +70,7 @@ describe('MCP server (in process)', () => {
     // Argument and result names are the original system's: snake_case.
     const addMessage = tools.find((t) => t.name === 'add_message') as Tool;
     expect(Object.keys(addMessage.inputSchema.properties ?? {}).sort()).toEqual(
-      ['content', 'idempotency_key', 'metadata', 'role', 'session_id'].sort(),
+      ['content', 'created_at', 'idempotency_key', 'metadata', 'role', 'session_id'].sort(),
     );
     expect(addMessage.inputSchema.required).toEqual(expect.arrayContaining(['session_id', 'role', 'content']));
     const message = (addMessage.outputSchema?.properties?.message ?? {}) as { properties?: Record<string, unknown> };
