@@ -1,6 +1,6 @@
 import type { Checkpoint, SessionLink, WorkflowState } from '../domain/lifecycle.model.js';
 import type { Session } from '../domain/session.model.js';
-import type { NewSession } from './ports.js';
+import type { NewSession } from './session.port.js';
 
 /** A checkpoint to store; without a name it is called `checkpoint <seq>`. */
 export type NewCheckpoint = Omit<Checkpoint, 'seq' | 'messageCount' | 'name'> & { name: string | null };

@@ -9,7 +9,10 @@ import type { PatternRepository } from './pattern.port.js';
 import type { QualityRepository } from './quality.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
 import type { SearchFilters, StoredVector, VectorHit } from './search.port.js';
+import type { NewSession } from './session.port.js';
 import type { SummaryRepository } from './summary.port.js';
+
+export type { NewSession } from './session.port.js';
 
 /**
  * The storage port. Every adapter (PostgreSQL, SQLite) implements it and passes the same contract
@@ -41,16 +44,6 @@ export interface Store {
   /** Throws when the store cannot answer a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
-}
-
-export interface NewSession {
-  id: string;
-  tenantId: string;
-  project: string;
-  name: string;
-  status: SessionStatus;
-  metadata: Record<string, unknown>;
-  createdAt: string;
 }
 
 export interface SessionChange {
