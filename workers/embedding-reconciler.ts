@@ -1,6 +1,7 @@
 import type { AppEvents } from '../src/core/events.js';
 import type { Logger } from '../src/core/logger.js';
 import { EMBED_MESSAGES_KEY_PREFIX, embedMessagesJobs, embedReflectionJob } from '../src/jobs/job-registry.js';
+import type { QueueBackend } from '../src/jobs/queue.port.js';
 import type { Store } from '../src/repositories/ports.js';
 import { PeriodicTask } from './periodic-task.js';
 
@@ -15,7 +16,9 @@ export interface ReconcilerOptions {
 /**
  * The primary store is the truth; the queue is not. Periodically queues (through the outbox) every
  * recent message and reflection that still has no vector of the active model, so jobs lost with a Redis
- * that kept nothing on disk are redone without anyone noticing. Dead-lettered ones are left to operators.
+ * that kept nothing on disk are redone without anyone noticing. Dead-lettered ones are left to operators, and items
+ * whose job is still in the outbox or on the queue (waiting behind a backlog, delayed, running) are not lost: they are
+ * left alone, so a slow model is never handed the same work twice.
  */
 export class EmbeddingReconciler {
   private readonly task: PeriodicTask<number>;
@@ -26,6 +29,7 @@ export class EmbeddingReconciler {
     private readonly options: ReconcilerOptions,
     private readonly logger: Logger,
     private readonly events: Pick<AppEvents, 'emit'>,
+    private readonly queue: Pick<QueueBackend, 'pending'>,
   ) {
     this.task = new PeriodicTask(options.intervalMs, () => undefined);
   }
@@ -43,6 +47,16 @@ export class EmbeddingReconciler {
     return this.task.stop();
   }
 
+  /** Ids of the messages and reflections an embedding job still to be done carries. */
+  private async queuedSubjects(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const { payload } of await this.queue.pending('embedding')) {
+      if (Array.isArray(payload.messageIds)) for (const id of payload.messageIds) ids.add(String(id));
+      if (typeof payload.reflectionId === 'string') ids.add(payload.reflectionId);
+    }
+    return ids;
+  }
+
   private async pass(now: number): Promise<number> {
     const window = {
       from: new Date(now - this.options.lookbackMs).toISOString(),
@@ -50,8 +64,18 @@ export class EmbeddingReconciler {
     };
     const limit = this.options.batchSize ?? 1000;
     const model = this.model();
-    const messages = await this.store.embeddings.messagesMissingVector(model, window, EMBED_MESSAGES_KEY_PREFIX, limit);
-    const reflections = await this.store.reflections.missingVector(model, window, 'embed-reflection', limit);
+    const missingMessages = await this.store.embeddings.messagesMissingVector(
+      model,
+      window,
+      EMBED_MESSAGES_KEY_PREFIX,
+      limit,
+    );
+    const missingReflections = await this.store.reflections.missingVector(model, window, 'embed-reflection', limit);
+    if (missingMessages.length + missingReflections.length === 0) return 0;
+    // Read after the store: a job the relay publishes meanwhile has left the outbox but is on the queue by now.
+    const queued = await this.queuedSubjects();
+    const messages = missingMessages.filter((m) => !queued.has(m.id));
+    const reflections = missingReflections.filter((r) => !queued.has(r.id));
     if (messages.length + reflections.length === 0) return 0;
     const byTenant = new Map<string, string[]>();
     for (const m of messages) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m.id]);

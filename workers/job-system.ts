@@ -83,6 +83,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     },
     logger,
     events,
+    backend,
   );
   // Periodic pattern detection runs where workers run (see startWorkers).
   const patternScheduler = new PatternDetectionScheduler(

@@ -485,8 +485,9 @@ export const configSchema = z
           .max(86_400_000)
           .default(60_000)
           .describe(
-            'How often (ms) stored messages without a vector of the active model are queued again. This is what ' +
-              'makes jobs lost with a Redis that keeps nothing on disk harmless. 0 turns it off.',
+            'How often (ms) stored messages without a vector of the active model, and no job in the outbox or on ' +
+              'the queue, are queued again. This is what makes jobs lost with a Redis that keeps nothing on disk ' +
+              'harmless. 0 turns it off.',
           ),
         reconcileGraceMs: z.coerce
           .number()

@@ -76,6 +76,11 @@ export interface QueueBackend {
   publish(queue: QueueName, jobs: PublishedJob[]): Promise<void>;
   work(options: WorkerOptions, processor: JobProcessor, onFinalFailure: FinalFailureHandler): WorkerHandle;
   counts(): Promise<Record<QueueName, JobCounts>>;
+  /**
+   * The jobs of `queue` still to be done (waiting, delayed or active) with their payloads, read in pages; for the
+   * embedding reconciler, which must not queue again what is only waiting behind a backlog.
+   */
+  pending(queue: QueueName): Promise<JobData[]>;
   /** Throws when the backend cannot accept jobs (Redis down). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, type JobType, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -9,6 +9,7 @@ import { QUEUE_NAMES } from '../jobs/job-registry.js';
 import type {
   FinalFailureHandler,
   JobCounts,
+  JobData,
   JobProcessor,
   PublishedJob,
   QueueBackend,
@@ -46,7 +47,7 @@ export interface BullMqQueueOptions {
   keepFailed?: number;
 }
 
-interface JobData {
+interface BullJobData {
   key: string;
   tenantId: string;
   payload: Record<string, unknown>;
@@ -69,7 +70,7 @@ const NO_BULLMQ_STALL_LIMIT = Number.MAX_SAFE_INTEGER;
 export class BullMqQueueBackend implements QueueBackend {
   readonly kind = 'bullmq' as const;
   private readonly producer: Redis;
-  private readonly queues: Record<QueueName, Queue<JobData>>;
+  private readonly queues: Record<QueueName, Queue<BullJobData>>;
   private readonly handles = new Set<WorkerHandle>();
   private readonly options: Required<BullMqQueueOptions>;
   private closing?: Promise<void>;
@@ -90,7 +91,7 @@ export class BullMqQueueBackend implements QueueBackend {
     this.producer = this.connect('producer', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     this.queues = Object.fromEntries(QUEUE_NAMES.map((name) => [name, this.newQueue(name)])) as Record<
       QueueName,
-      Queue<JobData>
+      Queue<BullJobData>
     >;
   }
 
@@ -125,7 +126,7 @@ export class BullMqQueueBackend implements QueueBackend {
     const inFlight = new Map<string, InFlight>();
     const workers = [...new Set(options.queues)].map((queue) => {
       const policy = this.options.policies[queue];
-      const worker = new Worker<JobData>(
+      const worker = new Worker<BullJobData>(
         queue,
         (job, token) => this.process(queue, job, token, processor, onFinalFailure, inFlight),
         {
@@ -183,6 +184,21 @@ export class BullMqQueueBackend implements QueueBackend {
     });
   }
 
+  async pending(queue: QueueName): Promise<JobData[]> {
+    const jobs: JobData[] = [];
+    // Pages, each within the operation bound: a backlog of thousands is read without one long Redis call.
+    for (let start = 0; ; start += PENDING_PAGE) {
+      const page = await this.bounded(`pending jobs of ${queue}`, async () =>
+        (await this.ready(queue)).getJobs(PENDING_STATES, start, start + PENDING_PAGE - 1, true),
+      );
+      for (const job of page) {
+        if (job?.data)
+          jobs.push({ name: job.name, key: job.data.key, tenantId: job.data.tenantId, payload: job.data.payload });
+      }
+      if (page.length < PENDING_PAGE) return jobs;
+    }
+  }
+
   async ping(): Promise<void> {
     await this.bounded('ping', async () => {
       await this.ready('embedding');
@@ -208,8 +224,8 @@ export class BullMqQueueBackend implements QueueBackend {
     return this.closing;
   }
 
-  private newQueue(name: QueueName): Queue<JobData> {
-    const queue = new Queue<JobData>(name, { connection: this.producer, prefix: this.options.prefix });
+  private newQueue(name: QueueName): Queue<BullJobData> {
+    const queue = new Queue<BullJobData>(name, { connection: this.producer, prefix: this.options.prefix });
     this.reportErrors(queue, `queue ${name}`);
     return queue;
   }
@@ -218,7 +234,7 @@ export class BullMqQueueBackend implements QueueBackend {
    * The queue once BullMQ has initialised it (it waits for the connection, then asks the server version). If the
    * connection drops in between, that Queue would fail for good, so it is replaced and the next call starts over.
    */
-  private async ready(name: QueueName): Promise<Queue<JobData>> {
+  private async ready(name: QueueName): Promise<Queue<BullJobData>> {
     const queue = this.queues[name];
     try {
       await queue.waitUntilReady();
@@ -234,7 +250,7 @@ export class BullMqQueueBackend implements QueueBackend {
 
   private async process(
     queue: QueueName,
-    bullJob: Job<JobData>,
+    bullJob: Job<BullJobData>,
     token: string | undefined,
     processor: JobProcessor,
     onFinalFailure: FinalFailureHandler,
@@ -260,7 +276,7 @@ export class BullMqQueueBackend implements QueueBackend {
   private async attempt(
     queue: QueueName,
     job: QueuedJob,
-    bullJob: Job<JobData>,
+    bullJob: Job<BullJobData>,
     token: string | undefined,
     processor: JobProcessor,
     onFinalFailure: FinalFailureHandler,
@@ -310,7 +326,7 @@ export class BullMqQueueBackend implements QueueBackend {
    * the port dedupes only waiting, delayed and active jobs, so a finished job with the id is removed first.
    * That is how a dead letter retried under its old id runs again.
    */
-  private async forgetFinished(queue: Queue<JobData>, jobs: PublishedJob[]): Promise<void> {
+  private async forgetFinished(queue: Queue<BullJobData>, jobs: PublishedJob[]): Promise<void> {
     const [completed, failed] = [queue.toKey('completed'), queue.toKey('failed')];
     const pipeline = this.producer.pipeline();
     for (const { id } of jobs) pipeline.zscore(completed, id).zscore(failed, id);
@@ -375,6 +391,10 @@ export class BullMqQueueBackend implements QueueBackend {
   }
 }
 
+/** Job states still to be done, and the page size `pending` reads them in. */
+const PENDING_STATES: JobType[] = ['wait', 'prioritized', 'delayed', 'active', 'waiting-children'];
+const PENDING_PAGE = 1000;
+
 /** Seconds a client is asked to wait (Retry-After) while Redis is unreachable. */
 const REDIS_RETRY_AFTER_SECONDS = 5;
 
@@ -397,7 +417,7 @@ export function redisUnavailable(url: string, what: string, error: unknown): Una
 }
 
 interface InFlight {
-  job: Job<JobData>;
+  job: Job<BullJobData>;
   token: string | undefined;
   givenBack: AbortController;
 }
@@ -408,7 +428,7 @@ async function giveBack(flight: InFlight): Promise<void> {
   await flight.job.moveToDelayed(Date.now(), flight.token);
 }
 
-function toQueuedJob(queue: QueueName, job: Job<JobData>): QueuedJob {
+function toQueuedJob(queue: QueueName, job: Job<BullJobData>): QueuedJob {
   return {
     id: job.id as string,
     name: job.name,

@@ -4,6 +4,7 @@ import { QUEUE_NAMES } from '../jobs/job-registry.js';
 import type {
   FinalFailureHandler,
   JobCounts,
+  JobData,
   JobProcessor,
   PublishedJob,
   QueueBackend,
@@ -149,6 +150,15 @@ export class InProcessQueueBackend implements QueueBackend {
       return counts;
     };
     return Object.fromEntries(QUEUE_NAMES.map((q) => [q, count(this.lanes[q])])) as Record<QueueName, JobCounts>;
+  }
+
+  async pending(queue: QueueName): Promise<JobData[]> {
+    return [...this.lanes[queue].pending.values()].map(({ job: { name, key, tenantId, payload } }) => ({
+      name,
+      key,
+      tenantId,
+      payload,
+    }));
   }
 
   async ping(): Promise<void> {

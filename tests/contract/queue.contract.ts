@@ -459,6 +459,26 @@ export function describeQueueContract(
       });
     });
 
+    it('lists the jobs still to be done (active and waiting) with name, key, tenant and payload; not finished ones', async () => {
+      const done = job();
+      const held = job({ payload: { messageIds: ['m-held'], hold: true } });
+      const waiting = job({ tenantId: 't2', payload: { reflectionId: 'r-waiting' } });
+      await backend.publish('embedding', [done, held, waiting]);
+      await backend.publish('sync', [job()]);
+      work(['embedding'], 1, async (j) => {
+        if (j.payload.hold) await new Promise<void>((resolve) => release.push(resolve));
+      });
+      await waitFor('one done, one active, one waiting', async () => {
+        const c = await counts('embedding');
+        return c.completed === 1 && c.active === 1 && c.waiting === 1;
+      });
+      const pending = (await backend.pending('embedding')).sort((a, b) => a.key.localeCompare(b.key));
+      const view = ({ name, key, tenantId, payload }: PublishedJob) => ({ name, key, tenantId, payload });
+      expect(pending).toEqual([view(held), view(waiting)].sort((a, b) => a.key.localeCompare(b.key)));
+      expect(await backend.pending('analytics')).toEqual([]);
+      expect(await backend.pending('sync')).toHaveLength(1);
+    });
+
     it('close() waits for jobs in flight, takes no new ones, and leaves the rest to another worker', async () => {
       const running = gate();
       const first: string[] = [];
