@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { type CallToolResult, ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -31,7 +32,33 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     string,
     unknown
   >;
-  return rest;
+  return withoutSafeIntegerBounds(rest) as Record<string, unknown>;
+}
+
+/**
+ * zod writes ±Number.MAX_SAFE_INTEGER as the bounds of every integer: they say nothing a client needs and were a
+ * fifth of the tool listing. Real bounds (a limit's 1–100, a count's 0) stay.
+ */
+function withoutSafeIntegerBounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutSafeIntegerBounds);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) continue;
+    if (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) continue;
+    out[key] = withoutSafeIntegerBounds(value);
+  }
+  return out;
+}
+
+/**
+ * An output schema with a `$id` naming the tool and the schema's content: clients that validate structured results
+ * (the SDK's Client compiles every output schema with Ajv on each tools/list) compile a schema with a `$id` once and
+ * reuse it, so listing the tools again costs almost nothing. The hash changes whenever the schema does.
+ */
+function withId(tool: string, schema: Record<string, unknown>): Record<string, unknown> {
+  const hash = createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 16);
+  return { $id: `urn:session-buddy:tool-output:${tool}:${hash}`, ...schema };
 }
 
 function describeNames(op: Operation): string {
@@ -54,7 +81,10 @@ export function mcpTools(operations: readonly Operation[]): Map<string, McpTool>
         title: op.title,
         description: describeNames(op),
         inputSchema: jsonSchemaInMcpNames(jsonSchema(op.input, 'input'), rename) as Tool['inputSchema'],
-        outputSchema: jsonSchemaInMcpNames(jsonSchema(op.output, 'output')) as Tool['outputSchema'],
+        outputSchema: withId(
+          op.name,
+          jsonSchemaInMcpNames(jsonSchema(op.output, 'output')) as Record<string, unknown>,
+        ) as Tool['outputSchema'],
         annotations: { title: op.title, ...op.annotations, openWorldHint: false },
       },
     });

@@ -77,6 +77,24 @@ describe('MCP server (in process)', () => {
     expect(Object.keys(message.properties ?? {})).toEqual(expect.arrayContaining(['session_id', 'created_at']));
   });
 
+  it('gives every output schema a $id of its tool and content, so validating clients compile it once', async () => {
+    const { tools } = await client.listTools();
+    const ids = tools.map((t) => (t.outputSchema as { $id?: string }).$id);
+    expect(new Set(ids).size).toBe(tools.length);
+    for (const [i, tool] of tools.entries())
+      expect(ids[i]).toMatch(new RegExp(`^urn:session-buddy:tool-output:${tool.name}:[0-9a-f]{16}$`));
+    // The same catalogue lists the same ids (a client's compiled validators stay valid); no noise bounds are listed.
+    const again = [...mcpTools(app.operations).values()].map(
+      (t) => (t.definition.outputSchema as { $id?: string }).$id,
+    );
+    expect(again.sort()).toEqual([...ids].sort());
+    expect(JSON.stringify(tools)).not.toContain(String(Number.MAX_SAFE_INTEGER));
+    // The SDK client keeps what it compiled under those ids: listing again compiles nothing new.
+    const validator = (client as unknown as { _jsonSchemaValidator: { _ajv: { getSchema(id: string): unknown } } })
+      ._jsonSchemaValidator;
+    for (const id of ids) expect(validator._ajv.getSchema(id as string), id).toBeTypeOf('function');
+  });
+
   it('answers with structuredContent and readable text, scoped to the principal', async () => {
     const created = await call('create_session', { name: 'unit', project: 'sb/unit', metadata: { a: 1 } });
     expect(created.isError).toBeFalsy();
