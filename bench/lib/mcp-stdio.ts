@@ -17,6 +17,8 @@ export interface ToolCall {
 
 export interface StdioMcp {
   call(name: string, args: Record<string, unknown>): Promise<ToolCall>;
+  /** tools/list through the SDK client (which compiles the output schemas it does not hold yet, as hosts do). */
+  listTools(): Promise<{ ms: number; tools: number; bytes: number }>;
   /** The server's stderr so far (last 4 kB), for error messages. */
   stderr(): string;
   close(): Promise<void>;
@@ -62,6 +64,12 @@ export async function startStdioMcp(
       const content = (result.content ?? []) as Array<{ type: string; text?: string }>;
       const text = content.map((c) => c.text ?? '').join('');
       return { ms, isError: result.isError === true, chars: text.length, structured: result.structuredContent, text };
+    },
+    async listTools() {
+      const t0 = performance.now();
+      const { tools } = await client.listTools();
+      const ms = performance.now() - t0;
+      return { ms, tools: tools.length, bytes: Buffer.byteLength(JSON.stringify({ tools })) };
     },
     stderr: () => stderr,
     close,
