@@ -53,7 +53,7 @@ function readSettings(): BenchSettings {
     durationS: numberFromEnv('BENCH_DURATION_S', 10, 1),
     warmupS: numberFromEnv('BENCH_WARMUP_S', 2, 0),
     connections: Math.floor(numberFromEnv('BENCH_CONNECTIONS', 32, 1)),
-    rounds: Math.floor(numberFromEnv('BENCH_ROUNDS', 2, 1)),
+    rounds: Math.floor(numberFromEnv('BENCH_ROUNDS', 3, 1)),
     modes: modes as BenchSettings['modes'],
     pgAdminUrl: process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -99,6 +99,12 @@ function gitState(): { commit: string; dirty: boolean } | undefined {
   }
 }
 
+/** The 1-minute load average around a scenario: figures measured at load 6 on 2 cores say so beside them. */
+function loadLine(load: { before: number[]; after: number[] }): string {
+  const one = (l: number[]) => (l[0] ?? 0).toFixed(1);
+  return `load average (1 min) ${one(load.before)} before, ${one(load.after)} after, on ${cpus().length} cores`;
+}
+
 async function main(): Promise<number> {
   const settings = readSettings();
   const available = scenarioNames();
@@ -116,16 +122,26 @@ async function main(): Promise<number> {
     `settings: ${JSON.stringify({ ...settings, pgAdminUrl: settings.pgAdminUrl.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@') })}`,
   );
 
-  const results: Record<string, ScenarioResult | { error: string }> = {};
+  const results: Record<
+    string,
+    (ScenarioResult & { loadavg: { before: number[]; after: number[] } }) | { error: string }
+  > = {};
   let failed = false;
   for (const name of selected) {
     try {
       const scenario = await loadScenario(name);
       log(`scenario ${name}: ${scenario.description}`);
+      const loadBefore = loadavg();
       const result = await scenario.run({ settings, log: (m) => log(`${name}: ${m}`) });
-      results[name] = result;
-      console.log(`\n${renderScenario(scenario, result)}\n`);
+      const load = { before: loadBefore, after: loadavg() };
+      results[name] = { ...result, loadavg: load };
+      console.log(`\n${renderScenario(scenario, result)}\n${loadLine(load)}\n`);
       if (result.measurements.some((m) => m.problems.length > 0)) failed = true;
+      const missed = result.comparisons.filter((c) => !c.pass);
+      if (missed.length > 0) {
+        failed = true;
+        log(`${name}: target missed: ${missed.map((c) => `${c.group} ${c.subject}`).join('; ')}`);
+      }
     } catch (error) {
       failed = true;
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -155,7 +171,7 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir(), { recursive: true });
   const file = join(resultsDir(), 'latest.json');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  log(`results written to ${file}${failed ? ' — the run is INVALID or a scenario failed' : ''}`);
+  log(`results written to ${file}${failed ? ' — the run is INVALID, a scenario failed or a target was missed' : ''}`);
   return failed ? 1 : 0;
 }
 

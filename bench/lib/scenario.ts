@@ -39,7 +39,7 @@ export interface BenchSettings {
   connections: number;
   /**
    * Rounds per comparison; each round starts fresh server processes and alternates which target
-   * goes first, so drift on a noisy machine hits both sides alike. BENCH_ROUNDS (Default: 2)
+   * goes first, so drift on a noisy machine hits both sides alike. BENCH_ROUNDS (Default: 3)
    */
   rounds: number;
   /** Which storage modes to run. BENCH_MODES, comma-separated (Default: lite,standard) */

@@ -21,6 +21,17 @@ export function integer(value: number): string {
   return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '-';
 }
 
+/** `median M, spread ±S%` of the per-round ratios (half the min–max range against the median), when there are ≥ 2. */
+export function roundSpread(ratios: number[]): string | undefined {
+  const finite = ratios.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length < 2) return undefined;
+  const mid = Math.floor(finite.length / 2);
+  const median =
+    finite.length % 2 ? (finite[mid] as number) : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
+  const half = ((finite[finite.length - 1] as number) - (finite[0] as number)) / 2;
+  return `median ${fixed(median, 2)}, spread ±${fixed((100 * half) / median, 0)}%`;
+}
+
 /** The printed report of one scenario. */
 export function renderScenario(scenario: Scenario, result: ScenarioResult): string {
   const rows = result.measurements.map((m) => [
@@ -47,10 +58,11 @@ export function renderScenario(scenario: Scenario, result: ScenarioResult): stri
   ];
   for (const c of result.comparisons) {
     const rounds = c.roundRatios.map((r) => fixed(r, 2)).join(', ');
+    const spread = roundSpread(c.roundRatios);
     out.push(
       `${c.group}: ${c.subject} / ${c.baseline} throughput = ${fixed(c.ratio, 2)} ` +
-        `(target >= ${fixed(c.target, 2)}: ${c.pass ? 'PASS' : 'FAIL'}; per round: ${rounds}; ` +
-        `server CPU per request predicts ${fixed(c.cpuRatio, 2)})`,
+        `(target >= ${fixed(c.target, 2)}: ${c.pass ? 'PASS' : 'FAIL'}; per round: ${rounds}` +
+        `${spread ? `; ${spread}` : ''}; server CPU per request predicts ${fixed(c.cpuRatio, 2)})`,
     );
   }
   for (const m of result.measurements) {
