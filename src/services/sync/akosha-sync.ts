@@ -1,7 +1,7 @@
 import type { SyncPosition } from '../../repositories/ports.js';
 import { SYNC_KINDS, type SyncKind, type SyncRecord, type SyncRepository } from '../../repositories/sync.port.js';
 import { type Breaker, isBreakerOpenError } from '../../resilience/breaker-registry.js';
-import type { Memory, MemorySink } from './akosha.client.js';
+import { AkoshaRefusedError, type Memory, type MemorySink } from './akosha.client.js';
 import { toMemory } from './sync-memory.js';
 
 /** The push target's name in `sync_cursors`, and its circuit breaker's. */
@@ -67,6 +67,8 @@ export class SyncBatchError extends Error {
  * the queue turns into a delay, not a spent attempt.
  */
 export class AkoshaSync {
+  private running: Promise<AkoshaSyncReport> | undefined;
+
   constructor(
     private readonly repository: SyncRepository,
     private readonly connect: () => MemorySink,
@@ -76,7 +78,15 @@ export class AkoshaSync {
     private readonly hooks: AkoshaSyncHooks = {},
   ) {}
 
-  async run(): Promise<AkoshaSyncReport> {
+  /** Runs a sync; a run asked for while one runs in this process shares it. */
+  run(): Promise<AkoshaSyncReport> {
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<AkoshaSyncReport> {
     const report: AkoshaSyncReport = {
       pushed: Object.fromEntries(SYNC_KINDS.map((k) => [k, 0])) as Record<SyncKind, number>,
       batches: 0,
@@ -94,7 +104,15 @@ export class AkoshaSync {
           try {
             sink ??= this.connect();
             const open = sink;
-            await this.breaker().run(() => open.store(memories));
+            // Akosha refusing the batch (an error result) is an answer: the batch's failure, not the dependency's,
+            // so it does not count against the breaker.
+            const refused = await this.breaker().run(() =>
+              open.store(memories).then(
+                () => undefined,
+                (error: unknown) => (error instanceof AkoshaRefusedError ? error : Promise.reject(error)),
+              ),
+            );
+            if (refused) throw refused;
           } catch (error) {
             throw isBreakerOpenError(error) ? error : new SyncBatchError(cursor.kind, after, batch.length, error);
           }
