@@ -224,6 +224,68 @@ export function describeAkoshaSync(name: string, open: Open) {
       expect(fake.stored().size).toBe(2);
     }, 180_000);
 
+    it('repository: keyset reads in change order, forward-only cursors, outcomes, a summary changed by its LLM part', async () => {
+      const env = await open({});
+      opened.push(env);
+      const { app } = env;
+      const repo = app.store.sync;
+      const ids = [await reflection(app, 'repo one'), await reflection(app, 'repo two', 'ak-t2')];
+      ids.push(await reflection(app, 'repo three'));
+      const all = await repo.changedSince('reflections', null, 10);
+      expect(all.map((r) => r.id)).toEqual(ids);
+      expect(all[0]).toMatchObject({ kind: 'reflections', tenantId: 'ak-t1', project: 'ak' });
+      expect(all[0]?.fields).toMatchObject({ content: 'repo one', tags: ['akosha'], sessionId: null });
+      const [first, second] = all;
+      if (!first || !second) throw new Error('expected reflections');
+      const pos = (r: typeof first) => ({ ts: r.updatedAt, id: r.id });
+      expect((await repo.changedSince('reflections', pos(first), 1)).map((r) => r.id)).toEqual([ids[1]]);
+      expect(await repo.backlog('reflections', null)).toEqual({ pending: 3, oldest: first.updatedAt });
+      expect(await repo.backlog('reflections', pos(second))).toMatchObject({ pending: 1 });
+
+      const now = '2026-01-01T00:00:00.000Z';
+      expect(await repo.advance('t', 'reflections', pos(second), 2, now)).toBe(true);
+      expect(await repo.advance('t', 'reflections', pos(first), 1, now)).toBe(false);
+      const state = await repo.state('t');
+      expect(state.cursors[0]).toEqual({ kind: 'reflections', position: pos(second), itemsPushed: 2, updatedAt: now });
+      expect(state.cursors[1]).toEqual({ kind: 'patterns', position: null, itemsPushed: 0, updatedAt: null });
+
+      await repo.recordOutcome('t', 'boom', '2026-01-01T00:00:01.000Z');
+      expect(await repo.state('t')).toMatchObject({
+        lastError: 'boom',
+        lastErrorAt: '2026-01-01T00:00:01.000Z',
+        lastSuccessAt: null,
+      });
+      await repo.recordOutcome('t', null, '2026-01-01T00:00:02.000Z');
+      await repo.recordOutcome('t', 'again', '2026-01-01T00:00:03.000Z');
+      expect(await repo.state('t')).toMatchObject({ lastError: 'again', lastSuccessAt: '2026-01-01T00:00:02.000Z' });
+
+      const session = await op<{ id: string }>(app, 'create_session', { name: 'repo', project: 'ak' });
+      await app.store.summaries.save({
+        sessionId: session.id,
+        tenantId: 'ak-t1',
+        generator: 'extractive-1',
+        summary: { goal: 'ship it' } as never,
+        messageCount: 0,
+        lastMessageSeq: null,
+        lastMessageAt: null,
+        sessionStatus: 'active',
+        sessionUpdatedAt: '2026-01-01T00:00:02.000Z',
+        generatedAt: '2026-01-01T00:00:03.000Z',
+      });
+      const [made] = await repo.changedSince('session_summaries', null, 10);
+      expect(made).toMatchObject({ id: session.id, updatedAt: '2026-01-01T00:00:03.000Z', project: 'ak' });
+      expect(made?.fields).toMatchObject({ summary: { goal: 'ship it' }, llmSummary: null, sessionName: 'repo' });
+      const llm = { text: 'prose', model: 'm', messageCount: 0, generatedAt: '2026-01-01T00:00:04.000Z' };
+      await app.store.summaries.saveLlm('ak-t1', session.id, llm);
+      const after = await repo.changedSince(
+        'session_summaries',
+        { ts: '2026-01-01T00:00:03.000Z', id: session.id },
+        10,
+      );
+      expect(after).toMatchObject([{ id: session.id, updatedAt: '2026-01-01T00:00:04.000Z' }]);
+      expect(after[0]?.fields.llmSummary).toBe('prose');
+    });
+
     it('sync_now refuses while the sync is off; sync_status answers', async () => {
       const env = await open({});
       opened.push(env);

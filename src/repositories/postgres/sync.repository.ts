@@ -17,6 +17,9 @@ const exact = (column: string) =>
   `CASE WHEN extract(microseconds FROM ${column})::bigint % 1000 = 0 THEN ${isoText(column)}
      ELSE to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END`;
 
+/** A summary changes when it is made again and when its LLM part is written (`saveLlm` moves only that time). */
+const SUMMARY_TS = 'greatest(ss.generated_at, ss.llm_generated_at)';
+
 /**
  * Per kind: the select list (`id`, `tenant_id`, `project`, `ts` first, then the item's own fields under their
  * camelCase names), the FROM clause and the (ts, id) keyset columns. JSON columns arrive parsed, tags as arrays.
@@ -37,11 +40,11 @@ const SOURCES: Record<SyncKind, { select: string; from: string; ts: string; id: 
     id: 'id',
   },
   session_summaries: {
-    select: `ss.session_id::text AS id, ss.tenant_id, s.project, ${exact('ss.generated_at')} AS ts,
+    select: `ss.session_id::text AS id, ss.tenant_id, s.project, ${exact(SUMMARY_TS)} AS ts,
       s.name AS "sessionName", ss.session_status AS "sessionStatus", ss.message_count AS "messageCount", ss.summary,
       ss.llm_summary AS "llmSummary", ss.llm_model AS "llmModel"`,
     from: 'session_summaries ss JOIN sessions s ON s.id = ss.session_id',
-    ts: 'ss.generated_at',
+    ts: SUMMARY_TS,
     id: 'ss.session_id',
   },
   code_graphs: {

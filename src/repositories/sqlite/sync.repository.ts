@@ -10,6 +10,9 @@ import {
 } from '../sync.port.js';
 import type { Db } from './db.js';
 
+/** A summary changes when it is made again and when its LLM part is written (`saveLlm` moves only that time). */
+const SUMMARY_TS = 'max(ss.generated_at, coalesce(ss.llm_generated_at, ss.generated_at))';
+
 /**
  * Per kind: the select list (`id`, `tenant_id`, `project`, `ts` first, then the item's own fields under their
  * camelCase names), the FROM clause, the (ts, id) keyset columns and the fields stored as JSON text.
@@ -32,11 +35,11 @@ const SOURCES: Record<SyncKind, { select: string; from: string; ts: string; id: 
     json: ['examples', 'tags', 'metadata'],
   },
   session_summaries: {
-    select: `ss.session_id AS id, ss.tenant_id, s.project, ss.generated_at AS ts, s.name AS "sessionName",
+    select: `ss.session_id AS id, ss.tenant_id, s.project, ${SUMMARY_TS} AS ts, s.name AS "sessionName",
       ss.session_status AS "sessionStatus", ss.message_count AS "messageCount", ss.summary,
       ss.llm_summary AS "llmSummary", ss.llm_model AS "llmModel"`,
     from: 'session_summaries ss JOIN sessions s ON s.id = ss.session_id',
-    ts: 'ss.generated_at',
+    ts: SUMMARY_TS,
     id: 'ss.session_id',
     json: ['summary'],
   },

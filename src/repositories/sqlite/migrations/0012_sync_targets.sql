@@ -20,4 +20,5 @@ CREATE TABLE sync_cursors (
 ) STRICT;
 -- The sync reads each kind in (change time, id) order; reflections and patterns have theirs (0006).
 CREATE INDEX code_graphs_updated_id_idx ON code_graphs (updated_at, id);
-CREATE INDEX session_summaries_generated_idx ON session_summaries (generated_at, session_id);
+-- A summary's change time is its newest part's (the extractive summary or the LLM one).
+CREATE INDEX session_summaries_changed_idx ON session_summaries (max(generated_at, coalesce(llm_generated_at, generated_at)), session_id);
