@@ -43,8 +43,8 @@ export interface JobSystemDeps {
 }
 
 /**
- * What moves follow-up work: outbox relay, reconciler, pattern and analytics schedulers and job runner, over the
- * given backend.
+ * What moves follow-up work: outbox relay, reconciler, pattern, analytics and Akosha schedulers and job runner, over
+ * the given backend.
  */
 export interface JobSystem {
   backend: QueueBackend;
@@ -55,8 +55,8 @@ export interface JobSystem {
   /** Starts the outbox relay and the reconciler (every API and worker process runs them). */
   startRelay(): void;
   /**
-   * Starts consuming `queues` (default: the configured ones) in this process, and the periodic pattern detection
-   * and analytics sync (once, however often it is called).
+   * Starts consuming `queues` (default: the configured ones) in this process, and the periodic pattern detection,
+   * analytics sync and Akosha sync (once, however often it is called).
    */
   startWorkers(queues?: readonly QueueName[]): WorkerHandle;
   /** Stops workers (bounded by `workers.shutdownTimeoutMs`), the schedulers and the relay; not what it was given. */
