@@ -114,7 +114,7 @@ export class AkoshaSync {
             );
             if (refused) throw refused;
           } catch (error) {
-            throw isBreakerOpenError(error) ? error : new SyncBatchError(cursor.kind, after, batch.length, error);
+            throw this.asDeferral(error, new SyncBatchError(cursor.kind, after, batch.length, error));
           }
           const last = batch[batch.length - 1]?.record as SyncRecord;
           after = { ts: last.updatedAt, id: last.id };
@@ -164,6 +164,18 @@ export class AkoshaSync {
       lagSeconds: Math.max(0, ...kinds.map((k) => k.lagSeconds)),
       kinds,
     };
+  }
+
+  /**
+   * A failure after which the breaker is open (this call opened it, or was the half-open trial) is Akosha's outage,
+   * not the batch's: the job is deferred like one refused by the open breaker (no attempt spent), the message keeping
+   * the batch and the cause. A refused batch never is (it does not count against the breaker).
+   */
+  private asDeferral(error: unknown, failure: SyncBatchError): Error {
+    if (isBreakerOpenError(error)) return error;
+    const breaker = this.breaker();
+    if (breaker.state !== 'open' || error instanceof AkoshaRefusedError) return failure;
+    return breaker.refusal(failure);
   }
 
   /** The leading records that fit `batchMaxBytes` of JSON (at least one). */
