@@ -716,11 +716,7 @@ export const configSchema = z
           .url()
           .default('http://localhost:8682/mcp')
           .describe("Akosha's MCP endpoint (streamable HTTP)."),
-        akoshaToken: z
-          .string()
-          .min(1)
-          .optional()
-          .describe('Bearer token sent to Akosha in the Authorization header (environment only).'),
+        akoshaToken: z.string().min(1).optional().describe('Bearer token sent to Akosha in the Authorization header.'),
         syncInterval: z.coerce
           .number()
           .int()
