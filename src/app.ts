@@ -28,6 +28,7 @@ import { createAnalyticsMetrics } from './metrics/analytics.metrics.js';
 import { registerDependencyGauge } from './metrics/dependency.metrics.js';
 import { createJobMetrics, registerQueueGauges } from './metrics/job.metrics.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createSyncMetrics } from './metrics/sync.metrics.js';
 import { registerWorkerGauge } from './metrics/worker.metrics.js';
 import { buildCatalogue } from './operations/catalogue.js';
 import type { Operation } from './operations/operation.js';
@@ -53,6 +54,9 @@ import type { Services } from './services/services.js';
 import { SessionService } from './services/session.service.js';
 import { createLlmSummarizer } from './services/summary/llm-summarizer.js';
 import { SummaryService } from './services/summary.service.js';
+import { AkoshaClient } from './services/sync/akosha.client.js';
+import { AKOSHA_TARGET, AkoshaSync } from './services/sync/akosha-sync.js';
+import { SyncService } from './services/sync.service.js';
 
 export interface Application {
   config: Config;
@@ -229,6 +233,7 @@ export async function createApplication(
       logger,
     });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
+    const akosha = createAkoshaSync(config, store, breakers, metrics);
     const services: Services = {
       sessions,
       messages,
@@ -245,6 +250,10 @@ export async function createApplication(
       lifecycle: new LifecycleService(store.lifecycle, { sessions, messages, summaries, search, logger }),
       codeGraphs: new CodeGraphService(store.codeGraphs),
       quality: new QualityService(store.quality, sessions),
+      sync: new SyncService(akosha, store.outbox, events, {
+        enabled: config.sync.akoshaEnabled,
+        url: config.sync.akoshaUrl,
+      }),
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
@@ -304,6 +313,7 @@ export async function createApplication(
       detector,
       analytics: analyticsSync,
       summaries: services.summaries,
+      akosha,
       metrics: jobMetrics,
       events,
       logger,
@@ -336,6 +346,30 @@ export async function createApplication(
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * The Akosha sync: an MCP client per run, the `akosha` breaker (made on first push), items-pushed and lag metrics
+ * (lag read at scrape time, only when the sync is on).
+ */
+function createAkoshaSync(config: Config, store: Store, breakers: BreakerRegistry, metrics: Metrics): AkoshaSync {
+  const { akoshaEnabled, akoshaUrl, akoshaToken, breaker, batchSize, batchMaxBytes } = config.sync;
+  let sync: AkoshaSync | undefined;
+  const syncMetrics = createSyncMetrics(metrics.registry, async () => (akoshaEnabled ? sync?.status() : undefined));
+  sync = new AkoshaSync(
+    store.sync,
+    () =>
+      new AkoshaClient({
+        url: akoshaUrl,
+        token: akoshaToken,
+        timeoutMs: breaker.timeoutMs,
+        clientInfo: { name: config.serverName, version: VERSION },
+      }),
+    () => breakers.get(AKOSHA_TARGET, breaker),
+    { batchSize, batchMaxBytes },
+    { onPushed: (kind, items) => syncMetrics.itemsPushed.inc({ target: AKOSHA_TARGET, kind }, items) },
+  );
+  return sync;
 }
 
 /** The configured caps of `query_analytics`. */

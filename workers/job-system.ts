@@ -3,14 +3,16 @@ import type { Config } from '../src/config/config.schema.js';
 import type { AppEvents } from '../src/core/events.js';
 import type { Logger } from '../src/core/logger.js';
 import type { EmbeddingService } from '../src/embeddings/embedding.service.js';
+import { akoshaSyncJob, analyticsSyncJob } from '../src/jobs/job-registry.js';
 import type { QueueBackend, QueueName, WorkerHandle } from '../src/jobs/queue.port.js';
 import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { Store } from '../src/repositories/ports.js';
 import type { BreakerRegistry } from '../src/resilience/breaker-registry.js';
 import type { PatternDetector } from '../src/services/pattern-detection/pattern-detector.js';
 import type { SummaryService } from '../src/services/summary.service.js';
-import { AnalyticsSyncScheduler } from './analytics-sync-scheduler.js';
+import type { AkoshaSync } from '../src/services/sync/akosha-sync.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
+import { akoshaSyncHandler } from './handlers/akosha-sync.handler.js';
 import { analyticsSyncHandler } from './handlers/analytics-sync.handler.js';
 import { detectPatternsHandler } from './handlers/detect-patterns.handler.js';
 import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
@@ -19,6 +21,7 @@ import { summarizeSessionHandler } from './handlers/summarize-session.handler.js
 import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PatternDetectionScheduler } from './pattern-detection-scheduler.js';
+import { PeriodicJobScheduler } from './periodic-job-scheduler.js';
 
 /** What the job side is given; the composition root (src/app.ts) builds each of these once and closes them. */
 export interface JobSystemDeps {
@@ -32,14 +35,16 @@ export interface JobSystemDeps {
   analytics: AnalyticsSync;
   /** The stored session summaries the `summarize-session` job refreshes. */
   summaries: SummaryService;
+  /** The Akosha sync the `akosha-sync` job runs (when `sync.akoshaEnabled`). */
+  akosha: AkoshaSync;
   metrics: JobMetrics;
   events: AppEvents;
   logger: Logger;
 }
 
 /**
- * What moves follow-up work: outbox relay, reconciler, pattern and analytics schedulers and job runner, over the
- * given backend.
+ * What moves follow-up work: outbox relay, reconciler, pattern, analytics and Akosha schedulers and job runner, over
+ * the given backend.
  */
 export interface JobSystem {
   backend: QueueBackend;
@@ -50,8 +55,8 @@ export interface JobSystem {
   /** Starts the outbox relay and the reconciler (every API and worker process runs them). */
   startRelay(): void;
   /**
-   * Starts consuming `queues` (default: the configured ones) in this process, and the periodic pattern detection
-   * and analytics sync (once, however often it is called).
+   * Starts consuming `queues` (default: the configured ones) in this process, and the periodic pattern detection,
+   * analytics sync and Akosha sync (once, however often it is called).
    */
   startWorkers(queues?: readonly QueueName[]): WorkerHandle;
   /** Stops workers (bounded by `workers.shutdownTimeoutMs`), the schedulers and the relay; not what it was given. */
@@ -67,6 +72,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       'detect-patterns': detectPatternsHandler(deps.detector),
       'analytics-sync': analyticsSyncHandler(deps.analytics),
       'summarize-session': summarizeSessionHandler(deps.summaries),
+      'akosha-sync': akoshaSyncHandler(deps.akosha, config.sync.akoshaEnabled),
     },
     { deadLetters: store.deadLetters, metrics: deps.metrics, logger },
   );
@@ -93,9 +99,22 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     events,
   );
   // The periodic analytics catch-up, too, runs where workers run.
-  const analyticsScheduler = new AnalyticsSyncScheduler(
+  const tenantId = config.auth.defaultTenant;
+  const analyticsScheduler = new PeriodicJobScheduler(
     store.outbox,
-    { intervalMs: config.analytics.syncIntervalMs, tenantId: config.auth.defaultTenant },
+    {
+      intervalMs: config.analytics.syncIntervalMs,
+      job: (now) => analyticsSyncJob(tenantId, now, config.analytics.syncIntervalMs),
+      what: 'analytics sync',
+    },
+    logger,
+    () => events.emit('outbox:added'),
+  );
+  // The periodic Akosha sync, when it is on, runs where workers run too.
+  const akoshaIntervalMs = config.sync.akoshaEnabled ? config.sync.syncInterval * 1000 : 0;
+  const akoshaScheduler = new PeriodicJobScheduler(
+    store.outbox,
+    { intervalMs: akoshaIntervalMs, job: (now) => akoshaSyncJob(tenantId, now, akoshaIntervalMs), what: 'Akosha sync' },
     logger,
     () => events.emit('outbox:added'),
   );
@@ -116,12 +135,14 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       workers.push(handle);
       patternScheduler.start();
       analyticsScheduler.start();
+      akoshaScheduler.start();
       return handle;
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close(config.workers.shutdownTimeoutMs)));
       await patternScheduler.stop();
       await analyticsScheduler.stop();
+      await akoshaScheduler.stop();
       await reconciler.stop();
       await relay.stop();
       events.off('outbox:added', kick);

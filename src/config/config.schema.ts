@@ -704,6 +704,51 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('The DuckDB analytics store and its sync from the primary store.'),
+    sync: z
+      .object({
+        akoshaEnabled: bool
+          .default(false)
+          .describe(
+            'Push new and changed reflections, patterns, session summaries and code graphs to Akosha (the `akosha-sync` ' +
+              'job on the `sync` queue, every `syncInterval` seconds and on `sync_now`).',
+          ),
+        akoshaUrl: z
+          .string()
+          .url()
+          .default('http://localhost:8682/mcp')
+          .describe("Akosha's MCP endpoint (streamable HTTP)."),
+        akoshaToken: z.string().min(1).optional().describe('Bearer token sent to Akosha in the Authorization header.'),
+        syncInterval: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(300)
+          .describe('Seconds between periodic Akosha syncs queued by processes that run workers; 0: only `sync_now`.'),
+        batchSize: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1_000)
+          .default(100)
+          .describe('Most items one `batch_store_memories` call carries.'),
+        batchMaxBytes: z.coerce
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(64 * 1024 * 1024)
+          .default(4 * 1024 * 1024)
+          .describe(
+            'Most bytes of JSON one call carries (a code graph bigger than this goes alone): a batch is cut before ' +
+              'the item that would pass it.',
+          ),
+        breaker: breakerOptions
+          .prefault({})
+          .describe('Circuit breaker around Akosha; `timeoutMs` is also the timeout of each MCP request.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Pushing memory to Akosha over MCP.'),
     admin: z
       .object({
         enabled: bool
@@ -813,4 +858,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Keys whose values are secrets: accepted from the environment only, redacted when shown. */
-export const SECRET_KEYS = new Set(['auth.secret', 'embedding.apiKey', 'summaries.llm.apiKey']);
+export const SECRET_KEYS = new Set(['auth.secret', 'embedding.apiKey', 'summaries.llm.apiKey', 'sync.akoshaToken']);

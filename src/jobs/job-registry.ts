@@ -85,6 +85,22 @@ export const JOBS = {
         .optional(),
     }),
   },
+  /**
+   * Push what changed since the Akosha cursor (AkoshaSync), every tenant's, in batches; the cursor moves after each
+   * acknowledged batch. Queued by the periodic catch-up (one per `sync.syncInterval`) and by `sync_now` (one per
+   * second). A final failure leaves one dead letter for the batch that failed; retrying it runs the sync again from
+   * the cursor, that batch first.
+   */
+  'akosha-sync': {
+    queue: 'sync',
+    payload: z.strictObject({
+      /** The time bucket the job stands for (detectionBucket); keys the job, so one per bucket. */
+      bucket: z
+        .string()
+        .regex(/^w\d{1,9}-\d{1,12}$/)
+        .optional(),
+    }),
+  },
 } as const satisfies Record<string, JobDef>;
 
 export type JobName = keyof typeof JOBS;
@@ -177,6 +193,17 @@ export function detectPatternsJob(tenantId: string, project: string | null, now:
 export function analyticsSyncJob(tenantId: string, now: Date, windowMs = ANALYTICS_SYNC_WINDOW_MS) {
   const bucket = detectionBucket(now, windowMs);
   return jobFor('analytics-sync', tenantId, { bucket }, bucket);
+}
+
+export type AkoshaSyncPayload = JobPayload<'akosha-sync'>;
+
+/**
+ * The outbox entry for one Akosha sync: one job per time bucket (`windowMs` long), whoever queues it. The sync is
+ * global (every tenant); `tenantId` only says who asked for it, and owns its dead letter.
+ */
+export function akoshaSyncJob(tenantId: string, now: Date, windowMs: number) {
+  const bucket = detectionBucket(now, windowMs);
+  return jobFor('akosha-sync', tenantId, { bucket }, bucket);
 }
 
 /** Writes to one session within this window (ms) queue one summary refresh between them. */

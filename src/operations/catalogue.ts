@@ -16,6 +16,7 @@ import { reflectionTransferOperations } from './reflection-transfer.operations.j
 import { searchOperations } from './search.operations.js';
 import { sessionOperations } from './session.operations.js';
 import { summaryOperations } from './summary.operations.js';
+import { syncOperations } from './sync.operations.js';
 
 /**
  * Every operation of the service, in the order REST mounts them (a fixed path such as `/v1/reflections/stats`
@@ -33,6 +34,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...summaryOperations(),
     ...analyticsOperations(analyticsCaps),
     ...deadLetterOperations(),
+    ...syncOperations(),
     // Before the reflection group: GET /v1/reflections/export is not an id for GET /v1/reflections/:id.
     ...reflectionTransferOperations(limits),
     ...reflectionOperations(limits),

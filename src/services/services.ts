@@ -13,6 +13,7 @@ import type { ReflectionTransferService } from './reflection-transfer.service.js
 import type { SearchService } from './search.service.js';
 import type { SessionService } from './session.service.js';
 import type { SummaryService } from './summary.service.js';
+import type { SyncService } from './sync.service.js';
 
 /** Every service, built once by the composition root and handed to each front door. */
 export interface Services {
@@ -31,4 +32,6 @@ export interface Services {
   lifecycle: LifecycleService;
   codeGraphs: CodeGraphService;
   quality: QualityService;
+  /** The Akosha sync: sync_now, sync_status. */
+  sync: SyncService;
 }

@@ -62,6 +62,8 @@ export const TOOL_NAMES = [
   'retry_dead_letters',
   'discard_dead_letters',
   'queue_stats',
+  'sync_now',
+  'sync_status',
   'health_check',
 ];
 

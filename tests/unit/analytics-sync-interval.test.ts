@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.loader.js';
 import { createLogger } from '../../src/core/logger.js';
 import { analyticsSyncJob, detectionBucket, JOBS } from '../../src/jobs/job-registry.js';
-import { AnalyticsSyncScheduler } from '../../workers/analytics-sync-scheduler.js';
 import { bucketEnd } from '../../workers/handlers/analytics-sync.handler.js';
+import { PeriodicJobScheduler } from '../../workers/periodic-job-scheduler.js';
 
 /** Regression: analytics.syncIntervalMs under a second made a fractional catch-up bucket, refused as a payload. */
 describe('analytics catch-up interval', () => {
@@ -35,9 +35,9 @@ describe('analytics catch-up interval', () => {
 
   it('the scheduler queues a valid job for an interval that is not a whole number of seconds', async () => {
     const added: Array<{ payload: unknown }> = [];
-    const scheduler = new AnalyticsSyncScheduler(
+    const scheduler = new PeriodicJobScheduler(
       { add: async (jobs) => void added.push(...(jobs as Array<{ payload: unknown }>)) },
-      { intervalMs: 1500, tenantId: 't' },
+      { intervalMs: 1500, job: (now) => analyticsSyncJob('t', now, 1500), what: 'analytics sync' },
       createLogger('silent'),
       () => {},
     );

@@ -1,11 +1,5 @@
 import type { AnalyticsSourceRepository, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
-import type { Sql } from './sql.js';
-
-/**
- * A timestamptz as ISO 8601 UTC text with milliseconds (what the driver's Date would give), formatted by the
- * server: cheaper than a Date per value here.
- */
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+import { isoText as iso, type Sql } from './sql.js';
 
 /**
  * Per table: the select list (fact columns in FACT_COLUMNS order; the last one is the sync key's time), the FROM

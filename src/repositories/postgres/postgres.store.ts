@@ -15,6 +15,7 @@ import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
 import type { Sql } from './sql.js';
 import { PostgresSummaryRepository } from './summary.repository.js';
+import { PostgresSyncRepository } from './sync.repository.js';
 import { transaction } from './transaction.js';
 
 export interface PostgresStoreOptions {
@@ -49,6 +50,7 @@ export class PostgresStore implements Store {
   readonly codeGraphs: PostgresCodeGraphRepository;
   readonly quality: PostgresQualityRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
+  readonly sync: PostgresSyncRepository;
   readonly sql: Sql;
 
   constructor(options: PostgresStoreOptions) {
@@ -82,6 +84,7 @@ export class PostgresStore implements Store {
     this.codeGraphs = guard(new PostgresCodeGraphRepository(this.sql));
     this.quality = guard(new PostgresQualityRepository(this.sql));
     this.analyticsSource = guard(new PostgresAnalyticsSourceRepository(this.sql));
+    this.sync = guard(new PostgresSyncRepository(this.sql));
   }
 
   async migrate(): Promise<string[]> {

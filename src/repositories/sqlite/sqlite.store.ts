@@ -15,6 +15,7 @@ import { SqliteQualityRepository } from './quality.repository.js';
 import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
 import { SqliteSummaryRepository } from './summary.repository.js';
+import { SqliteSyncRepository } from './sync.repository.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. (Default: :memory:) */
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
   readonly codeGraphs: SqliteCodeGraphRepository;
   readonly quality: SqliteQualityRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
+  readonly sync: SqliteSyncRepository;
   readonly db: Db;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -64,6 +66,7 @@ export class SqliteStore implements Store {
     this.codeGraphs = new SqliteCodeGraphRepository(this.db);
     this.quality = new SqliteQualityRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
+    this.sync = new SqliteSyncRepository(this.db);
   }
 
   /** SQLite is migrated when opened; this applies anything added since (normally nothing). */
