@@ -15,7 +15,7 @@ export async function checkEmbedding(config: Config): Promise<CheckResult[]> {
   } catch (error) {
     return [fail('embedding', `${kind}: ${reason(error)}`, 'correct the embedding.* settings (docs/configuration.md)')];
   }
-  const where = config.embedding.url ? ` at ${config.embedding.url}` : '';
+  const where = config.embedding.url && (kind === 'ollama' || kind === 'openai') ? ` at ${config.embedding.url}` : '';
   try {
     const [vector] = await within(
       Math.max(config.embedding.breaker.timeoutMs, 30_000) + 5_000,
