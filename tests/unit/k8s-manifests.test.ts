@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -23,6 +24,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Secret': Secret,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
   'batch/v1/Job': Job,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
@@ -62,8 +64,10 @@ const named = (kind: string, name: string) => {
   if (!doc) throw new Error(`no ${kind} ${name} in infra/k8s`);
   return doc;
 };
+/** Deployments and StatefulSets: the long-running pods. */
+const workloads = () => [...ofKind('Deployment'), ...ofKind('StatefulSet')];
 const templates = (): Array<{ owner: Doc; template: PodTemplate }> =>
-  [...ofKind('Deployment'), ...ofKind('Job')].map((owner) => ({ owner, template: owner.spec.template }));
+  [...workloads(), ...ofKind('Job')].map((owner) => ({ owner, template: owner.spec.template }));
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
@@ -106,16 +110,18 @@ describe('Kubernetes manifests (infra/k8s)', () => {
         'PodDisruptionBudget/session-buddy-worker',
         'ScaledObject/session-buddy-worker',
         'Secret/session-buddy-secrets',
+        'Service/session-buddy-analytics',
         'Service/session-buddy-api',
+        'StatefulSet/session-buddy-analytics',
       ].sort(),
     );
     expect(named('Deployment', 'session-buddy-worker').spec.replicas).toBeGreaterThanOrEqual(2);
   });
 
-  it('selectors match their pods: Deployments their template, Services and PDBs exactly one Deployment', () => {
-    for (const d of ofKind('Deployment'))
+  it('selectors match their pods: workloads their template, Services and PDBs exactly one workload', () => {
+    for (const d of workloads())
       expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels)).toBe(true);
-    const deployments = ofKind('Deployment');
+    const deployments = workloads();
     for (const s of ofKind('Service')) {
       const selected = deployments.filter((d) => matches(s.spec.selector, d.spec.template.metadata.labels));
       expect(
@@ -153,12 +159,13 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     expect(commands).toEqual({
       'session-buddy-api': 'start',
       'session-buddy-worker': 'worker',
+      'session-buddy-analytics': 'worker',
       'session-buddy-migrate': 'migrate',
     });
   });
 
   it('probes: startup and liveness on /healthz, readiness on the role-aware /readyz, at a named container port', async () => {
-    for (const d of ofKind('Deployment')) {
+    for (const d of workloads()) {
       for (const c of d.spec.template.spec.containers as Container[]) {
         const portNames = (c.ports ?? []).map((p) => p.name);
         expect(c.startupProbe?.httpGet?.path).toBe('/healthz');
@@ -195,9 +202,34 @@ describe('Kubernetes manifests (infra/k8s)', () => {
         expect(config.mode).toBe('standard');
         expect(config.auth.enabled).toBe(true);
         expect(config.auth.secret).toBeDefined();
-        if (owner.metadata.name === 'session-buddy-worker') expect(config.server.host).toBe('0.0.0.0');
+        if (c.args?.[0] === 'worker') expect(config.server.host).toBe('0.0.0.0');
       }
     }
+  });
+
+  it('every queue has consumers, and analytics exactly one: the single-replica owner the others reach at its Service', () => {
+    const consumers = new Map<string, string[]>();
+    for (const w of workloads()) {
+      const [command, ...flags] = (w.spec.template.spec.containers[0] as Container).args ?? [];
+      if (command !== 'worker') continue;
+      const queues = flags
+        .find((f) => f.startsWith('--queues='))
+        ?.slice('--queues='.length)
+        .split(',') ?? [...QUEUE_NAMES];
+      for (const q of queues) consumers.set(q, [...(consumers.get(q) ?? []), w.metadata.name]);
+    }
+    expect(Object.fromEntries(consumers)).toEqual({
+      embedding: ['session-buddy-worker'],
+      sync: ['session-buddy-worker'],
+      analytics: ['session-buddy-analytics'],
+    });
+    const owner = named('StatefulSet', 'session-buddy-analytics');
+    expect(owner.spec.replicas).toBe(1);
+    const { config } = loadConfig({ env: environmentOf(owner.spec.template.spec.containers[0]) });
+    const service = named('Service', 'session-buddy-analytics');
+    expect(config.analytics.advertiseUrl).toBe(`http://${service.metadata.name}:${service.spec.ports[0].port}`);
+    expect(config.server.allowedHosts).toContain(service.metadata.name);
+    expect(owner.spec.volumeClaimTemplates.map((v: Doc) => v.metadata.name)).toContain('data');
   });
 
   it('the KEDA ScaledObject scales the worker Deployment on the waiting list of a real queue in the configured Redis', () => {
