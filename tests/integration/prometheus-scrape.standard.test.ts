@@ -134,6 +134,20 @@ describe('a real Prometheus scrapes the API and two workers and alerts on dead l
     expect(alert.labels).toMatchObject({ queue: 'embedding', severity: 'warning' });
   });
 
+  it('label values are bounded: no id of a session, message or job in any series Prometheus stored', async () => {
+    const series = await prometheus.query('{__name__=~"session_buddy_.+"}');
+    expect(series.length).toBeGreaterThan(0);
+    const ids = series.flatMap((s) =>
+      Object.entries(s.metric)
+        .filter(([, value]) => /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(value))
+        .map(([label, value]) => `${s.metric.__name__}{${label}="${value}"}`),
+    );
+    expect(ids).toEqual([]);
+    // The REST calls above are counted under their route pattern.
+    const routes = await byLabel('route', 'session_buddy_http_requests_total{job="session-buddy-api",method="POST"}');
+    expect(Object.keys(routes)).toContain('/v1/sessions/:id/messages');
+  });
+
   it('the real /metrics of the API and of a worker (after the fault) pass promtool check metrics', async () => {
     for (const target of [api, workers[0] as RunningCli]) {
       const text = await (await fetch(`${target.url}/metrics`)).text();
