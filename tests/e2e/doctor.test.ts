@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ describe('session-buddy doctor', { timeout: 120_000 }, () => {
     SESSION_BUDDY_MODE: 'standard',
     SESSION_BUDDY_DATABASE__URL: migrated.url,
     SESSION_BUDDY_REDIS__URL: REDIS_URL,
+    // Explicit: auth is not what these checks are about.
+    SESSION_BUDDY_AUTH__ENABLED: 'false',
     SESSION_BUDDY_EMBEDDING__PROVIDER: 'ollama',
     SESSION_BUDDY_EMBEDDING__URL: provider.url,
     SESSION_BUDDY_EMBEDDING__MODEL: 'fake-embed',
@@ -101,6 +103,27 @@ describe('session-buddy doctor', { timeout: 120_000 }, () => {
     } finally {
       provider.setMode('ok');
     }
+  });
+
+  it('lite mode with a SQLite file: not there yet, then migrated; no Redis needed', async () => {
+    const lite = {
+      SESSION_BUDDY_MODE: 'lite',
+      SESSION_BUDDY_DATABASE__SQLITE_PATH: join(dir, 'lite.db'),
+      SESSION_BUDDY_ANALYTICS__PATH: ':memory:',
+      SESSION_BUDDY_EMBEDDING__PROVIDER: 'hash',
+      SESSION_BUDDY_EMBEDDING__DIMENSION: '64',
+    };
+    const before = await doctor(lite);
+    expect(before.status, before.stdout).toBe(0);
+    expect(before.checks.find((c) => c.name === 'sqlite')?.detail).toMatch(/does not exist yet/);
+    expect(statusOf(before.checks)).toMatchObject({ redis: 'skip', embedding: 'ok', 'disk: sqlite': 'ok' });
+    expect(existsSync(join(dir, 'lite.db'))).toBe(false);
+
+    expect(runCli(['migrate'], lite).status).toBe(0);
+    const after = await doctor(lite);
+    expect(after.status).toBe(0);
+    expect(statusOf(after.checks)).toMatchObject({ sqlite: 'ok', migrations: 'ok' });
+    expect(after.checks.find((c) => c.name === 'migrations')?.detail).toMatch(/applied, none pending/);
   });
 
   it('a configuration that does not load is reported alone, exit 1', async () => {
