@@ -66,7 +66,7 @@ async function checkPostgres(config: Config): Promise<CheckResult[]> {
 }
 
 /** `a, b, c` or, for a long list, `a, b … and 9 more`. */
-export function few(names: string[]): string {
+function few(names: string[]): string {
   return names.length <= 3 ? names.join(', ') : `${names.slice(0, 2).join(', ')} … and ${names.length - 2} more`;
 }
 

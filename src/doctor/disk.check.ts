@@ -7,8 +7,8 @@ import { type CheckResult, fail, ok, reason, warn } from './doctor.js';
 
 const MIB = 1024 * 1024;
 /** Below this the file may not grow through the next sync or checkpoint. */
-export const DISK_FAIL_BYTES = 100 * MIB;
-export const DISK_WARN_BYTES = 1024 * MIB;
+const DISK_FAIL_BYTES = 100 * MIB;
+const DISK_WARN_BYTES = 1024 * MIB;
 
 /** The nearest folder of `path` that exists (the file and its folder may be created on first start). */
 async function existingFolder(path: string): Promise<string> {

@@ -61,8 +61,10 @@ export async function checkRedis(config: Config): Promise<CheckResult[]> {
         ? ok('redis persistence', 'append-only file on')
         : warn(
             'redis persistence',
-            `append-only file off${rdb[1] ? ` (snapshots: save ${rdb[1]})` : ', no snapshots'}: queued jobs written since the last snapshot are lost if Redis restarts`,
-            'run Redis with `appendonly yes` (docker-compose.yml and infra/k8s do)',
+            rdb[1]
+              ? `append-only file off (snapshots: save ${rdb[1]}): jobs queued since the last snapshot are lost if Redis restarts`
+              : 'append-only file off, no snapshots: every queued job is lost if Redis restarts',
+            'run Redis with `appendonly yes` (docker-compose.yml does)',
           ),
     );
     const policy = ((await redis.config('GET', 'maxmemory-policy').catch(() => [])) as string[])[1];
