@@ -216,11 +216,12 @@ ensure_chromium() {
 }
 
 # ---------------------------------------------------------------------------------------
-# promtool: checks and unit-tests infra/prometheus/alerts.yml (tests/unit/prometheus-rules.test.ts).
-# Debian ships it in the prometheus package; only the binary is used, the service is not started.
+# promtool: checks and unit-tests infra/prometheus/alerts.yml (tests/unit/prometheus-rules.test.ts). Debian ships it
+# in the prometheus package, with the server binary that tests/integration/prometheus-scrape.standard.test.ts starts
+# itself on a free loopback port (the package's own service is not started).
 # ---------------------------------------------------------------------------------------
 ensure_promtool() {
-	command -v promtool >/dev/null 2>&1 || apt_install prometheus
+	{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || apt_install prometheus
 }
 
 ensure_redis

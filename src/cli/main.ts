@@ -6,6 +6,7 @@ import { analyticsCommand } from './analytics.command.js';
 import { callCommand } from './call.command.js';
 import { configCommand } from './config.command.js';
 import { dlqCommand } from './dlq.command.js';
+import { doctorCommand } from './doctor.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { patternsCommand } from './patterns.command.js';
 import { reflectionsCommand } from './reflections.command.js';
@@ -32,6 +33,7 @@ program.addCommand(reflectionsCommand());
 program.addCommand(configCommand());
 program.addCommand(analyticsCommand());
 program.addCommand(callCommand());
+program.addCommand(doctorCommand());
 program.addCommand(tokenCommand());
 
 try {

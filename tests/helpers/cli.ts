@@ -25,6 +25,31 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * Runs the built CLI to completion without blocking the test's event loop: for commands that talk to a server the
+ * test itself runs (a fake provider), which `runCli` would starve.
+ */
+export async function runCliAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  proc.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const [status] = (await once(proc, 'close')) as [number | null];
+  return { status, stdout, stderr };
+}
+
 /** Starts `session-buddy start …` and waits for its "ready" log line to learn the URL. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
   return spawnCli(['start', '--port=0', ...args], env, 'Session-Buddy ready');

@@ -1,34 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { metricNamesIn, type Scrape, scrapeLiteMetrics } from '../helpers/metrics-scrape.js';
+import { metricLintFindings, promtool } from '../helpers/prometheus.js';
 
 const RULES = fileURLToPath(new URL('../../infra/prometheus/alerts.yml', import.meta.url));
 const RULE_TESTS = fileURLToPath(new URL('../../infra/prometheus/alerts.test.yml', import.meta.url));
 const RUNBOOKS = fileURLToPath(new URL('../../docs/runbooks.md', import.meta.url));
-
-/**
- * prom-client's default metrics that promtool's linter flags (gauges named `_total`); they are the library's names,
- * not ours, so they are the only findings allowed.
- */
-const PROM_CLIENT_LINT = new Set([
-  'session_buddy_nodejs_active_handles_total non-counter metrics should not have "_total" suffix',
-  'session_buddy_nodejs_active_requests_total non-counter metrics should not have "_total" suffix',
-  'session_buddy_nodejs_active_resources_total non-counter metrics should not have "_total" suffix',
-]);
-
-function promtool(args: string[], input?: string) {
-  const result = spawnSync('promtool', args, { encoding: 'utf8', input, timeout: 60_000 });
-  if (result.error) {
-    throw new Error(
-      `cannot run promtool (${result.error.message}): install it with infra/scripts/ensure-services.sh ` +
-        "(Debian's prometheus package)",
-    );
-  }
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
 
 interface Rule {
   alert?: string;
@@ -81,11 +60,7 @@ describe('Prometheus alert rules (infra/prometheus/alerts.yml)', () => {
   });
 
   it('a real /metrics scrape passes promtool check metrics, but for prom-client default metric names', () => {
-    const { output } = promtool(['check', 'metrics'], scrape.text);
-    const findings = output
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line && !PROM_CLIENT_LINT.has(line));
+    const { findings, output } = metricLintFindings(scrape.text);
     expect(findings, output).toEqual([]);
   });
 });
