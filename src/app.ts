@@ -13,6 +13,7 @@ import type { Config } from './config/config.schema.js';
 import { AppEvents } from './core/events.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
+import { messageSchemas } from './domain/message.model.js';
 import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
 import { createEmbeddingService } from './embeddings/embedding.factory.js';
@@ -41,6 +42,7 @@ import { CodeGraphService } from './services/code-graph.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
+import { HistoryImportService } from './services/history-import.service.js';
 import { LifecycleService } from './services/lifecycle.service.js';
 import { MessageService } from './services/message.service.js';
 import { PatternService } from './services/pattern.service.js';
@@ -228,6 +230,11 @@ export async function createApplication(
       maxObservationsPerEntity: config.imports.maxObservationsPerEntity,
       logger,
     });
+    const history = new HistoryImportService(store.sessions, messages, messageSchemas(config.limits).one, {
+      batchSize: config.limits.batchMessages,
+      messageChars: config.limits.messageContentChars,
+      logger,
+    });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
     const services: Services = {
       sessions,
@@ -239,6 +246,7 @@ export async function createApplication(
       reflections,
       search,
       transfer,
+      history,
       patterns,
       summaries,
       analytics: analyticsSetup.remote?.(auth) ?? analyticsService,
