@@ -165,8 +165,8 @@ export class HistoryImportService {
     let session: (Session & { created: boolean }) | undefined;
     let pending: Pending[] = [];
 
-    const take = (read: ReadResult) => {
-      if (read.skipped) result.skipped++;
+    const take = (read: ReadResult, blank: boolean) => {
+      if (read.skipped && !blank) result.skipped++;
       for (const [key, value] of Object.entries(read.facts ?? {}) as Array<[keyof SessionFacts, string]>) {
         facts[key] ??= value;
       }
@@ -215,7 +215,7 @@ export class HistoryImportService {
       if (text.trim() !== '') result.lines++;
       hooks.onProgress?.(line);
       try {
-        take(reader.read(text, line));
+        take(reader.read(text, line), text.trim() === '');
       } catch (error) {
         if (!(error instanceof LineError)) throw error;
         fail(line, error.message);
@@ -223,7 +223,7 @@ export class HistoryImportService {
       if (pending.length >= this.batchSize) await flush();
       else if (line % YIELD_EVERY === 0) await nextTurn();
     }
-    take(reader.end());
+    take(reader.end(), false);
     await flush();
     result.errors.sort((a, b) => a.line - b.line);
     return result;
@@ -245,7 +245,10 @@ export class HistoryImportService {
       });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      const reasons = error.details.map((d) => `${renamed(d.field)}: ${d.message}`);
+      // One reason per field: a bad time fails more than one rule of the same field.
+      const fields = new Map<string, string>();
+      for (const d of error.details) if (!fields.has(renamed(d.field))) fields.set(renamed(d.field), d.message);
+      const reasons = [...fields].map(([field, message]) => `${field}: ${message}`);
       fail(line, reasons.length > 0 ? reasons.slice(0, 3).join('; ') : error.message);
       return undefined;
     }
