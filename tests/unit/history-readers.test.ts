@@ -168,7 +168,7 @@ describe('Markdown chats', () => {
     expect(read.messages.map((m) => [m.line, m.message.role, m.message.createdAt])).toEqual([
       [5, 'user', '2025-09-20T18:00:00Z'],
       [9, 'assistant', '2025-09-20T18:00:12Z'],
-      [22, 'user', undefined],
+      [23, 'user', undefined],
     ]);
     expect(read.messages[1]?.message.content).toBe(
       [
@@ -176,6 +176,7 @@ describe('Markdown chats', () => {
         '',
         '```markdown',
         '## user',
+        '',
         'this heading is inside a code block, so it is content',
         '```',
         '',
