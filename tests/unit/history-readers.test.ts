@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { findBadInput } from '../../src/core/validate.js';
 import { jsonlChatReader, markdownChatReader } from '../../src/services/history/chat.reader.js';
 import { claudeCodeReader } from '../../src/services/history/claude-code.reader.js';
 import {
@@ -205,5 +206,12 @@ describe('helpers', () => {
   it('clip keeps short text and cuts long text to the bound', () => {
     expect(clip('short', 10)).toBe('short');
     expect(clip('z'.repeat(500), 50)).toHaveLength(50);
+  });
+
+  it('clip makes tool output storable: no NUL, no lone surrogate, no pair split by the cut', () => {
+    expect(clip('a\u0000b\ud800c', 100)).toBe('a\uFFFDb\uFFFDc');
+    const cut = clip(`${'x'.repeat(20)}${'😀'.repeat(50)}`, 50);
+    expect(findBadInput(cut)).toBeUndefined();
+    expect(cut.length).toBeLessThanOrEqual(50);
   });
 });

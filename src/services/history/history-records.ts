@@ -49,13 +49,23 @@ export interface RenderLimits {
   toolChars: number;
 }
 
-/** `text` cut to `max` characters, saying how much was left out. */
-export function clip(text: string, max: number): string {
+/** NUL, and a UTF-16 surrogate without its other half. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is replaced
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `text` as storable text, cut to `max` characters, saying how much was left out. Transcripts hold what tools
+ * printed: a NUL or a broken UTF-16 pair (which the input rule refuses, see core/validate.ts) becomes U+FFFD here
+ * rather than costing the whole message; a cut never splits a surrogate pair.
+ */
+export function clip(raw: string, max: number): string {
+  const text = raw.replace(UNSTORABLE, '\uFFFD');
   if (text.length <= max) return text;
   const note = (omitted: number) => `… [${omitted} more characters]`;
   // The note's length depends on the count it states: settle the kept length until it fits exactly.
   let keep = Math.max(0, max - note(text.length).length);
   while (keep + 1 + note(text.length - keep - 1).length <= max) keep++;
+  if (keep > 0 && isHighSurrogate(text.charCodeAt(keep - 1))) keep--;
   return `${text.slice(0, keep)}${note(text.length - keep)}`;
 }
 
@@ -86,4 +96,8 @@ export function nameFrom(text: string): string | undefined {
     .map((l) => l.trim())
     .find((l) => l !== '');
   return first ? clip(first, 120) : undefined;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
