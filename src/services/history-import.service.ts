@@ -217,8 +217,9 @@ export class HistoryImportService {
       try {
         take(reader.read(text, line), text.trim() === '');
       } catch (error) {
-        if (!(error instanceof LineError)) throw error;
-        fail(line, error.message);
+        if (error instanceof LineError) fail(line, error.message);
+        else if (error instanceof RangeError) fail(line, 'is nested too deeply to read');
+        else throw error;
       }
       if (pending.length >= this.batchSize) await flush();
       else if (line % YIELD_EVERY === 0) await nextTurn();

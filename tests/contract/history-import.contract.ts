@@ -163,6 +163,33 @@ export function describeHistoryImport(
       expectNoLeak(res.text);
     });
 
+    it('answers hostile lines with line errors, not a 500', async () => {
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      const lines = [
+        `{"type":"assistant","uuid":"d1","timestamp":"2025-10-14T09:00:00Z","message":{"role":"assistant","content":[{"type":"tool_use","name":"Bash","input":${deep}}]}}`,
+        '{"type":"user","uuid":"d2","timestamp":"2999-01-01T00:00:00Z","message":{"role":"user","content":"from the future"}}',
+        '{"type":"user","uuid":"d3","timestamp":"2025-10-14T09:00:00Z","message":{"role":"user","content":"nul \\u0000 and \\ud800 lone"}}',
+        '{"type":"user","uuid":"d4","timestamp":"2025-10-14T09:00:00Z","message":"not an object"}',
+        '{"type":"assistant","uuid":"d5","timestamp":"2025-10-14T09:00:00Z","message":{"content":[1,null]}}',
+      ];
+      const res = await doors.rest('POST', '/v1/history/import', {
+        format: 'claude-code',
+        content: lines.join('\n'),
+        project: 'hostile',
+      });
+      expect(res.status, res.text).toBe(200);
+      const r = res.json as unknown as Result;
+      expect(r.errors).toEqual([
+        { line: 1, message: 'is nested too deeply to read' },
+        { line: 2, message: expect.stringMatching(/^timestamp: must not be more than \d+ seconds in the future$/) },
+        { line: 4, message: 'message: is required (an object with role and content)' },
+        { line: 5, message: 'message.content.0: must be an object' },
+      ]);
+      expect(r.created).toBe(1);
+      const listed = await doors.rest('GET', `/v1/sessions/${r.session?.id}/messages`);
+      expect((listed.json.items as Array<{ content: string }>)[0]?.content).toBe('nul \uFFFD and \uFFFD lone');
+    });
+
     it('imports generic JSON lines and Markdown over MCP; each is idempotent too', async () => {
       const jsonl = await doors.mcp('import_history', {
         format: 'jsonl',
