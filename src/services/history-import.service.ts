@@ -12,6 +12,7 @@ import type { SessionRepository } from '../repositories/ports.js';
 import { jsonlChatReader, markdownChatReader } from './history/chat.reader.js';
 import { claudeCodeReader } from './history/claude-code.reader.js';
 import {
+  clip,
   digest,
   HISTORY_FORMATS,
   type HistoryFormat,
@@ -272,9 +273,11 @@ export class HistoryImportService {
     const found = await this.sessions.get(principal.tenantId, id);
     if (found) return { ...found, created: false };
     const times = batch.flatMap((p) => (p.input.createdAt ? [p.input.createdAt] : []));
-    const metadata: Record<string, unknown> = { source: opts.format, sourceSessionId: sourceId };
-    if (facts.cwd) metadata.cwd = facts.cwd;
-    if (facts.gitBranch) metadata.gitBranch = facts.gitBranch;
+    // What a file says is bounded and made storable like message text: a session row is no place for a megabyte.
+    const shownId = clip(sourceId, 150);
+    const metadata: Record<string, unknown> = { source: opts.format, sourceSessionId: shownId };
+    if (facts.cwd) metadata.cwd = clip(facts.cwd, 1_000);
+    if (facts.gitBranch) metadata.gitBranch = clip(facts.gitBranch, 200);
     try {
       const created = await this.sessions.create({
         id,
@@ -284,7 +287,7 @@ export class HistoryImportService {
           opts.name ??
           (facts.title ? nameFrom(facts.title) : undefined) ??
           firstUserText ??
-          `${LABELS[opts.format]} ${sourceId}`,
+          `${LABELS[opts.format]} ${shownId}`,
         status: 'ended',
         metadata,
         createdAt:

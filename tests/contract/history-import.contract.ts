@@ -188,6 +188,26 @@ export function describeHistoryImport(
       expect(r.created).toBe(1);
       const listed = await doors.rest('GET', `/v1/sessions/${r.session?.id}/messages`);
       expect((listed.json.items as Array<{ content: string }>)[0]?.content).toBe('nul \uFFFD and \uFFFD lone');
+
+      // What the file says about its session is bounded and storable too.
+      const odd = JSON.stringify({
+        type: 'user',
+        uuid: 'o1',
+        timestamp: '2025-10-14T09:00:00Z',
+        sessionId: 's'.repeat(5_000),
+        cwd: `/home/dev/we\u0000ird/${'d'.repeat(5_000)}`,
+        gitBranch: 'b\ud800',
+        message: { role: 'user', content: '<command-name>/clear</command-name>' },
+      });
+      const oddRes = await doors.rest('POST', '/v1/history/import', { format: 'claude-code', content: odd });
+      expect(oddRes.status, oddRes.text).toBe(200);
+      expect(oddRes.json).toMatchObject({ created: 1, failed: 0, session: { project: 'd'.repeat(200) } });
+      const oddSession = await doors.rest('GET', `/v1/sessions/${(oddRes.json.session as { id: string }).id}`);
+      const meta = oddSession.json.metadata as Record<string, string>;
+      expect(meta.sourceSessionId).toHaveLength(150);
+      expect(meta.cwd).toHaveLength(1_000);
+      expect(meta.gitBranch).toBe('b\uFFFD');
+      expect((oddSession.json.name as string).length).toBeLessThanOrEqual(200);
     });
 
     it('imports generic JSON lines and Markdown over MCP; each is idempotent too', async () => {
