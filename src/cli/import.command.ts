@@ -14,7 +14,7 @@ import {
 } from '../services/history-import.service.js';
 import { openCliApplication } from './cli-app.js';
 import { countLines, readLines } from './line-files.js';
-import { progressBar, progressMeter } from './progress.js';
+import { progressMeter } from './progress.js';
 import { BAD_INPUT, defined, parseTenant } from './shared.js';
 
 interface CommonFlags {
@@ -82,6 +82,7 @@ export function importCommand(): Command {
           for (const e of r.errors) problems.push(`${file} line ${e.line}: ${e.message}`);
           if (r.errorsOmitted > 0) problems.push(`${file}: … and ${r.errorsOmitted} more errors`);
         }
+        meter.update(files.length, files.length, `${linesBefore.toLocaleString('en-US')} lines`);
         meter.done();
         for (const p of problems) process.stderr.write(`${p}\n`);
         process.stdout.write(`${summary(`${files.length} transcripts from ${flags.dir}`, totals, started)}\n`);
@@ -107,7 +108,7 @@ export function importCommand(): Command {
           name: flags.name,
           sourceId: flags.sourceId,
         });
-        const bar = progressBar('importing');
+        const bar = progressMeter('importing');
         const total = process.stderr.isTTY ? await countLines(file) : 0;
         const started = performance.now();
         const r = await app.services.history.importLines(principalOf(app, flags), () => readLines(file), options, {
