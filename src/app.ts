@@ -13,6 +13,7 @@ import type { Config } from './config/config.schema.js';
 import { AppEvents } from './core/events.js';
 import type { Logger } from './core/logger.js';
 import { VERSION } from './core/version.js';
+import { messageSchemas } from './domain/message.model.js';
 import { reflectionSchemas } from './domain/reflection.model.js';
 import { sessionSchemas } from './domain/session.model.js';
 import { createEmbeddingService } from './embeddings/embedding.factory.js';
@@ -42,6 +43,7 @@ import { CodeGraphService } from './services/code-graph.service.js';
 import { DeadLetterService } from './services/dead-letter.service.js';
 import { ExportService } from './services/export.service.js';
 import { type DependencyCheck, HealthService } from './services/health.service.js';
+import { HistoryImportService } from './services/history-import.service.js';
 import { LifecycleService } from './services/lifecycle.service.js';
 import { MessageService } from './services/message.service.js';
 import { PatternService } from './services/pattern.service.js';
@@ -232,6 +234,11 @@ export async function createApplication(
       maxObservationsPerEntity: config.imports.maxObservationsPerEntity,
       logger,
     });
+    const history = new HistoryImportService(store.sessions, messages, messageSchemas(config.limits).one, {
+      batchSize: config.limits.batchMessages,
+      messageChars: config.limits.messageContentChars,
+      logger,
+    });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
     const akosha = createAkoshaSync(config, store, breakers, metrics);
     const services: Services = {
@@ -244,6 +251,7 @@ export async function createApplication(
       reflections,
       search,
       transfer,
+      history,
       patterns,
       summaries,
       analytics: analyticsSetup.remote?.(auth) ?? analyticsService,

@@ -19,7 +19,7 @@ import type { SessionSummary } from '../domain/summary.model.js';
 import { type CliAnswer, callOperation } from './call.command.js';
 import { openCliApplication } from './cli-app.js';
 import { progressMeter } from './progress.js';
-import { BAD_INPUT } from './shared.js';
+import { BAD_INPUT, defined } from './shared.js';
 
 interface CommonFlags {
   mode?: string;
@@ -339,11 +339,6 @@ function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** The entries whose value is set: an unset flag leaves the operation's default. */
-function defined(input: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
 }
 
 function refused(field: string, message: string): ValidationError {

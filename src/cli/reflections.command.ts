@@ -1,7 +1,6 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import type { Application } from '../app.js';
@@ -20,8 +19,9 @@ import {
   type ReflectionExportQuery,
 } from '../services/reflection-transfer.service.js';
 import { openCliApplication } from './cli-app.js';
+import { countLines, readLines } from './line-files.js';
 import { progressBar } from './progress.js';
-import { BAD_INPUT, parseTenant } from './shared.js';
+import { BAD_INPUT, defined, parseTenant } from './shared.js';
 
 type ReflectionStatistics = Awaited<ReturnType<ReflectionService['stats']>>;
 
@@ -250,17 +250,6 @@ export function reflectionsCommand(): Command {
   return reflections;
 }
 
-async function* readLines(file: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
-  yield* lines;
-}
-
-async function countLines(file: string): Promise<number> {
-  let count = 0;
-  for await (const _ of readLines(file)) count++;
-  return count;
-}
-
 async function writeAll(out: Writable, chunks: AsyncIterable<string>): Promise<void> {
   try {
     for await (const chunk of chunks) {
@@ -276,8 +265,4 @@ function summary(file: string, r: ImportResult, seconds: number): string {
   const stored = r.created + r.existing + r.failed;
   const rate = seconds > 0 ? ` in ${seconds.toFixed(1)} s (${Math.round(stored / seconds)} reflections/s)` : '';
   return `imported ${file} (${r.format}): ${r.lines} lines, ${r.created} created, ${r.existing} already present, ${r.failed} failed${rate}`;
-}
-
-function defined(values: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }

@@ -39,3 +39,8 @@ export function parseTenant(value: string): string {
   if (!isTenantId(value)) throw new InvalidArgumentError(TENANT_ID_RULE);
   return value;
 }
+
+/** The entries whose value is set: an unset flag leaves the operation's default. */
+export function defined(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+}

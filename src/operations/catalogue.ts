@@ -5,6 +5,7 @@ import { codeGraphOperations } from './code-graph.operations.js';
 import { deadLetterOperations } from './dead-letter.operations.js';
 import { exportOperations } from './export.operations.js';
 import { healthOperations } from './health.operations.js';
+import { historyOperations } from './history.operations.js';
 import { indexingOperations } from './indexing.operations.js';
 import { lifecycleOperations } from './lifecycle.operations.js';
 import { messageOperations } from './message.operations.js';
@@ -31,6 +32,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...codeGraphOperations(limits),
     ...qualityOperations(limits),
     ...exportOperations(),
+    ...historyOperations(),
     ...summaryOperations(),
     ...analyticsOperations(analyticsCaps),
     ...deadLetterOperations(),

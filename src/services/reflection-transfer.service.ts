@@ -27,6 +27,7 @@ import {
   LineError,
   memoryJsonCandidates,
   parseLine,
+  splitLines,
 } from './transfer/import-records.js';
 import {
   EXPORT_FORMATS,
@@ -430,17 +431,6 @@ async function* readLines(
       if (!(error instanceof LineError)) throw error;
       yield { line, error: error.message };
     }
-  }
-}
-
-function* splitLines(text: string): Generator<string> {
-  let start = 0;
-  while (start <= text.length) {
-    const end = text.indexOf('\n', start);
-    const stop = end === -1 ? text.length : end;
-    yield text.slice(start, text[stop - 1] === '\r' ? stop - 1 : stop);
-    if (end === -1) return;
-    start = end + 1;
   }
 }
 

@@ -4,6 +4,7 @@ import type { CodeGraphService } from './code-graph.service.js';
 import type { DeadLetterService } from './dead-letter.service.js';
 import type { ExportService } from './export.service.js';
 import type { HealthService } from './health.service.js';
+import type { HistoryImportService } from './history-import.service.js';
 import type { LifecycleService } from './lifecycle.service.js';
 import type { MessageService } from './message.service.js';
 import type { PatternService } from './pattern.service.js';
@@ -27,6 +28,7 @@ export interface Services {
   search: SearchService;
   patterns: PatternService;
   transfer: ReflectionTransferService;
+  history: HistoryImportService;
   summaries: SummaryService;
   analytics: AnalyticsReads;
   lifecycle: LifecycleService;

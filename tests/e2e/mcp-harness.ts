@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { expect, it } from 'vitest';
@@ -34,6 +34,7 @@ export const TOOL_NAMES = [
   'crackerjack_history',
   'crackerjack_metrics',
   'export_session',
+  'import_history',
   'summarize_session',
   'query_analytics',
   'get_session_analytics',
@@ -328,6 +329,31 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
     const gone = await call(c, 'get_session', { session_id: session.id });
     expect(gone.isError).toBe(true);
     expect(textOf(gone)).toMatch(/^not_found: /);
+  });
+
+  it('imports a Claude Code transcript with import_history, once, keeping each time; search finds it', async () => {
+    const c = client();
+    const content = readFileSync(
+      new URL(
+        '../fixtures/claude-code/projects/-home-dev-kayak-planner/7f3c2a10-4b6e-4d21-9a8f-2c5e1b7d9e31.jsonl',
+        import.meta.url,
+      ),
+      'utf8',
+    );
+    type Imported = { created: number; existing: number; failed: number; session: { id: string; project: string } };
+    const first = await ok<Imported>(c, 'import_history', { format: 'claude-code', content });
+    expect(first).toMatchObject({ failed: 0, session: { project: 'kayak-planner' } });
+    expect(first.created + first.existing).toBe(8);
+    const again = await ok<Imported>(c, 'import_history', { format: 'claude-code', content });
+    expect(again).toMatchObject({ created: 0, existing: 8, session: { id: first.session.id } });
+    const found = await ok<{ items: Array<{ item: { session_id: string; created_at: string } }> }>(
+      c,
+      'search_messages',
+      { query: 'sunrise window', mode: 'keyword', from: '2025-10-14T00:00:00Z', to: '2025-10-15T00:00:00Z' },
+    );
+    expect(found.items.map((h) => [h.item.session_id, h.item.created_at])).toEqual([
+      [first.session.id, '2025-10-14T09:05:00.000Z'],
+    ]);
   });
 
   it('serves 50 concurrent calls, every append getting its own seq', async () => {

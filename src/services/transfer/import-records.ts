@@ -126,6 +126,18 @@ export function parseLine(text: string): unknown {
   return value;
 }
 
+/** The lines of a text (`\n` or `\r\n`), lazily: a large inline import is never split into one big array. */
+export function* splitLines(text: string): Generator<string> {
+  let start = 0;
+  while (start <= text.length) {
+    const end = text.indexOf('\n', start);
+    const stop = end === -1 ? text.length : end;
+    yield text.slice(start, text[stop - 1] === '\r' ? stop - 1 : stop);
+    if (end === -1) return;
+    start = end + 1;
+  }
+}
+
 /** Free text as a tag: lowercase, spaces to dashes, other disallowed characters dropped, empty ones left out. */
 function tagsOf(values: string[]): string[] {
   const tags = values
