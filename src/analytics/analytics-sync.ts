@@ -254,6 +254,7 @@ export class AnalyticsSync {
     const appender = allNew
       ? await connection.createAppender(fact, 'facts')
       : await connection.createAppender(`stage_${fact}`, 'main', 'temp');
+    let failure: unknown;
     try {
       for (const row of rows) {
         const values = row.values;
@@ -267,9 +268,16 @@ export class AnalyticsSync {
         appender.endRow();
       }
       appender.flushSync();
-    } finally {
-      appender.closeSync();
+    } catch (error) {
+      failure = error;
     }
+    // After a failed append closing fails too ("transaction is aborted"): the first error is the one to see.
+    try {
+      appender.closeSync();
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
     if (!allNew) {
       const list = columns.join(', ');
       await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
