@@ -25,12 +25,12 @@ import { FACT_TABLES } from './analytics-schema.js';
  * 2. **DuckDB's parser.** `extractStatements` must find exactly one statement, and `json_serialize_sql` must
  *    serialise it: it refuses everything that is not a SELECT (DML, DDL, PRAGMA, SET, ATTACH, COPY, CALL,
  *    INSTALL/LOAD, EXPLAIN, PIVOT statements…). Its AST is then walked: every table reference must be an
- *    unqualified name of a tenant view (FACT_TABLES) or of a CTE in scope at that point; schema- or
+ *    unqualified name of a tenant view (QUERY_VIEWS) or of a CTE in scope at that point; schema- or
  *    catalog-qualified names, table functions other than the pure generators (range, generate_series, unnest),
  *    DESCRIBE/SHOW/SUMMARIZE, file names used as tables, qualified function names and a few functions that reach
  *    outside the row (settings, variables, the log, sequences, SQL execution) are refused.
  * 3. **What the connection can see.** Each query gets a fresh connection whose TEMP views `sessions`,
- *    `messages`, `reflections`, `patterns` and `dead_letters` are `facts.<table>` filtered to the caller's
+ *    `messages`, `reflections`, `patterns`, `dead_letters` and `message_days` are `facts.<table>` filtered to the caller's
  *    tenant (`tenant_id` is not shown: it is always the caller's). Unqualified names resolve to TEMP first, and
  *    step 2 refuses every other name, so the rows of other tenants are not reachable by name.
  * 4. **What the instance can do.** External access is off (no files, no network, no ATTACH/COPY, no
@@ -51,8 +51,11 @@ export const MAX_QUERY_CHARS = 20_000;
 /** Most positional parameters ($1, ?) a query may bind. */
 export const MAX_QUERY_PARAMS = 100;
 
-/** The view names a query may read (the fact tables, bound to the caller's tenant). */
-export const QUERY_VIEWS: readonly string[] = FACT_TABLES;
+/**
+ * The view names a query may read, bound to the caller's tenant: the fact tables and the daily message rollup
+ * (`message_days`, analytics-rollup.ts: per-day and per-role counts without scanning every message).
+ */
+export const QUERY_VIEWS: readonly string[] = [...FACT_TABLES, 'message_days'];
 
 /** Table functions that only generate values (no catalog, no files): allowed in FROM. */
 const PURE_TABLE_FUNCTIONS = new Set(['range', 'generate_series', 'unnest']);
@@ -218,7 +221,7 @@ export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** `CREATE TEMP VIEW` of every fact table, bound to one tenant, without its tenant_id column. */
+/** `CREATE TEMP VIEW` of every query view, bound to one tenant, without its tenant_id column. */
 export function tenantViewsSql(tenantId: string): string {
   if (tenantId.includes('\u0000')) throw new ValidationError('tenant id contains a NUL character');
   const literal = `'${tenantId.replaceAll("'", "''")}'`;

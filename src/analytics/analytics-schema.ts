@@ -26,6 +26,7 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
     'chars',
     'created_at',
     'created_day',
+    'is_error',
   ],
   reflections: [
     'id',
@@ -54,12 +55,14 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
 };
 
 /**
- * Fact columns the sync computes from another column of the row: `messages.created_day`, the UTC day of
- * `created_at` (a DATE: per-day reads group and filter by it instead of converting every timestamp, about 20×
- * cheaper in DuckDB; not named `day`, which would capture `GROUP BY day` of queries that alias a day so).
+ * Fact columns the sync computes from other columns of the row (the first one named is the one a DuckDB-typed
+ * appender converts): `messages.created_day`, the UTC day of `created_at` (a DATE: per-day reads group and filter
+ * by it instead of converting every timestamp, about 20× cheaper in DuckDB; not named `day`, which would capture
+ * `GROUP BY day` of queries that alias a day so), and `messages.is_error`, whether it is an error message
+ * (isErrorMessage of `role` and `content`), which the daily rollup counts.
  */
-export const DERIVED_COLUMNS: Partial<Record<FactTable, Readonly<Record<string, string>>>> = {
-  messages: { created_day: 'created_at' },
+export const DERIVED_COLUMNS: Partial<Record<FactTable, Readonly<Record<string, readonly string[]>>>> = {
+  messages: { created_day: ['created_at'], is_error: ['role', 'content'] },
 };
 
 export const ANALYTICS_DDL = `
@@ -71,7 +74,7 @@ CREATE TABLE IF NOT EXISTS facts.sessions (
 CREATE TABLE IF NOT EXISTS facts.messages (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, project VARCHAR NOT NULL,
   role VARCHAR NOT NULL, seq INTEGER NOT NULL, content VARCHAR NOT NULL, chars INTEGER NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL, created_day DATE);
+  created_at TIMESTAMPTZ NOT NULL, created_day DATE, is_error BOOLEAN);
 CREATE TABLE IF NOT EXISTS facts.reflections (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, project VARCHAR NOT NULL, session_id VARCHAR,
   content VARCHAR NOT NULL, tags VARCHAR[] NOT NULL, importance DOUBLE NOT NULL,

@@ -1,7 +1,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { AnalyticsSourceRepository, FactRow, FactValue, SyncPosition } from '../repositories/ports.js';
 import { AnalyticsLockedError, type AnalyticsStore } from './analytics.store.js';
-import { dropSessionDays, refreshMessageDays, type TouchedDay } from './analytics-rollup.js';
+import { dropSessionDays, isErrorMessage, refreshMessageDays, type TouchedDay } from './analytics-rollup.js';
 import { DERIVED_COLUMNS, FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 export interface AnalyticsSyncOptions {
@@ -38,6 +38,10 @@ const DAY_MS = 86_400_000;
 const READ_PAGE = 5_000;
 const MESSAGE_SESSION = FACT_COLUMNS.messages.indexOf('session_id');
 const MESSAGE_CREATED = FACT_COLUMNS.messages.indexOf('created_at');
+const MESSAGE_ROLE = FACT_COLUMNS.messages.indexOf('role');
+const MESSAGE_CONTENT = FACT_COLUMNS.messages.indexOf('content');
+/** The derived column computed from several values of a message (DERIVED_COLUMNS); -1 for other tables. */
+const MESSAGE_IS_ERROR = FACT_COLUMNS.messages.indexOf('is_error');
 
 type Append = (appender: DuckDBAppender, value: FactValue) => void;
 
@@ -51,6 +55,7 @@ function appenderFor(duck: DuckDB, type: string): Append {
     (a, v) =>
       v === null || v === undefined ? a.appendNull() : append(a, v);
   if (type === 'INTEGER') return orNull((a, v) => a.appendInteger(Number(v)));
+  if (type === 'BOOLEAN') return orNull((a, v) => a.appendBoolean(v === true));
   if (type === 'DOUBLE') return orNull((a, v) => a.appendDouble(Number(v)));
   if (type === 'BIGINT') return orNull((a, v) => a.appendBigInt(BigInt(v as number)));
   // Timestamps come as ISO 8601 UTC text (FactValue): DuckDB's appender casts the text itself, cheaper than
@@ -94,12 +99,12 @@ export class AnalyticsSync {
   /** Where the delete pass of each table goes on (in memory: a restarted process starts over, which is harmless). */
   private readonly reconcileAfter = new Map<FactTable, string>();
   private readonly columnTypes = new Map<FactTable, Append[]>();
-  /** Per fact column, the position of its value in a FactRow (a derived column: the one it is derived from). */
+  /** Per fact column, the position of its value in a FactRow (a derived column: the first one it is derived from). */
   private readonly valueIndex = new Map<FactTable, number[]>(
     FACT_TABLES.map((fact) => {
       const columns = FACT_COLUMNS[fact];
       const derived = DERIVED_COLUMNS[fact] ?? {};
-      return [fact, columns.map((c) => columns.indexOf(derived[c] ?? c))];
+      return [fact, columns.map((c) => columns.indexOf(derived[c]?.[0] ?? c))];
     }),
   );
   private stagingReady: DuckDBConnection | undefined;
@@ -244,22 +249,35 @@ export class AnalyticsSync {
     const columns = FACT_COLUMNS[fact];
     const from = this.valueIndex.get(fact) as number[];
     const appends = this.columnTypes.get(fact) as Append[];
+    const isError = fact === 'messages' ? MESSAGE_IS_ERROR : -1;
     if (!allNew) await connection.run(`DELETE FROM stage_${fact}`);
     const appender = allNew
       ? await connection.createAppender(fact, 'facts')
       : await connection.createAppender(`stage_${fact}`, 'main', 'temp');
+    let failure: unknown;
     try {
       for (const row of rows) {
         const values = row.values;
         for (let i = 0; i < columns.length; i++) {
-          (appends[i] as Append)(appender, values[from[i] as number] ?? null);
+          const value =
+            i === isError
+              ? isErrorMessage(values[MESSAGE_ROLE] as string, values[MESSAGE_CONTENT] as string)
+              : (values[from[i] as number] ?? null);
+          (appends[i] as Append)(appender, value);
         }
         appender.endRow();
       }
       appender.flushSync();
-    } finally {
-      appender.closeSync();
+    } catch (error) {
+      failure = error;
     }
+    // After a failed append closing fails too ("transaction is aborted"): the first error is the one to see.
+    try {
+      appender.closeSync();
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
     if (!allNew) {
       const list = columns.join(', ');
       await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);

@@ -20,8 +20,9 @@ export const analyticsQueryInput = z.strictObject({
     .min(1, 'is required')
     .max(MAX_QUERY_CHARS, `must be at most ${MAX_QUERY_CHARS} characters`)
     .describe(
-      'One SELECT or WITH statement over the views sessions, messages, reflections, patterns and dead_letters ' +
-        '(your tenant only; the columns of the fact tables in src/analytics/analytics-schema.ts, without tenant_id). ' +
+      'One SELECT or WITH statement over the views sessions, messages, reflections, patterns, dead_letters and ' +
+        'message_days (your tenant only; the columns of facts.* in src/analytics/analytics-schema.ts and ' +
+        'analytics-rollup.ts, without tenant_id). ' +
         '$1, $2… (or ?) bind params.',
     ),
   params: z

@@ -28,7 +28,8 @@ export function analyticsOperations(caps: QueryLimits = ANALYTICS_QUERY_DEFAULTS
       title: 'Query analytics (SQL)',
       description:
         'Run one read-only SQL statement (SELECT or WITH, DuckDB dialect) over your analytics views: sessions, ' +
-        'messages, reflections, patterns, dead_letters (your tenant only, without tenant_id). No other tables, ' +
+        'messages, reflections, patterns, dead_letters and message_days (per session and UTC day: counts per role, ' +
+        'error messages; cheaper than scanning messages), your tenant only, without tenant_id. No other tables, ' +
         `files, table functions (except range, generate_series, unnest) or settings; at most ${describeCaps(caps)} ` +
         '(truncated says when rows were left out). Bind values with $1, $2… and params.',
       input: analyticsQueryInput,

@@ -281,8 +281,11 @@ export interface EmbeddingRepository {
 /** The primary tables the analytics sync copies into DuckDB (src/analytics/analytics-schema.ts FACT_TABLES). */
 export type SyncedTable = 'sessions' | 'messages' | 'reflections' | 'patterns' | 'dead_letters';
 
-/** One column value of a fact row: text, number, text list (tags), or null. Timestamps are ISO 8601 UTC strings. */
-export type FactValue = string | number | null | readonly string[];
+/**
+ * One column value of a fact row: text, number, text list (tags), flag (a derived column) or null. Timestamps are
+ * ISO 8601 UTC strings.
+ */
+export type FactValue = string | number | boolean | null | readonly string[];
 
 /** A primary row as a DuckDB fact row, with its sync position. */
 export interface FactRow {

@@ -216,6 +216,7 @@ export function describeAnalyticsSyncContract(
         chars: first.content.length,
         created_at: new Date(first.createdAt),
         created_day: new Date(`${first.createdAt.slice(0, 10)}T00:00:00Z`),
+        is_error: false,
       });
       const [session] = await rows(db, 'SELECT * FROM facts.sessions WHERE id = $1', [a.id]);
       expect(session).toMatchObject({ tenant_id: 't1', project: 'alpha', status: 'active', message_count: 10 });
@@ -389,6 +390,10 @@ export function describeAnalyticsSyncContract(
          FROM facts.message_days WHERE session_id = $1 ORDER BY day`,
         [s.id],
       );
+      const flags = await rows(db, 'SELECT content, is_error FROM facts.messages WHERE session_id = $1 ORDER BY seq', [
+        s.id,
+      ]);
+      expect(flags.map((f) => f.is_error)).toEqual([false, true, false, false]);
       expect(days).toEqual([
         {
           day: '2026-03-02',

@@ -84,7 +84,9 @@ for (const source of ['sqlite', 'postgres'] as const) {
         expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
         expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="messages-\d{8}T\d{6}Z\.csv"$/);
         const body = await res.text();
-        expect(body.split('\r\n')[0]).toBe('id,session_id,project,role,seq,content,chars,created_at,created_day');
+        expect(body.split('\r\n')[0]).toBe(
+          'id,session_id,project,role,seq,content,chars,created_at,created_day,is_error',
+        );
         expect(body).toContain('"first, ""quoted"""');
         expect(body).toContain('"second\r\nline"');
       });

@@ -98,6 +98,9 @@ describe('runReadOnlyQuery: answers', () => {
       expect(result.columns.map((c) => c.name)).toContain('id');
     }
     await refused('SELECT tenant_id FROM sessions', /query failed: Binder Error: .*tenant_id/);
+    const days = await query('SELECT * FROM message_days LIMIT 0');
+    expect(days.columns.map((c) => c.name)).not.toContain('tenant_id');
+    expect(days.columns.map((c) => c.name)).toContain('user_messages');
   });
 });
 
@@ -119,6 +122,9 @@ describe('runReadOnlyQuery: tenant isolation', () => {
     expect(JSON.stringify(everything)).not.toContain('secret');
     const b = await query("SELECT string_agg(content, '|') FROM messages", TENANT_B);
     expect(b.rows).toEqual([['secret-b message']]);
+    const rolled = "SELECT sum(messages)::INTEGER, string_agg(first_user_goal, '|') FROM message_days";
+    expect((await query(rolled, TENANT_A)).rows).toEqual([[6, expect.not.stringContaining('secret')]]);
+    expect((await query(rolled, TENANT_B)).rows).toEqual([[1, 'secret-b message']]);
   });
 
   it('a tenant id cannot break out of the view literal', async () => {

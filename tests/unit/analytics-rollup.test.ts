@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
-import { messageDaysSelect, ROLLUP_VERSION } from '../../src/analytics/analytics-rollup.js';
+import { isErrorMessage, messageDaysSelect, ROLLUP_VERSION } from '../../src/analytics/analytics-rollup.js';
 import { ANALYTICS_DDL } from '../../src/analytics/analytics-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-rollup-'));
@@ -16,6 +16,38 @@ CREATE TABLE facts.messages (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, project VARCHAR NOT NULL,
   role VARCHAR NOT NULL, seq INTEGER NOT NULL, content VARCHAR NOT NULL, chars INTEGER NOT NULL,
   created_at TIMESTAMPTZ NOT NULL);`;
+
+describe('error messages (messages.is_error)', () => {
+  it('are tool or assistant messages with an error marker and no success phrase', () => {
+    const error = [
+      'TypeError: cannot read properties of undefined',
+      'at build\nerror: the step failed',
+      'Error: ENOENT',
+      'connect ECONNREFUSED 127.0.0.1:5432',
+      'Process exited with code 2',
+      'FATAL the disk is full',
+      'npm ERR! missing script',
+      'the deploy failed',
+      'ERROR [api] boom: bad gateway',
+      '  Fatal [db]: gone',
+    ];
+    for (const content of error) {
+      expect(isErrorMessage('tool', content), content).toBe(true);
+      expect(isErrorMessage('assistant', content), content).toBe(true);
+      expect(isErrorMessage('user', content), content).toBe(false);
+      expect(isErrorMessage('system', content), content).toBe(false);
+    }
+    const fine = [
+      'done: npm test passes',
+      '12 passed, 0 failed',
+      'built with no errors (failed earlier)',
+      'exit code 0',
+      'the errorHandler is registered',
+      'ErrorBoundary wraps the page',
+    ];
+    for (const content of fine) expect(isErrorMessage('tool', content), content).toBe(false);
+  });
+});
 
 describe('the daily message rollup when the analytics file opens', () => {
   it('gives the messages of an older file their created_day and builds the rollup', async () => {
@@ -34,12 +66,14 @@ describe('the daily message rollup when the analytics file opens', () => {
     const r = await store.connect();
     try {
       const days = (
-        await r.runAndReadAll(`SELECT id, strftime(created_day, '%Y-%m-%d') AS d FROM facts.messages ORDER BY id`)
+        await r.runAndReadAll(
+          `SELECT id, strftime(created_day, '%Y-%m-%d') AS d, is_error FROM facts.messages ORDER BY id`,
+        )
       ).getRows();
       expect(days).toEqual([
-        ['m1', '2026-03-01'],
-        ['m2', '2026-03-02'],
-        ['m3', '2026-03-02'],
+        ['m1', '2026-03-01', false],
+        ['m2', '2026-03-02', true],
+        ['m3', '2026-03-02', false],
       ]);
       const rolled = (
         await r.runAndReadAll(
@@ -67,7 +101,7 @@ describe('the daily message rollup when the analytics file opens', () => {
     const c = await raw.connect();
     await c.run(ANALYTICS_DDL);
     await c.run(`INSERT INTO facts.messages VALUES
-      ('m1', 't', 's1', 'p', 'user', 1, 'hello', 5, '2026-03-01T08:00:00Z', DATE '2026-03-01')`);
+      ('m1', 't', 's1', 'p', 'user', 1, 'hello', 5, '2026-03-01T08:00:00Z', DATE '2026-03-01', false)`);
     c.closeSync();
     raw.closeSync();
     const store = await AnalyticsStore.open(path);

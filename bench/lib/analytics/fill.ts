@@ -5,6 +5,7 @@
  * Also the same rows as DuckDB fact rows, for the bulk-load baselines of the sync benchmark.
  */
 import { writeFileSync } from 'node:fs';
+import { isErrorMessage } from '../../../src/analytics/analytics-rollup.js';
 import { FACT_COLUMNS } from '../../../src/analytics/analytics-schema.js';
 import type { Sql } from '../../../src/repositories/postgres/sql.js';
 import type { Db } from '../../../src/repositories/sqlite/db.js';
@@ -58,8 +59,11 @@ export function sessionFact(s: SessionRow): Array<string | number> {
   return [s.id, s.tenantId, s.project, s.name, s.status, '{}', s.messageCount, s.createdAt, s.updatedAt];
 }
 
-/** The fact row of a message, values in FACT_COLUMNS.messages order (what the sync loads). */
-export function messageFact(m: MessageRow): Array<string | number> {
+/**
+ * The fact row of a message, values in FACT_COLUMNS.messages order (what the sync loads, derived columns
+ * included: the baselines load finished rows).
+ */
+export function messageFact(m: MessageRow): Array<string | number | boolean> {
   return [
     m.id,
     m.tenantId,
@@ -71,18 +75,24 @@ export function messageFact(m: MessageRow): Array<string | number> {
     m.content.length,
     m.createdAt,
     m.createdAt.slice(0, 10),
+    isErrorMessage(m.role, m.content),
   ];
 }
 
 /** RFC 4180 CSV with a header row. */
-function csvField(value: string | number): string {
-  if (typeof value === 'number') return String(value);
+function csvField(value: string | number | boolean): string {
+  if (typeof value !== 'string') return String(value);
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 /** Writes the activity's fact rows as two CSV files (sessions, messages), for DuckDB's COPY FROM. */
 export function writeFactCsv(activity: Activity, files: { sessions: string; messages: string }): void {
-  const write = <T>(file: string, columns: readonly string[], rows: T[], fact: (row: T) => Array<string | number>) => {
+  const write = <T>(
+    file: string,
+    columns: readonly string[],
+    rows: T[],
+    fact: (row: T) => Array<string | number | boolean>,
+  ) => {
     const lines = [columns.join(',')];
     for (const row of rows) lines.push(fact(row).map(csvField).join(','));
     writeFileSync(file, `${lines.join('\n')}\n`);

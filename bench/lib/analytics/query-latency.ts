@@ -5,6 +5,7 @@
  * call it, for the largest tenant: get_activity_summary (30 days, all projects and one project),
  * get_session_analytics (a different session each call) and three query_analytics queries.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { AnalyticsStore } from '../../../src/analytics/analytics.store.js';
 import { ensureRollups } from '../../../src/analytics/analytics-rollup.js';
 import type { Principal } from '../../../src/core/principal.js';
 import { activitySummaryInput, analyticsQueryInput, insightsInput } from '../../../src/domain/analytics.model.js';
+import { MESSAGE_ROLES } from '../../../src/domain/message.model.js';
 import { AnalyticsService } from '../../../src/services/analytics.service.js';
 import { registerCleanup } from '../cleanup.js';
 import { latencies, sequentialMeasurement, since } from '../latency.js';
@@ -36,9 +38,18 @@ export interface QueryLatencyOptions {
 export const TYPICAL_QUERIES: Record<string, string> = {
   'messages per day': `SELECT created_day AS day, count(*) AS messages
     FROM messages WHERE created_at >= now() - INTERVAL 30 DAY GROUP BY day ORDER BY day`,
-  'top sessions by messages': `SELECT session_id, any_value(project) AS project, count(*) AS messages,
+  // From the daily rollup, like the role mix below; the same read over every message is measured beside it.
+  'top sessions by messages': `SELECT session_id, any_value(project) AS project, sum(messages)::BIGINT AS messages,
+    sum(chars)::BIGINT AS chars FROM message_days GROUP BY session_id ORDER BY messages DESC, session_id LIMIT 20`,
+  'top sessions by messages, over messages': `SELECT session_id, any_value(project) AS project, count(*) AS messages,
     sum(chars) AS chars FROM messages GROUP BY session_id ORDER BY messages DESC, session_id LIMIT 20`,
-  'role mix per project': `SELECT project, role, count(*) AS messages,
+  // From the daily rollup (one row per session and day) instead of every message: the same answer.
+  'role mix per project': `SELECT project, role, messages,
+    round(100.0 * messages / sum(messages) OVER (PARTITION BY project), 1) AS pct FROM (
+      ${MESSAGE_ROLES.map((r) => `SELECT project, '${r}' AS role, sum(${r}_messages) AS messages FROM message_days GROUP BY project`).join(' UNION ALL ')}
+    ) WHERE messages > 0 ORDER BY project, role`,
+  // The same read over every message (what the rollup saves).
+  'role mix per project, over messages': `SELECT project, role, count(*) AS messages,
     round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY project), 1) AS pct
     FROM messages GROUP BY project, role ORDER BY project, role`,
   // The same per-day query formatting each timestamp instead of reading the stored day: DuckDB converts every
@@ -132,6 +143,18 @@ export async function runQueryLatency(ctx: ScenarioContext, options: QueryLatenc
         `operation after ${WARMUP_CALLS} warm-up calls, one at a time, through AnalyticsService`,
     ];
     const details: Record<string, unknown> = { messages: all, fillS };
+    // What the rollup answers must be what every message counted gives.
+    const answer = async (name: string) =>
+      JSON.stringify(
+        // Compared as text: sums over the rollup and over the messages may come back as different number types.
+        (await service.query(PRINCIPAL, analyticsQueryInput.parse({ sql: TYPICAL_QUERIES[name] }))).rows.map((r) =>
+          r.map(String),
+        ),
+      );
+    for (const name of ['role mix per project', 'top sessions by messages']) {
+      const same = (await answer(name)) === (await answer(`${name}, over messages`));
+      notes.push(`queries: ${name} from message_days ${same ? 'equals' : 'DIFFERS FROM'} the one over messages`);
+    }
     for (const [name, call] of ops) {
       for (let i = 0; i < WARMUP_CALLS; i++) await call(options.calls + i);
       const ms: number[] = [];

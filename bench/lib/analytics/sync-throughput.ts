@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { AnalyticsStore, DUCKDB_OPTIONS } from '../../../src/analytics/analytics.store.js';
+import { isErrorMessage } from '../../../src/analytics/analytics-rollup.js';
 import { ANALYTICS_DDL } from '../../../src/analytics/analytics-schema.js';
 import { AnalyticsSync } from '../../../src/analytics/analytics-sync.js';
 import type { AnalyticsSourceRepository } from '../../../src/repositories/ports.js';
@@ -22,7 +23,7 @@ import { type Comparison, compareMeasurements, type Measurement, type ScenarioCo
 import { committedConfig } from '../settings.js';
 import { fixed, integer } from '../table.js';
 import { type Activity, generateActivity } from './activity.js';
-import { fillPostgres, fillSqlite, messageFact, sessionFact, writeFactCsv } from './fill.js';
+import { fillPostgres, fillSqlite, sessionFact, writeFactCsv } from './fill.js';
 import type { PartResult } from './part.js';
 
 /** The issue's target: sync rows/s at least half of DuckDB's own bulk load of the same rows. */
@@ -70,8 +71,11 @@ async function loadByCopy(file: string, csv: { sessions: string; messages: strin
   return rows;
 }
 
-/** The appender straight into the fact tables from rows in memory, in one transaction, then close. */
-async function loadByAppender(file: string, activity: Activity): Promise<number> {
+/**
+ * The appender straight into the fact tables from rows in memory (the derived `is_error` flags computed
+ * beforehand, as in the CSV files), in one transaction, then close.
+ */
+async function loadByAppender(file: string, activity: Activity, isError: readonly boolean[]): Promise<number> {
   const { dateValue, timestampTZValue } = await import('@duckdb/node-api');
   const { instance, connection } = await freshDuckDb(file);
   const ts = (iso: string) => timestampTZValue(BigInt(Date.parse(iso)) * 1000n);
@@ -91,14 +95,15 @@ async function loadByAppender(file: string, activity: Activity): Promise<number>
     a.appendTimestampTZ(ts(s.createdAt));
     a.appendTimestampTZ(ts(s.updatedAt));
   });
+  let i = 0;
   await append('messages', activity.messages, (a, m) => {
-    const [id, tenant, session, project, role, seq, content, chars] = messageFact(m);
-    for (const v of [id, tenant, session, project, role]) a.appendVarchar(v as string);
-    a.appendInteger(seq as number);
-    a.appendVarchar(content as string);
-    a.appendInteger(chars as number);
+    for (const v of [m.id, m.tenantId, m.sessionId, m.project, m.role]) a.appendVarchar(v);
+    a.appendInteger(m.seq);
+    a.appendVarchar(m.content);
+    a.appendInteger(m.content.length);
     a.appendTimestampTZ(ts(m.createdAt));
     a.appendDate(dateValue(Math.floor(Date.parse(m.createdAt) / 86_400_000)));
+    a.appendBoolean(isError[i++] as boolean);
   });
   await connection.run('COMMIT');
   connection.closeSync();
@@ -188,6 +193,7 @@ export async function runSyncThroughput(ctx: ScenarioContext, options: SyncThrou
     const rows = activity.sessions.length + activity.messages.length;
     const csv = { sessions: join(dir, 'sessions.csv'), messages: join(dir, 'messages.csv') };
     writeFactCsv(activity, csv);
+    const isError = activity.messages.map((m) => isErrorMessage(m.role, m.content));
     const notes = [
       `sync: ${integer(activity.messages.length)} messages in ${integer(activity.sessions.length)} sessions ` +
         `(${integer(rows)} rows; generated and written as CSV in ${fixed(since(t0) / 1000, 1)} s), 3 tenants, 12 projects, 90 days`,
@@ -210,7 +216,7 @@ export async function runSyncThroughput(ctx: ScenarioContext, options: SyncThrou
               target === 'duckdb-copy'
                 ? loadByCopy(file, csv, rows)
                 : target === 'duckdb-appender'
-                  ? loadByAppender(file, activity)
+                  ? loadByAppender(file, activity, isError)
                   : loadBySync(file, source.source),
             );
             rmSync(file, { force: true });

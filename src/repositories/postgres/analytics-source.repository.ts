@@ -2,40 +2,47 @@ import type { AnalyticsSourceRepository, FactRow, FactValue, SyncedTable, SyncPo
 import { isoText as iso, type Sql } from './sql.js';
 
 /**
+ * The sync key's time (the last column) with PostgreSQL's full precision, microseconds: the next page starts
+ * strictly after it. Cut to milliseconds, a row stamped later in the same millisecond (`DEFAULT now()`, bulk
+ * loads stamp thousands alike) would compare after the key again and be read again, page after page.
+ */
+const isoKey = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
  * Per table: the select list (fact columns in FACT_COLUMNS order; the last one is the sync key's time), the FROM
  * clause and the (ts, id) sync key. Rows are read as arrays (`values()`).
  */
 const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; id: string }> = {
   sessions: {
     select: `id::text, tenant_id, project, name, status, metadata::text AS metadata, message_count, ${iso('created_at')},
-      ${iso('updated_at')}`,
+      ${isoKey('updated_at')}`,
     from: 'sessions',
     ts: 'updated_at',
     id: 'id',
   },
   messages: {
     select: `m.id::text, m.tenant_id, m.session_id::text, s.project, m.role, m.seq, m.content,
-      char_length(m.content) AS chars, ${iso('m.created_at')}, ${iso('m.received_at')}`,
+      char_length(m.content) AS chars, ${iso('m.created_at')}, ${isoKey('m.received_at')}`,
     from: 'messages m JOIN sessions s ON s.id = m.session_id',
     ts: 'm.received_at',
     id: 'm.id',
   },
   reflections: {
     select: `id::text, tenant_id, project, session_id::text, content, tags, importance::float8 AS importance,
-      ${iso('created_at')}, ${iso('updated_at')}`,
+      ${iso('created_at')}, ${isoKey('updated_at')}`,
     from: 'reflections',
     ts: 'updated_at',
     id: 'id',
   },
   patterns: {
-    select: `id::text, tenant_id, project, name, kind, source, tags, ${iso('created_at')}, ${iso('updated_at')}`,
+    select: `id::text, tenant_id, project, name, kind, source, tags, ${iso('created_at')}, ${isoKey('updated_at')}`,
     from: 'patterns',
     ts: 'updated_at',
     id: 'id',
   },
   dead_letters: {
     select: `id::text, tenant_id, queue, job_name, error, attempts, status, ${iso('first_failed_at')},
-      ${iso('failed_at')}, ${iso('updated_at')}`,
+      ${iso('failed_at')}, ${isoKey('updated_at')}`,
     from: 'dead_letters',
     ts: 'updated_at',
     id: 'id',
@@ -50,7 +57,9 @@ export class PostgresAnalyticsSourceRepository implements AnalyticsSourceReposit
     const s = SOURCES[table];
     const rows = (await this.sql
       .unsafe(
-        `SELECT ${s.select} FROM ${s.from} WHERE (${s.ts}, ${s.id}) > ($1::timestamptz, $2::uuid)
+        // The position's time is bound as text: the driver would pass a timestamptz parameter through a JavaScript
+        // Date, cutting it to milliseconds (isoKey).
+        `SELECT ${s.select} FROM ${s.from} WHERE (${s.ts}, ${s.id}) > ($1::text::timestamptz, $2::uuid)
          ORDER BY ${s.ts}, ${s.id} LIMIT $3`,
         [after.ts, after.id, limit],
       )
