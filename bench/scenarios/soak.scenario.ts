@@ -83,6 +83,16 @@ function medianIn<T extends { atS: number }>(items: T[], fromS: number, toS: num
   return median(items.filter((i) => i.atS >= fromS && i.atS < toS).map(pick));
 }
 
+/** Least-squares slope of `pick` over the samples from `fromS` on, per 10 minutes. */
+function trendPer10Min<T extends { atS: number }>(items: T[], fromS: number, pick: (t: T) => number): number {
+  const points = items.filter((i) => i.atS >= fromS).map((i) => [i.atS, pick(i)] as const);
+  const mx = points.reduce((n, [x]) => n + x, 0) / points.length;
+  const my = points.reduce((n, [, y]) => n + y, 0) / points.length;
+  const sxy = points.reduce((n, [x, y]) => n + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((n, [x]) => n + (x - mx) ** 2, 0);
+  return (sxy / sxx) * 600;
+}
+
 function p99In(items: Timed[], fromS: number, toS: number): number {
   return summarize([Float64Array.from(items.filter((i) => i.atS >= fromS && i.atS < toS).map((i) => i.ms))]).p99;
 }
@@ -260,6 +270,7 @@ export const scenario: Scenario = {
         notes.push(
           `${p.role} (pid ${p.proc.pid}): RSS ${mb(medianIn(list, ...first, (s) => s.rss))} → ${mb(medianIn(list, ...last, (s) => s.rss))} (${pct(rss)}), ` +
             `heap used ${mb(medianIn(list, ...first, (s) => s.heap))} → ${mb(medianIn(list, ...last, (s) => s.heap))} (${pct(heap)}), ` +
+            `trend after warm-up RSS ${mb(trendPer10Min(list, warmS, (s) => s.rss))}/10 min, heap ${mb(trendPer10Min(list, warmS, (s) => s.heap))}/10 min, ` +
             `event-loop lag p99 per ${SAMPLE_S} s: median ${fixed(median(lag), 1)} ms, max ${fixed(Math.max(...lag), 1)} ms — ${verdict} (≤ ${pct(GROWTH_TARGET)})`,
         );
       }
