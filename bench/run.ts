@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- <scenario> ...]`: runs every scenario in bench/scenarios (or the ones named),
+ * `npm run bench [-- <scenario> ... [--option value ...]]`: runs every scenario in bench/scenarios (or the ones named;
+ * long ones such as `soak` only when named; options such as `--minutes 10` go to the scenarios),
  * prints a table per scenario and writes bench/results/latest.json. Exit code 1 when a scenario
  * failed or a measurement is invalid (non-2xx answers, connection errors, lost writes).
  *
@@ -105,10 +106,28 @@ function loadLine(load: { before: number[]; after: number[] }): string {
   return `load average (1 min) ${one(load.before)} before, ${one(load.after)} after, on ${cpus().length} cores`;
 }
 
+/** Scenario names and `--name value` / `--name=value` options of the command line. */
+function parseArgs(args: string[]): { names: string[]; options: Record<string, string> } {
+  const names: string[] = [];
+  const options: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!arg.startsWith('--')) {
+      names.push(arg);
+      continue;
+    }
+    const [key, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    if (inline !== undefined) options[key] = inline;
+    else if (i + 1 < args.length && !(args[i + 1] as string).startsWith('--')) options[key] = args[++i] as string;
+    else options[key] = 'true';
+  }
+  return { names, options };
+}
+
 async function main(): Promise<number> {
   const settings = readSettings();
   const available = scenarioNames();
-  const wanted = process.argv.slice(2);
+  const { names: wanted, options } = parseArgs(process.argv.slice(2));
   const unknown = wanted.filter((name) => !available.includes(name));
   if (unknown.length > 0) {
     console.error(`unknown scenario(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
@@ -130,12 +149,21 @@ async function main(): Promise<number> {
   for (const name of selected) {
     try {
       const scenario = await loadScenario(name);
+      if (scenario.onlyWhenNamed && wanted.length === 0) {
+        log(`scenario ${name}: skipped (runs only when named: npm run bench -- ${name})`);
+        continue;
+      }
       log(`scenario ${name}: ${scenario.description}`);
       const loadBefore = loadavg();
       const result = await scenario.run({ settings, log: (m) => log(`${name}: ${m}`) });
       const load = { before: loadBefore, after: loadavg() };
       results[name] = { ...result, loadavg: load };
       console.log(`\n${renderScenario(scenario, result)}\n${loadLine(load)}\n`);
+}
+
+      const result = await scenario.run({ settings, log: (m) => log(`${name}: ${m}`), options });
+      results[name] = result;
+      console.log(`\n${renderScenario(scenario, result)}\n`);
       if (result.measurements.some((m) => m.problems.length > 0)) failed = true;
       const missed = result.comparisons.filter((c) => !c.pass);
       if (missed.length > 0) {
@@ -165,6 +193,7 @@ async function main(): Promise<number> {
     },
     git: gitState(),
     settings: { ...settings, pgAdminUrl: undefined },
+    options,
     valid: !failed,
     scenarios: results,
   };

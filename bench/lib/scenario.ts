@@ -15,6 +15,8 @@ export interface Scenario {
   name: string;
   /** One line: what is measured against what. */
   description: string;
+  /** Runs only when named on the command line (long runs such as `soak`); a bare `npm run bench` skips it. */
+  onlyWhenNamed?: boolean;
   /**
    * Runs every measurement of the scenario. It must release what it started (child processes,
    * databases) before it returns or throws; the helpers in bench/lib do so, and also register
@@ -27,6 +29,8 @@ export interface ScenarioContext {
   settings: BenchSettings;
   /** Progress line on stderr (the table goes to stdout). */
   log(message: string): void;
+  /** `--name value` or `--name=value` arguments of the command line, e.g. `npm run bench -- soak --minutes 10`. */
+  options: Record<string, string>;
 }
 
 /** Read once from the environment by bench/run.ts; every scenario gets the same. */

@@ -118,7 +118,8 @@ export async function startServerProcess(
   };
 }
 
-function outputTail(child: ChildProcess, maxChars = 8000): () => string {
+/** The last `maxChars` characters a child wrote on stdout and stderr. */
+export function outputTail(child: ChildProcess, maxChars = 8000): () => string {
   let text = '';
   const keep = (chunk: Buffer) => {
     text = (text + chunk.toString('utf8')).slice(-maxChars);

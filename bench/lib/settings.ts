@@ -37,3 +37,17 @@ export function mergeConfig(...layers: Record<string, unknown>[]): Record<string
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/** Config overrides as SESSION_BUDDY_* variables: { embedding: { batchWaitMs: 0 } } → SESSION_BUDDY_EMBEDDING__BATCH_WAIT_MS=0. */
+export function configEnv(config: Record<string, unknown>, path: string[] = []): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const at = [...path, key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      Object.assign(env, configEnv(value as Record<string, unknown>, at));
+    } else {
+      env[`SESSION_BUDDY_${at.join('__')}`] = Array.isArray(value) ? value.join(',') : String(value);
+    }
+  }
+  return env;
+}

@@ -26,7 +26,7 @@ import { type Latencies, latencies, sequentialMeasurement } from '../lib/latency
 import { type StdioMcp, startStdioMcp } from '../lib/mcp-stdio.js';
 import { packageRoot } from '../lib/paths.js';
 import type { Comparison, Measurement, Scenario, ScenarioContext } from '../lib/scenario.js';
-import { mergeConfig } from '../lib/settings.js';
+import { configEnv, mergeConfig } from '../lib/settings.js';
 import { fixed, integer, renderTable } from '../lib/table.js';
 
 const TARGETS = { writes: 100, keyword: 20, hybrid: 1 } as const;
@@ -229,20 +229,6 @@ async function drained(mcp: StdioMcp, timeoutMs: number): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return false;
-}
-
-/** Config overrides as SESSION_BUDDY_* variables: { embedding: { batchWaitMs: 0 } } → SESSION_BUDDY_EMBEDDING__BATCH_WAIT_MS=0. */
-function configEnv(config: Record<string, unknown>, path: string[] = []): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config)) {
-    const at = [...path, key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()];
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      Object.assign(env, configEnv(value as Record<string, unknown>, at));
-    } else {
-      env[`SESSION_BUDDY_${at.join('__')}`] = Array.isArray(value) ? value.join(',') : String(value);
-    }
-  }
-  return env;
 }
 
 async function sessionBuddy(
