@@ -155,15 +155,10 @@ async function main(): Promise<number> {
       }
       log(`scenario ${name}: ${scenario.description}`);
       const loadBefore = loadavg();
-      const result = await scenario.run({ settings, log: (m) => log(`${name}: ${m}`) });
+      const result = await scenario.run({ settings, log: (m) => log(`${name}: ${m}`), options });
       const load = { before: loadBefore, after: loadavg() };
       results[name] = { ...result, loadavg: load };
       console.log(`\n${renderScenario(scenario, result)}\n${loadLine(load)}\n`);
-}
-
-      const result = await scenario.run({ settings, log: (m) => log(`${name}: ${m}`), options });
-      results[name] = result;
-      console.log(`\n${renderScenario(scenario, result)}\n`);
       if (result.measurements.some((m) => m.problems.length > 0)) failed = true;
       const missed = result.comparisons.filter((c) => !c.pass);
       if (missed.length > 0) {
