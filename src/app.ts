@@ -46,6 +46,7 @@ import { MessageService } from './services/message.service.js';
 import { PatternService } from './services/pattern.service.js';
 import { PatternDetector } from './services/pattern-detection/pattern-detector.js';
 import { QualityService } from './services/quality.service.js';
+import { RateLimiter } from './services/rate-limit.service.js';
 import { ReflectionService } from './services/reflection.service.js';
 import { ReflectionTransferService } from './services/reflection-transfer.service.js';
 import { SearchService } from './services/search.service.js';
@@ -245,6 +246,7 @@ export async function createApplication(
       lifecycle: new LifecycleService(store.lifecycle, { sessions, messages, summaries, search, logger }),
       codeGraphs: new CodeGraphService(store.codeGraphs),
       quality: new QualityService(store.quality, sessions),
+      rateLimits: new RateLimiter(config.rateLimit),
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
@@ -258,6 +260,7 @@ export async function createApplication(
       metrics,
       logger,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
       allowlist: {
         allowedHosts: [
           ...builtInHosts(config.server.host, config.analytics.advertiseUrl),

@@ -1,14 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../core/errors.js';
+import { isRole, ROLES, type Role } from '../core/roles.js';
 import { AuthService } from '../services/auth.service.js';
-import { BAD_INPUT, loadFromFlags, parseTenant } from './shared.js';
+import { BAD_INPUT, type CommonFlags, loadFromFlags, parseTenant } from './shared.js';
 
-interface TokenFlags {
-  subject: string;
+interface TokenFlags extends CommonFlags {
+  subject?: string;
   tenant: string;
   ttl?: number;
-  roles?: string[];
-  mode?: string;
+  roles?: Role[];
+  project?: string;
 }
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3_600, d: 86_400 } as const;
@@ -24,42 +26,83 @@ export function parseTtl(value: string): number {
   return seconds;
 }
 
-function parseRoles(value: string): string[] {
+/** `writer` or `reader,operator` → roles; any other name is refused. */
+function parseRoles(value: string): Role[] {
   const roles = value
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean);
-  if (roles.length === 0 || roles.some((r) => /\s/.test(r))) {
-    throw new InvalidArgumentError('must be a comma-separated list of names, e.g. admin,operator');
+  if (roles.length === 0 || !roles.every(isRole)) {
+    throw new InvalidArgumentError(`must be one or more of ${ROLES.join(', ')} (comma-separated)`);
   }
   return roles;
 }
 
+function parseProject(value: string): string {
+  if (!/^[^\p{Cc}]{1,200}$/u.test(value)) throw new InvalidArgumentError('must be 1 to 200 characters');
+  return value;
+}
+
 /**
- * `session-buddy token --subject S --tenant T [--ttl 1h] [--roles a,b]`: prints a bearer token signed with the
- * configured `auth.secret`, for operators to hand to a client (`Authorization: Bearer …`, `SESSION_BUDDY_TOKEN`).
+ * `session-buddy token create --tenant T --role R [--ttl 30d] [--project P] [--subject S]`: prints a bearer token
+ * signed with the configured `auth.secret`, for operators to hand to a client (`Authorization: Bearer …`,
+ * `SESSION_BUDDY_TOKEN`). `session-buddy token --subject S --tenant T [--roles …]` (the first form) still works.
  */
 export function tokenCommand(): Command {
-  return new Command('token')
-    .description('Print a signed bearer token (JWT) for a client; needs auth.enabled and auth.secret')
-    .requiredOption('--subject <subject>', "who the token is for (the 'sub' claim)")
+  const token = withTokenOptions(
+    new Command('token')
+      .description('Print a signed bearer token (JWT) for a client; needs auth.enabled and auth.secret')
+      .option('--subject <subject>', "who the token is for (the 'sub' claim)")
+      .option('--roles <roles>', `roles, comma-separated: ${ROLES.join(', ')} (default: auth.defaultRole)`, parseRoles),
+  ).action((flags: TokenFlags, command: Command) => {
+    if (!flags.subject) command.error("error: required option '--subject <subject>' not specified");
+    return printToken(flags, command);
+  });
+  token.addCommand(
+    withTokenOptions(
+      new Command('create')
+        .description('Print a signed bearer token for a tenant and role (docs/security.md: roles)')
+        .requiredOption(
+          '--role <roles>',
+          `role(s), comma-separated: ${ROLES.join(', ')} (docs/security.md: the role matrix)`,
+          parseRoles,
+        )
+        .option('--subject <subject>', "who the token is for (the 'sub' claim; default: a random name)"),
+    ).action((flags: TokenFlags & { role: Role[] }, command: Command) =>
+      printToken(
+        { ...flags, roles: flags.role, subject: flags.subject ?? `token-${randomBytes(4).toString('hex')}` },
+        command,
+      ),
+    ),
+  );
+  return token;
+}
+
+function withTokenOptions(command: Command): Command {
+  return command
     .requiredOption('--tenant <tenant>', 'tenant every call made with the token is scoped to', parseTenant)
-    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 7d (default: auth.expireMinutes)', parseTtl)
-    .option('--roles <roles>', "comma-separated roles (the 'roles' claim)", parseRoles)
+    .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 30d, at most 366d (default: auth.expireMinutes)', parseTtl)
+    .option('--project <project>', "limit the token to one project (the 'project' claim)", parseProject)
     .option('--mode <mode>', 'lite or standard (default from config)')
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT))
-    .action(async (flags: TokenFlags, command: Command) => {
-      const { config } = loadFromFlags(command, flags);
-      if (!config.auth.enabled) {
-        throw new ConfigError(
-          'Invalid configuration: auth.enabled is false, so no token would be checked (set SESSION_BUDDY_AUTH__ENABLED=true and SESSION_BUDDY_AUTH__SECRET)',
-        );
-      }
-      // With auth enabled the config schema already requires auth.secret; AuthService refuses to sign without it.
-      const token = await new AuthService(config.auth).issue(flags.subject, flags.tenant, {
-        ttlSeconds: flags.ttl,
-        roles: flags.roles,
-      });
-      process.stdout.write(`${token}\n`);
-    });
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));
+}
+
+async function printToken(flags: TokenFlags, command: Command): Promise<void> {
+  const { config } = loadFromFlags(command, flags);
+  if (!config.auth.enabled) {
+    throw new ConfigError(
+      'Invalid configuration: auth.enabled is false, so no token would be checked (set SESSION_BUDDY_AUTH__ENABLED=true and SESSION_BUDDY_AUTH__SECRET)',
+    );
+  }
+  if (!config.auth.secret) {
+    throw new ConfigError(
+      'Invalid configuration: auth.secret is required to sign tokens (tokens of a JWKS are issued by their own provider)',
+    );
+  }
+  const token = await new AuthService(config.auth).issue(flags.subject as string, flags.tenant, {
+    ttlSeconds: flags.ttl,
+    ...(flags.roles ? { roles: flags.roles } : {}),
+    ...(flags.project === undefined ? {} : { project: flags.project }),
+  });
+  process.stdout.write(`${token}\n`);
 }
