@@ -49,42 +49,41 @@ function parseProject(value: string): string {
  * `SESSION_BUDDY_TOKEN`). `session-buddy token --subject S --tenant T [--roles …]` (the first form) still works.
  */
 export function tokenCommand(): Command {
-  const token = withTokenOptions(
-    new Command('token')
-      .description('Print a signed bearer token (JWT) for a client; needs auth.enabled and auth.secret')
-      .option('--subject <subject>', "who the token is for (the 'sub' claim)")
-      .option('--roles <roles>', `roles, comma-separated: ${ROLES.join(', ')} (default: auth.defaultRole)`, parseRoles),
-  ).action((flags: TokenFlags, command: Command) => {
-    if (!flags.subject) command.error("error: required option '--subject <subject>' not specified");
-    return printToken(flags, command);
-  });
-  token.addCommand(
-    withTokenOptions(
-      new Command('create')
-        .description('Print a signed bearer token for a tenant and role (docs/security.md: roles)')
-        .requiredOption(
-          '--role <roles>',
-          `role(s), comma-separated: ${ROLES.join(', ')} (docs/security.md: the role matrix)`,
-          parseRoles,
-        )
-        .option('--subject <subject>', "who the token is for (the 'sub' claim; default: a random name)"),
-    ).action((flags: TokenFlags & { role: Role[] }, command: Command) =>
-      printToken(
-        { ...flags, roles: flags.role, subject: flags.subject ?? `token-${randomBytes(4).toString('hex')}` },
-        command,
-      ),
-    ),
-  );
-  return token;
-}
-
-function withTokenOptions(command: Command): Command {
-  return command
+  // One command with an optional `create` word rather than a subcommand: commander would give `token`'s options
+  // of the same names the values written after `create`.
+  return new Command('token')
+    .description(
+      'Print a signed bearer token (JWT) for a client; needs auth.enabled and auth.secret. ' +
+        '`token create --tenant T --role R [--ttl 30d] [--project P] [--subject S]`',
+    )
+    .argument('[action]', "'create' (optional: `token --subject S --tenant T` is the same)")
     .requiredOption('--tenant <tenant>', 'tenant every call made with the token is scoped to', parseTenant)
+    .option(
+      '--role <roles>',
+      `role(s), comma-separated: ${ROLES.join(', ')} (default: auth.defaultRole; docs/security.md)`,
+      parseRoles,
+    )
+    .option('--roles <roles>', 'the same as --role', parseRoles)
+    .option('--subject <subject>', "who the token is for (the 'sub' claim; default with create: a random name)")
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 1h, 30d, at most 366d (default: auth.expireMinutes)', parseTtl)
     .option('--project <project>', "limit the token to one project (the 'project' claim)", parseProject)
     .option('--mode <mode>', 'lite or standard (default from config)')
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT));
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : BAD_INPUT))
+    .action((action: string | undefined, flags: TokenFlags & { role?: Role[] }, command: Command) => {
+      if (action !== undefined && action !== 'create') command.error(`error: unknown action '${action}' (try: create)`);
+      // `token create` names a role and may leave the subject to us; the first form names its subject.
+      if (action === 'create' && !flags.role && !flags.roles) command.error("error: required option '--role <roles>'");
+      if (action === undefined && !flags.subject) command.error("error: required option '--subject <subject>'");
+      const roles = flags.role ?? flags.roles;
+      return printToken(
+        {
+          ...flags,
+          ...(roles ? { roles } : {}),
+          subject: flags.subject ?? `token-${randomBytes(4).toString('hex')}`,
+        },
+        command,
+      );
+    });
 }
 
 async function printToken(flags: TokenFlags, command: Command): Promise<void> {
