@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthService } from '../../src/services/auth.service.js';
 import { testConfig } from '../helpers/config.js';
 
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 const SECRET = 'auth-tokens-secret-auth-tokens-secret-0123';
 const key = new TextEncoder().encode(SECRET);
 const bearer = (token: string) => `Bearer ${token}`;
@@ -75,9 +77,9 @@ describe('the token matrix (issue 10 finding 9, tokens)', () => {
     let dir: string;
     let server: Server;
     let jwksUrl: string;
-    let rsa: CryptoKey;
-    let ec: CryptoKey;
-    let stranger: CryptoKey;
+    let rsa: PrivateKey;
+    let ec: PrivateKey;
+    let stranger: PrivateKey;
     let served = 0;
 
     beforeAll(async () => {
@@ -104,7 +106,12 @@ describe('the token matrix (issue 10 finding 9, tokens)', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const signed = (alg: 'RS256' | 'ES256', kid: string, privateKey: CryptoKey, claims: Record<string, unknown> = {}) =>
+    const signed = (
+      alg: 'RS256' | 'ES256',
+      kid: string,
+      privateKey: PrivateKey,
+      claims: Record<string, unknown> = {},
+    ) =>
       new SignJWT({ tenant: 'acme', roles: ['reader'], ...claims })
         .setProtectedHeader({ alg, kid })
         .setSubject('idp-user')
