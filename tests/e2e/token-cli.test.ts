@@ -108,7 +108,7 @@ describe('session-buddy token and flat env names', () => {
 
   it('standard mode: start and worker refuse to run until auth is decided, in one line', () => {
     for (const command of ['start', 'worker']) {
-      const refused = runCli([command, '--mode=standard', '--port=0']);
+      const refused = runCli([command, '--mode=standard', '--port=0'], {}, { authUndecided: true });
       expect(refused.status, refused.stderr).toBe(2);
       expect(refused.stderr.trim().split('\n')).toHaveLength(1);
       expect(refused.stderr).toMatch(/auth\.enabled: standard mode needs authentication/);

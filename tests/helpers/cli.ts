@@ -15,10 +15,13 @@ export interface RunningCli {
   exited: Promise<number | null>;
 }
 
-/** Runs the built CLI to completion (for short commands). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+/**
+ * Runs the built CLI to completion (for short commands). Auth is off explicitly unless `env` says something about
+ * it or `authUndecided` (to see standard mode refuse to start).
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { authUndecided?: boolean } = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
-    env: { ...cleanEnv(), ...env },
+    env: { ...cleanEnv(), ...(options.authUndecided ? env : withAuthDecided(env)) },
     encoding: 'utf8',
     timeout: 30_000,
   });
