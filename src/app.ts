@@ -49,6 +49,7 @@ import { MessageService } from './services/message.service.js';
 import { PatternService } from './services/pattern.service.js';
 import { PatternDetector } from './services/pattern-detection/pattern-detector.js';
 import { QualityService } from './services/quality.service.js';
+import { RateLimiter } from './services/rate-limit.service.js';
 import { ReflectionService } from './services/reflection.service.js';
 import { ReflectionTransferService } from './services/reflection-transfer.service.js';
 import { SearchService } from './services/search.service.js';
@@ -262,6 +263,7 @@ export async function createApplication(
         enabled: config.sync.akoshaEnabled,
         url: config.sync.akoshaUrl,
       }),
+      rateLimits: new RateLimiter(config.rateLimit),
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
@@ -275,6 +277,7 @@ export async function createApplication(
       metrics,
       logger,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
       allowlist: {
         allowedHosts: [
           ...builtInHosts(config.server.host, config.analytics.advertiseUrl),

@@ -9,7 +9,7 @@ import { ValidationError } from '../core/errors.js';
 import { parseInput } from '../core/validate.js';
 import { buildCatalogue } from '../operations/catalogue.js';
 import type { Download, Operation } from '../operations/operation.js';
-import { findOperation, runOperation } from '../operations/run-operation.js';
+import { admit, findOperation, scopeInput } from '../operations/run-operation.js';
 import { openCliApplication } from './cli-app.js';
 import { BAD_INPUT, parseTenant } from './shared.js';
 
@@ -87,9 +87,11 @@ export async function callOperation<T = unknown>(
   const principal = { tenantId: tenant ?? app.config.auth.defaultTenant };
   const op = findOperation(app.operations, name);
   const context = { principal, services: app.services };
-  const download = op.download && (await op.download(context, parseInput(op.input, raw)));
+  admit(op, context);
+  const input = scopeInput(op, context, parseInput(op.input, raw));
+  const download = op.download && (await op.download(context, input));
   if (download) return { download };
-  const result = (await runOperation(app.operations, name, context, raw)) as T;
+  const result = (await op.run(context, input)) as T;
   return { result, summary: op.summary(result) };
 }
 

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { runApiProcess } from '../../workers/api.process.js';
 import { createApplication } from '../app.js';
+import { assertAuthDecided } from '../config/config.loader.js';
 import type { Config } from '../config/config.schema.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { type CommonFlags, loadFromFlags, parsePort } from './shared.js';
@@ -27,14 +28,17 @@ export function startCommand(): Command {
         .default('http'),
     )
     .action(async (flags: StartFlags, command: Command) => {
-      const { config } = loadFromFlags(command, flags, {
+      const loaded = loadFromFlags(command, flags, {
         ...(flags.mcp ? { mcp: { enabled: true } } : {}),
         ...(flags.workers ? { workers: { inProcess: true } } : {}),
       });
+      const { config } = loaded;
+      // stdio serves one local client and no network: the auth rule of standard mode is for listeners.
       if (flags.transport === 'stdio') {
         await startStdio(config);
         return;
       }
+      assertAuthDecided(loaded);
       await runApiProcess(config, createLogger(config.logging.level));
     });
 }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runWorkerProcess } from '../../workers/worker.process.js';
+import { assertAuthDecided } from '../config/config.loader.js';
 import { createLogger } from '../core/logger.js';
 import { loadFromFlags, parsePort } from './shared.js';
 
@@ -18,7 +19,7 @@ export function workerCommand(): Command {
     .option('--port <port>', 'port for /healthz, /readyz, /metrics (default from config: 8679)', parsePort)
     .action(
       async (flags: { mode?: string; queues?: string; concurrency?: number; port?: number }, command: Command) => {
-        const { config } = loadFromFlags(
+        const loaded = loadFromFlags(
           command,
           { mode: flags.mode },
           {
@@ -29,6 +30,8 @@ export function workerCommand(): Command {
             },
           },
         );
+        assertAuthDecided(loaded);
+        const { config } = loaded;
         await runWorkerProcess(config, createLogger(config.logging.level));
       },
     );

@@ -95,9 +95,30 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
 
   const config = parsed.data;
+  // Standard mode serves a network: with a key configured and auth.enabled left unset, auth is on (docs/security.md).
+  const hasKey = Boolean(config.auth.secret || config.auth.jwksFile || config.auth.jwksUrl);
+  if (config.mode === 'standard' && sources['auth.enabled'] === undefined && hasKey) {
+    config.auth.enabled = true;
+    sources['auth.enabled'] = 'default';
+  }
   const allSources: Record<string, ConfigSource> = {};
   for (const [key] of leaves(config as unknown as Tree)) allSources[key] = sources[key] ?? 'default';
   return { config, sources: allSources, settingsDir };
+}
+
+/**
+ * `start` (HTTP) and `worker` in standard mode refuse to run with auth off unless `auth.enabled=false` was set
+ * explicitly: a server reachable from a network must not answer everyone by accident. Lite mode (a local
+ * process) keeps auth off by default.
+ */
+export function assertAuthDecided(loaded: LoadedConfig): void {
+  const { config, sources } = loaded;
+  if (config.mode !== 'standard' || config.auth.enabled || sources['auth.enabled'] !== 'default') return;
+  throw new ConfigError(
+    'Invalid configuration: auth.enabled: standard mode needs authentication: set SESSION_BUDDY_AUTH__SECRET (32+ ' +
+      'characters; auth.jwksFile or auth.jwksUrl for tokens issued elsewhere), or SESSION_BUDDY_AUTH__ENABLED=false ' +
+      'to run without it on purpose',
+  );
 }
 
 /** The effective config as printable lines, secrets redacted, each with its source. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from '../core/roles.js';
 import { TENANT_ID_PATTERN, TENANT_ID_RULE } from '../core/tenant.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -241,13 +242,55 @@ export const configSchema = z
       .describe('Redis, the queue backend of standard mode.'),
     auth: z
       .object({
-        enabled: bool.default(false).describe('Require `Authorization: Bearer <JWT>` on `/v1` and `/mcp`.'),
+        enabled: bool
+          .default(false)
+          .describe(
+            'Require `Authorization: Bearer <JWT>` on `/v1` and `/mcp` (and an operator token on `/metrics` and the ' +
+              'admin pages). In standard mode `start` and `worker` refuse to run unless this is true or set to false ' +
+              'explicitly.',
+          ),
         secret: z
           .string()
           .min(32, 'must be at least 32 characters')
           .optional()
-          .describe('HMAC secret of the tokens, at least 32 characters.'),
-        algorithm: z.enum(['HS256', 'HS384', 'HS512']).default('HS256').describe('JWT signing algorithm.'),
+          .describe('HMAC secret of the tokens, at least 32 characters; `token create` signs with it.'),
+        algorithm: z
+          .enum(['HS256', 'HS384', 'HS512'])
+          .default('HS256')
+          .describe('JWT algorithm of tokens signed with `auth.secret`.'),
+        jwksFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Path of a JWKS (JSON Web Key Set) file: tokens signed elsewhere with RS256 or ES256 are verified with ' +
+              'its public keys (by `kid`). Read once at start-up.',
+          ),
+        jwksUrl: z
+          .string()
+          .url()
+          .optional()
+          .describe(
+            'URL of a JWKS for tokens signed elsewhere with RS256 or ES256 (e.g. an identity provider); fetched ' +
+              'with a 5 s timeout, cached for 10 minutes, refetched when a token names an unknown `kid`.',
+          ),
+        issuer: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('When set, every token must carry this `iss`; `token create` writes it.'),
+        audience: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('When set, every token must name this audience in `aud`; `token create` writes it.'),
+        defaultRole: z
+          .enum(ROLES)
+          .default('writer')
+          .describe(
+            'Role of a token without a `roles` claim (tokens issued before roles existed): reader, writer, ' +
+              'operator or admin.',
+          ),
         expireMinutes: z.coerce
           .number()
           .int()
@@ -264,7 +307,46 @@ export const configSchema = z
       })
       .strict()
       .prefault({})
-      .describe('Bearer JWT authentication.'),
+      .describe('Bearer JWT authentication and roles (docs/security.md).'),
+    rateLimit: z
+      .object({
+        enabled: bool
+          .default(false)
+          .describe(
+            "Limit calls per principal (tenant + token subject) with a token bucket, in each process's memory; " +
+              'over the limit: 429 with Retry-After (REST), an isError result (MCP).',
+          ),
+        perSecond: z.coerce
+          .number()
+          .positive()
+          .max(1_000_000)
+          .default(20)
+          .describe('Calls per second a principal gets back (the bucket refill rate).'),
+        burst: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(100)
+          .describe('Most calls a principal may make at once (the bucket size).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Rate limits per principal: every REST operation call and every MCP tool call takes one token.'),
+    metrics: z
+      .object({
+        token: z
+          .string()
+          .min(32, 'must be at least 32 characters')
+          .optional()
+          .describe(
+            'A static bearer token that may read `/metrics` (for Prometheus `authorization` / `bearer_token`) ' +
+              'besides operator and admin JWTs; only needed with auth on.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('The Prometheus endpoint `/metrics`: open with auth off, operators only with auth on.'),
     imports: z
       .object({
         maxItems: z.coerce
@@ -836,11 +918,12 @@ export const configSchema = z
         });
       }
     }
-    if (config.auth.enabled && !config.auth.secret) {
+    if (config.auth.enabled && !config.auth.secret && !config.auth.jwksFile && !config.auth.jwksUrl) {
       ctx.addIssue({
         code: 'custom',
         path: ['auth', 'secret'],
-        message: 'is required when auth.enabled is true (set SESSION_BUDDY_AUTH__SECRET)',
+        message:
+          'is required when auth.enabled is true (set SESSION_BUDDY_AUTH__SECRET, or auth.jwksFile / auth.jwksUrl)',
       });
     }
     // Remote admin pages show every tenant's dead letters: never without a token (issue 10 finding 8).
@@ -858,4 +941,10 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Keys whose values are secrets: accepted from the environment only, redacted when shown. */
-export const SECRET_KEYS = new Set(['auth.secret', 'embedding.apiKey', 'summaries.llm.apiKey', 'sync.akoshaToken']);
+export const SECRET_KEYS = new Set([
+  'auth.secret',
+  'metrics.token',
+  'embedding.apiKey',
+  'summaries.llm.apiKey',
+  'sync.akoshaToken',
+]);

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'unauthorized'
   | 'forbidden'
+  | 'rate_limited'
   | 'config_invalid'
   | 'unavailable'
   | 'internal';
@@ -87,6 +88,24 @@ export class UnsupportedMediaTypeError extends SessionBuddyError {
 export class UnauthorizedError extends SessionBuddyError {
   constructor(message = 'Missing or invalid bearer token') {
     super('unauthorized', 401, message);
+  }
+}
+
+/** The caller is known but may not do this (its token lacks the role the operation needs). */
+export class ForbiddenError extends SessionBuddyError {
+  constructor(message: string) {
+    super('forbidden', 403, message);
+  }
+}
+
+/** The caller's request budget (`rateLimit.*`) is spent for now; `Retry-After` says when the next call passes. */
+export class RateLimitedError extends SessionBuddyError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'rate_limited',
+      429,
+      `Rate limit exceeded (rateLimit.perSecond, rateLimit.burst); retry after ${retryAfterSeconds} s`,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { serializeError } from './log-errors.js';
 
 export type Logger = pino.Logger;
 
@@ -7,7 +8,13 @@ export type Logger = pino.Logger;
  */
 export function createLogger(level: string, destination: 'stdout' | 'stderr' = 'stdout'): Logger {
   return pino(
-    { level, base: { service: 'session-buddy' }, timestamp: pino.stdTimeFunctions.isoTime },
+    {
+      level,
+      base: { service: 'session-buddy' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // PostgreSQL errors without user content (detail, parameters, quoted values): see log-errors.ts.
+      serializers: { err: serializeError },
+    },
     pino.destination({ fd: destination === 'stderr' ? 2 : 1, sync: false }),
   );
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { configSchema } from '../config/config.schema.js';
+import { rolesFor } from '../core/roles.js';
 import { mcpTools } from '../mcp/mcp-tools.js';
 import { buildCatalogue } from '../operations/catalogue.js';
 import type { Operation } from '../operations/operation.js';
@@ -41,7 +42,7 @@ export function renderOperationsDoc(): string {
     '',
     ...INTRO,
     '',
-    '| operation | REST | scope | read-only | destructive | idempotent |',
+    '| operation | REST | scope ([roles](security.md#roles)) | read-only | destructive | idempotent |',
     '|---|---|---|---|---|---|',
   ];
   for (const op of operations) {
@@ -81,7 +82,7 @@ function where(op: Operation): string[] {
   if (op.mcp !== false) doors.push(`MCP tool \`${op.name}\``);
   if (op.rest) doors.push(`REST \`${op.rest.method.toUpperCase()} ${op.rest.path}\` (${op.rest.operationId})`);
   doors.push(`CLI \`session-buddy call ${op.name.replaceAll('_', '-')}\``);
-  return [`${doors.join(' · ')} · scope \`${op.scope}\``];
+  return [`${doors.join(' · ')} · scope \`${op.scope}\` (roles: ${rolesFor(op.scope).join(', ')})`];
 }
 
 function yes(flag: boolean): string {

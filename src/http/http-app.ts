@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import {
   PayloadTooLargeError,
+  RateLimitedError,
   SessionBuddyError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -30,6 +31,8 @@ export interface HttpAppDeps {
   metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
+  /** `metrics.token`: a static bearer token that may read `/metrics` when auth is on. */
+  metricsToken?: string;
   /** Host/Origin allowlist checked first on every route (DNS-rebinding and cross-site protection). */
   allowlist: HostAllowlist;
   info: { title: string; version: string };
@@ -89,6 +92,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     health: deps.health,
     metrics: deps.metrics,
     openapi: () => buildOpenApi(deps.routes, deps.info),
+    auth: deps.auth,
+    ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
   });
   return app;
 }
@@ -123,7 +128,8 @@ function problemResponse(c: Context, error: unknown, logger: Logger): Response {
   }
   const problem = toProblem(mapped, new URL(c.req.url).pathname);
   if (problem.status >= 500) logger.error({ err: error, path: c.req.path }, 'request failed');
-  const retryAfter = mapped instanceof UnavailableError ? mapped.retryAfterSeconds : undefined;
+  const retryAfter =
+    mapped instanceof UnavailableError || mapped instanceof RateLimitedError ? mapped.retryAfterSeconds : undefined;
   return new Response(JSON.stringify(problem), {
     status: problem.status,
     headers: {

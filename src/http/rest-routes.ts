@@ -3,6 +3,7 @@ import { ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { parseInput } from '../core/validate.js';
 import type { Operation, RestBinding } from '../operations/operation.js';
+import { admit, scopeInput } from '../operations/run-operation.js';
 import type { Services } from '../services/services.js';
 import { downloadResponse } from './download.js';
 import type { RouteDef, RouteInput } from './route.js';
@@ -31,8 +32,9 @@ export function restRoutes(operations: readonly Operation[], services: Services,
       ...(rest.textBody ? { textBody: rest.textBody.types } : {}),
       responses: rest.responses ?? { [rest.status ?? 200]: { description: op.title, schema: op.output } },
       handler: async (c, request) => {
-        const input = parseInput(op.input, inputOf(rest, from, request));
         const context = { principal: request.principal, services };
+        admit(op, context);
+        const input = scopeInput(op, context, parseInput(op.input, inputOf(rest, from, request)));
         const download = await op.download?.(context, input);
         if (download) return downloadResponse(download, logger);
         const result = await op.run(context, input);

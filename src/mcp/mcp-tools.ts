@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
 import { assertCleanInput } from '../core/validate.js';
 import type { Operation } from '../operations/operation.js';
+import { admit, scopeInput } from '../operations/run-operation.js';
 import type { Services } from '../services/services.js';
 import { fromMcpNames, jsonSchemaInMcpNames, mcpArgumentName, toMcpNames } from './mcp-names.js';
 
@@ -123,11 +124,10 @@ export async function callTool(
   if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   const op = tool.operation;
   try {
-    const input = parseArguments(op, args);
-    const result = await op.run(
-      { principal: principalOf(authInfo, context.principal), services: context.services },
-      input,
-    );
+    const operationContext = { principal: principalOf(authInfo, context.principal), services: context.services };
+    admit(op, operationContext);
+    const input = scopeInput(op, operationContext, parseArguments(op, args));
+    const result = await op.run(operationContext, input);
     const structured = toMcpNames(op.output, result) as Record<string, unknown>;
     const text = op.document ? op.document(result) : `${op.summary(result)}\n${JSON.stringify(structured)}`;
     return { content: [{ type: 'text', text }], structuredContent: structured };

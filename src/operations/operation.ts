@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Principal } from '../core/principal.js';
+import type { Scope } from '../core/roles.js';
 import type { Services } from '../services/services.js';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'put' | 'delete';
@@ -15,11 +16,7 @@ export interface OperationAnnotations {
   idempotentHint: boolean;
 }
 
-/**
- * What a caller must be allowed to do: `read` reads its tenant's data, `write` changes it, `admin` acts on
- * the service itself (dead letters, queues). Tokens carry these as roles (see docs/security.md when roles land).
- */
-export type Scope = 'read' | 'write' | 'admin';
+export type { Scope } from '../core/roles.js';
 
 export interface OperationContext {
   principal: Principal;
@@ -83,6 +80,7 @@ export interface Operation<I extends z.ZodObject = z.ZodObject, O extends z.ZodT
   input: I;
   output: O;
   annotations: OperationAnnotations;
+  /** What the caller must be allowed to do; the roles that open it: core/roles.ts (enforced in `admit`). */
   scope: Scope;
   rest?: RestBinding<z.output<I>, z.output<O>>;
   /** (Default: offered as a tool with snake_case names) `false`: not a tool. */

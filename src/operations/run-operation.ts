@@ -1,3 +1,5 @@
+import { withinProject } from '../core/project-scope.js';
+import { assertMayUse } from '../core/roles.js';
 import { parseInput } from '../core/validate.js';
 import type { Operation, OperationContext } from './operation.js';
 
@@ -6,6 +8,21 @@ export function findOperation(operations: readonly Operation[], name: string): O
   const op = operations.find((o) => o.name === name);
   if (!op) throw new Error(`operation catalogue: no operation '${name}'`);
   return op;
+}
+
+/**
+ * The one gate every front door (REST, MCP over HTTP and stdio, the CLI) passes before an operation parses its
+ * input or runs: the caller's roles must open the operation's `scope` (403 / MCP isError naming the role needed),
+ * then the call takes a token from the caller's rate-limit bucket (429 with Retry-After).
+ */
+export function admit(op: Operation, context: OperationContext): void {
+  assertMayUse(context.principal, op.scope, op.name);
+  context.services.rateLimits.take(context.principal);
+}
+
+/** The parsed input narrowed to the caller's project, when its token has a `project` claim (core/project-scope.ts). */
+export function scopeInput<T>(op: Operation, context: OperationContext, input: T): T {
+  return withinProject(context.principal, 'project' in op.input.shape, input);
 }
 
 /**
@@ -20,7 +37,7 @@ export function parseOperationInput<T = Record<string, unknown>>(
   return parseInput(findOperation(operations, name).input, raw) as T;
 }
 
-/** Parses `raw` with the operation's schema, then runs it: what a REST or MCP call does, for the CLI. */
+/** Admits the call, parses `raw` with the operation's schema, then runs it: what a REST or MCP call does, for the CLI. */
 export async function runOperation<T = unknown>(
   operations: readonly Operation[],
   name: string,
@@ -28,5 +45,6 @@ export async function runOperation<T = unknown>(
   raw: unknown,
 ): Promise<T> {
   const op = findOperation(operations, name);
-  return (await op.run(context, parseInput(op.input, raw))) as T;
+  admit(op, context);
+  return (await op.run(context, scopeInput(op, context, parseInput(op.input, raw)))) as T;
 }

@@ -9,6 +9,7 @@ import type { LifecycleService } from './lifecycle.service.js';
 import type { MessageService } from './message.service.js';
 import type { PatternService } from './pattern.service.js';
 import type { QualityService } from './quality.service.js';
+import type { RateLimiter } from './rate-limit.service.js';
 import type { ReflectionService } from './reflection.service.js';
 import type { ReflectionTransferService } from './reflection-transfer.service.js';
 import type { SearchService } from './search.service.js';
@@ -36,4 +37,6 @@ export interface Services {
   quality: QualityService;
   /** The Akosha sync: sync_now, sync_status. */
   sync: SyncService;
+  /** Per-principal call budget, taken by the operation runner (`admit`). */
+  rateLimits: RateLimiter;
 }

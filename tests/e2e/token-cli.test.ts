@@ -82,4 +82,36 @@ describe('session-buddy token and flat env names', () => {
     const badTenant = runCli(['token', '--subject', 'ops', '--tenant', 'acme/x'], AUTH_ON);
     expect(badTenant.stderr).toMatch(/--tenant.*ASCII letters, digits/);
   });
+
+  it('token create prints a token of one tenant, role, lifetime and project; bad roles are refused', () => {
+    const issued = runCli(
+      ['token', 'create', '--tenant', 'acme', '--role', 'operator', '--ttl', '30d', '--project', 'alpha'],
+      AUTH_ON,
+    );
+    expect(issued.stderr).toBe('');
+    expect(issued.status).toBe(0);
+    const claims = decodeJwt(issued.stdout.trim());
+    expect(claims).toMatchObject({ tenant: 'acme', roles: ['operator'], project: 'alpha' });
+    expect(claims.sub).toMatch(/^token-[0-9a-f]{8}$/);
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(30 * 86_400);
+    for (const args of [
+      ['create', '--tenant', 'acme'],
+      ['create', '--tenant', 'acme', '--role', 'superuser'],
+      ['create', '--tenant', 'acme', '--role', 'reader', '--ttl', '400d'],
+      ['revoke', '--tenant', 'acme', '--role', 'reader'],
+    ]) {
+      const bad = runCli(['token', ...args], AUTH_ON);
+      expect(bad.status, args.join(' ')).toBe(2);
+      expect(bad.stdout).toBe('');
+    }
+  });
+
+  it('standard mode: start and worker refuse to run until auth is decided, in one line', () => {
+    for (const command of ['start', 'worker']) {
+      const refused = runCli([command, '--mode=standard', '--port=0'], {}, { authUndecided: true });
+      expect(refused.status, refused.stderr).toBe(2);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/auth\.enabled: standard mode needs authentication/);
+    }
+  });
 });

@@ -15,10 +15,13 @@ export interface RunningCli {
   exited: Promise<number | null>;
 }
 
-/** Runs the built CLI to completion (for short commands). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+/**
+ * Runs the built CLI to completion (for short commands). Auth is off explicitly unless `env` says something about
+ * it or `authUndecided` (to see standard mode refuse to start).
+ */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { authUndecided?: boolean } = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
-    env: { ...cleanEnv(), ...env },
+    env: { ...cleanEnv(), ...(options.authUndecided ? env : withAuthDecided(env)) },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -60,9 +63,18 @@ export function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): Promis
   return spawnCli(['worker', '--port=0', ...args], env, 'Session-Buddy worker ready');
 }
 
+/**
+ * Standard-mode `start` and `worker` refuse to run unless auth is decided (docs/security.md): tests that say
+ * nothing about auth run without it, explicitly.
+ */
+function withAuthDecided(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const decided = Object.keys(env).some((key) => key.startsWith('SESSION_BUDDY_AUTH_'));
+  return decided ? env : { SESSION_BUDDY_AUTH__ENABLED: 'false', ...env };
+}
+
 async function spawnCli(args: string[], env: NodeJS.ProcessEnv, readyMessage: string): Promise<RunningCli> {
   const proc = spawn(process.execPath, [CLI, ...args], {
-    env: { ...cleanEnv(), ...env },
+    env: { ...cleanEnv(), ...withAuthDecided(env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

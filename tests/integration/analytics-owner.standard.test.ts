@@ -13,6 +13,8 @@ import { deleteRedisPrefix } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SECRET = 'analytics-owner-test-secret-0123456789abcdef';
+/** With auth on, /metrics needs an operator token or metrics.token (the Prometheus way). */
+const METRICS_TOKEN = 'analytics-owner-metrics-token-0123456789';
 
 /**
  * Standard mode with real processes: an API process reads analytics through the one worker holding the DuckDB file
@@ -36,6 +38,7 @@ describe('analytics owner (standard mode, real processes)', { timeout: 180_000 }
     SESSION_BUDDY_ANALYTICS__PATH: join(dir, 'analytics.duckdb'),
     SESSION_BUDDY_AUTH__ENABLED: 'true',
     SESSION_BUDDY_AUTH__SECRET: SECRET,
+    SESSION_BUDDY_METRICS__TOKEN: METRICS_TOKEN,
     SESSION_BUDDY_LOGGING__LEVEL: 'info',
   });
   const worker = async () => {
@@ -63,7 +66,9 @@ describe('analytics owner (standard mode, real processes)', { timeout: 180_000 }
   const ownerState = async (url: string) =>
     (await readiness(url)).dependencies.find((d) => d.name === 'analytics owner')?.state;
   const ownerGauge = async (url: string) =>
-    /^session_buddy_analytics_owner(?:\{[^}]*\})? (\d)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1];
+    /^session_buddy_analytics_owner(?:\{[^}]*\})? (\d)/m.exec(
+      await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text(),
+    )?.[1];
 
   beforeAll(async () => {
     db = await createTestDatabase('owner');

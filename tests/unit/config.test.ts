@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flatAliases, walkConfig } from '../../src/config/config.keys.js';
-import { defaultSettingsDir, describeConfig, envKey, loadConfig } from '../../src/config/config.loader.js';
+import {
+  assertAuthDecided,
+  defaultSettingsDir,
+  describeConfig,
+  envKey,
+  loadConfig,
+} from '../../src/config/config.loader.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 describe('configuration', () => {
@@ -206,6 +212,29 @@ describe('configuration', () => {
 
     it('are unambiguous for every key of the schema', () => {
       for (const [name, keys] of flatAliases(walkConfig().keys)) expect(keys, name).toHaveLength(1);
+    });
+  });
+
+  describe('auth in standard mode (issue 10: on by default)', () => {
+    const load = (env: Record<string, string>) =>
+      loadConfig({ settingsDir: defaultSettingsDir(), env: { SESSION_BUDDY_MODE: 'standard', ...env } });
+    const secret = 'standard-mode-secret-standard-mode-secret';
+
+    it('is on when a secret is set and auth.enabled is left unset; off when set to false explicitly', () => {
+      const withSecret = load({ SESSION_BUDDY_AUTH__SECRET: secret });
+      expect(withSecret.config.auth.enabled).toBe(true);
+      expect(() => assertAuthDecided(withSecret)).not.toThrow();
+      const off = load({ SESSION_BUDDY_AUTH__SECRET: secret, SESSION_BUDDY_AUTH__ENABLED: 'false' });
+      expect(off.config.auth.enabled).toBe(false);
+      expect(() => assertAuthDecided(off)).not.toThrow();
+    });
+
+    it('refuses start and worker (assertAuthDecided) when nothing was said, in one line; lite is not refused', () => {
+      expect(() => assertAuthDecided(load({}))).toThrow(/auth\.enabled: standard mode needs authentication/);
+      expect(() => assertAuthDecided(loadConfig({ settingsDir: defaultSettingsDir(), env: {} }))).not.toThrow();
+      // A JWKS is a key too.
+      const jwks = load({ SESSION_BUDDY_AUTH__JWKS_URL: 'https://idp.example/.well-known/jwks.json' });
+      expect(jwks.config.auth.enabled).toBe(true);
     });
   });
 });

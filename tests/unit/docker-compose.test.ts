@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -17,6 +19,7 @@ interface Service {
 }
 
 const COMPOSE = fileURLToPath(new URL('../../docker-compose.yml', import.meta.url));
+const SECRET_MOUNT = '/run/secrets/metrics_token';
 const PROMETHEUS_CONFIG = fileURLToPath(new URL('../../infra/prometheus/prometheus.yml', import.meta.url));
 const compose = parse(readFileSync(COMPOSE, 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const words = (command: Service['command']): string[] =>
@@ -27,6 +30,7 @@ function containerEnv(service: Service | undefined): Record<string, string> {
   const given: Record<string, string> = {
     SESSION_BUDDY_DB_PASSWORD: 'db-password',
     SESSION_BUDDY_AUTH_SECRET: 'a-test-secret-of-at-least-32-characters',
+    SESSION_BUDDY_METRICS_TOKEN: 'a-metrics-token-for-prometheus-32-chars-long',
   };
   return Object.fromEntries(
     Object.entries(service?.environment ?? {}).map(([key, value]) => [
@@ -85,17 +89,34 @@ describe('docker-compose.yml', () => {
         './infra/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
       ]),
     );
-    // Also checks the rule files it names (alerts.yml, found beside it as in the container).
-    const { status, output } = promtool(['check', 'config', PROMETHEUS_CONFIG]);
-    expect(status, output).toBe(0);
+    // promtool also checks the rule files (alerts.yml, beside it as in the container) and that the bearer file exists:
+    // a copy where the compose secret's mount point is a temporary file.
+    const dir = mkdtempSync(join(tmpdir(), 'sb-prometheus-'));
+    try {
+      writeFileSync(join(dir, 'metrics_token'), 'token\n');
+      copyFileSync(join(PROMETHEUS_CONFIG, '..', 'alerts.yml'), join(dir, 'alerts.yml'));
+      const config = readFileSync(PROMETHEUS_CONFIG, 'utf8').replaceAll(SECRET_MOUNT, join(dir, 'metrics_token'));
+      writeFileSync(join(dir, 'prometheus.yml'), config);
+      const { status, output } = promtool(['check', 'config', join(dir, 'prometheus.yml')]);
+      expect(status, output).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const scrape = parse(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as {
       rule_files: string[];
       scrape_configs: Array<{
         job_name: string;
+        authorization?: { type: string; credentials_file: string };
         static_configs?: Array<{ targets: string[] }>;
         dns_sd_configs?: unknown[];
       }>;
     };
+    // With auth on, /metrics needs a bearer: every job sends metrics.token, which Prometheus gets as a secret.
+    for (const job of scrape.scrape_configs) {
+      expect(job.authorization, job.job_name).toEqual({ type: 'Bearer', credentials_file: SECRET_MOUNT });
+    }
+    expect((prometheus as { secrets?: string[] } | undefined)?.secrets).toEqual(['metrics_token']);
+    expect(loadConfig({ env: containerEnv(api) }).config.metrics.token).toBe('a-metrics-token-for-prometheus-32-chars-long');
     expect(scrape.rule_files).toEqual(['alerts.yml']);
     expect(scrape.scrape_configs.map((c) => c.job_name)).toEqual(['session-buddy-api', 'session-buddy-worker']);
     expect(scrape.scrape_configs[0]?.static_configs?.[0]?.targets).toEqual(['session-buddy:8678']);
