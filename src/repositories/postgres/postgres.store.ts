@@ -13,6 +13,7 @@ import { PostgresPatternRepository } from './pattern.repository.js';
 import { PostgresQualityRepository } from './quality.repository.js';
 import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
+import { PostgresSnapshotRepository } from './snapshot.repository.js';
 import type { Sql } from './sql.js';
 import { PostgresSummaryRepository } from './summary.repository.js';
 import { transaction } from './transaction.js';
@@ -49,6 +50,7 @@ export class PostgresStore implements Store {
   readonly codeGraphs: PostgresCodeGraphRepository;
   readonly quality: PostgresQualityRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
+  readonly snapshots: PostgresSnapshotRepository;
   readonly sql: Sql;
 
   constructor(options: PostgresStoreOptions) {
@@ -82,6 +84,7 @@ export class PostgresStore implements Store {
     this.codeGraphs = guard(new PostgresCodeGraphRepository(this.sql));
     this.quality = guard(new PostgresQualityRepository(this.sql));
     this.analyticsSource = guard(new PostgresAnalyticsSourceRepository(this.sql));
+    this.snapshots = guard(new PostgresSnapshotRepository(this.sql));
   }
 
   async migrate(): Promise<string[]> {

@@ -14,6 +14,7 @@ import { SqlitePatternRepository } from './pattern.repository.js';
 import { SqliteQualityRepository } from './quality.repository.js';
 import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
+import { SqliteSnapshotRepository } from './snapshot.repository.js';
 import { SqliteSummaryRepository } from './summary.repository.js';
 
 export interface SqliteStoreOptions {
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
   readonly codeGraphs: SqliteCodeGraphRepository;
   readonly quality: SqliteQualityRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
+  readonly snapshots: SqliteSnapshotRepository;
   readonly db: Db;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -64,6 +66,7 @@ export class SqliteStore implements Store {
     this.codeGraphs = new SqliteCodeGraphRepository(this.db);
     this.quality = new SqliteQualityRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
+    this.snapshots = new SqliteSnapshotRepository(this.db, this.outbox);
   }
 
   /** SQLite is migrated when opened; this applies anything added since (normally nothing). */
