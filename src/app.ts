@@ -51,6 +51,7 @@ import { ReflectionTransferService } from './services/reflection-transfer.servic
 import { SearchService } from './services/search.service.js';
 import type { Services } from './services/services.js';
 import { SessionService } from './services/session.service.js';
+import { createSnapshotService } from './services/snapshots/create-snapshot-service.js';
 import { createLlmSummarizer } from './services/summary/llm-summarizer.js';
 import { SummaryService } from './services/summary.service.js';
 
@@ -229,6 +230,8 @@ export async function createApplication(
       logger,
     });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
+    const snapshots = createSnapshotService(config, store);
+    closers.push(() => snapshots.close());
     const services: Services = {
       sessions,
       messages,
@@ -245,6 +248,7 @@ export async function createApplication(
       lifecycle: new LifecycleService(store.lifecycle, { sessions, messages, summaries, search, logger }),
       codeGraphs: new CodeGraphService(store.codeGraphs),
       quality: new QualityService(store.quality, sessions),
+      snapshots: snapshots.service,
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
@@ -304,6 +308,7 @@ export async function createApplication(
       detector,
       analytics: analyticsSync,
       summaries: services.summaries,
+      snapshots: snapshots.service,
       metrics: jobMetrics,
       events,
       logger,

@@ -8,10 +8,12 @@ import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { Store } from '../src/repositories/ports.js';
 import type { BreakerRegistry } from '../src/resilience/breaker-registry.js';
 import type { PatternDetector } from '../src/services/pattern-detection/pattern-detector.js';
+import type { SnapshotService } from '../src/services/snapshots/snapshot.service.js';
 import type { SummaryService } from '../src/services/summary.service.js';
 import { AnalyticsSyncScheduler } from './analytics-sync-scheduler.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
 import { analyticsSyncHandler } from './handlers/analytics-sync.handler.js';
+import { createSnapshotHandler } from './handlers/create-snapshot.handler.js';
 import { detectPatternsHandler } from './handlers/detect-patterns.handler.js';
 import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
 import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
@@ -19,6 +21,7 @@ import { summarizeSessionHandler } from './handlers/summarize-session.handler.js
 import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PatternDetectionScheduler } from './pattern-detection-scheduler.js';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
 
 /** What the job side is given; the composition root (src/app.ts) builds each of these once and closes them. */
 export interface JobSystemDeps {
@@ -32,6 +35,8 @@ export interface JobSystemDeps {
   analytics: AnalyticsSync;
   /** The stored session summaries the `summarize-session` job refreshes. */
   summaries: SummaryService;
+  /** The snapshots the `create-snapshot` job writes. */
+  snapshots: SnapshotService;
   metrics: JobMetrics;
   events: AppEvents;
   logger: Logger;
@@ -67,6 +72,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       'detect-patterns': detectPatternsHandler(deps.detector),
       'analytics-sync': analyticsSyncHandler(deps.analytics),
       'summarize-session': summarizeSessionHandler(deps.summaries),
+      'create-snapshot': createSnapshotHandler(deps.snapshots),
     },
     { deadLetters: store.deadLetters, metrics: deps.metrics, logger },
   );
@@ -99,6 +105,17 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     () => events.emit('outbox:added'),
   );
 
+  // Periodic snapshots, when enabled, are queued where the `sync` queue is worked.
+  const snapshotScheduler = new SnapshotScheduler(
+    store.outbox,
+    {
+      intervalMs: config.sync.cloudEnabled ? config.sync.intervalMinutes * 60_000 : 0,
+      tenantId: config.auth.defaultTenant,
+    },
+    logger,
+    () => events.emit('outbox:added'),
+  );
+
   const workers: WorkerHandle[] = [];
   return {
     backend,
@@ -115,12 +132,14 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       workers.push(handle);
       patternScheduler.start();
       analyticsScheduler.start();
+      if (queues.includes('sync')) snapshotScheduler.start();
       return handle;
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close(config.workers.shutdownTimeoutMs)));
       await patternScheduler.stop();
       await analyticsScheduler.stop();
+      await snapshotScheduler.stop();
       await reconciler.stop();
       await relay.stop();
       events.off('outbox:added', kick);

@@ -15,6 +15,7 @@ import { reflectionOperations } from './reflection.operations.js';
 import { reflectionTransferOperations } from './reflection-transfer.operations.js';
 import { searchOperations } from './search.operations.js';
 import { sessionOperations } from './session.operations.js';
+import { snapshotOperations } from './snapshot.operations.js';
 import { summaryOperations } from './summary.operations.js';
 
 /**
@@ -33,6 +34,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...summaryOperations(),
     ...analyticsOperations(analyticsCaps),
     ...deadLetterOperations(),
+    ...snapshotOperations(),
     // Before the reflection group: GET /v1/reflections/export is not an id for GET /v1/reflections/:id.
     ...reflectionTransferOperations(limits),
     ...reflectionOperations(limits),

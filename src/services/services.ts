@@ -12,6 +12,7 @@ import type { ReflectionService } from './reflection.service.js';
 import type { ReflectionTransferService } from './reflection-transfer.service.js';
 import type { SearchService } from './search.service.js';
 import type { SessionService } from './session.service.js';
+import type { SnapshotService } from './snapshots/snapshot.service.js';
 import type { SummaryService } from './summary.service.js';
 
 /** Every service, built once by the composition root and handed to each front door. */
@@ -31,4 +32,6 @@ export interface Services {
   lifecycle: LifecycleService;
   codeGraphs: CodeGraphService;
   quality: QualityService;
+  /** Snapshots of the primary store (operator use). */
+  snapshots: SnapshotService;
 }

@@ -38,7 +38,10 @@ export async function dumpStore(store: Store): Promise<Record<SnapshotTable, Sna
 /** Two tenants' sessions, messages (one with an idempotency key, one back-dated), reflections and patterns. */
 export async function seedStore(store: Store, sessions = 3, messagesPer = 5): Promise<void> {
   let clock = Date.parse('2026-03-01T10:00:00.000Z');
-  const tick = () => new Date((clock += 1_001)).toISOString();
+  const tick = () => {
+    clock += 1_001;
+    return new Date(clock).toISOString();
+  };
   for (let s = 0; s < sessions; s++) {
     const tenantId = s % 2 === 0 ? 't1' : 't2';
     const session = await store.sessions.create({

@@ -61,6 +61,8 @@ export const TOOL_NAMES = [
   'get_dead_letter',
   'retry_dead_letters',
   'discard_dead_letters',
+  'list_snapshots',
+  'create_snapshot',
   'queue_stats',
   'health_check',
 ];
