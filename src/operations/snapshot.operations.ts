@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertOperator } from '../core/principal.js';
 import { snapshotCreatedSchema, snapshotListSchema } from '../domain/snapshot.model.js';
 import { CREATE, defineOperation, type Operation, READ } from './operation.js';
 
@@ -9,7 +10,8 @@ function size(bytes: number): string {
 }
 
 /**
- * Snapshots of the whole primary store (every tenant): operator work, so `admin`. Restoring is a CLI command only
+ * Snapshots of the whole primary store (every tenant): operator work, so `admin`, and with auth on only for a token
+ * with the operator or admin role (assertOperator). Restoring is a CLI command only
  * (`session-buddy snapshot restore`): it needs an empty database and may run long.
  */
 export function snapshotOperations(): Operation[] {
@@ -25,7 +27,10 @@ export function snapshotOperations(): Operation[] {
       annotations: READ,
       scope: 'admin',
       rest: { method: 'get', path: '/v1/snapshots', operationId: 'listSnapshots', tag },
-      run: ({ services }) => services.snapshots.list(),
+      run: ({ services, principal }) => {
+        assertOperator(principal, 'list_snapshots');
+        return services.snapshots.list();
+      },
       summary: (list) => `${list.items.length} snapshot(s) at ${list.location}.`,
     }),
     defineOperation({
@@ -47,7 +52,10 @@ export function snapshotOperations(): Operation[] {
         responses: { 201: { description: 'The snapshot written', schema: snapshotCreatedSchema } },
         respond: (c, created) => c.json(created, 201),
       },
-      run: ({ services }) => services.snapshots.create(),
+      run: ({ services, principal }) => {
+        assertOperator(principal, 'create_snapshot');
+        return services.snapshots.create();
+      },
       summary: (s) =>
         `Snapshot ${s.id}: ${Object.entries(s.rows)
           .map(([t, n]) => `${n} ${t}`)

@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { isSessionBuddyError } from '../../core/errors.js';
+import { ADMIN_ROLES } from '../../core/principal.js';
 import type { AuthService } from '../../services/auth.service.js';
 
 export interface AdminAccessOptions {
@@ -10,8 +11,8 @@ export interface AdminAccessOptions {
   auth?: AuthService;
 }
 
-/** Roles (the token's `roles` claim) that may use the admin pages: they show and act on every tenant's jobs. */
-export const ADMIN_ROLES: readonly string[] = ['operator', 'admin'];
+// Roles (the token's `roles` claim) that may use the admin pages: they show and act on every tenant's jobs.
+export { ADMIN_ROLES };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
