@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
-import { SNAPSHOT_ID_PATTERN, type SnapshotSummary } from '../domain/snapshot.model.js';
+import type { SnapshotSummary } from '../domain/snapshot.model.js';
 import { KEY_ID_PATTERN } from '../services/snapshots/keyring.js';
 import type { SnapshotProgress } from '../services/snapshots/snapshot.service.js';
 import { openCliApplication } from './cli-app.js';
@@ -41,11 +41,6 @@ function withCommon(command: Command): Command {
   return command.option('--mode <mode>', 'lite or standard (default from config)').option('--json', 'print JSON');
 }
 
-function parseSnapshotId(value: string): string {
-  if (!SNAPSHOT_ID_PATTERN.test(value)) throw new InvalidArgumentError('is not a snapshot id (see `snapshot list`)');
-  return value;
-}
-
 /** `session-buddy snapshot create|list|restore`: snapshots of the primary store (docs/snapshots.md). */
 export function snapshotCommand(): Command {
   const snapshot = new Command('snapshot').description(
@@ -81,7 +76,7 @@ export function snapshotCommand(): Command {
 
   withCommon(snapshot.command('restore'))
     .description('Restore a snapshot into an EMPTY database (refused otherwise); embeddings are queued again')
-    .argument('<id>', 'snapshot id (from `snapshot list`)', parseSnapshotId)
+    .argument('<id>', 'snapshot id (from `snapshot list`)')
     .action(async (id: string, flags: Flags, command: Command) => {
       await openCliApplication(command, flags.mode, async (app) => {
         const progress = meters();

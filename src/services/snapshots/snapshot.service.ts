@@ -111,13 +111,20 @@ export class SnapshotService {
         files,
       };
       await this.writeManifest(manifest);
-      const pruned = await this.prune();
-      return { ...this.summarize(manifest), pruned };
+      // Pruning comes once the snapshot is complete; its failure must not undo the snapshot.
+      return { ...this.summarize(manifest), pruned: await this.prune() };
     } catch (error) {
       // An incomplete snapshot (no manifest) is never listed; its files are removed here so none pile up.
-      await storage.remove([...written, `${id}/${MANIFEST}`]).catch(() => undefined);
+      if (!(await this.exists(id))) await storage.remove(written).catch(() => undefined);
       throw error;
     }
+  }
+
+  private async exists(id: string): Promise<boolean> {
+    return this.manifest(id).then(
+      () => true,
+      () => false,
+    );
   }
 
   async list(): Promise<SnapshotList> {
@@ -132,6 +139,7 @@ export class SnapshotService {
    * message and reflection, so the active model embeds them again.
    */
   async restore(id: string, onProgress: SnapshotProgress = none): Promise<RestoreReport> {
+    assertSnapshotId(id);
     const counts = await this.store.snapshots.counts();
     const held = SNAPSHOT_TABLES.filter((t) => counts[t] > 0);
     if (held.length > 0) {
@@ -230,9 +238,7 @@ export class SnapshotService {
   }
 
   async manifest(id: string): Promise<SnapshotManifest> {
-    if (!SNAPSHOT_ID_PATTERN.test(id)) {
-      throw new ValidationError(`id: '${id}' is not a snapshot id`, [{ field: 'id', message: 'is not a snapshot id' }]);
-    }
+    assertSnapshotId(id);
     const source = await this.options.storage.read(`${id}/${MANIFEST}`).catch((error: unknown) => {
       throw error instanceof NotFoundError ? new NotFoundError('snapshot', id) : error;
     });
@@ -282,6 +288,14 @@ export class SnapshotService {
       bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
       location: this.location,
     };
+  }
+}
+
+function assertSnapshotId(id: string): void {
+  if (!SNAPSHOT_ID_PATTERN.test(id)) {
+    throw new ValidationError(`id: '${id}' is not a snapshot id (see snapshot list)`, [
+      { field: 'id', message: 'is not a snapshot id' },
+    ]);
   }
 }
 
