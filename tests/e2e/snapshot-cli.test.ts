@@ -59,7 +59,8 @@ describe('session-buddy snapshot / keys (built CLI, SQLite files)', () => {
     const bad = runCli(['snapshot', 'restore', 'latest'], env('target.sqlite', KEY_B));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('is not a snapshot id');
-  });
+    // Nine CLI runs, each a process start on a shared machine: a budget, not a timing assertion.
+  }, 300_000);
 
   it('keys generate prints a usable key; a bad key list fails at start naming the setting', () => {
     const generated = runCli(['keys', 'generate', '--id', 'k2027']);
@@ -70,5 +71,5 @@ describe('session-buddy snapshot / keys (built CLI, SQLite files)', () => {
     const gcp = runCli(['snapshot', 'list'], { ...env('source.sqlite'), SESSION_BUDDY_SYNC__CLOUD_PROVIDER: 'gcp' });
     expect(gcp.status).toBe(2);
     expect(gcp.stderr).toContain('sync.cloudProvider');
-  });
+  }, 120_000);
 });
