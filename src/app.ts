@@ -230,7 +230,7 @@ export async function createApplication(
       logger,
     });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
-    const snapshots = createSnapshotService(config, store);
+    const snapshots = createSnapshotService(config, store, breakers);
     closers.push(() => snapshots.close());
     const services: Services = {
       sessions,

@@ -23,6 +23,8 @@ export interface S3StorageOptions {
   endpoint?: string;
   /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need. */
   forcePathStyle: boolean;
+  /** The `cloud-storage` circuit breaker every request goes through. (Default: none) */
+  breaker?: { run<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 /** Multipart part size: S3 wants at least 5 MiB per part but the last. */
@@ -48,6 +50,22 @@ export class S3SnapshotStorage implements SnapshotStorage {
     });
   }
 
+  /**
+   * One request, through the breaker when there is one. A missing object is an answer, not a failure of the
+   * dependency: it comes back as undefined and never counts against the breaker.
+   */
+  private async send<T>(command: object): Promise<T | undefined> {
+    const call = async (): Promise<T | undefined> => {
+      try {
+        return (await this.client.send(command as never)) as T;
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    };
+    return this.options.breaker ? this.options.breaker.run(call) : call();
+  }
+
   async write(name: string, body: Readable): Promise<void> {
     const Bucket = this.options.bucket;
     const Key = this.prefix + name;
@@ -56,12 +74,13 @@ export class S3SnapshotStorage implements SnapshotStorage {
     let uploadId: string | undefined;
     const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
     const sendPart = async () => {
-      uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key }))).UploadId;
+      uploadId ??= (await this.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ Bucket, Key })))
+        ?.UploadId;
       const PartNumber = parts.length + 1;
-      const sent = await this.client.send(
+      const sent = await this.send<{ ETag?: string }>(
         new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: Buffer.concat(part) }),
       );
-      parts.push({ ETag: sent.ETag, PartNumber });
+      parts.push({ ETag: sent?.ETag, PartNumber });
       part = [];
       partBytes = 0;
     };
@@ -72,18 +91,16 @@ export class S3SnapshotStorage implements SnapshotStorage {
         if (partBytes >= PART_BYTES) await sendPart();
       }
       if (uploadId === undefined) {
-        await this.client.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.concat(part) }));
+        await this.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.concat(part) }));
         return;
       }
       if (partBytes > 0) await sendPart();
-      await this.client.send(
+      await this.send(
         new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
       );
     } catch (error) {
       if (uploadId !== undefined) {
-        await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }))
-          .catch(() => undefined);
+        await this.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => undefined);
       }
       throw error;
     }
@@ -107,18 +124,20 @@ export class S3SnapshotStorage implements SnapshotStorage {
     const names: string[] = [];
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix, ContinuationToken }),
-      );
-      for (const object of page.Contents ?? []) if (object.Key) names.push(object.Key.slice(this.prefix.length));
-      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      const page = await this.send<{
+        Contents?: Array<{ Key?: string }>;
+        IsTruncated?: boolean;
+        NextContinuationToken?: string;
+      }>(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix, ContinuationToken }));
+      for (const object of page?.Contents ?? []) if (object.Key) names.push(object.Key.slice(this.prefix.length));
+      ContinuationToken = page?.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
     return names;
   }
 
   async remove(names: readonly string[]): Promise<void> {
     for (const name of names) {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + name }));
+      await this.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + name }));
     }
   }
 
