@@ -55,6 +55,7 @@ import { ReflectionTransferService } from './services/reflection-transfer.servic
 import { SearchService } from './services/search.service.js';
 import type { Services } from './services/services.js';
 import { SessionService } from './services/session.service.js';
+import { createSnapshotService } from './services/snapshots/create-snapshot-service.js';
 import { createLlmSummarizer } from './services/summary/llm-summarizer.js';
 import { SummaryService } from './services/summary.service.js';
 import { AkoshaClient } from './services/sync/akosha.client.js';
@@ -242,6 +243,8 @@ export async function createApplication(
     });
     const summaries = new SummaryService(sessions, messages, store.summaries, { llm: summaryLlm });
     const akosha = createAkoshaSync(config, store, breakers, metrics);
+    const snapshots = createSnapshotService(config, store, breakers);
+    closers.push(() => snapshots.close());
     const services: Services = {
       sessions,
       messages,
@@ -264,6 +267,7 @@ export async function createApplication(
         url: config.sync.akoshaUrl,
       }),
       rateLimits: new RateLimiter(config.rateLimit),
+      snapshots: snapshots.service,
     };
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
@@ -325,6 +329,7 @@ export async function createApplication(
       analytics: analyticsSync,
       summaries: services.summaries,
       akosha,
+      snapshots: snapshots.service,
       metrics: jobMetrics,
       events,
       logger,

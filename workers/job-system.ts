@@ -9,11 +9,13 @@ import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { Store } from '../src/repositories/ports.js';
 import type { BreakerRegistry } from '../src/resilience/breaker-registry.js';
 import type { PatternDetector } from '../src/services/pattern-detection/pattern-detector.js';
+import type { SnapshotService } from '../src/services/snapshots/snapshot.service.js';
 import type { SummaryService } from '../src/services/summary.service.js';
 import type { AkoshaSync } from '../src/services/sync/akosha-sync.js';
 import { EmbeddingReconciler } from './embedding-reconciler.js';
 import { akoshaSyncHandler } from './handlers/akosha-sync.handler.js';
 import { analyticsSyncHandler } from './handlers/analytics-sync.handler.js';
+import { createSnapshotHandler } from './handlers/create-snapshot.handler.js';
 import { detectPatternsHandler } from './handlers/detect-patterns.handler.js';
 import { embedMessagesHandler } from './handlers/embed-messages.handler.js';
 import { embedReflectionHandler } from './handlers/embed-reflection.handler.js';
@@ -22,6 +24,7 @@ import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PatternDetectionScheduler } from './pattern-detection-scheduler.js';
 import { PeriodicJobScheduler } from './periodic-job-scheduler.js';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
 
 /** What the job side is given; the composition root (src/app.ts) builds each of these once and closes them. */
 export interface JobSystemDeps {
@@ -37,6 +40,8 @@ export interface JobSystemDeps {
   summaries: SummaryService;
   /** The Akosha sync the `akosha-sync` job runs (when `sync.akoshaEnabled`). */
   akosha: AkoshaSync;
+  /** The snapshots the `create-snapshot` job writes. */
+  snapshots: SnapshotService;
   metrics: JobMetrics;
   events: AppEvents;
   logger: Logger;
@@ -73,6 +78,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       'analytics-sync': analyticsSyncHandler(deps.analytics),
       'summarize-session': summarizeSessionHandler(deps.summaries),
       'akosha-sync': akoshaSyncHandler(deps.akosha, config.sync.akoshaEnabled),
+      'create-snapshot': createSnapshotHandler(deps.snapshots),
     },
     { deadLetters: store.deadLetters, metrics: deps.metrics, logger },
   );
@@ -119,6 +125,17 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     () => events.emit('outbox:added'),
   );
 
+  // Periodic snapshots, when enabled, are queued where the `sync` queue is worked.
+  const snapshotScheduler = new SnapshotScheduler(
+    store.outbox,
+    {
+      intervalMs: config.sync.cloudEnabled ? config.sync.intervalMinutes * 60_000 : 0,
+      tenantId: config.auth.defaultTenant,
+    },
+    logger,
+    () => events.emit('outbox:added'),
+  );
+
   const workers: WorkerHandle[] = [];
   return {
     backend,
@@ -136,6 +153,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       patternScheduler.start();
       analyticsScheduler.start();
       akoshaScheduler.start();
+      if (queues.includes('sync')) snapshotScheduler.start();
       return handle;
     },
     async close() {
@@ -143,6 +161,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
       await patternScheduler.stop();
       await analyticsScheduler.stop();
       await akoshaScheduler.stop();
+      await snapshotScheduler.stop();
       await reconciler.stop();
       await relay.stop();
       events.off('outbox:added', kick);

@@ -13,6 +13,7 @@ import { patternsCommand } from './patterns.command.js';
 import { reflectionsCommand } from './reflections.command.js';
 import { searchCommand } from './search.command.js';
 import { BAD_INPUT } from './shared.js';
+import { keysCommand, snapshotCommand } from './snapshot.command.js';
 import { startCommand } from './start.command.js';
 import { tokenCommand } from './token.command.js';
 import { workerCommand } from './worker.command.js';
@@ -37,6 +38,8 @@ program.addCommand(analyticsCommand());
 program.addCommand(callCommand());
 program.addCommand(doctorCommand());
 program.addCommand(tokenCommand());
+program.addCommand(snapshotCommand());
+program.addCommand(keysCommand());
 
 try {
   await program.parseAsync(process.argv);

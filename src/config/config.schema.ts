@@ -827,10 +827,79 @@ export const configSchema = z
         breaker: breakerOptions
           .prefault({})
           .describe('Circuit breaker around Akosha; `timeoutMs` is also the timeout of each MCP request.'),
+        cloudEnabled: bool
+          .default(false)
+          .describe(
+            'Write a snapshot of sessions, messages, reflections and patterns every `sync.intervalMinutes` (a ' +
+              '`create-snapshot` job on the `sync` queue, queued by processes that run workers). `session-buddy ' +
+              'snapshot create` works whatever this says.',
+          ),
+        cloudProvider: z
+          .enum(['filesystem', 'aws', 'gcp', 'azure'])
+          .default('filesystem')
+          .describe(
+            'Where snapshots go: `filesystem` (`sync.dir`) or `aws` (any S3-compatible bucket: `sync.bucket`). ' +
+              '`gcp` and `azure` are refused: no client for them is tested here (see docs/snapshots.md).',
+          ),
+        dir: z
+          .string()
+          .min(1)
+          .default('data/snapshots')
+          .describe('Folder of the `filesystem` provider (created on first snapshot).'),
+        bucket: z.string().min(1).optional().describe('Bucket of the `aws` provider; required with it.'),
+        prefix: z
+          .string()
+          .regex(/^[^\\]*$/, 'must not contain a backslash')
+          .default('snapshots/')
+          .describe('Key prefix of the `aws` provider.'),
+        region: z.string().min(1).default('us-east-1').describe('Region of the `aws` provider.'),
+        endpoint: z
+          .string()
+          .url()
+          .optional()
+          .describe(
+            'Endpoint of an S3-compatible server (MinIO, Ceph, …); unset: AWS. Credentials come from the AWS ' +
+              "SDK's environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, a profile or a role), never from settings.",
+          ),
+        forcePathStyle: bool
+          .default(false)
+          .describe('Path-style bucket addressing, which most S3-compatible servers need.'),
+        intervalMinutes: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(525_600)
+          .default(1_440)
+          .describe('How often (minutes) a snapshot is written when `sync.cloudEnabled`.'),
+        retention: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(7)
+          .describe('Snapshots kept: after each new one, the oldest beyond this many are deleted.'),
+        compression: z
+          .enum(['gzip', 'none'])
+          .default('gzip')
+          .describe('Compression of snapshot files (JSON lines), before encryption.'),
+        encryptionKeys: z
+          .string()
+          .optional()
+          .describe(
+            'Snapshot encryption keys, `id:key,id:key` (each key 32 random bytes, base64 or 64 hex digits; ids of ' +
+              "letters, digits, '_' and '-'). With a key, every snapshot file is written AES-256-GCM encrypted.",
+          ),
+        encryptionActiveKey: z
+          .string()
+          .optional()
+          .describe(
+            'The key id new snapshot files are encrypted with (and `keys rotate` re-encrypts to). Default: the ' +
+              'last key in `sync.encryptionKeys`.',
+          ),
       })
       .strict()
       .prefault({})
-      .describe('Pushing memory to Akosha over MCP.'),
+      .describe('Pushing memory to Akosha over MCP; snapshots of the primary store and their encryption at rest.'),
     admin: z
       .object({
         enabled: bool
@@ -918,6 +987,16 @@ export const configSchema = z
         });
       }
     }
+    if (config.sync.cloudProvider === 'gcp' || config.sync.cloudProvider === 'azure') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sync', 'cloudProvider'],
+        message: `${config.sync.cloudProvider} is not supported: no maintained client with a local test server is wired in; use filesystem or aws (S3-compatible)`,
+      });
+    }
+    if (config.sync.cloudProvider === 'aws' && !config.sync.bucket) {
+      ctx.addIssue({ code: 'custom', path: ['sync', 'bucket'], message: 'is required when sync.cloudProvider is aws' });
+    }
     if (config.auth.enabled && !config.auth.secret && !config.auth.jwksFile && !config.auth.jwksUrl) {
       ctx.addIssue({
         code: 'custom',
@@ -947,4 +1026,5 @@ export const SECRET_KEYS = new Set([
   'embedding.apiKey',
   'summaries.llm.apiKey',
   'sync.akoshaToken',
+  'sync.encryptionKeys',
 ]);

@@ -101,6 +101,20 @@ export const JOBS = {
         .optional(),
     }),
   },
+  /**
+   * Write one snapshot of the primary store (SnapshotService.create) to the configured provider, then prune to
+   * `sync.retention`. Queued once per `sync.intervalMinutes` bucket by the snapshot scheduler when `sync.cloudEnabled`.
+   */
+  'create-snapshot': {
+    queue: 'sync',
+    payload: z.strictObject({
+      /** The time bucket the job stands for (detectionBucket): a snapshot already written in it makes a re-run a no-op. */
+      bucket: z
+        .string()
+        .regex(/^w\d{1,9}-\d{1,12}$/)
+        .optional(),
+    }),
+  },
 } as const satisfies Record<string, JobDef>;
 
 export type JobName = keyof typeof JOBS;
@@ -119,6 +133,7 @@ export type EmbedReflectionPayload = JobPayload<'embed-reflection'>;
 export type DetectPatternsPayload = JobPayload<'detect-patterns'>;
 export type AnalyticsSyncPayload = JobPayload<'analytics-sync'>;
 export type SummarizeSessionPayload = JobPayload<'summarize-session'>;
+export type CreateSnapshotPayload = JobPayload<'create-snapshot'>;
 
 /** Writes within this window (ms) queue one analytics sync between them. */
 export const ANALYTICS_SYNC_WINDOW_MS = 1_000;
@@ -243,3 +258,9 @@ export const writeFollowUps: WriteFollowUps = {
     analyticsSyncJob(reflection.tenantId, new Date()),
   ],
 };
+
+/** The outbox entry for the periodic snapshot: one job per `intervalMs` bucket, whichever process queues it. */
+export function createSnapshotJob(tenantId: string, now: Date, intervalMs: number) {
+  const bucket = detectionBucket(now, intervalMs);
+  return jobFor('create-snapshot', tenantId, { bucket }, bucket);
+}

@@ -16,6 +16,7 @@ import { reflectionOperations } from './reflection.operations.js';
 import { reflectionTransferOperations } from './reflection-transfer.operations.js';
 import { searchOperations } from './search.operations.js';
 import { sessionOperations } from './session.operations.js';
+import { snapshotOperations } from './snapshot.operations.js';
 import { summaryOperations } from './summary.operations.js';
 import { syncOperations } from './sync.operations.js';
 
@@ -37,6 +38,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...analyticsOperations(analyticsCaps),
     ...deadLetterOperations(),
     ...syncOperations(),
+    ...snapshotOperations(),
     // Before the reflection group: GET /v1/reflections/export is not an id for GET /v1/reflections/:id.
     ...reflectionTransferOperations(limits),
     ...reflectionOperations(limits),

@@ -10,6 +10,7 @@ import type { QualityRepository } from './quality.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
 import type { SearchFilters, StoredVector, VectorHit } from './search.port.js';
 import type { NewSession } from './session.port.js';
+import type { SnapshotRepository } from './snapshot.port.js';
 import type { SummaryRepository } from './summary.port.js';
 import type { SyncRepository } from './sync.port.js';
 
@@ -40,6 +41,8 @@ export interface Store {
   readonly analyticsSource: AnalyticsSourceRepository;
   /** Cross-tenant reads and cursors of the Akosha sync; operator use only. */
   readonly sync: SyncRepository;
+  /** Cross-tenant reads and restores of snapshots; operator use only. */
+  readonly snapshots: SnapshotRepository;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   /** Throws unless every migration has been applied, so a stale schema is caught at start. */

@@ -14,6 +14,7 @@ import type { ReflectionService } from './reflection.service.js';
 import type { ReflectionTransferService } from './reflection-transfer.service.js';
 import type { SearchService } from './search.service.js';
 import type { SessionService } from './session.service.js';
+import type { SnapshotService } from './snapshots/snapshot.service.js';
 import type { SummaryService } from './summary.service.js';
 import type { SyncService } from './sync.service.js';
 
@@ -39,4 +40,6 @@ export interface Services {
   sync: SyncService;
   /** Per-principal call budget, taken by the operation runner (`admit`). */
   rateLimits: RateLimiter;
+  /** Snapshots of the primary store (operator use). */
+  snapshots: SnapshotService;
 }

@@ -62,6 +62,8 @@ export const TOOL_NAMES = [
   'get_dead_letter',
   'retry_dead_letters',
   'discard_dead_letters',
+  'list_snapshots',
+  'create_snapshot',
   'queue_stats',
   'sync_now',
   'sync_status',

@@ -39,7 +39,12 @@ const stores: Store[] = [];
 beforeAll(async () => {
   exportDir = mkdtempSync(join(tmpdir(), 'sb-fuzz-'));
   db = await createTestDatabase('fuzz');
-  const common = { mcp: { enabled: true }, analytics: { path: ':memory:', exportDir } };
+  // create_snapshot is fuzzed too: its snapshots go to the temporary folder, not data/snapshots.
+  const common = {
+    mcp: { enabled: true },
+    analytics: { path: ':memory:', exportDir },
+    sync: { dir: join(exportDir, 'snapshots') },
+  };
   const lite = await createApplication(testConfig(common), createLogger('silent'), { defaultMetrics: false });
   const standard = await createApplication(
     testConfig({

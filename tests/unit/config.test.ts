@@ -100,6 +100,22 @@ describe('configuration', () => {
     expect(shown).toContain('postgres://u:***@db/x');
   });
 
+  it('takes snapshot keys from the environment only, redacts them, and refuses gcp/azure naming why', () => {
+    const keys = `k1:${Buffer.alloc(32, 9).toString('base64')}`;
+    write('local.yaml', `sync:\n  encryptionKeys: "${keys}"\n`);
+    expect(() => loadConfig({ settingsDir: dir, env: {} })).toThrowError(/sync\.encryptionKeys .*environment only/);
+    rmSync(join(dir, 'local.yaml'));
+    const loaded = loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_SYNC__ENCRYPTION_KEYS: keys } });
+    expect(loaded.config.sync.encryptionKeys).toBe(keys);
+    expect(JSON.stringify(describeConfig(loaded))).not.toContain(keys.slice(3));
+    expect(() => loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_SYNC__CLOUD_PROVIDER: 'azure' } })).toThrowError(
+      /sync\.cloudProvider.*azure is not supported/,
+    );
+    expect(() => loadConfig({ settingsDir: dir, env: { SESSION_BUDDY_SYNC__CLOUD_PROVIDER: 'aws' } })).toThrowError(
+      /sync\.bucket.*required when sync\.cloudProvider is aws/,
+    );
+  });
+
   it('one rule for passwords in every URL setting: environment only, redacted when shown', () => {
     for (const [yaml, key] of [
       ['embedding:\n  url: http://user:hunter2@embed.example/v1\n', 'embedding.url'],

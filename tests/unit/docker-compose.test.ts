@@ -116,7 +116,9 @@ describe('docker-compose.yml', () => {
       expect(job.authorization, job.job_name).toEqual({ type: 'Bearer', credentials_file: SECRET_MOUNT });
     }
     expect((prometheus as { secrets?: string[] } | undefined)?.secrets).toEqual(['metrics_token']);
-    expect(loadConfig({ env: containerEnv(api) }).config.metrics.token).toBe('a-metrics-token-for-prometheus-32-chars-long');
+    expect(loadConfig({ env: containerEnv(api) }).config.metrics.token).toBe(
+      'a-metrics-token-for-prometheus-32-chars-long',
+    );
     expect(scrape.rule_files).toEqual(['alerts.yml']);
     expect(scrape.scrape_configs.map((c) => c.job_name)).toEqual(['session-buddy-api', 'session-buddy-worker']);
     expect(scrape.scrape_configs[0]?.static_configs?.[0]?.targets).toEqual(['session-buddy:8678']);

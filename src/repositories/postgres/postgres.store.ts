@@ -13,6 +13,7 @@ import { PostgresPatternRepository } from './pattern.repository.js';
 import { PostgresQualityRepository } from './quality.repository.js';
 import { PostgresReflectionRepository } from './reflection.repository.js';
 import { PostgresSessionRepository } from './session.repository.js';
+import { PostgresSnapshotRepository } from './snapshot.repository.js';
 import type { Sql } from './sql.js';
 import { PostgresSummaryRepository } from './summary.repository.js';
 import { PostgresSyncRepository } from './sync.repository.js';
@@ -51,6 +52,7 @@ export class PostgresStore implements Store {
   readonly quality: PostgresQualityRepository;
   readonly analyticsSource: PostgresAnalyticsSourceRepository;
   readonly sync: PostgresSyncRepository;
+  readonly snapshots: PostgresSnapshotRepository;
   readonly sql: Sql;
 
   constructor(options: PostgresStoreOptions) {
@@ -85,6 +87,7 @@ export class PostgresStore implements Store {
     this.quality = guard(new PostgresQualityRepository(this.sql));
     this.analyticsSource = guard(new PostgresAnalyticsSourceRepository(this.sql));
     this.sync = guard(new PostgresSyncRepository(this.sql));
+    this.snapshots = guard(new PostgresSnapshotRepository(this.sql));
   }
 
   async migrate(): Promise<string[]> {

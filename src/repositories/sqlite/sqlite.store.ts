@@ -14,6 +14,7 @@ import { SqlitePatternRepository } from './pattern.repository.js';
 import { SqliteQualityRepository } from './quality.repository.js';
 import { SqliteReflectionRepository } from './reflection.repository.js';
 import { SqliteSessionRepository } from './session.repository.js';
+import { SqliteSnapshotRepository } from './snapshot.repository.js';
 import { SqliteSummaryRepository } from './summary.repository.js';
 import { SqliteSyncRepository } from './sync.repository.js';
 
@@ -39,6 +40,7 @@ export class SqliteStore implements Store {
   readonly quality: SqliteQualityRepository;
   readonly analyticsSource: SqliteAnalyticsSourceRepository;
   readonly sync: SqliteSyncRepository;
+  readonly snapshots: SqliteSnapshotRepository;
   readonly db: Db;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -67,6 +69,7 @@ export class SqliteStore implements Store {
     this.quality = new SqliteQualityRepository(this.db);
     this.analyticsSource = new SqliteAnalyticsSourceRepository(this.db);
     this.sync = new SqliteSyncRepository(this.db);
+    this.snapshots = new SqliteSnapshotRepository(this.db, this.outbox);
   }
 
   /** SQLite is migrated when opened; this applies anything added since (normally nothing). */
