@@ -44,7 +44,7 @@ const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
 export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use('*', requestContext());
+  app.use('*', requestContext(deps.logger));
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { uuidv7 } from '../core/ids.js';
 import { addLogContext, withLogContext } from '../core/log-context.js';
+import type { Logger } from '../core/logger.js';
 import { contextOf, SpanKind, withSpan } from '../tracing/spans.js';
 
 /** A caller's `x-request-id` is kept when it is a plain token; anything else is replaced by our own id. */
@@ -11,8 +12,9 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  * every log line written while it is handled, and its span: a server span continuing the caller's W3C
  * `traceparent`, named by method and route once the route is known.
  */
-export function requestContext(): MiddlewareHandler {
+export function requestContext(logger: Logger): MiddlewareHandler {
   return async (c, next) => {
+    const started = performance.now();
     const given = c.req.header('x-request-id');
     const reqId = given && REQUEST_ID.test(given) ? given : uuidv7();
     const parent = contextOf(c.req.header('traceparent'), c.req.header('tracestate'));
@@ -30,6 +32,11 @@ export function requestContext(): MiddlewareHandler {
           span.setAttribute('http.route', route);
           span.setAttribute('http.response.status_code', c.res.status);
           span.setAttribute('session_buddy.request_id', reqId);
+          // The route pattern, never the path: ids and query strings stay out of logs at every level.
+          logger.debug(
+            { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
+            'request completed',
+          );
         },
         parent,
       ),
