@@ -12,6 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from '../config/config.schema.js';
+import { redactUrlPassword } from '../config/url-credentials.js';
 import type { Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 
@@ -54,7 +55,11 @@ export function startTracing(config: Config['tracing'], options: TracingOptions)
     options.logger.warn('tracing already set up in this process; this application uses the first set-up');
   }
   options.logger.info(
-    { otlpUrl: config.otlpUrl ?? null, sampleRatio: config.sampleRatio, serviceName: config.serviceName },
+    {
+      otlpUrl: config.otlpUrl ? redactUrlPassword(config.otlpUrl) : null,
+      sampleRatio: config.sampleRatio,
+      serviceName: config.serviceName,
+    },
     'tracing on',
   );
   let done: Promise<void> | undefined;
