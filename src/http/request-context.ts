@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { uuidv7 } from '../core/ids.js';
 import { addLogContext, withLogContext } from '../core/log-context.js';
 import type { Logger } from '../core/logger.js';
-import { contextOf, SpanKind, withSpan } from '../tracing/spans.js';
+import { contextOf, SpanKind, SpanStatusCode, withSpan } from '../tracing/spans.js';
 
 /** A caller's `x-request-id` is kept when it is a plain token; anything else is replaced by our own id. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -32,6 +32,8 @@ export function requestContext(logger: Logger): MiddlewareHandler {
           span.setAttribute('http.route', route);
           span.setAttribute('http.response.status_code', c.res.status);
           span.setAttribute('session_buddy.request_id', reqId);
+          // A 4xx is the caller's mistake, answered as designed; a 5xx is ours.
+          if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
           // The route pattern, never the path: ids and query strings stay out of logs at every level.
           logger.debug(
             { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },

@@ -15,7 +15,7 @@ import {
  */
 const TRACER = 'session-buddy';
 
-export { SpanKind } from '@opentelemetry/api';
+export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 export type { Span };
 
 /**

@@ -16,6 +16,9 @@ import { redactUrlPassword } from '../config/url-credentials.js';
 import type { Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 
+/** One export's limit: a hanging collector must not hold a shutdown for long. (Default of the SDK: 10000) */
+const EXPORT_TIMEOUT_MS = 5000;
+
 export interface Tracing {
   /** Exports the spans still buffered, then turns tracing off in this process. */
   shutdown(): Promise<void>;
@@ -36,7 +39,10 @@ export interface TracingOptions {
  */
 export function startTracing(config: Config['tracing'], options: TracingOptions): Tracing {
   const processors = [...(options.processors ?? [])];
-  if (config.otlpUrl) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otlpUrl })));
+  if (config.otlpUrl)
+    processors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otlpUrl, timeoutMillis: EXPORT_TIMEOUT_MS })),
+    );
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: config.serviceName,
