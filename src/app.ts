@@ -124,8 +124,18 @@ export async function createApplication(
   options: ApplicationOptions = {},
 ): Promise<Application> {
   const role = options.role ?? 'api';
-  const store = await createStore(config, writeFollowUps);
-  const closers: Array<() => unknown> = [() => store.close()];
+  // First up and last down: spans of everything else are exported at close. The SDK is imported only when enabled.
+  const tracing = config.tracing.enabled
+    ? (await import('./tracing/tracing-sdk.js')).startTracing(config.tracing, { role, logger })
+    : undefined;
+  let store: Store;
+  try {
+    store = await createStore(config, writeFollowUps);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+  const closers: Array<() => unknown> = [() => tracing?.shutdown(), () => store.close()];
   // One at a time, newest first: workers finish their jobs before the backend and the store go away.
   const closeAll = async () => {
     for (const fn of closers.reverse()) {

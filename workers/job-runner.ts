@@ -1,4 +1,5 @@
 import { uuidv7 } from '../src/core/ids.js';
+import { withLogContext } from '../src/core/log-context.js';
 import type { Logger } from '../src/core/logger.js';
 import { appendFailure, attemptFailure } from '../src/jobs/attempt-history.js';
 import { deferralOf, ItemsFailedError, isFinalFailure, NonRetryableError } from '../src/jobs/job-errors.js';
@@ -6,6 +7,7 @@ import { isJobName, JOBS, type JobDef, type JobName, type JobPayload } from '../
 import type { QueueBackend, QueuedJob, WorkerHandle, WorkerOptions } from '../src/jobs/queue.port.js';
 import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { DeadLetterRepository } from '../src/repositories/ports.js';
+import { contextOf, SpanKind, withSpan } from '../src/tracing/spans.js';
 
 /**
  * `done`: the work was done now; `skipped`: nothing to do (already done, superseded); `gone`: the job's subject (a
@@ -43,16 +45,40 @@ export class JobRunner {
     return backend.work(
       options,
       (job) => this.process(job),
-      (job, error) => this.deadLetter(job, error),
+      (job, error) => withLogContext({ jobId: job.id, tenant: job.tenantId }, () => this.deadLetter(job, error)),
     );
   }
 
-  async process(job: QueuedJob): Promise<void> {
+  /**
+   * Runs the job in a consumer span continuing the trace its producer started (the write that queued it), with the
+   * job's id, tenant and session on every log line written meanwhile.
+   */
+  process(job: QueuedJob): Promise<void> {
+    const sessionId = typeof job.payload.sessionId === 'string' ? job.payload.sessionId : undefined;
+    return withLogContext({ jobId: job.id, tenant: job.tenantId, sessionId }, () =>
+      withSpan(
+        `job ${job.name}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.destination.name': job.queue,
+            'session_buddy.job.key': job.key,
+            'session_buddy.job.attempt': job.attempt,
+          },
+        },
+        () => this.run(job),
+        contextOf(job.traceContext),
+      ),
+    );
+  }
+
+  private async run(job: QueuedJob): Promise<void> {
     const labels = { queue: job.queue, job: job.name };
     const stopTimer = this.deps.metrics.jobDuration.startTimer(labels);
     try {
       const result = await this.dispatch(job);
       this.deps.metrics.jobOutcomes.inc({ ...labels, result: result === 'done' ? 'completed' : result });
+      this.deps.logger.debug({ job: job.name, attempt: job.attempt, result }, 'job completed');
       if (result === 'gone') {
         this.deps.logger.info(
           { job: job.name, key: job.key, tenant: job.tenantId },

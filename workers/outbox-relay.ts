@@ -1,6 +1,7 @@
 import type { Logger } from '../src/core/logger.js';
 import type { QueueBackend, QueueName } from '../src/jobs/queue.port.js';
 import type { OutboxRepository, OutboxRow } from '../src/repositories/ports.js';
+import { contextOf, SpanKind, startSpan, traceparentOf } from '../src/tracing/spans.js';
 
 const MIN_GAP_MS = 10;
 
@@ -94,9 +95,18 @@ export class OutboxRelay {
       byQueue.set(row.queue as QueueName, list);
     }
     for (const [queue, list] of byQueue) {
-      await this.backend.publish(
-        queue,
-        list.map((r) => ({ id: r.key, name: r.name, key: r.key, tenantId: r.tenantId, payload: r.payload })),
+      await publishSpans(queue, list, (traceContexts) =>
+        this.backend.publish(
+          queue,
+          list.map((r, i) => ({
+            id: r.key,
+            name: r.name,
+            key: r.key,
+            tenantId: r.tenantId,
+            payload: r.payload,
+            ...(traceContexts[i] ? { traceContext: traceContexts[i] } : {}),
+          })),
+        ),
       );
     }
   }
@@ -110,5 +120,36 @@ export class OutboxRelay {
       }
       this.wake = done;
     });
+  }
+}
+
+/**
+ * One producer span per row, each continuing the trace of the write that queued it (rows of one batch come from many
+ * requests), open while the batch is published; `publish` gets each row's traceparent for its job.
+ */
+async function publishSpans(
+  queue: string,
+  rows: OutboxRow[],
+  publish: (traceContexts: Array<string | null>) => Promise<void>,
+): Promise<void> {
+  const spans = rows.map((r) =>
+    r.traceContext
+      ? startSpan(
+          `publish ${r.name}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: { 'messaging.destination.name': queue, 'session_buddy.job.key': r.key },
+          },
+          contextOf(r.traceContext),
+        )
+      : undefined,
+  );
+  try {
+    await publish(spans.map((s) => (s ? traceparentOf(s.context) : null)));
+  } catch (error) {
+    for (const s of spans) s?.fail(error);
+    throw error;
+  } finally {
+    for (const s of spans) s?.span.end();
   }
 }

@@ -968,6 +968,38 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Logs.'),
+    tracing: z
+      .object({
+        enabled: bool
+          .default(false)
+          .describe(
+            'OpenTelemetry tracing: one trace from the request through the outbox, queue and worker to the provider ' +
+              'call and the vector write (the SDK is loaded only when true).',
+          ),
+        otlpUrl: z
+          .string()
+          .url()
+          .optional()
+          .describe(
+            'OTLP/HTTP (JSON) traces endpoint, e.g. `http://collector:4318/v1/traces`. (Default: none: spans are ' +
+              'made and propagated but exported nowhere)',
+          ),
+        serviceName: z
+          .string()
+          .min(1)
+          .max(200)
+          .default('session-buddy')
+          .describe('`service.name` of the spans; the process role (api, worker, cli) is `service.instance.role`.'),
+        sampleRatio: z.coerce
+          .number()
+          .min(0)
+          .max(1)
+          .default(1)
+          .describe("Share of new traces recorded (0 to 1); a trace started upstream follows its parent's decision."),
+      })
+      .strict()
+      .prefault({})
+      .describe('Distributed tracing (OpenTelemetry), off by default.'),
   })
   .strict()
   .superRefine((config, ctx) => {

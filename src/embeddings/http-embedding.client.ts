@@ -1,3 +1,5 @@
+import { type Span, SpanKind, withSpan } from '../tracing/spans.js';
+
 /** (Default: 15000) */
 export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
 
@@ -51,7 +53,25 @@ export class HttpEmbeddingClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   }
 
-  async postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  /** One provider call, in a client span (model, host and status; never the texts). */
+  postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+    const target = new URL(url);
+    return withSpan(
+      `POST ${this.model}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': 'POST',
+          'server.address': target.hostname,
+          'url.path': target.pathname,
+          'gen_ai.request.model': this.model,
+        },
+      },
+      (span) => this.send(url, body, headers, span),
+    );
+  }
+
+  private async send(url: string, body: unknown, headers: Record<string, string>, span: Span): Promise<unknown> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.closing.signal]);
     let response: Response;
     let text: string;
@@ -63,6 +83,7 @@ export class HttpEmbeddingClient {
         signal,
       });
       text = await response.text();
+      span.setAttribute('http.response.status_code', response.status);
     } catch (error) {
       if (this.closing.signal.aborted) throw new EmbeddingProviderError(`${this.model}: provider closed`);
       if ((error as Error).name === 'TimeoutError') {

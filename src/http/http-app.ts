@@ -18,6 +18,7 @@ import { fastBodyLimit } from './body-limit.js';
 import { type HostAllowlist, hostOriginGuard } from './host-guard.js';
 import { buildOpenApi } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { logTenant, requestContext, routeOf } from './request-context.js';
 import type { RouteDef } from './route.js';
 import { mountSystemRoutes } from './routes/system.routes.js';
 import { assertNotSimpleBrowserRequest } from './simple-request-guard.js';
@@ -46,10 +47,11 @@ const BODY_METHODS = new Set(['POST', 'PATCH', 'PUT']);
 export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  app.use('*', requestContext(deps.logger));
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
-    const route = c.req.routePath === '*' || c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    const route = routeOf(c);
     const labels = { method: c.req.method, route, status: String(c.res.status) };
     deps.metrics.httpRequests.inc(labels);
     deps.metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
@@ -69,7 +71,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
 
   app.use('/v1/*', fastBodyLimit(deps.bodyLimitBytes));
   app.use('/v1/*', async (c, next) => {
-    c.set('principal', await deps.auth.authenticate(c.req.header('authorization')));
+    const principal = await deps.auth.authenticate(c.req.header('authorization'));
+    logTenant(principal.tenantId);
+    c.set('principal', principal);
     await next();
   });
 

@@ -11,6 +11,8 @@ export interface JobData {
   key: string;
   tenantId: string;
   payload: Record<string, unknown>;
+  /** W3C traceparent the job's span continues (the relay's publish span); absent when tracing is off. */
+  traceContext?: string;
 }
 
 export interface PublishedJob extends JobData {

@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { jsonDepthExceeds, tooDeepBodyError } from '../core/validate.js';
 import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
+import { logTenant } from '../http/request-context.js';
 import type { Services } from '../services/services.js';
 import { serveWithinBudget } from './mcp-batch.js';
 import { createMcpServer, type McpServerInfo } from './mcp-server.js';
@@ -41,6 +42,7 @@ export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
     // Same bearer-token rule as REST; a refusal is a 401 problem+json from the app's error handler.
     const authorization = c.req.header('authorization');
     const principal = await deps.services.auth.authenticate(authorization);
+    logTenant(principal.tenantId);
     const authInfo = principalAuthInfo(principal, authorization?.replace(/^Bearer\s+/i, '') ?? '');
     const [request, parsedBody] = await readJsonBody(c.req.raw);
     // JSON-RPC 2.0: an empty batch is one Invalid Request error (the SDK would answer 202, as for notifications).

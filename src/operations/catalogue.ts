@@ -14,6 +14,7 @@ import { patternOperations } from './pattern.operations.js';
 import { qualityOperations } from './quality.operations.js';
 import { reflectionOperations } from './reflection.operations.js';
 import { reflectionTransferOperations } from './reflection-transfer.operations.js';
+import { tracedOperation } from './run-operation.js';
 import { searchOperations } from './search.operations.js';
 import { sessionOperations } from './session.operations.js';
 import { snapshotOperations } from './snapshot.operations.js';
@@ -48,7 +49,7 @@ export function buildCatalogue(limits: Config['limits'], analyticsCaps?: QueryLi
     ...healthOperations(),
   ];
   assertUnique(operations);
-  return operations;
+  return operations.map(tracedOperation);
 }
 
 function assertUnique(operations: readonly Operation[]): void {

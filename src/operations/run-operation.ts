@@ -1,6 +1,8 @@
+import { withLogContext } from '../core/log-context.js';
 import { withinProject } from '../core/project-scope.js';
 import { assertMayUse } from '../core/roles.js';
 import { parseInput } from '../core/validate.js';
+import { withSpan } from '../tracing/spans.js';
 import type { Operation, OperationContext } from './operation.js';
 
 /** The operation of this name; a name the catalogue lacks is a programming error. */
@@ -47,4 +49,24 @@ export async function runOperation<T = unknown>(
   const op = findOperation(operations, name);
   admit(op, context);
   return (await op.run(context, scopeInput(op, context, parseInput(op.input, raw)))) as T;
+}
+
+/**
+ * The operation run in its own span, named by the operation, child of the request's (REST, MCP over HTTP) or a root
+ * (MCP stdio, CLI), with the caller's tenant and the session it names on the log lines written meanwhile. Every front
+ * door runs operations through the catalogue, so every run is traced once.
+ */
+export function tracedOperation(op: Operation): Operation {
+  return {
+    ...op,
+    run(context, input) {
+      const tenant = context.principal.tenantId;
+      const sessionId = typeof input.sessionId === 'string' ? input.sessionId : undefined;
+      return withLogContext({ tenant, sessionId }, () =>
+        withSpan(op.name, { attributes: { 'session_buddy.operation': op.name, 'session_buddy.tenant': tenant } }, () =>
+          op.run(context, input),
+        ),
+      );
+    },
+  };
 }

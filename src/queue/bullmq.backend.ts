@@ -51,6 +51,7 @@ interface BullJobData {
   key: string;
   tenantId: string;
   payload: Record<string, unknown>;
+  traceContext?: string;
   /** Failures of earlier counted attempts, for the dead letter (see attempt-history.ts). */
   failures?: AttemptFailure[];
 }
@@ -104,9 +105,9 @@ export class BullMqQueueBackend implements QueueBackend {
       const target = await this.ready(queue);
       await this.forgetFinished(target, jobs);
       await target.addBulk(
-        jobs.map(({ id, name, key, tenantId, payload }) => ({
+        jobs.map(({ id, name, key, tenantId, payload, traceContext }) => ({
           name,
-          data: { key, tenantId, payload },
+          data: { key, tenantId, payload, ...(traceContext ? { traceContext } : {}) },
           opts: {
             jobId: id,
             attempts,
@@ -436,6 +437,7 @@ function toQueuedJob(queue: QueueName, job: Job<BullJobData>): QueuedJob {
     tenantId: job.data.tenantId,
     payload: job.data.payload,
     ...(job.data.failures ? { failures: job.data.failures } : {}),
+    ...(job.data.traceContext ? { traceContext: job.data.traceContext } : {}),
     queue,
     attempt: job.attemptsMade + 1,
     maxAttempts: job.opts.attempts ?? 1,

@@ -86,12 +86,19 @@ export class InProcessQueueBackend implements QueueBackend {
     checkJobIds(jobs);
     const lane = this.lanes[queue];
     const enqueuedAt = new Date().toISOString();
-    for (const { id, name, key, tenantId, payload } of jobs) {
+    for (const { id, name, key, tenantId, payload, traceContext } of jobs) {
       if (lane.pending.has(id)) continue;
       lane.completed.delete(id);
       lane.failed.delete(id);
       // A JSON copy, as Redis would store it: the producer may reuse its objects.
-      const job = { id, name, key, tenantId, payload: JSON.parse(JSON.stringify(payload)) };
+      const job = {
+        id,
+        name,
+        key,
+        tenantId,
+        payload: JSON.parse(JSON.stringify(payload)),
+        ...(traceContext ? { traceContext } : {}),
+      };
       const entry: Entry = {
         job: { ...job, queue, maxAttempts: lane.policy.attempts, enqueuedAt },
         attemptsMade: 0,

@@ -158,6 +158,8 @@ export interface OutboxJob {
 export interface OutboxRow extends OutboxJob {
   id: number;
   createdAt: string;
+  /** W3C traceparent of the write that queued it; null when tracing was off. */
+  traceContext: string | null;
 }
 
 export interface OutboxRepository {

@@ -124,6 +124,23 @@ export function describeQueueContract(
       expect(new Date(seen[0]?.enqueuedAt ?? '').toISOString()).toBe(seen[0]?.enqueuedAt);
     });
 
+    it("carries a job's trace context to its processor, on retries too, and none when it has none", async () => {
+      const seen: QueuedJob[] = [];
+      let failed = false;
+      work(['embedding'], 1, async (j) => {
+        seen.push(j);
+        if (j.traceContext && !failed) {
+          failed = true;
+          throw new Error('once');
+        }
+      });
+      const traceContext = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      await backend.publish('embedding', [job({ traceContext }), job()]);
+      await settled('embedding', 2);
+      expect(seen.filter((j) => j.traceContext === traceContext).map((j) => j.attempt)).toEqual([1, 2]);
+      expect(seen.filter((j) => j.traceContext === undefined)).toHaveLength(1);
+    });
+
     it('does not add a job whose id is already waiting, active or delayed', async () => {
       const a = job();
       await backend.publish('sync', [a]);

@@ -1,8 +1,19 @@
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../src/core/errors.js';
 import { uuidv7 } from '../../src/core/ids.js';
+import { createLogger } from '../../src/core/logger.js';
 import { contentHash } from '../../src/domain/reflection.model.js';
-import type { NewMessage, NewReflection, NewSession, Store, WriteFollowUps } from '../../src/repositories/ports.js';
+import type {
+  NewMessage,
+  NewReflection,
+  NewSession,
+  OutboxRow,
+  Store,
+  WriteFollowUps,
+} from '../../src/repositories/ports.js';
+import { withSpan } from '../../src/tracing/spans.js';
+import { startTracing } from '../../src/tracing/tracing-sdk.js';
 
 /** A session to create (tenant t1, project alpha unless overridden), stamped by `tick`. */
 function sessionInput(tick: () => string, over: Partial<NewSession> = {}): NewSession {
@@ -342,6 +353,51 @@ export function describeStorageContract(
       ]);
       while ((await store.outbox.drain(4, publish)) > 0);
       expect(seen.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`).sort());
+    });
+
+    it('stores the trace of the write with its outbox rows, and none without one', async () => {
+      const spans = new InMemorySpanExporter();
+      const tracing = startTracing(
+        { enabled: true, serviceName: 'storage-contract', sampleRatio: 1 },
+        { role: 'test', logger: createLogger('silent'), processors: [new SimpleSpanProcessor(spans)] },
+      );
+      try {
+        const s = await store.sessions.create(newSession());
+        const written: string[] = [];
+        const traceId = await withSpan('request', {}, async (span) => {
+          // The one-statement append, the planned one (idempotency key) and a plain add.
+          const plain = await store.messages.append('t1', s.id, [newMessage()], tick());
+          const keyed = await store.messages.append('t1', s.id, [newMessage({ idempotencyKey: 'traced' })], tick());
+          written.push(...[...plain.messages, ...keyed.messages].map((m) => `k:${m.id}`));
+          await store.outbox.add([{ tenantId: 't1', queue: 'sync', name: 'n', key: 'traced-add', payload: {} }]);
+          written.push('traced-add');
+          return span.spanContext().traceId;
+        });
+        // Outside any span, the write starts a trace of its own.
+        await store.outbox.add([{ tenantId: 't1', queue: 'sync', name: 'n', key: 'root-add', payload: {} }]);
+        await tracing.shutdown();
+        // Tracing off: nothing to carry.
+        await store.outbox.add([{ tenantId: 't1', queue: 'sync', name: 'n', key: 'untraced-add', payload: {} }]);
+        const rows: OutboxRow[] = [];
+        while ((await store.outbox.drain(100, async (batch) => void rows.push(...batch))) > 0);
+        const root = rows.find((r) => r.key === 'root-add')?.traceContext;
+        expect(root).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+        expect(root?.split('-')[1]).not.toBe(traceId);
+        const traced = rows.filter((r) => written.includes(r.key));
+        expect(traced).toHaveLength(3);
+        const outboxSpans = spans.getFinishedSpans().filter((span) => span.name === 'outbox write');
+        const request = spans.getFinishedSpans().find((span) => span.name === 'request');
+        for (const row of traced) {
+          const [, trace, spanId] = (row.traceContext ?? '').split('-');
+          expect(trace).toBe(traceId);
+          // The row names its own 'outbox write' span, a child of the request's.
+          const written = outboxSpans.find((span) => span.spanContext().spanId === spanId);
+          expect(written?.parentSpanContext?.spanId).toBe(request?.spanContext().spanId);
+        }
+        expect(rows.find((r) => r.key === 'untraced-add')?.traceContext).toBeNull();
+      } finally {
+        await tracing.shutdown();
+      }
     });
 
     it("keeps a dead letter's attempt history and names its first distinct cause", async () => {

@@ -1,6 +1,7 @@
 import { isRejectedInput } from '../../src/embeddings/http-embedding.client.js';
 import { deferralOf, ItemsFailedError } from '../../src/jobs/job-errors.js';
 import type { Store } from '../../src/repositories/ports.js';
+import { VECTOR_WRITE, vectorWriteAttributes, withSpan } from '../../src/tracing/spans.js';
 import type { JobHandler } from '../job-runner.js';
 
 /** What the handler needs of the embedding service: the active model and a way to embed texts. */
@@ -35,14 +36,16 @@ export function embedMessagesHandler(store: Store, embedder: Embedder): JobHandl
     });
     // What was embedded is kept whatever happened to the rest: a retry skips it.
     if (done.length > 0) {
-      await store.embeddings.saveForMessages(
-        done.map(({ message, vector }) => ({
-          ownerId: message.id,
-          tenantId: job.tenantId,
-          model: embedder.model,
-          vector,
-          createdAt,
-        })),
+      await withSpan(VECTOR_WRITE, vectorWriteAttributes(embedder.model, done.length), () =>
+        store.embeddings.saveForMessages(
+          done.map(({ message, vector }) => ({
+            ownerId: message.id,
+            tenantId: job.tenantId,
+            model: embedder.model,
+            vector,
+            createdAt,
+          })),
+        ),
       );
     }
     const failures = todo.flatMap((m, i) => {

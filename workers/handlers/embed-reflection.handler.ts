@@ -3,6 +3,7 @@ import { NonRetryableError } from '../../src/jobs/job-errors.js';
 import type { EmbedReflectionPayload } from '../../src/jobs/job-registry.js';
 import type { QueuedJob } from '../../src/jobs/queue.port.js';
 import type { Store } from '../../src/repositories/ports.js';
+import { VECTOR_WRITE, vectorWriteAttributes, withSpan } from '../../src/tracing/spans.js';
 import type { JobResult } from '../job-runner.js';
 import type { Embedder } from './embed-messages.handler.js';
 
@@ -32,15 +33,17 @@ export function embedReflectionHandler(
       throw error;
     });
     if (!vector) throw new Error('embedding provider returned no vector');
-    await store.reflections.saveVectors([
-      {
-        ownerId: reflectionId,
-        tenantId: job.tenantId,
-        model: embedder.model,
-        vector,
-        createdAt: new Date().toISOString(),
-      },
-    ]);
+    await withSpan(VECTOR_WRITE, vectorWriteAttributes(embedder.model, 1), () =>
+      store.reflections.saveVectors([
+        {
+          ownerId: reflectionId,
+          tenantId: job.tenantId,
+          model: embedder.model,
+          vector,
+          createdAt: new Date().toISOString(),
+        },
+      ]),
+    );
     return 'done';
   };
 }

@@ -1,6 +1,7 @@
 import type { JSONValue } from 'postgres';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { Message, MessageRole } from '../../domain/message.model.js';
+import { outboxTraceparent } from '../../tracing/spans.js';
 import { planAppend } from '../append-plan.js';
 import type { AppendResult, MessageListQuery, MessageRepository, NewMessage, WriteFollowUps } from '../ports.js';
 import { outboxRows } from './outbox.repository.js';
@@ -109,12 +110,15 @@ export class PostgresMessageRepository implements MessageRepository {
       ord: i + 1,
       created_at: m.createdAt,
     }));
-    const jobs = this.followUps.messagesAppended(inputs.map((m) => ({ id: m.id, sessionId, tenantId }))).map((j) => ({
+    const followUps = this.followUps.messagesAppended(inputs.map((m) => ({ id: m.id, sessionId, tenantId })));
+    const traceContext = followUps.length > 0 ? outboxTraceparent(followUps) : null;
+    const jobs = followUps.map((j) => ({
       tenant_id: j.tenantId,
       queue: j.queue,
       job_name: j.name,
       job_key: j.key,
       payload: j.payload,
+      trace_context: traceContext,
     }));
     // ::text first: a string bound straight to jsonb would be JSON-encoded a second time.
     const [row] = await this.sql<{ base: number }[]>`
@@ -131,10 +135,10 @@ export class PostgresMessageRepository implements MessageRepository {
           AS r(id uuid, role text, content text, metadata jsonb, ord int, created_at timestamptz)
         RETURNING 1
       ), o AS (
-        INSERT INTO job_outbox (tenant_id, queue, job_name, job_key, payload)
-        SELECT j.tenant_id, j.queue, j.job_name, j.job_key, j.payload
+        INSERT INTO job_outbox (tenant_id, queue, job_name, job_key, payload, trace_context)
+        SELECT j.tenant_id, j.queue, j.job_name, j.job_key, j.payload, j.trace_context
         FROM s, jsonb_to_recordset(${JSON.stringify(jobs)}::text::jsonb)
-          AS j(tenant_id text, queue text, job_name text, job_key text, payload jsonb)
+          AS j(tenant_id text, queue text, job_name text, job_key text, payload jsonb, trace_context text)
         RETURNING 1
       )
       SELECT base FROM s`;

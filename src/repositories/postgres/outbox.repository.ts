@@ -1,4 +1,5 @@
 import type { JSONValue } from 'postgres';
+import { outboxTraceparent } from '../../tracing/spans.js';
 import type { OutboxJob, OutboxRepository, OutboxRow } from '../ports.js';
 import type { Sql } from './sql.js';
 import { transaction } from './transaction.js';
@@ -11,10 +12,14 @@ interface Row {
   job_key: string;
   payload: Record<string, unknown>;
   created_at: Date;
+  trace_context: string | null;
 }
 
+/** The rows of `jobs`, carrying the trace of the write (see outboxTraceparent). */
 export function outboxRows(sql: Pick<Sql, 'json'>, jobs: OutboxJob[]) {
+  const traceContext = outboxTraceparent(jobs);
   return jobs.map((j) => ({
+    trace_context: traceContext,
     tenant_id: j.tenantId,
     queue: j.queue,
     job_name: j.name,
@@ -49,6 +54,7 @@ export class PostgresOutboxRepository implements OutboxRepository {
           key: r.job_key,
           payload: r.payload,
           createdAt: r.created_at.toISOString(),
+          traceContext: r.trace_context,
         })),
       );
       return rows.length;

@@ -1,3 +1,4 @@
+import { outboxTraceparent } from '../../tracing/spans.js';
 import type { OutboxJob, OutboxRepository, OutboxRow } from '../ports.js';
 import type { Db } from './db.js';
 
@@ -9,6 +10,7 @@ interface Row {
   job_key: string;
   payload: string;
   created_at: string;
+  trace_context: string | null;
 }
 
 export class SqliteOutboxRepository implements OutboxRepository {
@@ -21,8 +23,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`
-      INSERT INTO job_outbox (tenant_id, queue, job_name, job_key, payload)
-      VALUES (@tenantId, @queue, @name, @key, @payload)`);
+      INSERT INTO job_outbox (tenant_id, queue, job_name, job_key, payload, trace_context)
+      VALUES (@tenantId, @queue, @name, @key, @payload, @traceContext)`);
     this.takeStmt = db.prepare('SELECT * FROM job_outbox ORDER BY id LIMIT ?');
     this.deleteStmt = db.prepare('DELETE FROM job_outbox WHERE id <= ? AND id IN (SELECT value FROM json_each(?))');
     this.backlogStmt = db.prepare(`
@@ -31,7 +33,9 @@ export class SqliteOutboxRepository implements OutboxRepository {
 
   /** Writes jobs; called inside the caller's transaction when it follows up a write. */
   insert(jobs: OutboxJob[]): void {
-    for (const j of jobs) this.insertStmt.run({ ...j, payload: JSON.stringify(j.payload) });
+    if (jobs.length === 0) return;
+    const traceContext = outboxTraceparent(jobs);
+    for (const j of jobs) this.insertStmt.run({ ...j, payload: JSON.stringify(j.payload), traceContext });
   }
 
   async add(jobs: OutboxJob[]): Promise<void> {
@@ -48,6 +52,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
         key: r.job_key,
         payload: JSON.parse(r.payload) as Record<string, unknown>,
         createdAt: r.created_at,
+        traceContext: r.trace_context,
       }));
       if (rows.length === 0) return 0;
       await publish(rows);
