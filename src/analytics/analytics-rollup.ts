@@ -24,9 +24,11 @@ export const GOAL_CHARS = 500;
  * What makes a tool or assistant message an error message: an error line as the pattern detector knows it
  * (src/services/pattern-detection/error-signature.ts), anywhere in the message (`^`/`$` at line ends), and none of
  * the phrases that report success ("0 failed", "no errors"). Case-sensitive markers, then case-insensitive ones.
+ * No unanchored `\w*` before a marker: tried at every position of a long word it made the test quadratic (a 200k-
+ * character message took 30 s of the analytics worker); `test` needs only the marker itself.
  */
 const ERROR_MARKERS = [
-  /\w*(?:Error|Exception)\b(?::|\s+at\b|\s*$)|\b(?:ERROR|FATAL|CRITICAL|PANIC)\b|\bE(?:CONNREFUSED|CONNRESET|NOENT|ACCES|TIMEDOUT|ADDRINUSE|PIPE|NOTFOUND|PERM)\b|npm ERR!/m,
+  /(?:Error|Exception)\b(?::|\s+at\b|\s*$)|\b(?:ERROR|FATAL|CRITICAL|PANIC)\b|\bE(?:CONNREFUSED|CONNRESET|NOENT|ACCES|TIMEDOUT|ADDRINUSE|PIPE|NOTFOUND|PERM)\b|npm ERR!/m,
   /^\s*(?:error|fatal|panic|critical)\b\s*(?:\[[^\]]*\])?\s*:|\bfail(?:ed|ure)\b|\bexit(?:ed)?\s+(?:with\s+)?(?:code|status)\s*:?\s*-?[1-9]/im,
 ];
 const NOT_AN_ERROR = /\b0 (?:failed|failures|errors?)\b|\bno (?:errors?|failures?)\b/i;

@@ -47,6 +47,16 @@ describe('error messages (messages.is_error)', () => {
     ];
     for (const content of fine) expect(isErrorMessage('tool', content), content).toBe(false);
   });
+
+  it('classifies messages at the content limit in one pass (no regular expression retried at every position)', () => {
+    // Quadratic before: a 200k-character word took 30 s per message and held the analytics worker (and lite's
+    // event loop); these ran for many minutes. The test timeout is the hang detector here, no timing is asserted.
+    const word = 'x'.repeat(400_000);
+    expect(isErrorMessage('tool', `1 ${word}`)).toBe(false);
+    expect(isErrorMessage('tool', `${word}TypeError: boom`)).toBe(true);
+    expect(isErrorMessage('assistant', `${' '.repeat(400_000)}x`)).toBe(false);
+    expect(isErrorMessage('tool', `${'Error'.repeat(80_000)}x`)).toBe(false);
+  });
 });
 
 describe('the daily message rollup when the analytics file opens', () => {
