@@ -1,4 +1,6 @@
-import type { Role } from './roles.js';
+/** Roles a token may carry in its `roles` claim; any other name grants nothing (the matrix: core/roles.ts). */
+export const ROLES = ['reader', 'writer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** Who is calling: every query is scoped to the principal's tenant. */
 export interface Principal {

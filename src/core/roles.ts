@@ -1,5 +1,5 @@
 import { ForbiddenError } from './errors.js';
-import type { Principal } from './principal.js';
+import { type Principal, ROLES, type Role } from './principal.js';
 
 /**
  * What an operation needs the caller to be allowed to do, declared once per operation (`scope`): `read` reads its
@@ -7,9 +7,7 @@ import type { Principal } from './principal.js';
  */
 export type Scope = 'read' | 'write' | 'admin';
 
-/** Roles a token may carry in its `roles` claim; any other name grants nothing. */
-export const ROLES = ['reader', 'writer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from './principal.js';
 
 /**
  * The role matrix (docs/security.md): which scopes each role opens. `operator` looks after the service (dead

@@ -5,6 +5,7 @@ import type { Session, SessionStatus } from '../domain/session.model.js';
 import type { AttemptFailure } from '../jobs/attempt-history.js';
 import type { CodeGraphRepository } from './code-graph.port.js';
 import type { LifecycleRepository } from './lifecycle.port.js';
+import type { OutboxJob, OutboxRepository, OutboxRow } from './outbox.port.js';
 import type { PatternRepository } from './pattern.port.js';
 import type { QualityRepository } from './quality.port.js';
 import type { ReflectionRepository } from './reflection.port.js';
@@ -12,7 +13,7 @@ import type { SearchFilters, StoredVector, VectorHit } from './search.port.js';
 import type { NewSession } from './session.port.js';
 import type { SnapshotRepository } from './snapshot.port.js';
 import type { SummaryRepository } from './summary.port.js';
-import type { SyncRepository } from './sync.port.js';
+import type { SyncPosition, SyncRepository } from './sync.port.js';
 
 export type { NewSession } from './session.port.js';
 
@@ -144,35 +145,6 @@ export interface WriteFollowUps {
 
 /** A store that queues nothing after writes (tests of the storage alone). */
 export const NO_FOLLOW_UPS: WriteFollowUps = { messagesAppended: () => [], reflectionWritten: () => [] };
-
-/** Work to do after a write, recorded in the same transaction and published by the relay. */
-export interface OutboxJob {
-  tenantId: string;
-  queue: string;
-  name: string;
-  /** Deterministic logical id: the same work always gets the same key, so publishing twice is harmless. */
-  key: string;
-  payload: Record<string, unknown>;
-}
-
-export interface OutboxRow extends OutboxJob {
-  id: number;
-  createdAt: string;
-  /** W3C traceparent of the write that queued it; null when tracing was off. */
-  traceContext: string | null;
-}
-
-export interface OutboxRepository {
-  add(jobs: OutboxJob[]): Promise<void>;
-  /**
-   * Hands up to `limit` of the oldest pending rows to `publish` and deletes them once it resolves.
-   * When `publish` throws the rows stay for the next attempt. Concurrent relays never get the same row.
-   * Returns how many rows were published.
-   */
-  drain(limit: number, publish: (rows: OutboxRow[]) => Promise<void>): Promise<number>;
-  /** Pending rows and the age in seconds of the oldest one (0 when empty). */
-  backlog(): Promise<{ pending: number; oldestAgeSeconds: number }>;
-}
 
 export const DEAD_LETTER_STATUSES = ['open', 'retried', 'discarded'] as const;
 export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
@@ -308,12 +280,6 @@ export interface FactRow {
   values: readonly FactValue[];
 }
 
-/** A keyset position in sync order, (ts, id); rows strictly after it are read. */
-export interface SyncPosition {
-  ts: string;
-  id: string;
-}
-
 /**
  * What the analytics sync reads from the primary store, across tenants (ids are UUIDs, unique store-wide).
  */
@@ -337,4 +303,4 @@ export type {
 } from './reflection.port.js';
 export type { SearchFilters, SearchKind, StoredVector, TextHit, VectorHit } from './search.port.js';
 export type { SummaryRepository } from './summary.port.js';
-export type { Page };
+export type { OutboxJob, OutboxRepository, OutboxRow, Page, SyncPosition };

@@ -1,4 +1,4 @@
-import type { OutboxJob } from './ports.js';
+import type { OutboxJob } from './outbox.port.js';
 
 /** The tables a snapshot holds, in restore order (a message needs its session; a reflection may name one). */
 export const SNAPSHOT_TABLES = ['sessions', 'messages', 'reflections', 'patterns'] as const;

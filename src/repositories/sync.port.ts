@@ -1,4 +1,8 @@
-import type { SyncPosition } from './ports.js';
+/** A keyset position in sync order, (ts, id); rows strictly after it are read. */
+export interface SyncPosition {
+  ts: string;
+  id: string;
+}
 
 /** What the Akosha sync pushes, in the order a run pushes them. */
 export const SYNC_KINDS = ['reflections', 'patterns', 'session_summaries', 'code_graphs'] as const;
