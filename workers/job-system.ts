@@ -3,7 +3,7 @@ import type { Config } from '../src/config/config.schema.js';
 import type { AppEvents } from '../src/core/events.js';
 import type { Logger } from '../src/core/logger.js';
 import type { EmbeddingService } from '../src/embeddings/embedding.service.js';
-import { akoshaSyncJob, analyticsSyncJob } from '../src/jobs/job-registry.js';
+import { akoshaSyncJob, analyticsSyncJob, createSnapshotJob } from '../src/jobs/job-registry.js';
 import type { QueueBackend, QueueName, WorkerHandle } from '../src/jobs/queue.port.js';
 import type { JobMetrics } from '../src/metrics/job.metrics.js';
 import type { Store } from '../src/repositories/ports.js';
@@ -24,7 +24,6 @@ import { JobRunner } from './job-runner.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { PatternDetectionScheduler } from './pattern-detection-scheduler.js';
 import { PeriodicJobScheduler } from './periodic-job-scheduler.js';
-import { SnapshotScheduler } from './snapshot-scheduler.js';
 
 /** What the job side is given; the composition root (src/app.ts) builds each of these once and closes them. */
 export interface JobSystemDeps {
@@ -126,11 +125,14 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
   );
 
   // Periodic snapshots, when enabled, are queued where the `sync` queue is worked.
-  const snapshotScheduler = new SnapshotScheduler(
+  const snapshotIntervalMs = config.sync.cloudEnabled ? config.sync.intervalMinutes * 60_000 : 0;
+  const snapshotScheduler = new PeriodicJobScheduler(
     store.outbox,
     {
-      intervalMs: config.sync.cloudEnabled ? config.sync.intervalMinutes * 60_000 : 0,
-      tenantId: config.auth.defaultTenant,
+      intervalMs: snapshotIntervalMs,
+      job: (now) => createSnapshotJob(tenantId, now, snapshotIntervalMs),
+      what: 'snapshot',
+      runAtStart: true,
     },
     logger,
     () => events.emit('outbox:added'),

@@ -9,10 +9,12 @@ export interface PeriodicJobSchedulerOptions {
   job: (now: Date) => OutboxJob;
   /** What the job is, for the log line when it cannot be queued. */
   what: string;
+  /** Queue the current period's job when started, too, not only when the first interval ends (snapshots). */
+  runAtStart?: boolean;
 }
 
 /**
- * A periodic catch-up job (the analytics sync, the Akosha sync), run by every process that runs workers: each period
+ * A periodic job (the analytics sync, the Akosha sync, snapshots), run by every process that runs workers: each period
  * it queues (through the outbox) one job keyed by the period, so however many processes tick, one job per period
  * runs. It picks up what no write queued a job for and what a lost or failed job left behind.
  */
@@ -31,7 +33,9 @@ export class PeriodicJobScheduler {
   }
 
   start(): void {
+    if (this.options.intervalMs <= 0) return;
     this.task.start(() => this.pass(new Date()));
+    if (this.options.runAtStart) void this.runOnce().catch(() => undefined);
   }
 
   runOnce(now = new Date()): Promise<void> {
