@@ -1,25 +1,6 @@
-import { createApplication } from '../../src/app.js';
-import { createLogger } from '../../src/core/logger.js';
 import { describeSummaries } from '../contract/summaries.contract.js';
-import { testConfig } from '../helpers/config.js';
-import { createTestDatabase, REDIS_URL, randomPrefix } from '../helpers/pg.js';
-import { deleteRedisPrefix } from '../helpers/redis.js';
+import { standardApplication } from '../helpers/standard-app.js';
 
-describeSummaries('standard (PostgreSQL, BullMQ on Redis)', async (overrides) => {
-  const db = await createTestDatabase('summaries');
-  const prefix = randomPrefix('summaries');
-  const config = testConfig({
-    ...overrides,
-    mode: 'standard',
-    database: { driver: 'postgres', url: db.url, migrateOnStart: true },
-    redis: { url: REDIS_URL, prefix },
-    workers: { inProcess: true },
-  });
-  return {
-    app: await createApplication(config, createLogger('silent'), { defaultMetrics: false }),
-    cleanup: async () => {
-      await db.drop();
-      await deleteRedisPrefix(REDIS_URL, prefix);
-    },
-  };
-});
+describeSummaries('standard (PostgreSQL, BullMQ on Redis)', (overrides) =>
+  standardApplication('summaries', { ...overrides, workers: { inProcess: true } }),
+);
