@@ -52,7 +52,7 @@ for (const file of files) {
       if (typeof content !== 'string' || content.trim() === '') bad(`${id}: empty content`);
     }
   }
-  if (count < 140) bad(`only ${count} messages (want ≥ 150)`);
+  if (count < 150) bad(`only ${count} messages (want ≥ 150)`);
   messages += count;
   const local = {};
   for (const q of set.questions ?? []) {
@@ -70,5 +70,6 @@ for (const file of files) {
     if ((local[c] ?? 0) < min) bad(`${c}: ${local[c] ?? 0} questions (want ≥ ${min})`);
 }
 console.log(`${files.length} projects, ${messages} messages, ${questions} questions, ${JSON.stringify(perCategory)}`);
+if (files.length === 0) problems.push('no project files');
 for (const p of problems) console.log(`problem: ${p}`);
 process.exit(problems.length === 0 ? 0 : 1);
