@@ -1,6 +1,8 @@
 /**
- * retrieval: quality and latency of message search on the labelled conversations (tests/fixtures/
- * conversation-retrieval.json) with the shipped local model, per mode (keyword, semantic, hybrid) and store
+ * retrieval: quality and latency of message search on the labelled set of issue 11 (tests/fixtures/retrieval-set:
+ * one multi-session development project per file, messages with their role and time; `--set small` takes the small
+ * tests/fixtures/conversation-retrieval.json instead) with the shipped local model, each question searching its own
+ * project, per mode (keyword, semantic, hybrid) and store
  * (lite: SQLite; standard: PostgreSQL), against the plain baseline of issue 11 — SQLite FTS5, porter stemming,
  * stop words removed, bm25, no service — computed in the same run. Reports hit@5, hit@10, evidence recall@10
  * and p50/p95 per mode and category; targets: keyword ≥ baseline, hybrid ≥ 1.10 × baseline at hit@10 and ≥ the
@@ -16,7 +18,7 @@ import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { type SearchMode, SearchService } from '../../src/services/search.service.js';
 import { createMigratedDatabase } from '../lib/postgres.js';
-import { baselineRanking, type ConversationFixture, figures, loadConversations } from '../lib/retrieval-eval.js';
+import { baselineRanking, figures, type LabelledSet, loadLabelledSet } from '../lib/retrieval-eval.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { fixed, renderTable } from '../lib/table.js';
 
@@ -25,15 +27,15 @@ const TENANT = 'bench-retrieval';
 /** Timed passes over every question per mode (the first also fills the query-embedding cache). */
 const PASSES = 3;
 
+/** Stores every session and message with its own time and role, and the messages' vectors (embedded once per run). */
 async function load(
   store: Store,
-  embedder: EmbeddingService,
-  fixture: ConversationFixture,
+  vectorOf: (content: string) => Float32Array,
+  model: string,
+  set: LabelledSet,
 ): Promise<Map<string, string>> {
   const keyOf = new Map<string, string>();
-  const base = Date.parse('2026-02-01T00:00:00Z');
-  for (const [i, s] of fixture.sessions.entries()) {
-    const at = new Date(base + i * 86_400_000).toISOString();
+  for (const s of set.sessions) {
     const session = await store.sessions.create({
       id: uuidv7(),
       tenantId: TENANT,
@@ -41,34 +43,45 @@ async function load(
       name: s.key,
       status: 'active',
       metadata: {},
-      createdAt: at,
+      createdAt: s.startedAt,
     });
     const { messages } = await store.messages.append(
       TENANT,
       session.id,
-      s.messages.map(([, content], j) => ({
+      s.messages.map((m) => ({
         id: uuidv7(),
-        role: j % 2 === 0 ? ('user' as const) : ('assistant' as const),
-        content,
+        role: m.role,
+        content: m.content,
         metadata: {},
         idempotencyKey: null,
-        createdAt: at,
+        createdAt: m.createdAt,
       })),
-      at,
+      s.messages.at(-1)?.createdAt ?? s.startedAt,
     );
-    const vectors = await embedder.embed(messages.map((m) => m.content));
     await store.embeddings.saveForMessages(
-      messages.map((m, j) => ({
+      messages.map((m) => ({
         ownerId: m.id,
         tenantId: TENANT,
-        model: embedder.model,
-        vector: vectors[j] as Float32Array,
-        createdAt: at,
+        model,
+        vector: vectorOf(m.content),
+        createdAt: m.createdAt,
       })),
     );
-    for (const [j, m] of messages.entries()) keyOf.set(m.id, s.messages[j]?.[0] as string);
+    for (const [j, m] of messages.entries()) keyOf.set(m.id, s.messages[j]?.key as string);
   }
   return keyOf;
+}
+
+/** Embeds every distinct message text once (both stores get the same vectors). */
+async function embedAll(embedder: EmbeddingService, set: LabelledSet): Promise<Map<string, Float32Array>> {
+  const texts = [...new Set(set.sessions.flatMap((s) => s.messages.map((m) => m.content)))];
+  const vectors = new Map<string, Float32Array>();
+  for (let i = 0; i < texts.length; i += 256) {
+    const batch = texts.slice(i, i + 256);
+    const out = await embedder.embed(batch);
+    for (const [j, t] of batch.entries()) vectors.set(t, out[j] as Float32Array);
+  }
+  return vectors;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -79,10 +92,11 @@ async function measure(
   name: string,
   store: Store,
   embedder: EmbeddingService,
-  fixture: ConversationFixture,
+  vectors: Map<string, Float32Array>,
+  fixture: LabelledSet,
 ): Promise<{ rows: string[][]; failures: string[] }> {
   await store.migrate();
-  const keyOf = await load(store, embedder, fixture);
+  const keyOf = await load(store, (c) => vectors.get(c) as Float32Array, embedder.model, fixture);
   const search = new SearchService(store, embedder);
   const ranked: Record<string, string[][]> = { baseline: baselineRanking(fixture) };
   const latency: Record<string, number[]> = {};
@@ -94,7 +108,7 @@ async function measure(
         const t0 = performance.now();
         const result = await search.searchMessages(
           { tenantId: TENANT },
-          { q: question.q, mode, limit: 10, minScore: 0 },
+          { q: question.q, project: question.project, mode, limit: 10, minScore: 0 },
         );
         if (pass > 0) latency[mode]?.push(performance.now() - t0);
         lists.push(result.items.map((h) => keyOf.get(h.item.id) ?? h.item.id));
@@ -147,7 +161,7 @@ export const scenario: Scenario = {
   description:
     'message search quality (hit@5, hit@10, evidence recall@10) and latency per mode and category on labelled conversations, local model, vs a plain FTS5 BM25 baseline',
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
-    const fixture = loadConversations();
+    const fixture = loadLabelledSet(ctx.options.set === 'small' ? 'small' : 'set');
     const config = configSchema.parse({}).embedding;
     const embedder = new EmbeddingService(createEmbeddingProvider({ ...config, provider: 'local' }), {
       batchSize: 32,
@@ -157,12 +171,14 @@ export const scenario: Scenario = {
     const rows: string[][] = [];
     const failures: string[] = [];
     try {
+      ctx.log(`embedding ${fixture.sessions.reduce((n, s) => n + s.messages.length, 0)} messages`);
+      const vectors = await embedAll(embedder, fixture);
       for (const mode of ctx.settings.modes) {
         ctx.log(mode);
         if (mode === 'lite') {
           const store = new SqliteStore();
           try {
-            const r = await measure('lite', store, embedder, fixture);
+            const r = await measure('lite', store, embedder, vectors, fixture);
             rows.push(...r.rows);
             failures.push(...r.failures);
           } finally {
@@ -172,7 +188,7 @@ export const scenario: Scenario = {
           const db = await createMigratedDatabase(ctx.settings.pgAdminUrl, 'retrieval');
           const store = new PostgresStore({ url: db.url });
           try {
-            const r = await measure('standard', store, embedder, fixture);
+            const r = await measure('standard', store, embedder, vectors, fixture);
             rows.push(...r.rows);
             failures.push(...r.failures);
           } finally {
@@ -190,7 +206,7 @@ export const scenario: Scenario = {
       ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
     );
     const notes = [
-      `${fixture.questions.length} questions, ${fixture.sessions.reduce((n, s) => n + s.messages.length, 0)} messages, ${fixture.sessions.length} sessions`,
+      `${fixture.name}: ${fixture.questions.length} questions, ${fixture.sessions.reduce((n, s) => n + s.messages.length, 0)} messages, ${fixture.sessions.length} sessions, ${new Set(fixture.sessions.map((s) => s.project)).size} projects; each question searches its own project`,
       table,
       ...(failures.length ? failures.map((f) => `TARGET FAIL ${f}`) : ['all retrieval targets PASS']),
     ];

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baselineRanking, type Figures, loadConversations, figures as score } from '../../bench/lib/retrieval-eval.js';
+import {
+  baselineRanking,
+  type Figures,
+  fromFixture,
+  loadConversations,
+  figures as score,
+} from '../../bench/lib/retrieval-eval.js';
 import type { Store } from '../../src/repositories/ports.js';
 import { type QueryEmbedder, type SearchMode, SearchService } from '../../src/services/search.service.js';
 import { searchAtEdge } from '../helpers/edge.js';
@@ -57,7 +63,7 @@ export function describeConversationRetrieval(
     it('keyword ≥ the plain FTS5 baseline; hybrid ≥ both halves at 5 and 10, and never empty when a half found something', async () => {
       const search = searchAtEdge(new SearchService(store, embedder));
       const ranked = {} as Record<Method, string[][]>;
-      ranked.baseline = baselineRanking(conversations);
+      ranked.baseline = baselineRanking(fromFixture(conversations), 'all');
       const empties: string[] = [];
       for (const mode of ['keyword', 'semantic', 'hybrid'] as const) {
         ranked[mode] = [];
