@@ -148,14 +148,17 @@ export interface ScoreExplanation {
   similarity: number | null;
   /** Score before recency. */
   fused: number;
+  /** Hybrid message search: score passed on from the message before this one in its session (the question). */
+  context?: number;
   /** Recency factor applied, when a half-life was given. */
   recency?: number;
 }
 
 export interface SearchHit<T> {
   item: T;
-  /** 0..1. keyword: text score relative to the best hit; semantic: cosine similarity; hybrid: weighted RRF
-   * normalised so an item first in both lists scores 1. Times the recency factor when a half-life is given. */
+  /** 0..1. keyword: text score relative to the best hit; semantic: cosine similarity; hybrid: text score relative to the
+   * best hit plus the weighted strength of the vector hit (and, for messages, a share of the question before it),
+   * normalised so an item best in both lists scores 1. Times the recency factor when a half-life is given. */
   score: number;
   explain: ScoreExplanation;
 }

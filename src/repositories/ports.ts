@@ -127,6 +127,8 @@ export interface MessageRepository {
   get(tenantId: string, id: string): Promise<Message | undefined>;
   /** The tenant's messages among `ids`, in no particular order (one query). */
   getMany(tenantId: string, ids: string[]): Promise<Message[]>;
+  /** For each of the tenant's messages among `ids`, the message after it in its session (next seq), when there is one. */
+  following(tenantId: string, ids: string[]): Promise<Array<{ priorId: string; message: Message }>>;
   list(tenantId: string, sessionId: string, query: MessageListQuery): Promise<Message[]>;
 }
 

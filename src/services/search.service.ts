@@ -26,7 +26,7 @@ import type {
 } from '../domain/search.model.js';
 import type { Session } from '../domain/session.model.js';
 import type { SearchFilters, SearchKind, Store, TextHit, VectorHit } from '../repositories/ports.js';
-import { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
+import { type FusedHit, fuseLists, LruCache, type VectorGate, withNextTurns } from './search/fusion.js';
 import { combineRuns, groupBySession, mergeByScore, tally, topSessionIds } from './search/grouping.js';
 import { indexingStatus } from './search/indexing.js';
 import { findPathMention } from './search/snippets.js';
@@ -39,7 +39,7 @@ export type {
   SearchResult,
 } from '../domain/search.model.js';
 export { SEARCH_MODES } from '../domain/search.model.js';
-export { type FusedHit, fuseRanks, LruCache, type VectorGate } from './search/fusion.js';
+export { type FusedHit, fuseLists, LruCache, type VectorGate } from './search/fusion.js';
 
 export interface QueryEmbedder {
   readonly model: string;
@@ -47,11 +47,9 @@ export interface QueryEmbedder {
 }
 
 export interface SearchServiceOptions {
-  /** Reciprocal rank fusion constant. (Default: 60) */
-  rrfK?: number;
-  /** How hybrid gates and weights the vector list (see fuseRanks). */
+  /** How hybrid gates and weights the vector list (see fuseLists). */
   gate?: VectorGate;
-  /** How concept search gates the vector list: it leans on meaning more than plain hybrid. (Default: zFloor 1, zSpan 1) */
+  /** How concept search gates the vector list: it leans on meaning more than plain hybrid. (Default: zSpan 1, weight 1) */
   conceptGate?: VectorGate;
   /** Candidates fetched from each list before fusion. (Default: max(50, 3 × limit); 100 for quick search) */
   candidates?: number;
@@ -109,14 +107,13 @@ function filtersOf(q: SearchFilters & { tags?: string[]; tagsMode?: 'any' | 'all
   };
 }
 
-const CONCEPT_GATE: VectorGate = { zFloor: 1, zSpan: 1 };
+const CONCEPT_GATE: VectorGate = { zSpan: 1, weight: 1 };
 
 /**
  * Hybrid, semantic and keyword search over reflections and messages, and the shortcuts built on it (quick,
  * by file, by concept, conversations). Every front door (REST, MCP, CLI) calls these methods.
  */
 export class SearchService {
-  private readonly k: number;
   private readonly cache: LruCache<Float32Array>;
   private readonly indexed = new Set<string>();
   private readonly clock: () => Date;
@@ -126,7 +123,6 @@ export class SearchService {
     private readonly embedder: QueryEmbedder,
     private readonly options: SearchServiceOptions = {},
   ) {
-    this.k = options.rrfK ?? 60;
     this.cache = new LruCache(options.cacheSize ?? 500);
     this.clock = options.clock ?? (() => new Date());
   }
@@ -322,7 +318,8 @@ export class SearchService {
     const mode: SearchMode = q.mode === 'semantic' && degraded ? 'keyword' : q.mode;
     const text =
       mode === 'semantic' ? [] : await this.store.reflections.textSearch(kind, tenantId, q.q, filters, q.pool);
-    const fused = this.score(mode, text, vector, q.gate);
+    let fused = this.score(mode, text, vector, q.gate);
+    if (mode === 'hybrid' && kind === 'message') fused = await this.withAnswers(tenantId, fused, filters);
     const now = this.clock().getTime();
     const items = await load(fused.map((h) => h.id));
     const byId = new Map(items.map((item) => [item.id, item]));
@@ -345,7 +342,7 @@ export class SearchService {
   }
 
   private score(mode: SearchMode, text: TextHit[], vector: VectorHit[], gate?: VectorGate): FusedHit[] {
-    if (mode === 'hybrid') return fuseRanks(text, vector, this.k, gate ?? this.options.gate);
+    if (mode === 'hybrid') return fuseLists(text, vector, gate ?? this.options.gate);
     if (mode === 'semantic') {
       return vector.map((h) => ({
         id: h.id,
@@ -357,6 +354,22 @@ export class SearchService {
       id: h.id,
       explain: { textRank: i + 1, textScore: h.rank, similarity: null, fused: top > 0 ? h.rank / top : 0 },
     }));
+  }
+
+  /** Hybrid message hits pass a share of their score to the turn after them (see withNextTurns). */
+  private async withAnswers(tenantId: string, fused: FusedHit[], filters: SearchFilters): Promise<FusedHit[]> {
+    if (fused.length === 0) return fused;
+    const from = filters.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(filters.from);
+    const to = filters.to === undefined ? Number.POSITIVE_INFINITY : Date.parse(filters.to);
+    const following = new Map<string, string>();
+    for (const { priorId, message } of await this.store.messages.following(
+      tenantId,
+      fused.map((h) => h.id),
+    )) {
+      const at = Date.parse(message.createdAt);
+      if (at >= from && at < to) following.set(priorId, message.id);
+    }
+    return withNextTurns(fused, following);
   }
 
   private loadReflections(tenantId: string, ids: string[]): Promise<Reflection[]> {

@@ -12,7 +12,7 @@ import { searchOperations } from '../../src/operations/search.operations.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { RateLimiter } from '../../src/services/rate-limit.service.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
-import { fuseRanks, LruCache, SearchService } from '../../src/services/search.service.js';
+import { fuseLists, LruCache, SearchService } from '../../src/services/search.service.js';
 import type { Services } from '../../src/services/services.js';
 import { embedReflectionHandler } from '../../workers/handlers/embed-reflection.handler.js';
 import { reflectionsAtEdge, searchAtEdge } from '../helpers/edge.js';
@@ -49,11 +49,15 @@ describe('fusion and cache', () => {
     ];
     const background = Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, similarity: 0.4 + (i % 3) * 0.01 }));
     // Near-equal neighbours: the model cannot place the query, text order stands.
-    const flat = fuseRanks(text, [{ id: 'b', similarity: 0.42 }, ...background], 60);
-    expect(flat.map((h) => h.id)).toEqual(['a', 'b']);
+    const flat = fuseLists(text, [{ id: 'b', similarity: 0.42 }, ...background]).sort(
+      (x, y) => y.explain.fused - x.explain.fused,
+    );
+    expect(flat.slice(0, 2).map((h) => h.id)).toEqual(['a', 'b']);
+    // Their hits that stand out a little join below every text hit, with little weight.
+    expect(flat.slice(2).every((h) => h.explain.fused < 0.2)).toBe(true);
     expect(flat[1]?.explain).toMatchObject({ textRank: 2, similarity: 0.42 });
     // One clear outlier: it joins, and the text hit it supports moves up.
-    const sharp = fuseRanks(text, [{ id: 'b', similarity: 0.9 }, { id: 'c', similarity: 0.85 }, ...background], 60);
+    const sharp = fuseLists(text, [{ id: 'b', similarity: 0.9 }, { id: 'c', similarity: 0.85 }, ...background]);
     const byId = Object.fromEntries(sharp.map((h) => [h.id, h.explain]));
     expect(byId.b?.fused).toBeGreaterThan(byId.a?.fused as number);
     expect(byId.a).toMatchObject({ textRank: 1, textScore: 3, similarity: null });

@@ -174,6 +174,17 @@ export class PostgresMessageRepository implements MessageRepository {
     return rows.map(toMessage);
   }
 
+  async following(tenantId: string, ids: string[]): Promise<Array<{ priorId: string; message: Message }>> {
+    if (ids.length === 0) return [];
+    const rows = await this.sql<Array<MessageRow & { prior_id: string }>>`
+      SELECT m.id AS prior_id, n.* FROM messages m
+      CROSS JOIN LATERAL (
+        SELECT * FROM messages x WHERE x.session_id = m.session_id AND x.seq > m.seq ORDER BY x.seq LIMIT 1
+      ) n
+      WHERE m.id = ANY(${ids}::uuid[]) AND m.tenant_id = ${tenantId}`;
+    return rows.map((row) => ({ priorId: row.prior_id, message: toMessage(row) }));
+  }
+
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {
     const sql = this.sql;
     const desc = q.order === 'desc';

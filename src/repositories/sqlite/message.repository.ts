@@ -34,6 +34,7 @@ function toMessage(row: MessageRow): Message {
 export class SqliteMessageRepository implements MessageRepository {
   private readonly getStmt;
   private readonly getManyStmt;
+  private readonly followingStmt;
   // Built once: creating a transaction function per call showed up in profiles.
   private readonly appendTx;
   private readonly sessionStmt;
@@ -52,6 +53,13 @@ export class SqliteMessageRepository implements MessageRepository {
     // json_each drives the join, so each id is a primary-key lookup.
     this.getManyStmt = db.prepare(
       'SELECT m.* FROM json_each(?) j CROSS JOIN messages m WHERE m.id = j.value AND m.tenant_id = ?',
+    );
+    this.followingStmt = db.prepare(
+      `SELECT m.id AS prior_id, n.* FROM json_each(?) j
+       CROSS JOIN messages m
+       JOIN messages n ON n.session_id = m.session_id
+         AND n.seq = (SELECT min(x.seq) FROM messages x WHERE x.session_id = m.session_id AND x.seq > m.seq)
+       WHERE m.id = j.value AND m.tenant_id = ?`,
     );
     this.appendTx = db.transaction(this.appendInTransaction.bind(this));
     this.sessionStmt = db.prepare('SELECT status, message_count FROM sessions WHERE id = ? AND tenant_id = ?');
@@ -104,6 +112,12 @@ export class SqliteMessageRepository implements MessageRepository {
     if (ids.length === 0) return [];
     const rows = this.getManyStmt.all(JSON.stringify(ids), tenantId) as MessageRow[];
     return rows.map(toMessage);
+  }
+
+  async following(tenantId: string, ids: string[]): Promise<Array<{ priorId: string; message: Message }>> {
+    if (ids.length === 0) return [];
+    const rows = this.followingStmt.all(JSON.stringify(ids), tenantId) as Array<MessageRow & { prior_id: string }>;
+    return rows.map((row) => ({ priorId: row.prior_id, message: toMessage(row) }));
   }
 
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {

@@ -7,10 +7,12 @@ export interface FusedHit {
 }
 
 export interface VectorGate {
-  /** Vector hits need a z-score within the candidate list at least this high. (Default: 1.5) */
+  /** Vector hits count from this z-score of their similarity within the candidate list. (Default: 0.5) */
   zFloor?: number;
-  /** z above zFloor at which the vector list gets full weight. (Default: 2) */
+  /** z above zFloor at which a vector hit gets its full weight. (Default: 2) */
   zSpan?: number;
+  /** Weight of a vector hit at full strength, against 1 for the best text hit. (Default: 0.5) */
+  weight?: number;
   /** Absolute similarity floor on top of the other gates. (Default: none) */
   minSimilarity?: number;
   /**
@@ -22,24 +24,26 @@ export interface VectorGate {
 
 /** Below this many vector candidates a z-score means nothing: the relative floor decides instead. */
 const MIN_LIST_FOR_Z = 5;
-/** Weight of a short vector list's credible hits (no statistics to tell how much they stand out). */
-const SHORT_LIST_WEIGHT = 0.5;
+/** Strength of a short vector list's credible hits (no statistics to tell how much they stand out). */
+const SHORT_LIST_STRENGTH = 0.5;
 
 /**
- * Weighted, gated reciprocal rank fusion. Every text hit is kept at full weight. The vector list is gated by
- * how much its hits stand out from the rest of the candidates (z-score of the similarity within the list),
- * because raw similarities mean different things per model (USE lite puts unrelated sentences at 0.4, the hash
- * provider related ones at 0.2): only outliers (z ≥ zFloor) take part, and the list's weight grows from 0 to 1
- * as its best hit's z goes from zFloor to zFloor + zSpan. A list of near-equal neighbours — the model cannot
- * place the query — then barely moves the text ranking, while a confident one counts as much as text.
+ * Hybrid score fusion, measured against rank fusion on the labelled set of `npm run bench -- retrieval`
+ * (docs/search.md). Each item scores its text score relative to the best text hit (BM25, 0..1) plus the weighted
+ * strength of its vector hit. Raw similarities mean different things per model (USE lite puts unrelated sentences
+ * at 0.4, the hash provider related ones at 0.2), so a vector hit's strength is how much it stands out from the
+ * other candidates: its similarity's z-score within the list, from 0 at `zFloor` to 1 at `zFloor + zSpan`. A list of
+ * near-equal neighbours (the model cannot place the query) then adds little, and nothing below the floor.
  *
  * Hybrid is never empty when a half has a credible hit: with no text hit at all, the answer is the vector hits
  * within `relativeFloor` of the best one, in similarity order (the semantic answer, less its weak tail). A vector
- * list too short for a z-score (a new project) contributes those credible hits at half weight.
+ * list too short for a z-score (a new project) adds those credible hits at half strength. `fused` is normalised
+ * so an item that is best in both lists scores 1.
  */
-export function fuseRanks(text: TextHit[], vector: VectorHit[], k: number, gate: VectorGate = {}): FusedHit[] {
-  const zFloor = gate.zFloor ?? 1.5;
+export function fuseLists(text: TextHit[], vector: VectorHit[], gate: VectorGate = {}): FusedHit[] {
+  const zFloor = gate.zFloor ?? 0.5;
   const zSpan = gate.zSpan ?? 2;
+  const weight = gate.weight ?? 0.5;
   const minSimilarity = gate.minSimilarity ?? -1;
   const sims = vector.map((h) => h.similarity);
   const top = sims.length ? Math.max(...sims) : 0;
@@ -55,16 +59,8 @@ export function fuseRanks(text: TextHit[], vector: VectorHit[], k: number, gate:
   }
   const mean = sims.reduce((a, b) => a + b, 0) / Math.max(1, sims.length);
   const sd = Math.sqrt(sims.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, sims.length));
-  const z = (s: number): number => (sd > 1e-9 ? (s - mean) / sd : 0);
-  let kept: VectorHit[];
-  let weight: number;
-  if (sims.length < MIN_LIST_FOR_Z) {
-    kept = credible;
-    weight = kept.length ? SHORT_LIST_WEIGHT : 0;
-  } else {
-    kept = vector.filter((h) => h.similarity >= minSimilarity && z(h.similarity) >= zFloor);
-    weight = kept[0] ? Math.min(1, Math.max(0, (z(Math.max(...kept.map((h) => h.similarity))) - zFloor) / zSpan)) : 0;
-  }
+  const strength = (s: number): number =>
+    sd > 1e-9 && s >= minSimilarity ? Math.min(1, Math.max(0, ((s - mean) / sd - zFloor) / zSpan)) : 0;
   const hits = new Map<string, FusedHit>();
   const entry = (id: string): FusedHit => {
     let hit = hits.get(id);
@@ -74,27 +70,56 @@ export function fuseRanks(text: TextHit[], vector: VectorHit[], k: number, gate:
     }
     return hit;
   };
+  const best = Math.max(...text.map((h) => h.rank));
   text.forEach((h, i) => {
     const hit = entry(h.id);
     hit.explain.textRank = i + 1;
     hit.explain.textScore = h.rank;
-    hit.explain.fused += 1 / (k + i + 1);
+    hit.explain.fused += best > 0 ? h.rank / best : 0;
   });
-  if (weight > 0) {
-    kept.forEach((h, i) => {
-      const hit = entry(h.id);
-      hit.explain.similarity = h.similarity;
-      hit.explain.fused += weight / (k + i + 1);
-    });
+  const shortList = sims.length < MIN_LIST_FOR_Z;
+  for (const h of shortList ? credible : vector) {
+    const g = shortList ? SHORT_LIST_STRENGTH : strength(h.similarity);
+    if (g <= 0) continue;
+    const hit = entry(h.id);
+    hit.explain.similarity = h.similarity;
+    hit.explain.fused += weight * g;
   }
   // Similarities of gated-out hits still explain the text hits they belong to.
   for (const h of vector) {
     const hit = hits.get(h.id);
     if (hit && hit.explain.similarity === null) hit.explain.similarity = h.similarity;
   }
-  const best = (1 + weight) / (k + 1);
-  for (const hit of hits.values()) hit.explain.fused /= best;
+  for (const hit of hits.values()) hit.explain.fused /= 1 + weight;
   return [...hits.values()];
+}
+
+/** Share of a message's hybrid score passed on to the message that follows it in its session (the answer to it). */
+export const NEXT_TURN_SHARE = 0.7;
+
+/**
+ * Conversation context for message hits: a message also scores NEXT_TURN_SHARE of the score of the message before
+ * it in its session, because developers ask in words close to their own question and the answer is the turn
+ * after it. `following` maps a hit's id to the message after it (when it passes the search's filters); answers
+ * found this way join the list. Scores are renormalised so the best stays at most 1.
+ */
+export function withNextTurns(fused: FusedHit[], following: Map<string, string>): FusedHit[] {
+  const byId = new Map(fused.map((h) => [h.id, h]));
+  const gained = new Map<string, number>();
+  for (const h of fused) {
+    const next = following.get(h.id);
+    if (next) gained.set(next, (gained.get(next) ?? 0) + NEXT_TURN_SHARE * h.explain.fused);
+  }
+  for (const [id, context] of gained) {
+    const hit = byId.get(id) ?? { id, explain: { textRank: null, textScore: null, similarity: null, fused: 0 } };
+    hit.explain.context = context;
+    hit.explain.fused += context;
+    byId.set(id, hit);
+  }
+  const out = [...byId.values()];
+  const top = Math.max(1, ...out.map((h) => h.explain.fused));
+  for (const h of out) h.explain.fused /= top;
+  return out;
 }
 
 /** A small LRU: Map keeps insertion order, so re-inserting on read makes the first key the least recent. */
