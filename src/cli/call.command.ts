@@ -87,7 +87,7 @@ export async function callOperation<T = unknown>(
   const principal = { tenantId: tenant ?? app.config.auth.defaultTenant };
   const op = findOperation(app.operations, name);
   const context = { principal, services: app.services };
-  admit(op, context);
+  await admit(op, context);
   const input = scopeInput(op, context, parseInput(op.input, raw));
   const download = op.download && (await op.download(context, input));
   if (download) return { download };

@@ -17,9 +17,9 @@ export function findOperation(operations: readonly Operation[], name: string): O
  * input or runs: the caller's roles must open the operation's `scope` (403 / MCP isError naming the role needed),
  * then the call takes a token from the caller's rate-limit bucket (429 with Retry-After).
  */
-export function admit(op: Operation, context: OperationContext): void {
+export async function admit(op: Operation, context: OperationContext): Promise<void> {
   assertMayUse(context.principal, op.scope, op.name);
-  context.services.rateLimits.take(context.principal);
+  await context.services.rateLimits.take(context.principal);
 }
 
 /** The parsed input narrowed to the caller's project, when its token has a `project` claim (core/project-scope.ts). */
@@ -47,7 +47,7 @@ export async function runOperation<T = unknown>(
   raw: unknown,
 ): Promise<T> {
   const op = findOperation(operations, name);
-  admit(op, context);
+  await admit(op, context);
   return (await op.run(context, scopeInput(op, context, parseInput(op.input, raw)))) as T;
 }
 
