@@ -17,3 +17,19 @@ export function withinProject<T>(principal: Principal, takesProject: boolean, in
   }
   return input;
 }
+
+/** Kinds of record an input key addresses by id, each with a project (the lookup: operations/run-operation.ts). */
+export type RecordKind = 'session' | 'reflection' | 'pattern';
+
+/**
+ * Input keys that address a record by id in every operation that takes them. With a `project` claim, the runner
+ * looks each one up and answers 404 — the same NotFoundError a missing record gets — for a record of another
+ * project, and for a missing one, so the answer never tells which ids exist elsewhere (docs/security.md).
+ * `workflowId` and dead-letter ids are tenant-wide on purpose (workflows span projects; dead letters are operators').
+ */
+export const RECORD_KEYS: Readonly<Record<string, RecordKind>> = {
+  sessionId: 'session',
+  parentSessionId: 'session',
+  reflectionId: 'reflection',
+  patternId: 'pattern',
+};

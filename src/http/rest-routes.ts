@@ -34,7 +34,7 @@ export function restRoutes(operations: readonly Operation[], services: Services,
       handler: async (c, request) => {
         const context = { principal: request.principal, services };
         await admit(op, context);
-        const input = scopeInput(op, context, parseInput(op.input, inputOf(rest, from, request)));
+        const input = await scopeInput(op, context, parseInput(op.input, inputOf(rest, from, request)));
         const download = await op.download?.(context, input);
         if (download) return downloadResponse(download, logger);
         const result = await op.run(context, input);
