@@ -4,8 +4,8 @@ import type { Principal } from './principal.js';
 /**
  * A token with a `project` claim acts in that project only, for every operation whose input takes a `project`
  * (`takesProject`: creating sessions and patterns, searches, lists, analytics, detection): an input without one gets
- * the token's project, an input naming another is refused (403). Operations that address a record by id (a session,
- * a message) are not narrowed further: the tenant stays the isolation boundary (docs/security.md).
+ * the token's project, an input naming another is refused (403). Records an input addresses by id (RECORD_KEYS)
+ * are checked by the operation runner (scopeInput in operations/run-operation.ts; docs/security.md).
  */
 export function withinProject<T>(principal: Principal, takesProject: boolean, input: T): T {
   const project = principal.project;
