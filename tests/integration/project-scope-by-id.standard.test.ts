@@ -4,20 +4,33 @@ import { createLogger } from '../../src/core/logger.js';
 import { RECORD_KEYS } from '../../src/core/project-scope.js';
 import { testConfig } from '../helpers/config.js';
 import { frontDoors } from '../helpers/front-doors.js';
+import { standardApplication } from '../helpers/standard-app.js';
 
 const SECRET = 'project-scope-secret-project-scope-secret';
 /** Input keys that name a record by id but are tenant-wide on purpose (docs/security.md). */
 const TENANT_WIDE = new Set(['workflowId', 'id', 'ids', 'sourceId']);
 
-describe('project claim on by-id operations (lite)', () => {
+const CONFIG = { mcp: { enabled: true }, auth: { enabled: true, secret: SECRET } };
+const STORES: Array<[string, () => Promise<{ app: Application; cleanup(): Promise<void> }>]> = [
+  [
+    'lite (SQLite)',
+    async () => ({
+      app: await createApplication(testConfig(CONFIG), createLogger('silent'), { defaultMetrics: false }),
+      cleanup: async () => undefined,
+    }),
+  ],
+  ['standard (PostgreSQL)', () => standardApplication('project-scope', CONFIG)],
+];
+
+describe.each(STORES)('project claim on by-id operations: %s', (_name, open) => {
   let app: Application;
+  let cleanup: () => Promise<void>;
   let token: string | undefined;
   let doors: ReturnType<typeof frontDoors>;
   let other: { session: string; reflection: string };
 
   beforeAll(async () => {
-    const config = testConfig({ mcp: { enabled: true }, auth: { enabled: true, secret: SECRET } });
-    app = await createApplication(config, createLogger('silent'), { defaultMetrics: false });
+    ({ app, cleanup } = await open());
     doors = frontDoors(app, () => token);
     token = await app.services.auth.issue('b-user', 'acme', { roles: ['writer'], project: 'beta' });
     const session = await doors.rest('POST', '/v1/sessions', { name: 'in beta' });
@@ -26,7 +39,10 @@ describe('project claim on by-id operations (lite)', () => {
     other = { session: String(session.json.id), reflection: String((reflection.json.reflection as { id: string }).id) };
     token = await app.services.auth.issue('a-user', 'acme', { roles: ['writer'], project: 'alpha' });
   });
-  afterAll(() => app?.close());
+  afterAll(async () => {
+    await app?.close();
+    await cleanup?.();
+  });
 
   it('every id key of the catalogue is checked against the project, or tenant-wide on purpose', () => {
     for (const op of app.operations) {
