@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { Counter } from 'prom-client';
 import { createJobSystem, type JobSystem } from '../workers/job-system.js';
 import { AnalyticsStore, analyticsPath } from './analytics/analytics.store.js';
 import {
@@ -49,7 +50,8 @@ import { MessageService } from './services/message.service.js';
 import { PatternService } from './services/pattern.service.js';
 import { PatternDetector } from './services/pattern-detection/pattern-detector.js';
 import { QualityService } from './services/quality.service.js';
-import { RateLimiter } from './services/rate-limit.service.js';
+import { InMemoryRateLimiter, type RateLimiter } from './services/rate-limit.service.js';
+import { RedisRateLimiter } from './services/rate-limit-redis.js';
 import { ReflectionService } from './services/reflection.service.js';
 import { ReflectionTransferService } from './services/reflection-transfer.service.js';
 import { SearchService } from './services/search.service.js';
@@ -276,9 +278,10 @@ export async function createApplication(
         enabled: config.sync.akoshaEnabled,
         url: config.sync.akoshaUrl,
       }),
-      rateLimits: new RateLimiter(config.rateLimit),
+      rateLimits: await createRateLimiter(config, metrics, logger),
       snapshots: snapshots.service,
     };
+    closers.push(() => services.rateLimits.close());
 
     const operations = buildCatalogue(config.limits, queryLimits(config));
     const routes = role === 'worker' ? [] : restRoutes(operations, services, logger);
@@ -396,6 +399,26 @@ function createAkoshaSync(config: Config, store: Store, breakers: BreakerRegistr
     { onPushed: (kind, items) => syncMetrics.itemsPushed.inc({ target: AKOSHA_TARGET, kind }, items) },
   );
   return sync;
+}
+
+/**
+ * The rate limiter: buckets in Redis shared by every replica in standard mode (`rateLimit.shared`, default on), in
+ * this process's memory otherwise. The Redis one fails open and counts each call it let through.
+ */
+async function createRateLimiter(config: Config, metrics: Metrics, logger: Logger): Promise<RateLimiter> {
+  if (!config.rateLimit.enabled || config.mode === 'lite' || config.rateLimit.shared === false)
+    return new InMemoryRateLimiter(config.rateLimit);
+  const failOpen = new Counter({
+    name: 'session_buddy_rate_limit_fail_open_total',
+    help: 'Calls let through without a rate-limit check because Redis did not answer',
+    registers: [metrics.registry],
+  });
+  return RedisRateLimiter.connect(config.rateLimit, {
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    logger,
+    onFailOpen: () => failOpen.inc(),
+  });
 }
 
 /** The configured caps of `query_analytics`. */

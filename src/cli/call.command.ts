@@ -87,8 +87,8 @@ export async function callOperation<T = unknown>(
   const principal = { tenantId: tenant ?? app.config.auth.defaultTenant };
   const op = findOperation(app.operations, name);
   const context = { principal, services: app.services };
-  admit(op, context);
-  const input = scopeInput(op, context, parseInput(op.input, raw));
+  await admit(op, context);
+  const input = await scopeInput(op, context, parseInput(op.input, raw));
   const download = op.download && (await op.download(context, input));
   if (download) return { download };
   const result = (await op.run(context, input)) as T;

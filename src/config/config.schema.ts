@@ -313,8 +313,14 @@ export const configSchema = z
         enabled: bool
           .default(false)
           .describe(
-            "Limit calls per principal (tenant + token subject) with a token bucket, in each process's memory; " +
-              'over the limit: 429 with Retry-After (REST), an isError result (MCP).',
+            'Limit calls per principal (tenant + token subject) with a token bucket; over the limit: 429 with ' +
+              'Retry-After (REST), an isError result (MCP).',
+          ),
+        shared: bool
+          .optional()
+          .describe(
+            'Keep the buckets in Redis, one budget per principal across every API replica (fails open while Redis ' +
+              "is down). (Default: true in standard mode; lite mode always keeps them in the process's memory)",
           ),
         perSecond: z.coerce
           .number()

@@ -33,8 +33,8 @@ export function restRoutes(operations: readonly Operation[], services: Services,
       responses: rest.responses ?? { [rest.status ?? 200]: { description: op.title, schema: op.output } },
       handler: async (c, request) => {
         const context = { principal: request.principal, services };
-        admit(op, context);
-        const input = scopeInput(op, context, parseInput(op.input, inputOf(rest, from, request)));
+        await admit(op, context);
+        const input = await scopeInput(op, context, parseInput(op.input, inputOf(rest, from, request)));
         const download = await op.download?.(context, input);
         if (download) return downloadResponse(download, logger);
         const result = await op.run(context, input);

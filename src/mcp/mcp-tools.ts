@@ -125,8 +125,8 @@ export async function callTool(
   const op = tool.operation;
   try {
     const operationContext = { principal: principalOf(authInfo, context.principal), services: context.services };
-    admit(op, operationContext);
-    const input = scopeInput(op, operationContext, parseArguments(op, args));
+    await admit(op, operationContext);
+    const input = await scopeInput(op, operationContext, parseArguments(op, args));
     const result = await op.run(operationContext, input);
     const structured = toMcpNames(op.output, result) as Record<string, unknown>;
     const text = op.document ? op.document(result) : `${op.summary(result)}\n${JSON.stringify(structured)}`;

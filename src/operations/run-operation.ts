@@ -1,5 +1,6 @@
+import { NotFoundError } from '../core/errors.js';
 import { withLogContext } from '../core/log-context.js';
-import { withinProject } from '../core/project-scope.js';
+import { RECORD_KEYS, type RecordKind, withinProject } from '../core/project-scope.js';
 import { assertMayUse } from '../core/roles.js';
 import { parseInput } from '../core/validate.js';
 import { withSpan } from '../tracing/spans.js';
@@ -17,14 +18,42 @@ export function findOperation(operations: readonly Operation[], name: string): O
  * input or runs: the caller's roles must open the operation's `scope` (403 / MCP isError naming the role needed),
  * then the call takes a token from the caller's rate-limit bucket (429 with Retry-After).
  */
-export function admit(op: Operation, context: OperationContext): void {
+export async function admit(op: Operation, context: OperationContext): Promise<void> {
   assertMayUse(context.principal, op.scope, op.name);
-  context.services.rateLimits.take(context.principal);
+  await context.services.rateLimits.take(context.principal);
 }
 
-/** The parsed input narrowed to the caller's project, when its token has a `project` claim (core/project-scope.ts). */
-export function scopeInput<T>(op: Operation, context: OperationContext, input: T): T {
-  return withinProject(context.principal, 'project' in op.input.shape, input);
+/**
+ * The parsed input narrowed to the caller's project, when its token has a `project` claim (core/project-scope.ts):
+ * a `project` is filled in or checked, and every record the input addresses by id (RECORD_KEYS) must be of that
+ * project: missing or elsewhere, the answer is the same 404.
+ */
+export async function scopeInput<T>(op: Operation, context: OperationContext, input: T): Promise<T> {
+  const scoped = withinProject(context.principal, 'project' in op.input.shape, input);
+  const project = context.principal.project;
+  if (project === undefined || typeof scoped !== 'object' || scoped === null) return scoped;
+  for (const [key, kind] of Object.entries(RECORD_KEYS)) {
+    const id = (scoped as Record<string, unknown>)[key];
+    if (typeof id !== 'string') continue;
+    const owner = await projectOf(context, kind, id);
+    // A tenant-wide pattern (no project) applies to every project: readable, not changeable by a project token.
+    if (owner === project || (owner === null && op.annotations.readOnlyHint)) continue;
+    throw new NotFoundError(kind, id);
+  }
+  return scoped;
+}
+
+/** The project of the record, null for a tenant-wide one, undefined when the caller's tenant has no such record. */
+async function projectOf(context: OperationContext, kind: RecordKind, id: string): Promise<string | null | undefined> {
+  const { services, principal } = context;
+  try {
+    if (kind === 'session') return (await services.sessions.get(principal, id)).project;
+    if (kind === 'reflection') return (await services.reflections.get(principal, id)).project;
+    return (await services.patterns.get(principal, id)).project;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -47,8 +76,8 @@ export async function runOperation<T = unknown>(
   raw: unknown,
 ): Promise<T> {
   const op = findOperation(operations, name);
-  admit(op, context);
-  return (await op.run(context, scopeInput(op, context, parseInput(op.input, raw)))) as T;
+  await admit(op, context);
+  return (await op.run(context, await scopeInput(op, context, parseInput(op.input, raw)))) as T;
 }
 
 /**

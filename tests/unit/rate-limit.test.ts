@@ -2,35 +2,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Application, createApplication } from '../../src/app.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
-import { RateLimiter } from '../../src/services/rate-limit.service.js';
+import { InMemoryRateLimiter } from '../../src/services/rate-limit.service.js';
 import { testConfig } from '../helpers/config.js';
 import { frontDoors } from '../helpers/front-doors.js';
 
 const SECRET = 'rate-limit-secret-rate-limit-secret-012345';
 
 describe('RateLimiter (token bucket per principal)', () => {
-  it('lets a burst through, refuses the next call with the seconds until a token is back, refills over time', () => {
+  it('lets a burst through, refuses the next call with the seconds until a token is back, refills over time', async () => {
     let now = 0;
-    const limiter = new RateLimiter({ enabled: true, perSecond: 2, burst: 3 }, () => now);
+    const limiter = new InMemoryRateLimiter({ enabled: true, perSecond: 2, burst: 3 }, () => now);
     const alice = { tenantId: 'acme', subject: 'alice' };
-    for (let i = 0; i < 3; i++) limiter.take(alice);
-    expect(() => limiter.take(alice)).toThrow(RateLimitedError);
-    try {
-      limiter.take(alice);
-    } catch (error) {
-      expect(error).toMatchObject({ status: 429, code: 'rate_limited', retryAfterSeconds: 1 });
-    }
+    for (let i = 0; i < 3; i++) await limiter.take(alice);
+    await expect(limiter.take(alice)).rejects.toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      retryAfterSeconds: 1,
+    });
     // Another subject of the same tenant, and the same subject in another tenant, have buckets of their own.
-    limiter.take({ tenantId: 'acme', subject: 'bob' });
-    limiter.take({ tenantId: 'globex', subject: 'alice' });
+    await limiter.take({ tenantId: 'acme', subject: 'bob' });
+    await limiter.take({ tenantId: 'globex', subject: 'alice' });
     now += 500; // half a second: one token back (perSecond 2)
-    limiter.take(alice);
-    expect(() => limiter.take(alice)).toThrow(RateLimitedError);
+    await limiter.take(alice);
+    await expect(limiter.take(alice)).rejects.toThrow(RateLimitedError);
   });
 
-  it('does nothing when disabled', () => {
-    const limiter = new RateLimiter({ enabled: false, perSecond: 1, burst: 1 }, () => 0);
-    for (let i = 0; i < 10; i++) limiter.take({ tenantId: 'acme' });
+  it('does nothing when disabled', async () => {
+    const limiter = new InMemoryRateLimiter({ enabled: false, perSecond: 1, burst: 1 }, () => 0);
+    for (let i = 0; i < 10; i++) await limiter.take({ tenantId: 'acme' });
   });
 });
 

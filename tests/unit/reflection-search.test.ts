@@ -10,7 +10,7 @@ import { writeFollowUps } from '../../src/jobs/job-registry.js';
 import { reflectionOperations } from '../../src/operations/reflection.operations.js';
 import { searchOperations } from '../../src/operations/search.operations.js';
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
-import { RateLimiter } from '../../src/services/rate-limit.service.js';
+import { InMemoryRateLimiter } from '../../src/services/rate-limit.service.js';
 import { ReflectionService } from '../../src/services/reflection.service.js';
 import { fuseLists, LruCache, SearchService } from '../../src/services/search.service.js';
 import type { Services } from '../../src/services/services.js';
@@ -260,7 +260,10 @@ describe('reflections and search services (sqlite)', () => {
         ...reflectionOperations(limits),
         ...searchOperations().filter((op) => ['search_reflections', 'search_messages'].includes(op.name)),
       ],
-      { ...service, rateLimits: new RateLimiter({ enabled: false, perSecond: 20, burst: 100 }) } as unknown as Services,
+      {
+        ...service,
+        rateLimits: new InMemoryRateLimiter({ enabled: false, perSecond: 20, burst: 100 }),
+      } as unknown as Services,
     );
     const app = new Hono();
     for (const route of routes) {
