@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { MESSAGE_DAYS_DDL } from './analytics-rollup.js';
 
 /**
@@ -39,7 +40,7 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
     'created_at',
     'updated_at',
   ],
-  patterns: ['id', 'tenant_id', 'project', 'name', 'kind', 'source', 'tags', 'created_at', 'updated_at'],
+  patterns: ['id', 'tenant_id', 'project', 'name', 'kind', 'source', 'tags', 'occurrences', 'created_at', 'updated_at'],
   dead_letters: [
     'id',
     'tenant_id',
@@ -82,7 +83,7 @@ CREATE TABLE IF NOT EXISTS facts.reflections (
 CREATE TABLE IF NOT EXISTS facts.patterns (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, project VARCHAR NOT NULL, name VARCHAR NOT NULL,
   kind VARCHAR NOT NULL, source VARCHAR NOT NULL, tags VARCHAR[] NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+  created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, occurrences INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS facts.dead_letters (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, queue VARCHAR NOT NULL, job_name VARCHAR NOT NULL,
   error VARCHAR NOT NULL, attempts INTEGER NOT NULL, status VARCHAR NOT NULL,
@@ -90,3 +91,35 @@ CREATE TABLE IF NOT EXISTS facts.dead_letters (
 CREATE TABLE IF NOT EXISTS facts.sync_state (
   fact VARCHAR PRIMARY KEY, watermark TIMESTAMPTZ, synced_at TIMESTAMPTZ NOT NULL);
 ${MESSAGE_DAYS_DDL}`;
+
+/**
+ * Columns added to a fact table after files were first written: for each, the ALTER that adds it to an older file.
+ * The table's watermark is dropped with it, so the next sync reads every row of the table again and fills the
+ * column (an upsert by id: nothing is duplicated). `patterns.occurrences`: the messages or reflections that show a
+ * detected pattern (its evidence's item count; 0 for manual patterns), what top patterns are ranked by.
+ */
+const ADDED_COLUMNS: ReadonlyArray<{ fact: FactTable; column: string; type: string }> = [
+  { fact: 'patterns', column: 'occurrences', type: 'INTEGER DEFAULT 0' },
+];
+
+/** At open, after the DDL: adds the ADDED_COLUMNS an older file lacks; returns whether it changed anything. */
+export async function ensureFactColumns(connection: DuckDBConnection): Promise<boolean> {
+  const reader = await connection.runAndReadAll(
+    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'facts'`,
+  );
+  const present = new Set(reader.getRows().map(([table, column]) => `${table}.${column}`));
+  const missing = ADDED_COLUMNS.filter((c) => !present.has(`${c.fact}.${c.column}`));
+  if (missing.length === 0) return false;
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    for (const { fact, column, type } of missing) {
+      await connection.run(`ALTER TABLE facts.${fact} ADD COLUMN ${column} ${type}`);
+      await connection.run('DELETE FROM facts.sync_state WHERE fact = $1', [fact]);
+    }
+    await connection.run('COMMIT');
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return true;
+}

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../config/config.schema.js';
 import { ensureRollups } from './analytics-rollup.js';
-import { ANALYTICS_DDL, FACT_TABLES, type FactTable } from './analytics-schema.js';
+import { ANALYTICS_DDL, ensureFactColumns, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 /** Settings every DuckDB instance of the application opens with: nothing is ever downloaded or loaded on demand. */
 export const DUCKDB_OPTIONS: Readonly<Record<string, string>> = {
@@ -171,6 +171,7 @@ export class AnalyticsStore {
     const connection = await instance.connect();
     try {
       await connection.run(ANALYTICS_DDL);
+      await ensureFactColumns(connection);
       await ensureRollups(connection);
     } catch (error) {
       connection.closeSync();

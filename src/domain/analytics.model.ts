@@ -314,11 +314,17 @@ export const insightsSchema = z.object({
         kind: z.string(),
         source: z.string(),
         tags: z.array(z.string()),
+        occurrences: count.describe(
+          'Messages or reflections that show it (a detected pattern: its evidence item count; manual: 0)',
+        ),
         createdAt: isoTime,
         updatedAt: isoTime,
       }),
     )
-    .describe('Patterns created or updated (re-detected) in the period, recurring errors first (at most 20)'),
+    .describe(
+      'Patterns created or updated (re-detected) in the period, most occurrences first, then recurring errors ' +
+        '(at most 20)',
+    ),
   anomalies: z
     .array(
       z.object({

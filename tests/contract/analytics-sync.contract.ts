@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
@@ -5,6 +8,7 @@ import { messageDaysSelect } from '../../src/analytics/analytics-rollup.js';
 import { FACT_TABLES, type FactTable } from '../../src/analytics/analytics-schema.js';
 import { AnalyticsSync, type AnalyticsSyncOptions } from '../../src/analytics/analytics-sync.js';
 import { uuidv7 } from '../../src/core/ids.js';
+import type { PatternEvidence } from '../../src/domain/pattern.model.js';
 import { contentHash } from '../../src/domain/reflection.model.js';
 import type { NewMessage, Store } from '../../src/repositories/ports.js';
 
@@ -473,6 +477,86 @@ export function describeAnalyticsSyncContract(
       const results = await Promise.all([syncer().run(), syncer().run(), syncer().run()]);
       expect(results.every((r) => r.ran)).toBe(true);
       await expectExact();
+    });
+
+    it('copies the occurrences of detected patterns (0 for manual ones) and follows re-detection', async () => {
+      const evidence = (itemCount: number): PatternEvidence => ({
+        detector: 'error-signature',
+        itemCount,
+        sessionCount: 2,
+        sessionIds: [sessions[0] as string],
+        samples: [],
+        firstSeen: '2026-03-01T08:00:00.000Z',
+        lastSeen: '2026-03-01T09:00:00.000Z',
+        signature: 'Error: boom <n>',
+      });
+      const detect = (itemCount: number) =>
+        store.patterns.saveDetected(
+          { tenantId: 't1', project: 'alpha', fingerprint: 'error:boom', newId: uuidv7(), now: tick() },
+          () => ({
+            name: 'Recurring error: boom',
+            description: 'boom',
+            kind: 'recurring-error',
+            examples: ['Error: boom 1'],
+            tags: ['detected'],
+            evidence: evidence(itemCount),
+            centroid: null,
+          }),
+        );
+      await addPattern('t1', 'Written by hand');
+      const first = await detect(4);
+      patterns.push(first.pattern.id);
+      await syncer().run();
+      await expectExact();
+      const occurrences = async () =>
+        rows(
+          db,
+          'SELECT id, source, occurrences FROM facts.patterns WHERE tenant_id = $1 ORDER BY occurrences DESC, id',
+          ['t1'],
+        );
+      const manual = (
+        await rows(db, "SELECT id FROM facts.patterns WHERE tenant_id = 't1' AND source = 'manual' ORDER BY id")
+      ).map((r) => ({ id: r.id, source: 'manual', occurrences: 0 }));
+      expect(manual.length).toBeGreaterThan(0);
+      const expected = (n: number) => [{ id: first.pattern.id, source: 'detected', occurrences: n }, ...manual];
+      expect(await occurrences()).toEqual(expected(4));
+      // Re-detected with more occurrences: the same row, updated.
+      expect((await detect(9)).created).toBe(false);
+      await syncer().run();
+      expect(await occurrences()).toEqual(expected(9));
+      await expectExact();
+    });
+
+    it('an analytics file from before patterns.occurrences gets the column and re-reads every pattern', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sb-analytics-upgrade-'));
+      const path = join(dir, 'old.duckdb');
+      try {
+        const old = await AnalyticsStore.open(path);
+        await syncer({}, old).run();
+        // What a file of the previous version looks like: no occurrences column.
+        await old.withWriter((c) => c.run('ALTER TABLE facts.patterns DROP COLUMN occurrences'));
+        await old.close();
+        const upgraded = await AnalyticsStore.open(path);
+        const c = await upgraded.connect();
+        try {
+          const [state] = await rows(c, "SELECT count(*)::INTEGER AS n FROM facts.sync_state WHERE fact = 'patterns'");
+          expect(state?.n).toBe(0);
+          await syncer({}, upgraded).run();
+          await expectExact(c);
+          const detected = await rows(c, "SELECT occurrences FROM facts.patterns WHERE source = 'detected'");
+          expect(detected).toEqual([{ occurrences: 9 }]);
+          const [manual] = await rows(
+            c,
+            "SELECT count(*)::INTEGER AS n FROM facts.patterns WHERE source = 'manual' AND occurrences <> 0",
+          );
+          expect(manual?.n).toBe(0);
+        } finally {
+          c.closeSync();
+          await upgraded.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }

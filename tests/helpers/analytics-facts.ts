@@ -49,9 +49,9 @@ export async function seededFacts(): Promise<DuckDBInstance> {
     INSERT INTO facts.reflections VALUES
       ('${a.reflection}', '${TENANT_A}', 'sb/app', '${a.session}', 'builds need npm ci', ['build'], 0.8, '2026-03-01T10:00:00Z', '2026-03-01T10:00:00Z'),
       ('${b.reflection}', 'be''ta', 'secret-project', '${b.session}', 'secret-b reflection', ['secret'], 0.5, '2026-03-01T10:00:00Z', '2026-03-01T10:00:00Z');
-    INSERT INTO facts.patterns VALUES
-      ('p-a1', '${TENANT_A}', 'sb/app', 'flaky build', 'error', 'detected', ['build'], '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z'),
-      ('p-b1', 'be''ta', 'secret-project', 'secret-b pattern', 'error', 'detected', [], '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z');
+    INSERT INTO facts.patterns (id, tenant_id, project, name, kind, source, tags, created_at, updated_at, occurrences) VALUES
+      ('p-a1', '${TENANT_A}', 'sb/app', 'flaky build', 'error', 'detected', ['build'], '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z', 12),
+      ('p-b1', 'be''ta', 'secret-project', 'secret-b pattern', 'error', 'detected', [], '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z', 0);
     INSERT INTO facts.dead_letters VALUES
       ('d-a1', '${TENANT_A}', 'embedding', 'embed', 'timeout', 5, 'open', '2026-03-02T07:00:00Z', '2026-03-02T07:05:00Z', '2026-03-02T07:05:00Z'),
       ('d-b1', 'be''ta', 'embedding', 'embed', 'secret-b error', 5, 'open', '2026-03-01T07:00:00Z', '2026-03-01T07:05:00Z', '2026-03-01T07:05:00Z');

@@ -46,10 +46,10 @@ beforeAll(async () => {
     INSERT INTO facts.reflections VALUES
       ('r-a1', 'alpha', 'web', 'alpha-s39', 'pin the node version', ['deploy', 'node'], 0.5, '2026-04-29T10:00:00Z', '2026-04-29T10:00:00Z'),
       ('r-b1', 'beta', 'secret', 'beta-s39', 'secret lesson', ['secret'], 0.5, '2026-04-29T10:00:00Z', '2026-04-29T10:00:00Z');
-    INSERT INTO facts.patterns VALUES
-      ('p-a1', 'alpha', 'web', 'TypeError in deploy', 'recurring-error', 'detected', ['typeerror'], '2026-04-20T00:00:00Z', '2026-04-28T12:00:00Z'),
-      ('p-a2', 'alpha', 'other', 'elsewhere', 'convention', 'manual', [], '2026-04-20T00:00:00Z', '2026-04-20T00:00:00Z'),
-      ('p-b1', 'beta', 'secret', 'secret pattern', 'recurring-error', 'detected', [], '2026-04-20T00:00:00Z', '2026-04-28T12:00:00Z');
+    INSERT INTO facts.patterns (id, tenant_id, project, name, kind, source, tags, created_at, updated_at, occurrences) VALUES
+      ('p-a1', 'alpha', 'web', 'TypeError in deploy', 'recurring-error', 'detected', ['typeerror'], '2026-04-20T00:00:00Z', '2026-04-28T12:00:00Z', 12),
+      ('p-a2', 'alpha', 'other', 'elsewhere', 'convention', 'manual', [], '2026-04-20T00:00:00Z', '2026-04-20T00:00:00Z', 0),
+      ('p-b1', 'beta', 'secret', 'secret pattern', 'recurring-error', 'detected', [], '2026-04-20T00:00:00Z', '2026-04-28T12:00:00Z', 7);
     INSERT INTO facts.dead_letters VALUES
       ('d-a1', 'alpha', 'embedding', 'embed-messages', 'provider timeout', 5, 'open', '2026-04-28T07:00:00Z', '2026-04-28T07:05:00Z', '2026-04-28T07:05:00Z'),
       ('d-a2', 'alpha', 'embedding', 'embed-messages', 'provider down', 5, 'discarded', '2026-04-27T07:00:00Z', '2026-04-27T07:05:00Z', '2026-04-27T07:05:00Z'),
@@ -100,6 +100,8 @@ describe('get_insights', () => {
     expect(deploy?.sessions).toBeGreaterThanOrEqual(10);
     expect(r.topics.map((t) => t.term)).not.toContain('the');
     expect(r.patterns.map((p) => p.id)).toEqual(['p-a1', 'p-a2']);
+    // Most occurrences first (the detected pattern's evidence; a manual pattern has none).
+    expect(r.patterns.map((p) => p.occurrences)).toEqual([12, 0]);
     const kinds = r.recommendations.map((x) => x.kind);
     expect(kinds).toEqual(
       expect.arrayContaining(['fix-dead-letters', 'investigate-anomaly', 'record-lessons', 'address-pattern']),

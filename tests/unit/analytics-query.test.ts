@@ -283,7 +283,7 @@ describe('runReadOnlyQuery: attacks', () => {
       await expect(c.run('SET enable_external_access = true')).rejects.toThrow(/locked/);
       // The writer still writes.
       await c.run(
-        "INSERT INTO facts.patterns VALUES ('p-w', 'writer', 'p', 'n', 'k', 's', [], now(), now()); DELETE FROM facts.patterns WHERE id = 'p-w'",
+        "INSERT INTO facts.patterns VALUES ('p-w', 'writer', 'p', 'n', 'k', 's', [], now(), now(), 0); DELETE FROM facts.patterns WHERE id = 'p-w'",
       );
     } finally {
       c.closeSync();

@@ -148,6 +148,7 @@ ${section(insights, (i) =>
 ${section(insights, (i) => deadLettersByJob(i))}
 <h2>Top patterns</h2>
 ${section(view.patternKinds, (bars) => barChart({ title: 'Patterns by kind', bars, color: PALETTE[2] }))}
+${section(insights, (i) => topPatternsChart(i))}
 ${section(insights, (i) => patternTable(i))}
 <h2>Recurring topics</h2>
 ${section(insights, (i) =>
@@ -211,14 +212,29 @@ ${i.errors.byJob.map(
 )}</tbody></table>`;
 }
 
+/** The first ten patterns of get_insights with occurrences, as bars (most first, as get_insights orders them). */
+function topPatternsChart(i: Insights): Html | string {
+  const top = i.patterns.filter((p) => p.occurrences > 0).slice(0, 10);
+  if (top.length === 0) return '';
+  return barChart({
+    title: 'Top patterns by occurrences',
+    bars: top.map((p) => ({
+      label: p.name,
+      value: p.occurrences,
+      detail: `${p.kind}, ${p.occurrences} occurrence(s)`,
+    })),
+    color: PALETTE[1],
+  });
+}
+
 function patternTable(i: Insights): Html | string {
   if (i.patterns.length === 0) return html`<p class="muted">No pattern was created or re-detected in the period.</p>`;
-  return html`<table class="patterns"><thead><tr><th>Pattern</th><th>Kind</th><th>Source</th><th>Tags</th><th>Updated</th></tr></thead><tbody>
+  return html`<table class="patterns"><thead><tr><th>Pattern</th><th>Kind</th><th>Source</th><th class="n">Occurrences</th><th>Tags</th><th>Updated</th></tr></thead><tbody>
 ${i.patterns
   .slice(0, 10)
   .map(
     (p) =>
-      html`<tr><td>${excerpt(p.name, 120)}</td><td>${p.kind}</td><td>${p.source}</td><td>${p.tags.join(', ')}</td><td class="t">${shortTime(p.updatedAt)}</td></tr>`,
+      html`<tr><td>${excerpt(p.name, 120)}</td><td>${p.kind}</td><td>${p.source}</td><td class="n">${p.occurrences}</td><td>${p.tags.join(', ')}</td><td class="t">${shortTime(p.updatedAt)}</td></tr>`,
   )}</tbody></table>`;
 }
 

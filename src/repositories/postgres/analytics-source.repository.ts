@@ -35,7 +35,9 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
     id: 'id',
   },
   patterns: {
-    select: `id::text, tenant_id, project, name, kind, source, tags, ${iso('created_at')}, ${isoKey('updated_at')}`,
+    // occurrences: the messages or reflections that show a detected pattern (evidence.itemCount); 0 for manual ones.
+    select: `id::text, tenant_id, project, name, kind, source, tags,
+      coalesce((evidence->>'itemCount')::int, 0) AS occurrences, ${iso('created_at')}, ${isoKey('updated_at')}`,
     from: 'patterns',
     ts: 'updated_at',
     id: 'id',

@@ -30,7 +30,9 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
     lists: [5],
   },
   patterns: {
-    select: 'id, tenant_id, project, name, kind, source, tags, created_at, updated_at',
+    // occurrences: the messages or reflections that show a detected pattern (evidence.itemCount); 0 for manual ones.
+    select: `id, tenant_id, project, name, kind, source, tags,
+      coalesce(json_extract(evidence, '$.itemCount'), 0) AS occurrences, created_at, updated_at`,
     from: 'patterns',
     ts: 'updated_at',
     id: 'id',

@@ -138,10 +138,11 @@ export async function insights(
   );
   const patterns = await rows(
     c,
-    `SELECT id, name, kind, source, tags, epoch_ms(created_at)::DOUBLE AS created, epoch_ms(updated_at)::DOUBLE AS updated
+    `SELECT id, name, kind, source, tags, coalesce(occurrences, 0)::DOUBLE AS occurrences,
+            epoch_ms(created_at)::DOUBLE AS created, epoch_ms(updated_at)::DOUBLE AS updated
      FROM facts.patterns WHERE tenant_id = $1 AND updated_at >= $2::TIMESTAMPTZ AND updated_at < $3::TIMESTAMPTZ
        AND ($4::VARCHAR IS NULL OR project = $4 OR project = '')
-     ORDER BY kind = 'recurring-error' DESC, updated_at DESC, id LIMIT ${PATTERNS}`,
+     ORDER BY occurrences DESC, kind = 'recurring-error' DESC, updated_at DESC, id LIMIT ${PATTERNS}`,
     inPeriod,
   );
 
@@ -204,6 +205,7 @@ export async function insights(
       kind: String(r.kind),
       source: String(r.source),
       tags: (r.tags as string[]).map(String),
+      occurrences: num(r.occurrences),
       createdAt: iso(num(r.created)),
       updatedAt: iso(num(r.updated)),
     })),

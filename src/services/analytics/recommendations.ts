@@ -95,8 +95,14 @@ export function recommend({ insights, errorSessions, stale }: RecommendationFact
     out.push({
       kind: 'address-pattern',
       priority: 'medium',
-      message: `${p.kind} pattern '${p.name}' was ${p.createdAt === p.updatedAt ? 'found' : 'seen again'} on ${p.updatedAt.slice(0, 10)}: address its cause.`,
-      evidence: evidence({ patternIds: [p.id], days: [p.updatedAt.slice(0, 10)] }),
+      message:
+        `${p.kind} pattern '${p.name}' was ${p.createdAt === p.updatedAt ? 'found' : 'seen again'} on ` +
+        `${p.updatedAt.slice(0, 10)}${p.occurrences > 0 ? ` (${p.occurrences} occurrences)` : ''}: address its cause.`,
+      evidence: evidence({
+        patternIds: [p.id],
+        days: [p.updatedAt.slice(0, 10)],
+        counts: { occurrences: p.occurrences },
+      }),
     });
   }
   if (stale.count > 0) {
