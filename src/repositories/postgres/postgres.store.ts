@@ -18,7 +18,6 @@ import type { Sql } from './sql.js';
 import { PostgresSummaryRepository } from './summary.repository.js';
 import { PostgresSyncRepository } from './sync.repository.js';
 import { transaction } from './transaction.js';
-import { HNSW_SEARCH_SETTINGS } from './vector-table.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -63,10 +62,6 @@ export class PostgresStore implements Store {
       connection: {
         application_name: options.applicationName ?? 'session-buddy',
         statement_timeout: options.statementTimeoutMs ?? 30_000,
-        // HNSW search settings once per connection (startup parameters), not a transaction with SET LOCAL per
-        // query: a vector search is one statement. The iterative scan keeps going when filters (a project)
-        // reject candidates; pgvector < 0.8 ignores the unknown setting with a warning.
-        ...HNSW_SEARCH_SETTINGS,
       },
       // Fail fast instead of queueing when the server is gone (seconds; the driver's unit).
       connect_timeout: (options.connectTimeoutMs ?? 5000) / 1000,

@@ -5,7 +5,8 @@ import { queryWords } from '../query-words.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
 import { assertDimension, modelLiteral, vectorIndexName } from '../search-sql.js';
 import type { Sql } from './sql.js';
-import { createHnswIndex } from './vector-table.js';
+import { transaction } from './transaction.js';
+import { createHnswIndex, setHnswSearch } from './vector-table.js';
 
 type Fragment = postgres.Fragment;
 
@@ -150,21 +151,22 @@ export async function pgVectorSearch(
   const cast = sql.unsafe(`::vector(${dim})`);
   const model_ = sql.unsafe(modelLiteral(model));
   const q = toSql(Array.from(vector)) as string;
-  // One statement: the HNSW settings are the connection's (HNSW_SEARCH_SETTINGS).
-  const rows =
-    kind === 'reflection'
-      ? await sql<{ id: string; d: number }[]>`
+  const rows = await transaction(sql, async (tx) => {
+    await setHnswSearch(tx);
+    return kind === 'reflection'
+      ? tx<{ id: string; d: number }[]>`
           SELECT e.reflection_id AS id, e.${typed} <=> ${q}${cast} AS d
           FROM reflection_embeddings e JOIN reflections r ON r.id = e.reflection_id
           WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
             AND r.tenant_id = ${tenantId} ${reflectionFilters(sql, filters)}
           ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`
-      : await sql<{ id: string; d: number }[]>`
+      : tx<{ id: string; d: number }[]>`
           SELECT e.message_id AS id, e.${typed} <=> ${q}${cast} AS d
           FROM message_embeddings e JOIN messages m ON m.id = e.message_id
           WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
             AND m.tenant_id = ${tenantId} ${messageFilters(sql, tenantId, filters)}
           ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`;
+  });
   // relaxed_order may return neighbours slightly out of order; equal distances are ordered by id, as in SQLite (a
   // second ORDER BY key in SQL would stop the HNSW index from serving the query).
   return rows

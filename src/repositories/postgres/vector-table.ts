@@ -103,10 +103,10 @@ export async function createHnswIndex(
 }
 
 /**
- * HNSW search settings of every connection (PostgresStore passes them as startup parameters): ef_search, and an
+ * HNSW search settings for the rest of the caller's transaction, in one round trip: ef_search, and an
  * iterative scan that keeps going when filters reject candidates (results slightly out of order; sort them).
  */
-export const HNSW_SEARCH_SETTINGS = {
-  'hnsw.ef_search': String(HNSW.efSearch),
-  'hnsw.iterative_scan': 'relaxed_order',
-} as const;
+export async function setHnswSearch(tx: Sql): Promise<void> {
+  await tx`SELECT set_config('hnsw.ef_search', ${String(HNSW.efSearch)}, true),
+                  set_config('hnsw.iterative_scan', 'relaxed_order', true)`;
+}
