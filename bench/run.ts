@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runPendingCleanups } from './lib/cleanup.js';
 import { packageRoot, resultsDir, siblingModule } from './lib/paths.js';
-import type { BenchSettings, Scenario, ScenarioResult } from './lib/scenario.js';
+import type { BenchSettings, Scenario, ScenarioOutcome } from './lib/scenario.js';
 import { renderScenario } from './lib/table.js';
 
 function numberFromEnv(name: string, fallback: number, min: number): number {
@@ -143,7 +143,7 @@ async function main(): Promise<number> {
 
   const results: Record<
     string,
-    (ScenarioResult & { loadavg: { before: number[]; after: number[] } }) | { error: string }
+    (ScenarioOutcome & { loadavg: { before: number[]; after: number[] } }) | { error: string }
   > = {};
   let failed = false;
   for (const name of selected) {
@@ -160,10 +160,13 @@ async function main(): Promise<number> {
       results[name] = { ...result, loadavg: load };
       console.log(`\n${renderScenario(scenario, result)}\n${loadLine(load)}\n`);
       if (result.measurements.some((m) => m.problems.length > 0)) failed = true;
-      const missed = result.comparisons.filter((c) => !c.pass);
+      const missed = [
+        ...result.comparisons.filter((c) => !c.pass).map((c) => `${c.group} ${c.subject}`),
+        ...(result.missedTargets ?? []),
+      ];
       if (missed.length > 0) {
         failed = true;
-        log(`${name}: target missed: ${missed.map((c) => `${c.group} ${c.subject}`).join('; ')}`);
+        log(`${name}: target missed (${loadLine(load)}): ${missed.join('; ')}`);
       }
     } catch (error) {
       failed = true;

@@ -22,7 +22,7 @@ export interface Scenario {
    * databases) before it returns or throws; the helpers in bench/lib do so, and also register
    * themselves with ./cleanup.js so that Ctrl-C cleans up too.
    */
-  run(ctx: ScenarioContext): Promise<ScenarioResult>;
+  run(ctx: ScenarioContext): Promise<ScenarioOutcome>;
 }
 
 export interface ScenarioContext {
@@ -118,6 +118,12 @@ export interface ScenarioResult {
   comparisons: Comparison[];
   /** Free-form lines printed under the table and stored in the JSON. */
   notes?: string[];
+}
+
+/** What a scenario returns: its result, and the targets that are not ratios (a p95 in ms) it missed. */
+export interface ScenarioOutcome extends ScenarioResult {
+  /** One line per missed target, load average included; any makes the run exit 1. */
+  missedTargets?: string[];
 }
 
 /** The comparison of two measurements of one group: throughput ratio overall and per round, and the CPU cross-check. */

@@ -6,7 +6,7 @@ import { ValidationError } from '../core/errors.js';
 import {
   checkQuery,
   checkQuerySize,
-  jsonSafe,
+  jsonSafeConverter,
   type QueryParam,
   queryError,
   sqlString,
@@ -198,6 +198,7 @@ export async function rowStream(
     }
   }
   const encode = format === 'csv' ? csvRow : (values: unknown[]) => jsonLine(names, values);
+  const jsonSafe = await jsonSafeConverter();
   const utf8 = new TextEncoder();
   let prefix = format === 'csv' ? csvHeader(names) : '';
   let pending: DuckDBDataChunk | null | undefined = first;

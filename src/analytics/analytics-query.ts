@@ -1,17 +1,9 @@
-import {
-  createDuckDBValueConverter,
-  type DuckDBConnection,
-  type DuckDBInstance,
+import type {
+  DuckDBConnection,
+  DuckDBInstance,
   DuckDBTypeId,
-  type DuckDBValue,
-  type DuckDBValueConverter,
-  dateFromTimestampMillisecondsValue,
-  dateFromTimestampNanosecondsValue,
-  dateFromTimestampSecondsValue,
-  dateFromTimestampTZValue,
-  dateFromTimestampValue,
-  doubleFromDecimalValue,
-  JsonDuckDBValueConverter,
+  DuckDBValue,
+  DuckDBValueConverter,
 } from '@duckdb/node-api';
 import { UnavailableError, ValidationError } from '../core/errors.js';
 import { FACT_TABLES } from './analytics-schema.js';
@@ -389,6 +381,7 @@ async function execute(
   const names = result.columnNames();
   const types = result.columnTypes();
   const columns = names.map((name, i) => ({ name, type: String(types[i]) }));
+  const jsonSafe = await jsonSafeConverter();
   const rows: unknown[][] = [];
   let bytes = 2;
   let truncated = false;
@@ -443,31 +436,39 @@ function isoOr(toDate: (value: DuckDBValue) => Date): DuckDBValueConverter<unkno
 const integer: DuckDBValueConverter<unknown> = (value) =>
   typeof value === 'bigint' ? safeNumber(value) : typeof value === 'number' ? value : String(value);
 
-const json = JsonDuckDBValueConverter as DuckDBValueConverter<unknown>;
-
 /**
  * DuckDB values as JSON: integers as numbers (as strings beyond 2^53), decimals as numbers, timestamps as ISO
  * 8601 UTC strings, dates as YYYY-MM-DD, lists and structs as arrays and objects; the rest as the node API's
- * JSON converter has them (intervals as objects, blobs and others as strings).
+ * JSON converter has them (intervals as objects, blobs and others as strings). Built on first use: the DuckDB
+ * module is a native addon that start-up does not load (the query path opens DuckDB anyway).
  */
-export const jsonSafe: DuckDBValueConverter<unknown> = createDuckDBValueConverter<unknown>({
-  ...(Object.fromEntries(
-    Object.values(DuckDBTypeId)
-      .filter((v) => typeof v === 'number')
-      .map((id) => [id, json]),
-  ) as Record<DuckDBTypeId, DuckDBValueConverter<unknown>>),
-  [DuckDBTypeId.BIGINT]: integer,
-  [DuckDBTypeId.UBIGINT]: integer,
-  [DuckDBTypeId.HUGEINT]: integer,
-  [DuckDBTypeId.UHUGEINT]: integer,
-  [DuckDBTypeId.DECIMAL]: (value) => doubleFromDecimalValue(value),
-  [DuckDBTypeId.DATE]: (value) => String(value),
-  [DuckDBTypeId.TIMESTAMP]: isoOr(dateFromTimestampValue),
-  [DuckDBTypeId.TIMESTAMP_TZ]: isoOr(dateFromTimestampTZValue),
-  [DuckDBTypeId.TIMESTAMP_S]: isoOr(dateFromTimestampSecondsValue),
-  [DuckDBTypeId.TIMESTAMP_MS]: isoOr(dateFromTimestampMillisecondsValue),
-  [DuckDBTypeId.TIMESTAMP_NS]: isoOr(dateFromTimestampNanosecondsValue),
-});
+export function jsonSafeConverter(): Promise<DuckDBValueConverter<unknown>> {
+  jsonSafe ??= import('@duckdb/node-api').then((duck) => {
+    const json = duck.JsonDuckDBValueConverter as DuckDBValueConverter<unknown>;
+    const T = duck.DuckDBTypeId;
+    return duck.createDuckDBValueConverter<unknown>({
+      ...(Object.fromEntries(
+        Object.values(T)
+          .filter((v) => typeof v === 'number')
+          .map((id) => [id, json]),
+      ) as Record<DuckDBTypeId, DuckDBValueConverter<unknown>>),
+      [T.BIGINT]: integer,
+      [T.UBIGINT]: integer,
+      [T.HUGEINT]: integer,
+      [T.UHUGEINT]: integer,
+      [T.DECIMAL]: (value) => duck.doubleFromDecimalValue(value as never),
+      [T.DATE]: (value) => String(value),
+      [T.TIMESTAMP]: isoOr((v) => duck.dateFromTimestampValue(v as never)),
+      [T.TIMESTAMP_TZ]: isoOr((v) => duck.dateFromTimestampTZValue(v as never)),
+      [T.TIMESTAMP_S]: isoOr((v) => duck.dateFromTimestampSecondsValue(v as never)),
+      [T.TIMESTAMP_MS]: isoOr((v) => duck.dateFromTimestampMillisecondsValue(v as never)),
+      [T.TIMESTAMP_NS]: isoOr((v) => duck.dateFromTimestampNanosecondsValue(v as never)),
+    });
+  });
+  return jsonSafe;
+}
+
+let jsonSafe: Promise<DuckDBValueConverter<unknown>> | undefined;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors.

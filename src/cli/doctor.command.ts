@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { fail, formatReport, reason } from '../doctor/doctor.js';
-import { runDoctor } from '../doctor/run-doctor.js';
+import { type CheckResult, fail, formatReport, reason } from '../doctor/doctor.js';
 import { loadFromFlags } from './shared.js';
 
 /**
@@ -16,11 +15,13 @@ export function doctorCommand(): Command {
     .option('--mode <mode>', 'lite or standard (default from config)')
     .option('--json', 'print the checks as JSON')
     .action(async (flags: { mode?: string; json?: boolean }, command: Command) => {
-      let results: Awaited<ReturnType<typeof runDoctor>>;
+      let results: CheckResult[];
       let heading = 'session-buddy doctor';
       try {
         const loaded = loadFromFlags(command, flags);
         heading += ` (${loaded.config.mode} mode)`;
+        // Loaded here: the checks bring database and Redis clients that no other command needs at start.
+        const { runDoctor } = await import('../doctor/run-doctor.js');
         results = await runDoctor(loaded);
       } catch (error) {
         // The configuration does not load: nothing else can be checked.

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { Config } from '../config/config.schema.js';
 import { redactUrlPassword } from '../config/url-credentials.js';
 import { type CheckResult, fail, ok, reason, skip, warn, within } from './doctor.js';
@@ -22,6 +21,7 @@ function info(text: string): Record<string, string> {
 export async function checkRedis(config: Config): Promise<CheckResult[]> {
   if (config.mode !== 'standard') return [skip('redis', 'not used in lite mode (jobs run in process)')];
   const shown = redactUrlPassword(config.redis.url);
+  const { Redis } = await import('ioredis');
   const redis = new Redis(config.redis.url, {
     lazyConnect: true,
     connectTimeout: TIMEOUT_MS,

@@ -294,30 +294,30 @@ export class SearchService {
     qv: QueryVector,
     load: (ids: string[]) => Promise<T[]>,
   ): Promise<Ranked<T>> {
-    let vector: VectorHit[] = [];
     let degraded = qv.degraded;
     let model: string | null = null;
-    if (qv.vector) {
+    // The two halves run side by side (on PostgreSQL on two pooled connections): a hybrid query costs the slower
+    // half, not their sum. Semantic mode reads text only when the vector half fails (the keyword fallback).
+    const searchText = () => this.store.reflections.textSearch(kind, tenantId, q.q, filters, q.pool);
+    const searchVector = async (vec: Float32Array): Promise<VectorHit[]> => {
       try {
-        vector =
+        const hits =
           kind === 'message'
-            ? await this.store.embeddings.vectorSearch(tenantId, qv.vector, this.embedder.model, filters, q.pool)
-            : await this.store.reflections.vectorSearch(
-                kind,
-                tenantId,
-                qv.vector,
-                this.embedder.model,
-                filters,
-                q.pool,
-              );
+            ? await this.store.embeddings.vectorSearch(tenantId, vec, this.embedder.model, filters, q.pool)
+            : await this.store.reflections.vectorSearch(kind, tenantId, vec, this.embedder.model, filters, q.pool);
         model = this.embedder.model;
+        return hits;
       } catch (error) {
         degraded = `vector search unavailable: ${(error as Error).message}`;
+        return [];
       }
-    }
+    };
+    const [vector, textFirst] = await Promise.all([
+      qv.vector ? searchVector(qv.vector) : Promise.resolve([] as VectorHit[]),
+      q.mode === 'semantic' ? Promise.resolve(undefined) : searchText(),
+    ]);
     const mode: SearchMode = q.mode === 'semantic' && degraded ? 'keyword' : q.mode;
-    const text =
-      mode === 'semantic' ? [] : await this.store.reflections.textSearch(kind, tenantId, q.q, filters, q.pool);
+    const text = mode === 'semantic' ? [] : (textFirst ?? (await searchText()));
     let fused = this.score(mode, text, vector, q.gate);
     if (mode === 'hybrid' && kind === 'message') fused = await this.withAnswers(tenantId, fused, filters);
     const now = this.clock().getTime();

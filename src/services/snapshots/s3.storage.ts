@@ -1,16 +1,5 @@
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../../core/errors.js';
 import type { SnapshotStorage } from './snapshot-storage.js';
 
@@ -30,6 +19,12 @@ export interface S3StorageOptions {
 /** Multipart part size: S3 wants at least 5 MiB per part but the last. */
 const PART_BYTES = 8 * 1024 * 1024;
 
+/** The SDK, loaded on first use: it is a quarter of the CLI bundle and lite start-up never needs it. */
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+
+const isNoSuchKey = (sdk: S3Sdk, error: unknown): boolean =>
+  error instanceof sdk.NoSuchKey || (error as { name?: string }).name === 'NoSuchKey';
+
 /**
  * Snapshot files in an S3-compatible bucket. Credentials come from the SDK's default chain (AWS_ACCESS_KEY_ID /
  * AWS_SECRET_ACCESS_KEY, a profile, or an instance role): never from a settings file. A file under one part is one
@@ -37,29 +32,38 @@ const PART_BYTES = 8 * 1024 * 1024;
  */
 export class S3SnapshotStorage implements SnapshotStorage {
   readonly location: string;
-  private readonly client: S3Client;
   private readonly prefix: string;
+  private loaded?: Promise<{ sdk: S3Sdk; client: S3Client }>;
+  private client?: S3Client;
 
   constructor(private readonly options: S3StorageOptions) {
     this.prefix = options.prefix === '' || options.prefix.endsWith('/') ? options.prefix : `${options.prefix}/`;
     this.location = `s3://${options.bucket}/${this.prefix}`;
-    this.client = new S3Client({
-      region: options.region,
-      endpoint: options.endpoint,
-      forcePathStyle: options.forcePathStyle,
+  }
+
+  private load(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+    this.loaded ??= import('@aws-sdk/client-s3').then((sdk) => {
+      this.client = new sdk.S3Client({
+        region: this.options.region,
+        endpoint: this.options.endpoint,
+        forcePathStyle: this.options.forcePathStyle,
+      });
+      return { sdk, client: this.client };
     });
+    return this.loaded;
   }
 
   /**
    * One request, through the breaker when there is one. A missing object is an answer, not a failure of the
    * dependency: it comes back as undefined and never counts against the breaker.
    */
-  private async send<T>(command: object): Promise<T | undefined> {
+  private async send<T>(command: (sdk: S3Sdk) => object): Promise<T | undefined> {
+    const { sdk, client } = await this.load();
     const call = async (): Promise<T | undefined> => {
       try {
-        return (await this.client.send(command as never)) as T;
+        return (await client.send(command(sdk) as never)) as T;
       } catch (error) {
-        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+        if (isNoSuchKey(sdk, error)) return undefined;
         throw error;
       }
     };
@@ -74,11 +78,12 @@ export class S3SnapshotStorage implements SnapshotStorage {
     let uploadId: string | undefined;
     const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
     const sendPart = async () => {
-      uploadId ??= (await this.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ Bucket, Key })))
-        ?.UploadId;
+      uploadId ??= (
+        await this.send<{ UploadId?: string }>((s3) => new s3.CreateMultipartUploadCommand({ Bucket, Key }))
+      )?.UploadId;
       const PartNumber = parts.length + 1;
       const sent = await this.send<{ ETag?: string }>(
-        new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: Buffer.concat(part) }),
+        (s3) => new s3.UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: Buffer.concat(part) }),
       );
       parts.push({ ETag: sent?.ETag, PartNumber });
       part = [];
@@ -91,29 +96,33 @@ export class S3SnapshotStorage implements SnapshotStorage {
         if (partBytes >= PART_BYTES) await sendPart();
       }
       if (uploadId === undefined) {
-        await this.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.concat(part) }));
+        await this.send((s3) => new s3.PutObjectCommand({ Bucket, Key, Body: Buffer.concat(part) }));
         return;
       }
       if (partBytes > 0) await sendPart();
       await this.send(
-        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        (s3) =>
+          new s3.CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
       );
     } catch (error) {
       if (uploadId !== undefined) {
-        await this.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => undefined);
+        await this.send((s3) => new s3.AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(
+          () => undefined,
+        );
       }
       throw error;
     }
   }
 
   async read(name: string): Promise<Readable> {
+    const { sdk, client } = await this.load();
     try {
-      const answer = await this.client.send(
-        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + name }),
+      const answer = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + name }),
       );
       return answer.Body as Readable;
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
+      if (isNoSuchKey(sdk, error)) {
         throw new NotFoundError('snapshot file', name);
       }
       throw error;
@@ -128,7 +137,7 @@ export class S3SnapshotStorage implements SnapshotStorage {
         Contents?: Array<{ Key?: string }>;
         IsTruncated?: boolean;
         NextContinuationToken?: string;
-      }>(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix, ContinuationToken }));
+      }>((s3) => new s3.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix, ContinuationToken }));
       for (const object of page?.Contents ?? []) if (object.Key) names.push(object.Key.slice(this.prefix.length));
       ContinuationToken = page?.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
@@ -137,11 +146,11 @@ export class S3SnapshotStorage implements SnapshotStorage {
 
   async remove(names: readonly string[]): Promise<void> {
     for (const name of names) {
-      await this.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + name }));
+      await this.send((s3) => new s3.DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + name }));
     }
   }
 
   close(): void {
-    this.client.destroy();
+    this.client?.destroy();
   }
 }

@@ -1,5 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
 /** One item as Akosha receives it; `id` is stable per item and version, so a resent item is recognised. */
 export interface Memory {
@@ -72,6 +71,11 @@ export class AkoshaClient implements MemorySink {
     this.session ??= (async () => {
       const { url, token, timeoutMs, clientInfo } = this.options;
       const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+      // The MCP client is loaded on the first push: only outgoing sync uses it, and start-up need not pay for it.
+      const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+        import('@modelcontextprotocol/sdk/client/index.js'),
+        import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+      ]);
       const client = new Client(clientInfo);
       try {
         await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }), {
