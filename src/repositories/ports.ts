@@ -128,7 +128,7 @@ export interface MessageRepository {
   /** The tenant's messages among `ids`, in no particular order (one query). */
   getMany(tenantId: string, ids: string[]): Promise<Message[]>;
   /** For each of the tenant's messages among `ids`, the message after it in its session (next seq), when there is one. */
-  following(tenantId: string, ids: string[]): Promise<Array<{ priorId: string; message: Message }>>;
+  following(tenantId: string, ids: string[]): Promise<Array<{ priorId: string; priorRole: string; message: Message }>>;
   list(tenantId: string, sessionId: string, query: MessageListQuery): Promise<Message[]>;
 }
 

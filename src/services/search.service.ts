@@ -26,7 +26,7 @@ import type {
 } from '../domain/search.model.js';
 import type { Session } from '../domain/session.model.js';
 import type { SearchFilters, SearchKind, Store, TextHit, VectorHit } from '../repositories/ports.js';
-import { type FusedHit, fuseLists, LruCache, type VectorGate, withNextTurns } from './search/fusion.js';
+import { contextSources, type FusedHit, fuseLists, LruCache, type VectorGate, withNextTurns } from './search/fusion.js';
 import { combineRuns, groupBySession, mergeByScore, tally, topSessionIds } from './search/grouping.js';
 import { indexingStatus } from './search/indexing.js';
 import { findPathMention } from './search/snippets.js';
@@ -356,18 +356,20 @@ export class SearchService {
     }));
   }
 
-  /** Hybrid message hits pass a share of their score to the turn after them (see withNextTurns). */
+  /**
+   * Hybrid message hits that are a user's question matched well by words (contextSources) pass their full-text score
+   * to the assistant turn right after them, the answer (see withNextTurns). Measured on the labelled set (docs/search.md).
+   */
   private async withAnswers(tenantId: string, fused: FusedHit[], filters: SearchFilters): Promise<FusedHit[]> {
-    if (fused.length === 0) return fused;
+    const questions = contextSources(fused);
+    if (questions.length === 0) return fused;
     const from = filters.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(filters.from);
     const to = filters.to === undefined ? Number.POSITIVE_INFINITY : Date.parse(filters.to);
     const following = new Map<string, string>();
-    for (const { priorId, message } of await this.store.messages.following(
-      tenantId,
-      fused.map((h) => h.id),
-    )) {
+    for (const { priorId, priorRole, message } of await this.store.messages.following(tenantId, questions)) {
       const at = Date.parse(message.createdAt);
-      if (at >= from && at < to) following.set(priorId, message.id);
+      if (priorRole === 'user' && message.role === 'assistant' && at >= from && at < to)
+        following.set(priorId, message.id);
     }
     return withNextTurns(fused, following);
   }

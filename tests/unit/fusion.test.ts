@@ -33,11 +33,12 @@ describe('withNextTurns: the answer after a matching question', () => {
   const hit = (id: string, fused: number) => ({
     id,
     explain: { textRank: 1, textScore: 1, similarity: null, fused },
+    textPart: fused / 2,
   });
 
   it('passes a share of a hit to the message after it, adds answers not found, keeps the best at most 1', () => {
     const out = withNextTurns(
-      [hit('question', 1), hit('other', 0.5)],
+      [hit('question', 1), hit('other', 0.4)],
       new Map([
         ['question', 'answer'],
         ['other', 'question'],
@@ -45,8 +46,8 @@ describe('withNextTurns: the answer after a matching question', () => {
     ).sort((a, b) => b.explain.fused - a.explain.fused);
     expect(out.map((h) => h.id)).toEqual(['question', 'answer', 'other']);
     expect(out[0]?.explain.fused).toBe(1);
-    expect(out[1]?.explain.context).toBe(NEXT_TURN_SHARE);
-    expect(out[1]?.explain.fused).toBeCloseTo(NEXT_TURN_SHARE / (1 + 0.5 * NEXT_TURN_SHARE));
+    expect(out[1]?.explain.context).toBe(NEXT_TURN_SHARE / 2);
+    expect(out[1]?.explain.fused).toBeCloseTo((NEXT_TURN_SHARE * 0.5) / (1 + NEXT_TURN_SHARE * 0.2));
     expect(out[1]?.explain.textRank).toBeNull();
   });
 

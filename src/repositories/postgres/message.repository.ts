@@ -174,15 +174,18 @@ export class PostgresMessageRepository implements MessageRepository {
     return rows.map(toMessage);
   }
 
-  async following(tenantId: string, ids: string[]): Promise<Array<{ priorId: string; message: Message }>> {
+  async following(
+    tenantId: string,
+    ids: string[],
+  ): Promise<Array<{ priorId: string; priorRole: string; message: Message }>> {
     if (ids.length === 0) return [];
-    const rows = await this.sql<Array<MessageRow & { prior_id: string }>>`
-      SELECT m.id AS prior_id, n.* FROM messages m
+    const rows = await this.sql<Array<MessageRow & { prior_id: string; prior_role: string }>>`
+      SELECT m.id AS prior_id, m.role AS prior_role, n.* FROM messages m
       CROSS JOIN LATERAL (
         SELECT * FROM messages x WHERE x.session_id = m.session_id AND x.seq > m.seq ORDER BY x.seq LIMIT 1
       ) n
       WHERE m.id = ANY(${ids}::uuid[]) AND m.tenant_id = ${tenantId}`;
-    return rows.map((row) => ({ priorId: row.prior_id, message: toMessage(row) }));
+    return rows.map((row) => ({ priorId: row.prior_id, priorRole: row.prior_role, message: toMessage(row) }));
   }
 
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {

@@ -55,7 +55,7 @@ export class SqliteMessageRepository implements MessageRepository {
       'SELECT m.* FROM json_each(?) j CROSS JOIN messages m WHERE m.id = j.value AND m.tenant_id = ?',
     );
     this.followingStmt = db.prepare(
-      `SELECT m.id AS prior_id, n.* FROM json_each(?) j
+      `SELECT m.id AS prior_id, m.role AS prior_role, n.* FROM json_each(?) j
        CROSS JOIN messages m
        JOIN messages n ON n.session_id = m.session_id
          AND n.seq = (SELECT min(x.seq) FROM messages x WHERE x.session_id = m.session_id AND x.seq > m.seq)
@@ -114,10 +114,15 @@ export class SqliteMessageRepository implements MessageRepository {
     return rows.map(toMessage);
   }
 
-  async following(tenantId: string, ids: string[]): Promise<Array<{ priorId: string; message: Message }>> {
+  async following(
+    tenantId: string,
+    ids: string[],
+  ): Promise<Array<{ priorId: string; priorRole: string; message: Message }>> {
     if (ids.length === 0) return [];
-    const rows = this.followingStmt.all(JSON.stringify(ids), tenantId) as Array<MessageRow & { prior_id: string }>;
-    return rows.map((row) => ({ priorId: row.prior_id, message: toMessage(row) }));
+    const rows = this.followingStmt.all(JSON.stringify(ids), tenantId) as Array<
+      MessageRow & { prior_id: string; prior_role: string }
+    >;
+    return rows.map((row) => ({ priorId: row.prior_id, priorRole: row.prior_role, message: toMessage(row) }));
   }
 
   async list(tenantId: string, sessionId: string, q: MessageListQuery): Promise<Message[]> {

@@ -4,6 +4,8 @@ import type { TextHit, VectorHit } from '../../repositories/ports.js';
 export interface FusedHit {
   id: string;
   explain: ScoreExplanation;
+  /** The full-text part of `explain.fused` (hybrid), on the same scale. */
+  textPart?: number;
 }
 
 export interface VectorGate {
@@ -75,7 +77,8 @@ export function fuseLists(text: TextHit[], vector: VectorHit[], gate: VectorGate
     const hit = entry(h.id);
     hit.explain.textRank = i + 1;
     hit.explain.textScore = h.rank;
-    hit.explain.fused += best > 0 ? h.rank / best : 0;
+    hit.textPart = best > 0 ? h.rank / best : 0;
+    hit.explain.fused += hit.textPart;
   });
   const shortList = sims.length < MIN_LIST_FOR_Z;
   for (const h of shortList ? credible : vector) {
@@ -90,25 +93,41 @@ export function fuseLists(text: TextHit[], vector: VectorHit[], gate: VectorGate
     const hit = hits.get(h.id);
     if (hit && hit.explain.similarity === null) hit.explain.similarity = h.similarity;
   }
-  for (const hit of hits.values()) hit.explain.fused /= 1 + weight;
+  for (const hit of hits.values()) {
+    hit.explain.fused /= 1 + weight;
+    if (hit.textPart !== undefined) hit.textPart /= 1 + weight;
+  }
   return [...hits.values()];
 }
 
-/** Share of a message's hybrid score passed on to the message that follows it in its session (the answer to it). */
-export const NEXT_TURN_SHARE = 0.7;
+/**
+ * A hit passes context on only when its full-text score is at least this share of the best one: a question that
+ * matched on a word common in the project ("Caroline: Cool! What did it look like?") must not lift its answer.
+ */
+export const QUESTION_FLOOR = 0.6;
+
+/** The hits strong enough by words to pass context to the turn after them (see withNextTurns). */
+export function contextSources(fused: FusedHit[]): string[] {
+  const best = Math.max(0, ...fused.map((h) => h.textPart ?? 0));
+  return best > 0 ? fused.filter((h) => (h.textPart ?? 0) >= QUESTION_FLOOR * best).map((h) => h.id) : [];
+}
+
+/** Share of a message's full-text score passed on to the message that follows it in its session (the answer to it). */
+export const NEXT_TURN_SHARE = 1;
 
 /**
- * Conversation context for message hits: a message also scores NEXT_TURN_SHARE of the score of the message before
- * it in its session, because developers ask in words close to their own question and the answer is the turn
- * after it. `following` maps a hit's id to the message after it (when it passes the search's filters); answers
- * found this way join the list. Scores are renormalised so the best stays at most 1.
+ * Conversation context for message hits: a message also scores NEXT_TURN_SHARE of the full-text score of the message
+ * before it in its session, because developers search in words close to their own earlier question and the answer is the
+ * turn after it. `following` maps a hit's id to the message after it (the caller picks which hits pass: user
+ * questions matched by words, answers within the search's filters); answers found this way join the list. Scores
+ * are renormalised so the best stays at most 1.
  */
 export function withNextTurns(fused: FusedHit[], following: Map<string, string>): FusedHit[] {
   const byId = new Map(fused.map((h) => [h.id, h]));
   const gained = new Map<string, number>();
   for (const h of fused) {
     const next = following.get(h.id);
-    if (next) gained.set(next, (gained.get(next) ?? 0) + NEXT_TURN_SHARE * h.explain.fused);
+    if (next && h.textPart) gained.set(next, (gained.get(next) ?? 0) + NEXT_TURN_SHARE * h.textPart);
   }
   for (const [id, context] of gained) {
     const hit = byId.get(id) ?? { id, explain: { textRank: null, textScore: null, similarity: null, fused: 0 } };
