@@ -1,4 +1,5 @@
 import { pathMentionPattern } from '../../domain/search.model.js';
+import { queryWords } from '../query-words.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
 import { assertDimension, fts5Query } from '../search-sql.js';
 import { type Db, toBlob } from './db.js';
@@ -78,6 +79,11 @@ function addTimeRange(where: string[], params: Record<string, unknown>, f: Searc
   }
 }
 
+/**
+ * Full-text hits ranked by BM25 (FTS5's bm25(), the query's words OR-ed: see query-words.ts). FTS5 takes its term
+ * statistics from the whole table; a search narrowed to a project or session instead weighs each word by how rare
+ * it is in that scope, as PostgreSQL does (scopedTextSearch): a word common in other projects is not discounted here.
+ */
 export function sqliteTextSearch(
   db: Db,
   kind: SearchKind,
@@ -88,6 +94,9 @@ export function sqliteTextSearch(
 ): TextHit[] {
   const match = fts5Query(text);
   if (match === undefined) return [];
+  if (filters.project !== undefined || filters.sessionId !== undefined) {
+    return scopedTextSearch(db, kind, tenantId, queryWords(text), filters, limit);
+  }
   const sql =
     kind === 'reflection'
       ? `SELECT r.id, -bm25(reflections_fts) AS rank
@@ -100,6 +109,58 @@ export function sqliteTextSearch(
          ORDER BY bm25(messages_fts), m.id LIMIT @limit`;
   const params = kind === 'reflection' ? reflectionFilters(filters).params : messageFilters(filters).params;
   return db.prepare(sql).all({ ...params, match, tenantId, limit }) as TextHit[];
+}
+
+/** FTS5's inverse document frequency (its bm25()): ln((N − n + 0.5) / (n + 0.5)), at least 1e-6. */
+function fts5Idf(rows: number, withTerm: number): number {
+  return Math.max(1e-6, Math.log((rows - withTerm + 0.5) / (withTerm + 0.5)));
+}
+
+/**
+ * BM25 with the term statistics of the search scope: one FTS5 query per word gives each matching row's bm25() for
+ * that word alone, which is the word's whole-table idf times the row's term-frequency part; dividing by the former
+ * and multiplying by the word's idf within the scope (rows in scope, rows in scope holding it) re-weighs it. A row's
+ * score is the sum over its words. Document lengths stay FTS5's (whole-table average).
+ */
+function scopedTextSearch(
+  db: Db,
+  kind: SearchKind,
+  tenantId: string,
+  words: string[],
+  filters: SearchFilters,
+  limit: number,
+): TextHit[] {
+  const reflection = kind === 'reflection';
+  const fts = reflection ? 'reflections_fts' : 'messages_fts';
+  const from = reflection
+    ? 'reflections_fts JOIN reflections r ON r.seq = reflections_fts.rowid'
+    : 'messages_fts JOIN messages m ON m.rowid = messages_fts.rowid';
+  const a = reflection ? 'r' : 'm';
+  const f = reflection ? reflectionFilters(filters) : messageFilters(filters);
+  const tableRows = db.prepare(`SELECT count(*) FROM ${fts}`).pluck().get() as number;
+  const scopeRows = db
+    .prepare(
+      `SELECT count(*) FROM ${reflection ? 'reflections r' : 'messages m'} WHERE ${a}.tenant_id = @tenantId ${f.sql}`,
+    )
+    .pluck()
+    .get({ ...f.params, tenantId }) as number;
+  const tableCount = db.prepare(`SELECT count(*) FROM ${fts} WHERE ${fts} MATCH ?`).pluck();
+  const inScope = db.prepare(
+    `SELECT ${a}.id AS id, -bm25(${fts}) AS b FROM ${from} WHERE ${fts} MATCH @match AND ${a}.tenant_id = @tenantId ${f.sql}`,
+  );
+  const scores = new Map<string, number>();
+  for (const word of words) {
+    const match = `"${word}"`;
+    const rows = inScope.all({ ...f.params, match, tenantId }) as Array<{ id: string; b: number }>;
+    if (rows.length === 0) continue;
+    const tableIdf = fts5Idf(tableRows, tableCount.get(match) as number);
+    const scopeIdf = fts5Idf(scopeRows, rows.length);
+    for (const row of rows) scores.set(row.id, (scores.get(row.id) ?? 0) + (row.b / tableIdf) * scopeIdf);
+  }
+  return [...scores]
+    .map(([id, rank]) => ({ id, rank }))
+    .sort((x, y) => y.rank - x.rank || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
+    .slice(0, limit);
 }
 
 /** Exact k-NN: sqlite-vec's cosine distance over every vector of the model that passes the filters. */
