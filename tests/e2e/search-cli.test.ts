@@ -102,7 +102,12 @@ describe('session-buddy search', () => {
     };
     expect(result).toMatchObject({ mode: 'hybrid', model: 'hash-256' });
     expect(result.items.map((h) => h.kind)).toEqual(['message', 'message']);
-    expect(result.items[0]).toMatchObject({ item: { content: expect.stringContaining('src/queue/worker.ts') } });
+    // Hybrid message search ranks the answer after a matching question first (docs/search.md), then the question.
+    expect(result.items[0]).toMatchObject({
+      item: { content: expect.stringContaining('worker loop') },
+      explain: { context: expect.any(Number) },
+    });
+    expect(result.items[1]).toMatchObject({ item: { content: expect.stringContaining('src/queue/worker.ts') } });
   });
 
   it('shows the search shortcuts with --as, over REST with --url', () => {
