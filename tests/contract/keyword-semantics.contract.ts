@@ -95,6 +95,19 @@ export function describeKeywordSemantics(name: string, open: () => Promise<Opene
         ],
         ids,
       );
+      await storeConversation(
+        opened.store,
+        embedder,
+        me.tenantId,
+        'code',
+        [
+          ['k-path', 'Fixed the expiry check in src/auth/jwt.ts and released it as v1.4.2 (see ops@example.io).'],
+          ['k-cache', 'Cache plan: cache keys per tenant, cache expiry after an hour, cache warmup at deploy.'],
+          ['k-mention', 'We went through the release notes, the cache and the dashboards in the meeting today.'],
+          ['k-other', 'The dashboards now load the weekly numbers from the analytics store in one query.'],
+        ],
+        ids,
+      );
       // Another project that talks about setbacks a lot, and another tenant: neither changes this project's answer.
       await storeConversation(
         opened.store,
@@ -145,6 +158,16 @@ export function describeKeywordSemantics(name: string, open: () => Promise<Opene
       // Only "look" and "like" count ("looking" stems to "look"); only stop words: nothing to match.
       expect(await keyword('what did it look like when you did it')).toEqual(['c-1', 'c-2', 'jon-dance']);
       expect(await keyword('what did they do when')).toEqual([]);
+    });
+
+    it('words inside paths, versions and addresses match, as FTS5 splits them', async () => {
+      for (const q of ['jwt', 'auth jwt', 'v1', 'example']) {
+        expect(await keyword(q, { project: 'code' })).toEqual(['k-path']);
+      }
+    });
+
+    it('a word the message is about outranks a passing mention of it (term frequency counts)', async () => {
+      expect(await keyword('cache', { project: 'code' })).toEqual(['k-cache', 'k-mention']);
     });
 
     it('stays inside the tenant and the project searched', async () => {
