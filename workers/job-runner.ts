@@ -41,12 +41,36 @@ export class JobRunner {
     }
   }
 
+  /**
+   * Consumes `options.queues`. Closing the handle logs how many jobs were running when it was asked to stop, how
+   * long stopping took and how many were still running after it (given back to other workers), so a slow stop can
+   * be told apart: a stop that waited for jobs says so, an idle one should take well under a second.
+   */
   start(backend: QueueBackend, options: WorkerOptions): WorkerHandle {
-    return backend.work(
+    let running = 0;
+    const handle = backend.work(
       options,
-      (job) => this.process(job),
+      async (job) => {
+        running++;
+        try {
+          await this.process(job);
+        } finally {
+          running--;
+        }
+      },
       (job, error) => withLogContext({ jobId: job.id, tenant: job.tenantId }, () => this.deadLetter(job, error)),
     );
+    return {
+      close: async (timeoutMs) => {
+        const runningAtStop = running;
+        const started = performance.now();
+        await handle.close(timeoutMs);
+        this.deps.logger.info(
+          { queues: options.queues, runningAtStop, stillRunning: running, ms: Math.round(performance.now() - started) },
+          'stopped taking jobs',
+        );
+      },
+    };
   }
 
   /**

@@ -13,6 +13,7 @@ export function stopOnSignals(
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    const started = performance.now();
     const deadline = setTimeout(() => {
       logger.error({ signal, deadlineMs }, 'shutdown timed out; exiting');
       logger.flush();
@@ -21,7 +22,7 @@ export function stopOnSignals(
     deadline.unref();
     stop(signal).then(
       () => {
-        logger.info('stopped');
+        logger.info({ signal, ms: Math.round(performance.now() - started) }, 'stopped');
         logger.flush();
         process.exitCode = 0;
       },

@@ -1,4 +1,6 @@
-// Issue 15 (open): repeated SIGTERM of an idle worker after a burst of writes, built CLI, default settings.
+// Issue 15: repeated SIGTERM of an idle worker after a burst of writes, built CLI, default settings. Each cycle waits
+// until the queues are idle (no job waiting, active or delayed, outbox empty), then `idleMs`, then SIGTERM, and prints
+// the worker's own account of the stop ("stopped taking jobs": jobs running at the signal, ms) beside the exit time.
 // Usage: npm run build && node tests/helpers/fault-worker-stop-repro.mjs <cycles> <idleMs>  (LVL=debug SHOW=1 for logs)
 // Uses the shared PostgreSQL (own database, dropped) and Redis (own prefix, deleted).
 import { spawn, spawnSync } from 'node:child_process';
@@ -65,13 +67,26 @@ for (let c = 0; c < cycles; c++) {
       post(`/v1/sessions/${s.id}/messages`, { role: 'user', content: `burst ${c} ${i} refactor postgres outbox` }),
     ),
   );
+  const idleSince = Date.now();
+  for (;;) {
+    const stats = await (await fetch(`${api.url}/v1/queues/stats`)).json();
+    const busy = Object.values(stats.queues).reduce((n, q) => n + q.waiting + q.active + (q.delayed ?? 0), 0);
+    if (busy === 0 && stats.outbox.pending === 0) break;
+    if (Date.now() - idleSince > 120_000) throw new Error(`queues not idle after 120 s: ${JSON.stringify(stats)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const drainMs = Date.now() - idleSince;
   await new Promise((r) => setTimeout(r, idleMs));
   const t0 = Date.now();
   w.proc.kill('SIGTERM');
   const code = await w.exited;
   const ms = Date.now() - t0;
-  results.push({ c, code, ms });
-  console.log(`cycle ${c}: exit ${code} in ${ms} ms`);
+  const stopLine = /\{[^\n]*"msg":"stopped taking jobs"[^\n]*\}/.exec(w.out())?.[0];
+  const { runningAtStop, ms: closeMs } = stopLine ? JSON.parse(stopLine) : {};
+  results.push({ c, code, ms, drainMs, runningAtStop, closeMs });
+  console.log(
+    `cycle ${c}: exit ${code} in ${ms} ms (queues drained ${drainMs} ms after the burst; jobs running at the signal: ${runningAtStop}, workers closed in ${closeMs} ms)`,
+  );
   if (code !== 0 || ms > 5000 || process.env.SHOW)
     console.log(
       w
