@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { Config } from '../config/config.schema.js';
+import { ANALYTICS_FACT_SCHEMA, type Config, duckdbDatabaseName } from '../config/config.schema.js';
 import { ensureRollups } from './analytics-rollup.js';
 import { ANALYTICS_DDL, ensureFactColumns, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
@@ -13,14 +13,17 @@ export const DUCKDB_OPTIONS: Readonly<Record<string, string>> = {
 
 /**
  * The analytics database of a configuration (`analytics.path`). Unset: standard mode `data/analytics.duckdb`; lite
- * mode in memory when SQLite is in memory, else a `.duckdb` file beside the SQLite file (`x.db` → `x.duckdb`).
+ * mode in memory when SQLite is in memory, else a `.duckdb` file beside the SQLite file (`x.db` → `x.duckdb`; a SQLite
+ * file named `facts.*` gets `analytics-facts.duckdb`, see duckdbDatabaseName).
  */
 export function analyticsPath(config: Config): string {
   if (config.analytics.path) return config.analytics.path;
   if (config.mode === 'lite' && config.database.driver === 'sqlite') {
     const sqlite = config.database.sqlitePath;
     if (sqlite === ':memory:' || sqlite === '') return ':memory:';
-    return `${sqlite.replace(/\.[^./\\]*$/, '')}.duckdb`;
+    const stem = sqlite.replace(/\.[^./\\]*$/, '');
+    if (duckdbDatabaseName(stem) !== ANALYTICS_FACT_SCHEMA) return `${stem}.duckdb`;
+    return join(dirname(stem), `analytics-${basename(stem)}.duckdb`);
   }
   return 'data/analytics.duckdb';
 }

@@ -670,7 +670,8 @@ export const configSchema = z
           .optional()
           .describe(
             'DuckDB analytics database file, or `:memory:`. Default: standard mode `data/analytics.duckdb`; lite ' +
-              'mode `:memory:` when SQLite is in memory, else a `.duckdb` file beside the SQLite file.',
+              'mode `:memory:` when SQLite is in memory, else a `.duckdb` file beside the SQLite file. A file named ' +
+              '`facts.*` is refused (DuckDB names the database after the file, colliding with its `facts` schema).',
           ),
         syncBatchSize: z.coerce
           .number()
@@ -1043,6 +1044,17 @@ export const configSchema = z
           'is required when auth.enabled is true (set SESSION_BUDDY_AUTH__SECRET, or auth.jwksFile / auth.jwksUrl)',
       });
     }
+    const analyticsFile = config.analytics.path;
+    if (analyticsFile && analyticsFile !== ':memory:' && duckdbDatabaseName(analyticsFile) === ANALYTICS_FACT_SCHEMA) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['analytics', 'path'],
+        message:
+          `a DuckDB file named ${ANALYTICS_FACT_SCHEMA}.* cannot hold the analytics: DuckDB names the database after ` +
+          `the file, and that name collides with the '${ANALYTICS_FACT_SCHEMA}' schema inside; choose another file name ` +
+          '(e.g. analytics.duckdb)',
+      });
+    }
     // Remote admin pages show every tenant's dead letters: never without a token (issue 10 finding 8).
     if (config.admin.enabled && config.admin.allowRemote && !config.auth.enabled) {
       ctx.addIssue({
@@ -1056,6 +1068,18 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * The name DuckDB gives the database in a file: the file name up to its first dot, case-insensitive (`x/facts.duckdb`
+ * and `FACTS.tar.duckdb` → `facts`). The analytics store keeps its tables in a schema named `facts`, so a database
+ * named `facts` makes every `facts.<table>` ambiguous ("Ambiguous reference to catalog or schema").
+ */
+export function duckdbDatabaseName(path: string): string {
+  return (path.split(/[/\\]/).pop() ?? '').split('.')[0]?.toLowerCase() ?? '';
+}
+
+/** The schema of the analytics fact tables; a DuckDB file may not be named after it (duckdbDatabaseName). */
+export const ANALYTICS_FACT_SCHEMA = 'facts';
 
 /** Keys whose values are secrets: accepted from the environment only, redacted when shown. */
 export const SECRET_KEYS = new Set([

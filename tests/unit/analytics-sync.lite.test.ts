@@ -85,6 +85,31 @@ describe('analytics path defaults', () => {
       analyticsPath(config({ mode: 'standard', database: { driver: 'postgres', url: 'postgres://x@h/db' } })),
     ).toBe('data/analytics.duckdb');
     expect(analyticsPath(config({ analytics: { path: '/tmp/a.duckdb' } }))).toBe('/tmp/a.duckdb');
+    // DuckDB names the database after the file up to its first dot: `facts` would collide with the fact schema.
+    expect(analyticsPath(config({ database: { sqlitePath: '/var/lib/sb/Facts.v2.db' } }))).toBe(
+      '/var/lib/sb/analytics-Facts.v2.duckdb',
+    );
+  });
+
+  it('a file named facts.* is refused with a message naming analytics.path; the derived one next to facts.db works', async () => {
+    for (const path of ['/tmp/facts.duckdb', 'data/FACTS.tar.duckdb', 'facts']) {
+      const parsed = configSchema.safeParse({ analytics: { path } });
+      expect(parsed.success).toBe(false);
+      expect(JSON.stringify(parsed.error?.issues)).toMatch(/"analytics","path".*collides with the 'facts' schema/);
+    }
+    expect(configSchema.safeParse({ analytics: { path: '/tmp/facts-2026.duckdb' } }).success).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'sb-duck-'));
+    try {
+      const path = analyticsPath(configSchema.parse({ database: { sqlitePath: join(dir, 'facts.db') } }));
+      const store = await AnalyticsStore.open(path);
+      await store.withWriter(async (c) => {
+        await c.run("INSERT INTO facts.sync_state VALUES ('sessions', NULL, now())");
+      });
+      expect((await store.freshness()).find((f) => f.fact === 'sessions')?.syncedAt).not.toBeNull();
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a file database keeps its facts across reopen, and the fact schema is applied once', async () => {
