@@ -24,10 +24,18 @@ export interface SearchFilters {
 
 export type SearchKind = 'reflection' | 'message';
 
-/** A full-text hit; higher rank is better (ts_rank_cd, or -bm25 on SQLite). Best first. */
+/** A full-text hit; higher rank is better (BM25 on both stores). Best first. */
 export interface TextHit {
   id: string;
   rank: number;
+  /**
+   * The share of the query's weight the hit holds: the idf (within the search scope) of the query's words the hit
+   * contains, over the idf of all of them, a word absent from the scope counting as the rarest. 1 when it holds every
+   * word; a hit sharing only a common word with a long question stays near 0. Hybrid weighs its keyword half by the
+   * best hit's (see textConfidence). Set on every hit, except SQLite's search across a whole tenant (no project or
+   * session filter), where only the best hit carries it.
+   */
+  coverage?: number;
 }
 
 /** A k-NN hit with its cosine similarity (1 = same direction). Best first. */

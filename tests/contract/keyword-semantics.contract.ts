@@ -170,6 +170,27 @@ export function describeKeywordSemantics(name: string, open: () => Promise<Opene
       expect(await keyword('cache', { project: 'code' })).toEqual(['k-cache', 'k-mention']);
     });
 
+    it('gives each hit the share of the query it holds (coverage), the same on every store', async () => {
+      const coverage = async (q: string) =>
+        Object.fromEntries(
+          (await opened.store.reflections.textSearch('message', me.tenantId, q, { project: 'code' }, 10)).map((h) => [
+            Object.keys(ids).find((k) => ids[k] === h.id),
+            Number(h.coverage?.toFixed(3)),
+          ]),
+        );
+      // Every word of the query: 1. A word in two of the four messages weighs less than one in a single message.
+      expect(await coverage('jwt auth')).toEqual({ 'k-path': 1 });
+      const both = await coverage('jwt dashboards');
+      expect(Object.keys(both).sort()).toEqual(['k-mention', 'k-other', 'k-path']);
+      expect(both['k-path']).toBeGreaterThan(0.5);
+      expect(both['k-mention']).toBeCloseTo(1 - (both['k-path'] as number), 3);
+      expect(both['k-other']).toBe(both['k-mention']);
+      // A word no message holds counts as the rarest: the best hit of this question holds under half of it.
+      const partial = await coverage('jwt zeppelin');
+      expect(partial['k-path']).toBeLessThan(0.5);
+      expect(partial['k-path']).toBeGreaterThan(0.3);
+    });
+
     it('stays inside the tenant and the project searched', async () => {
       const hits = await keyword('setback');
       expect(hits).toEqual(['c-setback']);

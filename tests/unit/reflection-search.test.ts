@@ -44,8 +44,8 @@ function hashEmbedder() {
 describe('fusion and cache', () => {
   it('keeps every text hit and lets only a confident vector list reorder it', () => {
     const text = [
-      { id: 'a', rank: 3 },
-      { id: 'b', rank: 2 },
+      { id: 'a', rank: 3, coverage: 1 },
+      { id: 'b', rank: 2, coverage: 0.5 },
     ];
     const background = Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, similarity: 0.4 + (i % 3) * 0.01 }));
     // Near-equal neighbours: the model cannot place the query, text order stands.

@@ -63,7 +63,8 @@ const BM25_B = 0.75;
  * tsvector keeps). A term's frequency in a row is its number of positions: counting it once (tf = 1) ranked a
  * passing mention level with the message about the word, and kept keyword search below the plain FTS5 baseline on
  * the labelled retrieval set (hit@10 0.619 against 0.637 with tf, the baseline 0.632). Text is indexed as words
- * (migration 0014: ASCII punctuation separates words, as FTS5's unicode61 and queryWords do).
+ * (migration 0014: ASCII punctuation separates words, as FTS5's unicode61 and queryWords do). Each hit's coverage
+ * is the idf of the query terms it holds over the idf of all of them (a term no row holds weighs the most).
  *
  * Stems that ANALYZE found in a large share of the table (pg_stats.most_common_elems of `search`) do not widen
  * the match: ORing a stem in a quarter of all rows makes the query match and rank that quarter (hundreds of
@@ -99,7 +100,7 @@ export async function pgTextSearch(
       : sql`SELECT coalesce(sum(s.message_count), 0) FROM sessions s WHERE s.tenant_id = ${tenantId}
             ${filters.project === undefined ? sql`` : sql`AND s.project = ${filters.project}`}
             ${filters.sessionId === undefined ? sql`` : sql`AND s.id = ${filters.sessionId}`}`;
-  const rows = await sql<{ id: string; rank: number }[]>`
+  const rows = await sql<{ id: string; rank: number; coverage: number }[]>`
     WITH stems AS (
       SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', ${words.join(' ')}))) AS lexeme
     ), common AS (
@@ -124,20 +125,25 @@ export async function pgTextSearch(
       FROM terms t
     ), stats AS MATERIALIZED (
       SELECT (${scope})::float8 AS n, (SELECT greatest(avg(length(h.search)), 1) FROM hits h)::float8 AS dl
+    ), idf AS MATERIALIZED (
+      SELECT df.lexeme, ln(1 + (greatest(stats.n, df.n) - df.n + 0.5) / (df.n + 0.5)) AS w FROM df, stats
+    ), query_weight AS MATERIALIZED (
+      SELECT greatest(sum(idf.w), 1e-9) AS w FROM idf
     )
-    SELECT h.id,
-      sum(ln(1 + (greatest(stats.n, df.n) - df.n + 0.5) / (df.n + 0.5))
+    SELECT h.id, sum(idf.w) / max(query_weight.w) AS coverage,
+      sum(idf.w
         * u.tf * ${BM25_K1 + 1}::float8
         / (u.tf + ${BM25_K1}::float8 * (${1 - BM25_B}::float8 + ${BM25_B}::float8 * length(h.search) / stats.dl))) AS rank
     FROM hits h
     CROSS JOIN LATERAL (
       SELECT v.lexeme, coalesce(array_length(v.positions, 1), 1)::float8 AS tf FROM unnest(h.search) v
     ) u
-    JOIN df ON df.lexeme = u.lexeme
+    JOIN idf ON idf.lexeme = u.lexeme
     CROSS JOIN stats
+    CROSS JOIN query_weight
     GROUP BY h.id
     ORDER BY rank DESC, h.id LIMIT ${limit}`;
-  return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
+  return rows.map((r) => ({ id: r.id, rank: Number(r.rank), coverage: Number(r.coverage) }));
 }
 
 export async function pgVectorSearch(

@@ -99,16 +99,48 @@ export function sqliteTextSearch(
   }
   const sql =
     kind === 'reflection'
-      ? `SELECT r.id, -bm25(reflections_fts) AS rank
+      ? `SELECT r.id, r.seq AS rowid, -bm25(reflections_fts) AS rank
          FROM reflections_fts JOIN reflections r ON r.seq = reflections_fts.rowid
          WHERE reflections_fts MATCH @match AND r.tenant_id = @tenantId ${reflectionFilters(filters).sql}
          ORDER BY bm25(reflections_fts), r.id LIMIT @limit`
-      : `SELECT m.id, -bm25(messages_fts) AS rank
+      : `SELECT m.id, m.rowid AS rowid, -bm25(messages_fts) AS rank
          FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
          WHERE messages_fts MATCH @match AND m.tenant_id = @tenantId ${messageFilters(filters).sql}
          ORDER BY bm25(messages_fts), m.id LIMIT @limit`;
   const params = kind === 'reflection' ? reflectionFilters(filters).params : messageFilters(filters).params;
-  return db.prepare(sql).all({ ...params, match, tenantId, limit }) as TextHit[];
+  const rows = db.prepare(sql).all({ ...params, match, tenantId, limit }) as Array<TextHit & { rowid: number }>;
+  const hits: TextHit[] = rows.map(({ id, rank }) => ({ id, rank }));
+  const best = rows[0];
+  if (best && hits[0]) hits[0].coverage = bestHitCoverage(db, kind, queryWords(text), best.rowid);
+  return hits;
+}
+
+/**
+ * The coverage (TextHit.coverage) of one row for a search across the whole table, with FTS5's statistics (the
+ * whole table's rows): the idf of the query's words the row holds over the idf of all of them.
+ */
+function bestHitCoverage(db: Db, kind: SearchKind, words: string[], rowid: number): number {
+  const fts = kind === 'reflection' ? 'reflections_fts' : 'messages_fts';
+  const rows = db.prepare(`SELECT count(*) FROM ${fts}`).pluck().get() as number;
+  const count = db.prepare(`SELECT count(*) FROM ${fts} WHERE ${fts} MATCH ?`).pluck();
+  const holds = db.prepare(`SELECT 1 FROM ${fts} WHERE ${fts} MATCH ? AND rowid = ?`).pluck();
+  let held = 0;
+  let all = 0;
+  for (const word of words) {
+    const match = `"${word}"`;
+    const w = coverageIdf(rows, count.get(match) as number);
+    all += w;
+    if (holds.get(match, rowid)) held += w;
+  }
+  return all > 0 ? held / all : 0;
+}
+
+/**
+ * The idf a word weighs in TextHit.coverage: ln(1 + (N − n + 0.5) / (n + 0.5)), PostgreSQL's (search.queries.ts
+ * there) so both stores give the same coverage; FTS5's own idf drops to 0 for a word in half the rows.
+ */
+function coverageIdf(rows: number, withTerm: number): number {
+  return Math.log(1 + (Math.max(rows, withTerm) - withTerm + 0.5) / (withTerm + 0.5));
 }
 
 /** FTS5's inverse document frequency (its bm25()): ln((N − n + 0.5) / (n + 0.5)), at least 1e-6. */
@@ -149,16 +181,23 @@ function scopedTextSearch(
     `SELECT ${a}.id AS id, -bm25(${fts}) AS b FROM ${from} WHERE ${fts} MATCH @match AND ${a}.tenant_id = @tenantId ${f.sql}`,
   );
   const scores = new Map<string, number>();
+  const held = new Map<string, number>();
+  let queryWeight = 0;
   for (const word of words) {
     const match = `"${word}"`;
     const rows = inScope.all({ ...f.params, match, tenantId }) as Array<{ id: string; b: number }>;
+    const weight = coverageIdf(scopeRows, rows.length);
+    queryWeight += weight;
     if (rows.length === 0) continue;
     const tableIdf = fts5Idf(tableRows, tableCount.get(match) as number);
     const scopeIdf = fts5Idf(scopeRows, rows.length);
-    for (const row of rows) scores.set(row.id, (scores.get(row.id) ?? 0) + (row.b / tableIdf) * scopeIdf);
+    for (const row of rows) {
+      scores.set(row.id, (scores.get(row.id) ?? 0) + (row.b / tableIdf) * scopeIdf);
+      held.set(row.id, (held.get(row.id) ?? 0) + weight);
+    }
   }
   return [...scores]
-    .map(([id, rank]) => ({ id, rank }))
+    .map(([id, rank]) => ({ id, rank, coverage: queryWeight > 0 ? (held.get(id) ?? 0) / queryWeight : 0 }))
     .sort((x, y) => y.rank - x.rank || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
     .slice(0, limit);
 }
