@@ -45,20 +45,20 @@ describe('textConfidence: the keyword half weighed by the share of the query its
       .map((h) => h.id);
 
   it('a best keyword hit holding a small share of the question gives way to a vector hit that stands out', () => {
-    expect(textConfidence([{ id: 'w', rank: 2, coverage: 0.1 }])).toBe(0.6);
-    expect(order(0.1).slice(1, 3)).toEqual(['meaning', 'fewer-words']);
+    expect(textConfidence([{ id: 'w', rank: 2, coverage: 0.1 }])).toBe(0.4);
+    expect(order(0.1).slice(0, 3)).toEqual(['meaning', 'words', 'fewer-words']);
   });
 
   it('a best hit holding a good share keeps the keyword half at full weight: keyword hits rank first', () => {
     expect(textConfidence([{ id: 'w', rank: 9, coverage: 0.5 }])).toBe(1);
-    expect(textConfidence([{ id: 'w', rank: 5, coverage: 0.225 }])).toBeCloseTo(0.6, 5);
+    expect(textConfidence([{ id: 'w', rank: 5, coverage: 0.225 }])).toBeCloseTo(0.5, 5);
     expect(textConfidence([{ id: 'w', rank: 5, coverage: 0.2625 }])).toBeCloseTo(0.75, 5);
     expect(order(0.5).slice(0, 3)).toEqual(['words', 'fewer-words', 'meaning']);
   });
 
   it('without a vector list to lean on, or without coverage, the keyword half keeps its weight', () => {
     const alone = fuseLists([{ id: 'words', rank: 5, coverage: 0.05 }], []);
-    expect(alone[0]?.explain.fused).toBeCloseTo(1 / 1.5, 5);
+    expect(alone[0]?.explain.fused).toBeCloseTo(1 / 1.6, 5);
     expect(textConfidence([{ id: 'w', rank: 5 }])).toBe(1);
   });
 });

@@ -13,7 +13,7 @@ export interface VectorGate {
   zFloor?: number;
   /** z above zFloor at which a vector hit gets its full weight. (Default: 2) */
   zSpan?: number;
-  /** Weight of a vector hit at full strength, against 1 for the best text hit. (Default: 0.5) */
+  /** Weight of a vector hit at full strength, against 1 for the best text hit. (Default: 0.6) */
   weight?: number;
   /** Absolute similarity floor on top of the other gates. (Default: none) */
   minSimilarity?: number;
@@ -27,19 +27,21 @@ export interface VectorGate {
    * (TextHit.coverage): below `low` the text scores count `floor` of their weight, from `high` all of it, linearly
    * between. A question whose best keyword hit shares only a minor word with it (a paraphrase) then leaves the order
    * to the vectors. Applies only beside a vector list long enough for statistics. (Default: low 0.15, high 0.3,
-   * floor 0.6)
+   * floor 0.4)
    */
   textConfidence?: { low: number; high: number; floor: number };
 }
 
 /**
- * Measured on the labelled set (lite, hit@5/hit@10): without it hybrid 0.632/0.721 and, on paraphrase questions,
- * 0.132/0.198 against semantic's 0.110/0.231; with it 0.634/0.736 and 0.121/0.264 (offline replay of the fusion over
- * the stores' candidate lists; low 0.15–0.25 with high 0.3–0.35 and floor 0.6 all gave 0.632–0.634/0.734–0.736).
- * On the labelled set the best hit of a paraphrase question holds 0.09–0.22 of its weight (10th–90th percentile),
- * of the other questions 0.19–0.85.
+ * Measured on the labelled set (lite, hit@5/hit@10, replaying the fusion over the stores' candidate lists of 50):
+ * before, hybrid 0.632/0.721 and on paraphrase questions 0.143/0.198 against semantic's 0.110/0.231. With the keyword
+ * half weighed by coverage (low 0.15, high 0.3, floor 0.4) and vector weight 0.6: 0.629/0.741 and 0.132/0.275. Its
+ * neighbours (low 0.15–0.2, high 0.25–0.3, floor 0.4) gave 0.629–0.632/0.741; vector weight 0.5 at best 0.627/0.736.
+ * The best keyword hit of a paraphrase question holds 0.10–0.25 of its weight (10th–90th percentile), of the other
+ * questions 0.24–0.84.
  */
-const TEXT_CONFIDENCE = { low: 0.15, high: 0.3, floor: 0.6 };
+const TEXT_CONFIDENCE = { low: 0.15, high: 0.3, floor: 0.4 };
+const VECTOR_WEIGHT = 0.6;
 
 /** Below this many vector candidates a z-score means nothing: the relative floor decides instead. */
 const MIN_LIST_FOR_Z = 5;
@@ -71,7 +73,7 @@ export function textConfidence(text: TextHit[], confidence = TEXT_CONFIDENCE): n
 export function fuseLists(text: TextHit[], vector: VectorHit[], gate: VectorGate = {}): FusedHit[] {
   const zFloor = gate.zFloor ?? 0.5;
   const zSpan = gate.zSpan ?? 2;
-  const weight = gate.weight ?? 0.5;
+  const weight = gate.weight ?? VECTOR_WEIGHT;
   const minSimilarity = gate.minSimilarity ?? -1;
   const sims = vector.map((h) => h.similarity);
   const top = sims.length ? Math.max(...sims) : 0;
