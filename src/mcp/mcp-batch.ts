@@ -76,7 +76,8 @@ async function singleWithinBudget(body: unknown, limits: BatchLimits, handle: Ha
   return new Response(budgetError(id, limits), { status: 200, headers: JSON_HEADERS });
 }
 
-function budgetError(id: string | number | null, limits: BatchLimits): string {
+/** The JSON-RPC error answered instead of a result that would pass `mcp.maxResponseBytes`. */
+export function budgetError(id: string | number | null, limits: BatchLimits): string {
   return JSON.stringify({
     jsonrpc: '2.0',
     id,

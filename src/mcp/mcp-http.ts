@@ -8,9 +8,10 @@ import { fastBodyLimit } from '../http/body-limit.js';
 import type { AppEnv } from '../http/http-app.js';
 import { logTenant } from '../http/request-context.js';
 import type { Services } from '../services/services.js';
-import { serveWithinBudget } from './mcp-batch.js';
+import { budgetError, serveWithinBudget } from './mcp-batch.js';
+import { plainToolCall } from './mcp-plain-call.js';
 import { createMcpServer, type McpServerInfo } from './mcp-server.js';
-import { type McpTool, principalAuthInfo } from './mcp-tools.js';
+import { callTool, type McpTool, principalAuthInfo } from './mcp-tools.js';
 
 export const MCP_PATH = '/mcp';
 
@@ -35,9 +36,8 @@ export interface McpHttpDeps {
 export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
   app.use(MCP_PATH, fastBodyLimit(deps.bodyLimitBytes));
 
-  const pool = new ServerPool(() =>
-    createMcpServer(deps.tools, deps.info, { services: deps.services, logger: deps.logger }),
-  );
+  const context = { services: deps.services, logger: deps.logger };
+  const pool = new ServerPool(() => createMcpServer(deps.tools, deps.info, context));
   app.post(MCP_PATH, async (c) => {
     // Same bearer-token rule as REST; a refusal is a 401 problem+json from the app's error handler.
     const authorization = c.req.header('authorization');
@@ -53,6 +53,14 @@ export function mountMcpHttp(app: Hono<AppEnv>, deps: McpHttpDeps): void {
       );
     }
     const limits = { maxBatchCalls: deps.mcp.maxBatchCalls, maxResponseBytes: deps.mcp.maxResponseBytes };
+    // The common request, one plain tools/call, is answered here exactly as the SDK would (see plainToolCall).
+    const call = plainToolCall(request.headers, parsedBody, deps.tools);
+    if (call) {
+      const result = await callTool(deps.tools, call.name, call.args, authInfo, context);
+      const text = JSON.stringify({ result, jsonrpc: '2.0', id: call.id });
+      const answer = Buffer.byteLength(text) <= limits.maxResponseBytes ? text : budgetError(call.id, limits);
+      return c.body(answer, 200, { 'content-type': 'application/json' });
+    }
     return serveWithinBudget(parsedBody ?? UNPARSED, limits, (message) =>
       handleOne(message === UNPARSED ? undefined : message),
     );

@@ -51,6 +51,35 @@ describe('MCP over HTTP (in process)', () => {
     expect(body.result.structuredContent.mode).toBe('lite');
   });
 
+  it('answers a plain tools/call without the SDK objects exactly as the SDK path does', async () => {
+    const calls: Array<[string, Record<string, unknown>, string | number]> = [
+      ['list_sessions', { limit: 1, project: 'p' }, 'a-string-id'],
+      ['list_sessions', { limit: 'x' }, 2],
+      ['get_session', { session_id: '0190c0de-0000-7000-8000-000000000000' }, 7],
+      ['get_session', { session_id: 'not-a-uuid' }, 8],
+      ['get_messages', {}, 9],
+      ['search_messages', { q: 'plain', mode: 'keyword' }, 10],
+    ];
+    for (const [name, args, id] of calls) {
+      const plain = await post(
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }),
+      );
+      // `_meta` is not plain: the same call goes through the SDK's transport and protocol.
+      const sdk = await post(
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: {} } }),
+      );
+      expect([plain.status, plain.headers.get('content-type')]).toEqual([sdk.status, sdk.headers.get('content-type')]);
+      expect(await plain.text()).toBe(await sdk.text());
+    }
+    // An unknown tool, a bad protocol version or an Accept without event streams are the SDK's to answer.
+    const unknown = await post(rpc('tools/call', { name: 'no_such_tool', arguments: {} }));
+    expect(await unknown.json()).toMatchObject({ id: 1, error: { code: -32602 } });
+    const version = await post(rpc('tools/call', { name: 'health_check' }), { 'mcp-protocol-version': '1999-01-01' });
+    expect(version.status).toBe(400);
+    const accept = await post(rpc('tools/call', { name: 'health_check' }), { accept: 'application/json' });
+    expect(accept.status).toBe(406);
+  });
+
   it('answers tools/call arguments that are not an object with -32602 and one line (issue 10)', async () => {
     for (const [args, kind] of [
       [[1, 2], 'an array'],
