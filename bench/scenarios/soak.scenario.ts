@@ -118,6 +118,8 @@ export const scenario: Scenario = {
           redis: { url: settings.redisUrl, prefix: redis.prefix },
           embedding: { provider: 'hash' },
           logging: { level: 'info' },
+          // Standard mode refuses to start with auth off unless told so; the bench talks to 127.0.0.1 only.
+          auth: { enabled: false },
         },
         settings.sessionBuddyConfig,
       ),
