@@ -49,6 +49,14 @@ const COMMON_STEM_ROWS = 1_000;
 /** From this many rows (ANALYZE's estimate) an unfiltered reflection search estimates N instead of counting. */
 const LARGE_TABLE_ROWS = 20_000;
 
+/**
+ * Term frequencies are read (unnest of the row's tsvector, the costly part) only for a shortlist: the hits ranked by
+ * BM25 with each term counted once, at least SHORTLIST_MIN of them or SHORTLIST_FACTOR × limit. On 3,000 messages
+ * whose words each match a third of them, counting tf over every hit doubled the query's time (p50 4.4 → 8.3 ms).
+ */
+const SHORTLIST_MIN = 200;
+const SHORTLIST_FACTOR = 4;
+
 /** BM25 term-frequency saturation and length normalisation (the usual values, as FTS5's bm25()). */
 const BM25_K1 = 1.2;
 const BM25_B = 0.75;
@@ -121,20 +129,27 @@ export async function pgTextSearch(
       SELECT ${a}.id, ${a}.search FROM ${from}, x
       WHERE ${a}.tenant_id = ${tenantId} AND ${a}.search @@ x.q ${where}
     ), df AS MATERIALIZED (
-      SELECT t.lexeme, (SELECT count(*) FROM hits h WHERE h.search @@ quote_literal(t.lexeme)::tsquery)::float8 AS n
+      SELECT t.lexeme, quote_literal(t.lexeme)::tsquery AS q,
+        (SELECT count(*) FROM hits h WHERE h.search @@ quote_literal(t.lexeme)::tsquery)::float8 AS n
       FROM terms t
     ), stats AS MATERIALIZED (
       SELECT (${scope})::float8 AS n, (SELECT greatest(avg(length(h.search)), 1) FROM hits h)::float8 AS dl
     ), idf AS MATERIALIZED (
-      SELECT df.lexeme, ln(1 + (greatest(stats.n, df.n) - df.n + 0.5) / (df.n + 0.5)) AS w FROM df, stats
+      SELECT df.lexeme, df.q, ln(1 + (greatest(stats.n, df.n) - df.n + 0.5) / (df.n + 0.5)) AS w FROM df, stats
     ), query_weight AS MATERIALIZED (
       SELECT greatest(sum(idf.w), 1e-9) AS w FROM idf
+    ), held AS MATERIALIZED (
+      SELECT h.id, h.search, (SELECT sum(idf.w) FROM idf WHERE h.search @@ idf.q) AS held FROM hits h
+    ), shortlist AS MATERIALIZED (
+      SELECT h.id, h.search, h.held FROM held h CROSS JOIN stats
+      ORDER BY h.held / (1 + ${BM25_K1}::float8 * (${1 - BM25_B}::float8 + ${BM25_B}::float8 * length(h.search) / stats.dl)) DESC, h.id
+      LIMIT ${Math.max(SHORTLIST_MIN, SHORTLIST_FACTOR * limit)}
     )
-    SELECT h.id, sum(idf.w) / max(query_weight.w) AS coverage,
+    SELECT h.id, max(h.held) / max(query_weight.w) AS coverage,
       sum(idf.w
         * u.tf * ${BM25_K1 + 1}::float8
         / (u.tf + ${BM25_K1}::float8 * (${1 - BM25_B}::float8 + ${BM25_B}::float8 * length(h.search) / stats.dl))) AS rank
-    FROM hits h
+    FROM shortlist h
     CROSS JOIN LATERAL (
       SELECT v.lexeme, coalesce(array_length(v.positions, 1), 1)::float8 AS tf FROM unnest(h.search) v
     ) u
