@@ -120,8 +120,13 @@ describe('a real Prometheus scrapes the API and two workers and alerts on dead l
       CAP_MS,
     );
     expect(embedded).toBeGreaterThanOrEqual(1);
-    // The API's own series, for the REST calls above.
-    expect(Object.keys(await byLabel('job', 'session_buddy_http_requests_total'))).toContain('session-buddy-api');
+    // The API's own series, for the REST calls above (the API is scraped on its own schedule: wait for it).
+    const requests = await waitFor(
+      "the API's request series in Prometheus",
+      async () => (await byLabel('job', 'session_buddy_http_requests_total'))['session-buddy-api'],
+      CAP_MS,
+    );
+    expect(requests).toBeGreaterThanOrEqual(3);
 
     const alert = await waitFor(
       'SessionBuddyDeadLettersGrowing pending or firing',
@@ -144,8 +149,15 @@ describe('a real Prometheus scrapes the API and two workers and alerts on dead l
     );
     expect(ids).toEqual([]);
     // The REST calls above are counted under their route pattern.
-    const routes = await byLabel('route', 'session_buddy_http_requests_total{job="session-buddy-api",method="POST"}');
-    expect(Object.keys(routes)).toContain('/v1/sessions/:id/messages');
+    const routes = await waitFor(
+      'the message route in Prometheus',
+      async () => {
+        const r = await byLabel('route', 'session_buddy_http_requests_total{job="session-buddy-api",method="POST"}');
+        return '/v1/sessions/:id/messages' in r ? r : undefined;
+      },
+      CAP_MS,
+    );
+    expect(routes['/v1/sessions/:id/messages']).toBeGreaterThanOrEqual(2);
   });
 
   it('the real /metrics of the API and of a worker (after the fault) pass promtool check metrics', async () => {
