@@ -1,4 +1,5 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { callToolParams, isPlainObject } from './mcp-server.js';
 import type { McpTool } from './mcp-tools.js';
 
 /** A single `tools/call` of a known tool with nothing but a name and arguments: see plainToolCall. */
@@ -37,14 +38,13 @@ export function plainToolCall(
   if (jsonrpc !== '2.0' || method !== 'tools/call') return undefined;
   if (typeof id !== 'string' && !(typeof id === 'number' && Number.isInteger(id))) return undefined;
   if (!isPlainObject(params) || !onlyKeys(params, PARAMS_KEYS)) return undefined;
-  const { name, arguments: args } = params;
-  if (typeof name !== 'string' || !tools.has(name)) return undefined;
-  if (args !== undefined && !isPlainObject(args)) return undefined;
-  return { id, name, args };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  try {
+    // The same check as the SDK path's handler; a refusal is left to that path, which answers it.
+    const { name, args } = callToolParams(params);
+    return tools.has(name) ? { id, name, args } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {

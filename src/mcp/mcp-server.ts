@@ -70,7 +70,7 @@ function invalidParams(message: string): McpError {
   return new McpError(ErrorCode.InvalidParams, `Invalid params: ${message}`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
