@@ -59,6 +59,17 @@ async function checkPostgres(config: Config): Promise<CheckResult[]> {
       );
     }
     results.push(migrationResult(readMigrations('postgres').length, pending));
+    const [vacuum] = await store.sql<{ on: boolean }[]>`SELECT current_setting('autovacuum') = 'on' AS on`;
+    results.push(
+      vacuum?.on
+        ? ok('postgresql autovacuum', 'on')
+        : warn(
+            'postgresql autovacuum',
+            'off: dead rows and HNSW index entries of deleted sessions and messages are never reclaimed, and ' +
+              'searches slow down as they pile up',
+            'set `autovacuum = on` in postgresql.conf (the default), or run VACUUM (ANALYZE) on a schedule',
+          ),
+    );
     return results;
   } finally {
     await store.close().catch(() => undefined);

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/doctor/doctor.js';
 import { runCli, runCliAsync } from '../helpers/cli.js';
@@ -66,6 +67,13 @@ describe('session-buddy doctor', { timeout: 120_000 }, () => {
     expect(byName.pgvector?.detail).toMatch(/extension vector [\d.]+ installed/);
     expect(byName.migrations?.detail).toMatch(/applied, none pending/);
     expect(byName.embedding?.detail).toMatch(/answered a 16-d vector/);
+    // Autovacuum as the server has it: a warning naming the fix when off (as on the test servers here).
+    const admin = postgres(migrated.url, { max: 1, onnotice: () => {} });
+    const [setting] = await admin<{ on: boolean }[]>`SELECT current_setting('autovacuum') = 'on' AS on`;
+    await admin.end();
+    expect(byName['postgresql autovacuum']).toMatchObject(
+      setting?.on ? { status: 'ok' } : { status: 'warn', fix: expect.stringMatching(/autovacuum = on/) },
+    );
     expect(provider.stats().requests).toBeGreaterThanOrEqual(1);
     // A check never changes anything: the analytics folder is not created.
     expect(byName['disk: analytics (DuckDB)']?.detail).toContain(`free at ${dir} `);
