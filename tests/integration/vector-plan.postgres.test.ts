@@ -62,3 +62,46 @@ describe('PostgreSQL vector search plans', () => {
     expect(nearest[0]?.id).toBe('00000000-0000-4000-8000-000000001234');
   });
 });
+
+/**
+ * The HNSW build runs without the pool's statement timeout: at 100,000 vectors it takes about a minute, longer than
+ * the 30-s default, which cancelled it and left an invalid index behind. Here a 300-ms timeout against a build of
+ * 20,000 vectors (several seconds).
+ */
+describe('PostgreSQL HNSW build', () => {
+  let db: TestDatabase;
+  let store: PostgresStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('hnswbuild');
+    store = new PostgresStore({ url: db.url, statementTimeoutMs: 300, poolMax: 1 });
+    await store.migrate();
+    await store.sql.begin(async (tx) => {
+      await tx`SET LOCAL statement_timeout = 0`;
+      await tx`
+        INSERT INTO reflections (id, tenant_id, project, content, content_hash, tags, importance, metadata,
+                                 created_at, updated_at)
+        SELECT gen_random_uuid(), 't1', 'p', 'reflection ' || i, 'h' || i, '{}', 0.5, '{}', now(), now()
+        FROM generate_series(1, 20000) AS i`;
+      await tx`
+        INSERT INTO reflection_embeddings (reflection_id, tenant_id, model, dim, embedding, created_at)
+        SELECT r.id, 't1', 'build-test', 32,
+               (SELECT array_agg(sin(hashtext(r.id::text) * 0.001 + d))::vector FROM generate_series(1, 32) d), now()
+        FROM reflections r`;
+    });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('finishes a build longer than the statement timeout, and leaves the timeout as it was', async () => {
+    await store.reflections.ensureVectorIndex('build-test', 32);
+    const [index] = await store.sql<{ valid: boolean }[]>`
+      SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE c.relname LIKE 'reflection_embeddings_hnsw%'`;
+    expect(index?.valid).toBe(true);
+    const settings = await store.sql<{ timeout: string }[]>`SELECT current_setting('statement_timeout') AS timeout`;
+    expect(settings[0]?.timeout).toBe('300ms');
+  });
+});

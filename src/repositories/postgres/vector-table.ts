@@ -87,7 +87,10 @@ export async function createHnswIndex(
         WHERE c.relname = ${name} AND c.relnamespace = current_schema()::regnamespace`;
       if (index?.valid) return;
       if (index) await conn.unsafe(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-      await conn`SELECT set_config('maintenance_work_mem', ${HNSW.buildMemory}, false)`;
+      // No statement timeout for the build: at 100,000 vectors it takes about a minute, and the pool's timeout
+      // (database.statementTimeoutMs, 30 s) cancelled it, leaving an invalid index to build again next time.
+      await conn`SELECT set_config('maintenance_work_mem', ${HNSW.buildMemory}, false),
+                        set_config('statement_timeout', '0', false)`;
       await conn.unsafe(
         `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON ${table}
          USING hnsw ((embedding::vector(${dim})) vector_cosine_ops)
@@ -95,6 +98,7 @@ export async function createHnswIndex(
       );
     } finally {
       await conn`RESET maintenance_work_mem`.catch(() => undefined);
+      await conn`RESET statement_timeout`.catch(() => undefined);
       await conn`SELECT pg_advisory_unlock(hashtext(${name}))`.catch(() => undefined);
     }
   } finally {
