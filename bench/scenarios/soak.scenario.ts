@@ -36,6 +36,7 @@ const WORDS = ['refactor', 'postgres', 'outbox', 'worker', 'vector', 'breaker', 
 const METRICS = {
   rss: 'session_buddy_process_resident_memory_bytes',
   heap: 'session_buddy_nodejs_heap_size_used_bytes',
+  external: 'session_buddy_nodejs_external_memory_bytes',
   lag: 'session_buddy_nodejs_eventloop_lag_p99_seconds',
 } as const;
 
@@ -43,6 +44,8 @@ interface Sample {
   atS: number;
   rss: number;
   heap: number;
+  /** Memory of C++ objects bound to JavaScript ones (Buffers included): native growth that is V8's to free. */
+  external: number;
   lagP99Ms: number;
 }
 
@@ -73,6 +76,7 @@ async function scrape(url: string): Promise<Omit<Sample, 'atS'> | undefined> {
     return {
       rss: gauge(text, METRICS.rss),
       heap: gauge(text, METRICS.heap),
+      external: gauge(text, METRICS.external),
       lagP99Ms: gauge(text, METRICS.lag) * 1000,
     };
   } catch {
@@ -294,6 +298,7 @@ export const scenario: Scenario = {
         notes.push(
           `${p.role} (pid ${p.proc.pid}): RSS ${mb(medianIn(list, ...first, (s) => s.rss))} → ${mb(medianIn(list, ...last, (s) => s.rss))} (${pct(rss)}), ` +
             `heap used ${mb(medianIn(list, ...first, (s) => s.heap))} → ${mb(medianIn(list, ...last, (s) => s.heap))} (${pct(heap)}), ` +
+            `external ${mb(medianIn(list, ...first, (s) => s.external))} → ${mb(medianIn(list, ...last, (s) => s.external))}, ` +
             `trend after warm-up RSS ${mb(trendPer10Min(list, warmS, (s) => s.rss))}/10 min, heap ${mb(trendPer10Min(list, warmS, (s) => s.heap))}/10 min, ` +
             `event-loop lag p99 per ${SAMPLE_S} s: median ${fixed(median(lag), 1)} ms, max ${fixed(Math.max(...lag), 1)} ms — ${verdict} (≤ ${pct(GROWTH_TARGET)})`,
         );
