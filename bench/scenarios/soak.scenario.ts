@@ -12,6 +12,9 @@
  * 30; BENCH_SOAK_MINUTES).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { type CliProcess, startCliProcess } from '../lib/cli-process.js';
 import { createMigratedDatabase } from '../lib/postgres.js';
@@ -116,6 +119,9 @@ export const scenario: Scenario = {
     const database = await createMigratedDatabase(settings.pgAdminUrl, 'the soak scenario');
     const redis = throwawayRedisPrefix(settings.redisUrl, `sb-bench-${randomBytes(6).toString('hex')}`);
     const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    // One analytics file for every process, as deployed: one owner syncs it, the other processes stand by. (The CLI
+    // processes' default here, an in-memory DuckDB each, made every worker an owner of its own growing copy.)
+    const analyticsDir = mkdtempSync(join(tmpdir(), 'sb-bench-soak-'));
     const env = configEnv(
       mergeConfig(
         {
@@ -123,6 +129,7 @@ export const scenario: Scenario = {
           database: { url: database.url },
           redis: { url: settings.redisUrl, prefix: redis.prefix },
           embedding: { provider: 'hash' },
+          analytics: { path: join(analyticsDir, 'analytics.duckdb') },
           logging: { level: 'info' },
           // Standard mode refuses to start with auth off unless told so; the bench talks to 127.0.0.1 only.
           auth: { enabled: false },
@@ -342,6 +349,7 @@ export const scenario: Scenario = {
       await sql.end({ timeout: 5 });
       await redis.drop();
       await database.drop();
+      rmSync(analyticsDir, { recursive: true, force: true });
     }
   },
 };
