@@ -110,9 +110,9 @@ export async function createHnswIndex(
  * HNSW search settings for the rest of the caller's transaction, in one round trip: ef_search, an iterative scan
  * that keeps going when filters reject candidates (results slightly out of order; sort them), and a plan made for
  * this query's arguments. The driver prepares statements, and after five executions PostgreSQL may keep a generic
- * plan until the next ANALYZE of the tables; one made while they were nearly empty put the HNSW scan inside a
- * nested loop, and every search of the soak benchmark then took seconds of CPU at a few thousand rows (autovacuum
- * off on that server, so no ANALYZE ever came). Planning each time costs well under a millisecond.
+ * plan until the next ANALYZE of the tables; one made while they were nearly empty made every search of the soak
+ * benchmark take seconds of CPU at a few thousand rows (autovacuum off on that server, so no ANALYZE ever came),
+ * where the same statement planned afresh took milliseconds.
  */
 export async function setHnswSearch(tx: Sql): Promise<void> {
   await tx`SELECT set_config('hnsw.ef_search', ${String(HNSW.efSearch)}, true),
