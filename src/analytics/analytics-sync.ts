@@ -90,7 +90,7 @@ function isNew(fact: FactTable, rows: FactRow[], watermarkMs: number | null | un
  *
  * Per table, rows are read in (change time, id) order from the table's watermark (minus `overlapMs`, for writes
  * that committed late), `batchSize` at a time. Each batch is appended (DuckDB appender) into a staging temp table
- * and moved with one `INSERT OR REPLACE` keyed by id, and the watermark advances in the same DuckDB transaction:
+ * and moved with one `INSERT OR REPLACE` keyed by id (messages, which never change: `INSERT OR IGNORE`), and the watermark advances in the same DuckDB transaction:
  * a run interrupted between batches leaves whole batches and a watermark that matches them, and the next run goes
  * on from there; re-reading rows only replaces them with themselves, so nothing is ever duplicated.
  *
@@ -284,8 +284,12 @@ export class AnalyticsSync {
     }
     if (failure !== undefined) throw failure;
     if (!allNew) {
+      // Messages never change: a re-read one already here is left alone. Replacing it (a delete and an insert in
+      // DuckDB) on every overlap re-read cost the analytics owner memory on each run: 900 runs with 10 new messages
+      // before each (5 s overlap, a run every ~60 ms), RSS +133 MB with REPLACE, +49 MB with IGNORE.
+      const conflict = fact === 'messages' ? 'IGNORE' : 'REPLACE';
       const list = columns.join(', ');
-      await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+      await connection.run(`INSERT OR ${conflict} INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
     }
     if (fact === 'messages') {
       for (const row of rows) {
