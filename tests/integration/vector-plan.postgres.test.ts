@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
+import { EXACT_SCOPE_MAX } from '../../src/repositories/postgres/search.queries.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 /**
@@ -103,5 +104,103 @@ describe('PostgreSQL HNSW build', () => {
     expect(index?.valid).toBe(true);
     const settings = await store.sql<{ timeout: string }[]>`SELECT current_setting('statement_timeout') AS timeout`;
     expect(settings[0]?.timeout).toBe('300ms');
+  });
+});
+
+/**
+ * A filtered search over a scope of at most EXACT_SCOPE_MAX items compares every vector in it (exact, and faster
+ * than walking the HNSW graph for the few that pass the filter); a larger scope goes through the index (which
+ * pg_stat_user_indexes tells). 40 messages
+ * in project `small` among 8,040 in project `big` (32-d vectors): filtered by project or by session, the results are
+ * the brute-force nearest; the big project's search (index path) still finds the query's own message first.
+ */
+describe('PostgreSQL filtered vector search', () => {
+  let db: TestDatabase;
+  let store: PostgresStore;
+  const DIM = 32;
+  const MODEL = 'scope-test';
+  const SMALL = 40;
+  const BIG = EXACT_SCOPE_MAX + 40;
+  const vector = (i: number) => Float32Array.from({ length: DIM }, (_, d) => Math.sin(i * 12.9898 + d * 78.233));
+  const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  const sessions = { small: '10000000-0000-4000-8000-000000000001', big: '10000000-0000-4000-8000-000000000002' };
+
+  function cosine(a: Float32Array, b: Float32Array): number {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let d = 0; d < a.length; d++) {
+      dot += (a[d] as number) * (b[d] as number);
+      na += (a[d] as number) ** 2;
+      nb += (b[d] as number) ** 2;
+    }
+    return dot / Math.sqrt(na * nb);
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('vecscope');
+    // One connection: the statistics of index use read below are those of the searches.
+    store = new PostgresStore({ url: db.url, poolMax: 1 });
+    await store.migrate();
+    for (const [project, session] of Object.entries(sessions)) {
+      await store.sql`
+        INSERT INTO sessions (id, tenant_id, project, name, status, metadata, created_at, updated_at)
+        VALUES (${session}, 't1', ${project}, ${project}, 'active', '{}', now(), now())`;
+    }
+    const rows = Array.from({ length: SMALL + BIG }, (_, i) => ({
+      id: id(i),
+      session: i < SMALL ? sessions.small : sessions.big,
+      v: `[${vector(i).join(',')}]`,
+    }));
+    await store.sql`
+      INSERT INTO messages (id, tenant_id, session_id, seq, role, content, metadata, created_at, received_at)
+      SELECT (r->>'id')::uuid, 't1', (r->>'session')::uuid, ordinality, 'user', 'message', '{}', now(), now()
+      FROM jsonb_array_elements(${store.sql.json(rows)}::jsonb) WITH ORDINALITY AS x(r, ordinality)`;
+    await store.sql`
+      INSERT INTO message_embeddings (message_id, tenant_id, model, dim, embedding, created_at)
+      SELECT (r->>'id')::uuid, 't1', ${MODEL}, ${DIM}, (r->>'v')::vector, now()
+      FROM jsonb_array_elements(${store.sql.json(rows)}::jsonb) r`;
+    await store.sql`ANALYZE`;
+    await store.reflections.ensureVectorIndex(MODEL, DIM);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  /** Scans of the model's HNSW index so far (the connection's statistics flushed first). */
+  async function indexScans(): Promise<number> {
+    await store.sql`SELECT pg_stat_force_next_flush()`;
+    const [row] = await store.sql<{ n: number }[]>`
+      SELECT coalesce(sum(idx_scan), 0)::int AS n FROM pg_stat_user_indexes WHERE indexrelname LIKE '%hnsw%'`;
+    return row?.n ?? 0;
+  }
+
+  it('a small scope (project or session) is compared exactly, not through the index', async () => {
+    const scansBefore = await indexScans();
+    for (let q = 0; q < 10; q++) {
+      const query = vector(100_000 + q);
+      const exact = Array.from({ length: SMALL }, (_, i) => ({ id: id(i), similarity: cosine(query, vector(i)) }))
+        .sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : 1))
+        .slice(0, 10)
+        .map((h) => h.id);
+      const byProject = await store.embeddings.vectorSearch('t1', query, MODEL, { project: 'small' }, 10);
+      expect(byProject.map((h) => h.id)).toEqual(exact);
+      const bySession = await store.embeddings.vectorSearch('t1', query, MODEL, { sessionId: sessions.small }, 10);
+      expect(bySession.map((h) => h.id)).toEqual(exact);
+    }
+    expect(await indexScans()).toBe(scansBefore);
+  });
+
+  it('a scope over the bound goes through the index and still finds the nearest', async () => {
+    const scansBefore = await indexScans();
+    for (const i of [SMALL, SMALL + 777, SMALL + BIG - 1]) {
+      const hits = await store.embeddings.vectorSearch('t1', vector(i), MODEL, { project: 'big' }, 5);
+      expect(hits).toHaveLength(5);
+      expect(hits[0]?.id).toBe(id(i));
+      // Nothing from the small project.
+      expect(hits.every((h) => Number(h.id.slice(-12)) >= SMALL)).toBe(true);
+    }
+    expect(await indexScans()).toBeGreaterThanOrEqual(scansBefore + 3);
   });
 });

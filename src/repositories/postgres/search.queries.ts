@@ -161,6 +161,32 @@ export async function pgTextSearch(
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank), coverage: Number(r.coverage) }));
 }
 
+/**
+ * A filtered scope of at most this many items is searched exactly (every vector in it compared) instead of through
+ * the HNSW index, which finds the nearest vectors of the whole table and drops those the filters reject: the
+ * narrower the scope, the more candidates it walks. On 100,000 reflections (256-d, warm cache) a project of 20% took
+ * 9.5 ms through the index, 10% 12 ms, 8% 14.6 ms, 5% 21 ms and 2% 30 ms; the exact comparison of 2,000 items 4.2 ms,
+ * 5,000 8.5 ms, 8,000 13.2 ms and 10,000 16.1 ms (and its results are exact).
+ */
+export const EXACT_SCOPE_MAX = 8_000;
+
+function isFiltered(f: SearchFilters): boolean {
+  return (
+    f.project !== undefined ||
+    f.sessionId !== undefined ||
+    (f.tagsAny?.length ?? 0) > 0 ||
+    (f.tagsAll?.length ?? 0) > 0 ||
+    f.from !== undefined ||
+    f.to !== undefined
+  );
+}
+
+/**
+ * Nearest vectors of `model` among the tenant's items that pass `filters`, by cosine distance, at most `k`. An
+ * unfiltered search, or one whose scope holds more than EXACT_SCOPE_MAX items, uses the model's HNSW index
+ * (approximate); a smaller filtered scope is compared exactly, after one more statement that counts it (up to the
+ * bound, through the filters' own indexes).
+ */
 export async function pgVectorSearch(
   sql: Sql,
   kind: SearchKind,
@@ -177,21 +203,37 @@ export async function pgVectorSearch(
   const cast = sql.unsafe(`::vector(${dim})`);
   const model_ = sql.unsafe(modelLiteral(model));
   const q = toSql(Array.from(vector)) as string;
+  const reflection = kind === 'reflection';
+  const where = reflection ? reflectionFilters(sql, filters) : messageFilters(sql, tenantId, filters);
+  const items = sql.unsafe(reflection ? 'reflections r' : 'messages m');
+  const item = sql.unsafe(reflection ? 'r' : 'm');
+  const vectors = sql.unsafe(reflection ? 'reflection_embeddings' : 'message_embeddings');
+  const owner = sql.unsafe(reflection ? 'reflection_id' : 'message_id');
   const rows = await transaction(sql, async (tx) => {
     await setHnswSearch(tx);
-    return kind === 'reflection'
-      ? tx<{ id: string; d: number }[]>`
-          SELECT e.reflection_id AS id, e.${typed} <=> ${q}${cast} AS d
-          FROM reflection_embeddings e JOIN reflections r ON r.id = e.reflection_id
-          WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
-            AND r.tenant_id = ${tenantId} ${reflectionFilters(sql, filters)}
-          ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`
-      : tx<{ id: string; d: number }[]>`
-          SELECT e.message_id AS id, e.${typed} <=> ${q}${cast} AS d
-          FROM message_embeddings e JOIN messages m ON m.id = e.message_id
-          WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
-            AND m.tenant_id = ${tenantId} ${messageFilters(sql, tenantId, filters)}
-          ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`;
+    if (isFiltered(filters)) {
+      const [scope] = await tx<{ n: number }[]>`
+        SELECT count(*)::int AS n
+        FROM (SELECT 1 FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where} LIMIT ${EXACT_SCOPE_MAX + 1}) x`;
+      if ((scope?.n ?? 0) <= EXACT_SCOPE_MAX) {
+        // Item by item through the vectors' primary key (OFFSET 0 keeps the planner from turning it into a hash
+        // join over the whole vectors table, 3–4× slower at 5,000 items of 100,000).
+        return tx<{ id: string; d: number }[]>`
+          SELECT ${item}.id, x.d FROM ${items}
+          CROSS JOIN LATERAL (
+            SELECT e.${typed} <=> ${q}${cast} AS d FROM ${vectors} e
+            WHERE e.${owner} = ${item}.id AND e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
+            OFFSET 0) x
+          WHERE ${item}.tenant_id = ${tenantId} ${where}
+          ORDER BY x.d, ${item}.id LIMIT ${k}`;
+      }
+    }
+    return tx<{ id: string; d: number }[]>`
+      SELECT e.${owner} AS id, e.${typed} <=> ${q}${cast} AS d
+      FROM ${vectors} e JOIN ${items} ON ${item}.id = e.${owner}
+      WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
+        AND ${item}.tenant_id = ${tenantId} ${where}
+      ORDER BY e.${typed} <=> ${q}${cast} LIMIT ${k}`;
   });
   // relaxed_order may return neighbours slightly out of order; equal distances are ordered by id, as in SQLite (a
   // second ORDER BY key in SQL would stop the HNSW index from serving the query).
