@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
-import { EXACT_SCOPE_MAX } from '../../src/repositories/postgres/search.queries.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 /**
@@ -108,11 +107,11 @@ describe('PostgreSQL HNSW build', () => {
 });
 
 /**
- * A filtered search over a scope of at most EXACT_SCOPE_MAX items compares every vector in it (exact, and faster
- * than walking the HNSW graph for the few that pass the filter); a larger scope goes through the index (which
- * pg_stat_user_indexes tells). 40 messages
- * in project `small` among 8,040 in project `big` (32-d vectors): filtered by project or by session, the results are
- * the brute-force nearest; the big project's search (index path) still finds the query's own message first.
+ * A filtered search over a small scope compares every vector in it (exact, and faster than walking the HNSW graph
+ * for the few that pass the filter); a large one goes through the index (pg_stat_user_indexes tells which). 40
+ * messages in project `small` and 8,040 in project `big` (32-d vectors; the bound is √(290 × 8,080) ≈ 1,530 items):
+ * filtered by project or by session, the small scope's results are the brute-force nearest; the big project's search
+ * still finds the query's own message first.
  */
 describe('PostgreSQL filtered vector search', () => {
   let db: TestDatabase;
@@ -120,7 +119,7 @@ describe('PostgreSQL filtered vector search', () => {
   const DIM = 32;
   const MODEL = 'scope-test';
   const SMALL = 40;
-  const BIG = EXACT_SCOPE_MAX + 40;
+  const BIG = 8_040;
   const vector = (i: number) => Float32Array.from({ length: DIM }, (_, d) => Math.sin(i * 12.9898 + d * 78.233));
   const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
   const sessions = { small: '10000000-0000-4000-8000-000000000001', big: '10000000-0000-4000-8000-000000000002' };

@@ -162,13 +162,15 @@ export async function pgTextSearch(
 }
 
 /**
- * A filtered scope of at most this many items is searched exactly (every vector in it compared) instead of through
- * the HNSW index, which finds the nearest vectors of the whole table and drops those the filters reject: the
- * narrower the scope, the more candidates it walks. On 100,000 reflections (256-d, warm cache) a project of 20% took
- * 9.5 ms through the index, 10% 12 ms, 8% 14.6 ms, 5% 21 ms and 2% 30 ms; the exact comparison of 2,000 items 4.2 ms,
- * 5,000 8.5 ms, 8,000 13.2 ms and 10,000 16.1 ms (and its results are exact).
+ * When a filtered search compares its scope exactly instead of walking the HNSW graph: while scope² ≤ EXACT_SCOPE_FACTOR
+ * × the vectors in the table. The index finds the nearest vectors of the whole table and drops those the filters
+ * reject, so its cost grows with table / scope; the exact comparison costs a lookup per item of the scope. Measured on
+ * 100,000 reflections of the search benchmark's corpus (256-d, projects spread over the table, `node
+ * /tmp/vecproj.mjs`-style per-project p50, see docs/benchmarks.md): index ≈ 4 ms + 100,000 / scope ms (2,675 items:
+ * 43 ms; 8,042: 19 ms; 16,274: 10 ms), exact ≈ 2 ms + 3.5 µs per item (2,675: 12 ms; 6,487: 23 ms); they cross near
+ * √(290 × table) items — 5,400 of 100,000, 17,000 of 1,000,000, 1,700 of 10,000.
  */
-export const EXACT_SCOPE_MAX = 8_000;
+export const EXACT_SCOPE_FACTOR = 290;
 
 function isFiltered(f: SearchFilters): boolean {
   return (
@@ -183,9 +185,9 @@ function isFiltered(f: SearchFilters): boolean {
 
 /**
  * Nearest vectors of `model` among the tenant's items that pass `filters`, by cosine distance, at most `k`. An
- * unfiltered search, or one whose scope holds more than EXACT_SCOPE_MAX items, uses the model's HNSW index
- * (approximate); a smaller filtered scope is compared exactly, after one more statement that counts it (up to the
- * bound, through the filters' own indexes).
+ * unfiltered search, or one whose scope is large (EXACT_SCOPE_FACTOR), uses the model's HNSW index (approximate); a
+ * smaller filtered scope is compared exactly, after one more statement that counts it (up to the bound, through the
+ * filters' own indexes).
  */
 export async function pgVectorSearch(
   sql: Sql,
@@ -212,10 +214,16 @@ export async function pgVectorSearch(
   const rows = await transaction(sql, async (tx) => {
     await setHnswSearch(tx);
     if (isFiltered(filters)) {
-      const [scope] = await tx<{ n: number }[]>`
-        SELECT count(*)::int AS n
-        FROM (SELECT 1 FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where} LIMIT ${EXACT_SCOPE_MAX + 1}) x`;
-      if ((scope?.n ?? 0) <= EXACT_SCOPE_MAX) {
+      // The bound from the planner's estimate of the vectors in the table (pg_class.reltuples; -1 before the first
+      // ANALYZE, when the table is small or new and the bound is 0: the index, as before the table is known).
+      const [scope] = await tx<{ exact: boolean }[]>`
+        WITH bound AS (
+          SELECT floor(sqrt(${EXACT_SCOPE_FACTOR}::float8 * greatest(c.reltuples, 0)))::int AS n
+          FROM pg_class c WHERE c.oid = ${reflection ? 'reflection_embeddings' : 'message_embeddings'}::regclass
+        )
+        SELECT (SELECT count(*) FROM (SELECT 1 FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}
+                                       LIMIT (SELECT n + 1 FROM bound)) x) <= (SELECT n FROM bound) AS exact`;
+      if (scope?.exact) {
         // Item by item through the vectors' primary key (OFFSET 0 keeps the planner from turning it into a hash
         // join over the whole vectors table, 3–4× slower at 5,000 items of 100,000).
         return tx<{ id: string; d: number }[]>`
