@@ -165,8 +165,8 @@ export async function pgTextSearch(
  * When a filtered search compares its scope exactly instead of walking the HNSW graph: while scope² ≤ EXACT_SCOPE_FACTOR
  * × the vectors in the table. The index finds the nearest vectors of the whole table and drops those the filters
  * reject, so its cost grows with table / scope; the exact comparison costs a lookup per item of the scope. Measured on
- * 100,000 reflections of the search benchmark's corpus (256-d, projects spread over the table, `node
- * /tmp/vecproj.mjs`-style per-project p50, see docs/benchmarks.md): index ≈ 4 ms + 100,000 / scope ms (2,675 items:
+ * 100,000 reflections of the search benchmark's corpus (256-d, projects spread over the table; p50 per project of its
+ * 200 queries, docs/benchmarks.md): index ≈ 4 ms + 100,000 / scope ms (2,675 items:
  * 43 ms; 8,042: 19 ms; 16,274: 10 ms), exact ≈ 2 ms + 3.5 µs per item (2,675: 12 ms; 6,487: 23 ms); they cross near
  * √(290 × table) items — 5,400 of 100,000, 17,000 of 1,000,000, 1,700 of 10,000.
  */
