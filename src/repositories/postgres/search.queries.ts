@@ -224,16 +224,18 @@ export async function pgVectorSearch(
         SELECT (SELECT count(*) FROM (SELECT 1 FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}
                                        LIMIT (SELECT n + 1 FROM bound)) x) <= (SELECT n FROM bound) AS exact`;
       if (scope?.exact) {
-        // Item by item through the vectors' primary key (OFFSET 0 keeps the planner from turning it into a hash
-        // join over the whole vectors table, 3–4× slower at 5,000 items of 100,000).
+        // The scope's ids first, then their vectors through the primary key with `= ANY` (ids sorted, probed in
+        // index order): 5–20% faster at 3,000–8,000 items than a lookup per item in the items' order (in psql and
+        // through the driver), and the planner cannot turn it into a hash join over the whole vectors table (3–4×
+        // slower at 5,000 of 100,000). Fetching the vectors is most of the time (4,642 items: 10.7 of 12.4 ms).
+        // OFFSET 0 keeps the distances in a subquery, so the HNSW index cannot serve the ORDER BY.
         return tx<{ id: string; d: number }[]>`
-          SELECT ${item}.id, x.d FROM ${items}
-          CROSS JOIN LATERAL (
-            SELECT e.${typed} <=> ${q}${cast} AS d FROM ${vectors} e
-            WHERE e.${owner} = ${item}.id AND e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
+          SELECT id, d FROM (
+            SELECT e.${owner} AS id, e.${typed} <=> ${q}${cast} AS d FROM ${vectors} e
+            WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
+              AND e.${owner} = ANY(ARRAY(SELECT ${item}.id FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}))
             OFFSET 0) x
-          WHERE ${item}.tenant_id = ${tenantId} ${where}
-          ORDER BY x.d, ${item}.id LIMIT ${k}`;
+          ORDER BY d, id LIMIT ${k}`;
       }
     }
     return tx<{ id: string; d: number }[]>`
