@@ -261,6 +261,7 @@ const explainSchema = z.object({
   textScore: z.number().nullable(),
   similarity: z.number().nullable(),
   fused: z.number(),
+  context: z.number().optional(),
   recency: z.number().optional(),
 });
 const runFields = {

@@ -190,4 +190,31 @@ describe('MCP server (in process)', () => {
     const doc = JSON.parse((json.structuredContent as { document: string }).document) as { messages: unknown[] };
     expect(doc.messages).toHaveLength(2);
   });
+
+  it("hybrid search_messages passes a question's score to its answer, and the client accepts the explanation", async () => {
+    // The SDK client checks structuredContent against the tool's output schema: `explain.context` (the share of the
+    // question's score an answer receives) was missing from it, so every hybrid message search that passed a score
+    // on failed in the client with "Structured content does not match the tool's output schema".
+    const { id } = (await call('create_session', { name: 'answers', project: 'answers' })).structuredContent as {
+      id: string;
+    };
+    await call('add_messages', {
+      session_id: id,
+      messages: [
+        { role: 'user', content: 'how do we rotate the signing keys of the gateway?' },
+        { role: 'assistant', content: 'A cron job replaces them every 30 days and keeps the previous one valid.' },
+      ],
+    });
+    const result = await call('search_messages', {
+      q: 'rotate the signing keys of the gateway',
+      mode: 'hybrid',
+      project: 'answers',
+    });
+    expect(result.isError, text(result)).toBeFalsy();
+    const items = (
+      result.structuredContent as { items: Array<{ item: { role: string }; explain: { context?: number } }> }
+    ).items;
+    const answer = items.find((h) => h.item.role === 'assistant');
+    expect(answer?.explain.context).toBeGreaterThan(0);
+  });
 });
