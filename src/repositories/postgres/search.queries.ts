@@ -214,8 +214,8 @@ export async function pgVectorSearch(
   const rows = await transaction(sql, async (tx) => {
     await setHnswSearch(tx);
     if (isFiltered(filters)) {
-      // The bound from the planner's estimate of the vectors in the table (pg_class.reltuples; -1 before the first
-      // ANALYZE, when the table is small or new and the bound is 0: the index, as before the table is known).
+      // The bound comes from the planner's estimate of the vectors in the table (pg_class.reltuples, set by ANALYZE
+      // and by the index build). A table never analysed nor indexed has -1, a bound of 0: the index path.
       const [scope] = await tx<{ exact: boolean }[]>`
         WITH bound AS (
           SELECT floor(sqrt(${EXACT_SCOPE_FACTOR}::float8 * greatest(c.reltuples, 0)))::int AS n
