@@ -692,8 +692,8 @@ export const configSchema = z
           .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000: catch-ups are whole seconds apart')
           .default(15_000)
           .describe(
-            'How often (ms) processes that run workers queue a catch-up sync (writes queue one too, one per 2 ' +
-              's of writes); 0 turns the periodic catch-up off, otherwise at least 1000 (whole seconds).',
+            'How often (ms) processes that run workers queue a catch-up sync (writes queue one too, coalesced per ' +
+              'second); 0 turns the periodic catch-up off, otherwise at least 1000 (whole seconds).',
           ),
         syncOverlapMs: z.coerce
           .number()

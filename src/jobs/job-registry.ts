@@ -135,13 +135,8 @@ export type AnalyticsSyncPayload = JobPayload<'analytics-sync'>;
 export type SummarizeSessionPayload = JobPayload<'summarize-session'>;
 export type CreateSnapshotPayload = JobPayload<'create-snapshot'>;
 
-/**
- * Writes within this window (ms) queue one analytics sync between them. Two seconds, not one: every sync costs the
- * analytics owner DuckDB write transactions, and its native memory grew with their number in the soak (+26 MB per
- * 10 minutes with a sync a second under steady writes); the freshness lag's p95 at 500 messages/s stays well within
- * its 5-s target (docs/benchmarks.md).
- */
-export const ANALYTICS_SYNC_WINDOW_MS = 2_000;
+/** Writes within this window (ms) queue one analytics sync between them. */
+export const ANALYTICS_SYNC_WINDOW_MS = 1_000;
 
 /** Key prefix of message embedding jobs; `embed-messages-<id>` is the job (and dead letter) of one message. */
 export const EMBED_MESSAGES_KEY_PREFIX = 'embed-messages-';
