@@ -90,9 +90,10 @@ function isNew(fact: FactTable, rows: FactRow[], watermarkMs: number | null | un
  *
  * Per table, rows are read in (change time, id) order from the table's watermark (minus `overlapMs`, for writes
  * that committed late), `batchSize` at a time. Each batch is appended (DuckDB appender) into a staging temp table
- * and moved with one `INSERT OR REPLACE` keyed by id (messages, which never change: `INSERT OR IGNORE`), and the watermark advances in the same DuckDB transaction:
- * a run interrupted between batches leaves whole batches and a watermark that matches them, and the next run goes
- * on from there; re-reading rows only replaces them with themselves, so nothing is ever duplicated.
+ * and moved with one `INSERT OR REPLACE` keyed by id (messages, which never change: `INSERT OR IGNORE`), and the
+ * watermark advances in the same DuckDB transaction: a run interrupted between batches leaves whole batches and a
+ * watermark that matches them, and the next run goes on from there; re-reading rows only replaces them with
+ * themselves (or leaves them), so nothing is ever duplicated.
  *
  * Deletes: each run also checks up to `reconcileBatchSize` ids per table (a rolling pass over the ids in DuckDB,
  * in id order, wrapping around) against the primary store and deletes the ones that are gone; a deleted session

@@ -209,7 +209,8 @@ export async function pgVectorSearch(
   const where = reflection ? reflectionFilters(sql, filters) : messageFilters(sql, tenantId, filters);
   const items = sql.unsafe(reflection ? 'reflections r' : 'messages m');
   const item = sql.unsafe(reflection ? 'r' : 'm');
-  const vectors = sql.unsafe(reflection ? 'reflection_embeddings' : 'message_embeddings');
+  const vectorTable = reflection ? 'reflection_embeddings' : 'message_embeddings';
+  const vectors = sql.unsafe(vectorTable);
   const owner = sql.unsafe(reflection ? 'reflection_id' : 'message_id');
   const rows = await transaction(sql, async (tx) => {
     await setHnswSearch(tx);
@@ -219,7 +220,7 @@ export async function pgVectorSearch(
       const [scope] = await tx<{ exact: boolean }[]>`
         WITH bound AS (
           SELECT floor(sqrt(${EXACT_SCOPE_FACTOR}::float8 * greatest(c.reltuples, 0)))::int AS n
-          FROM pg_class c WHERE c.oid = ${reflection ? 'reflection_embeddings' : 'message_embeddings'}::regclass
+          FROM pg_class c WHERE c.oid = ${vectorTable}::regclass
         )
         SELECT (SELECT count(*) FROM (SELECT 1 FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}
                                        LIMIT (SELECT n + 1 FROM bound)) x) <= (SELECT n FROM bound) AS exact`;
