@@ -99,6 +99,8 @@ export function reflectionsCommand(): Command {
         project: flags.project,
         sessionId: flags.sessionId,
         importance: flags.importance,
+        // Someone at a terminal wants the verdict now; the model's tens of milliseconds do not matter here.
+        waitForNearDuplicates: true,
       });
       await openCliApplication(command, flags.mode, async (app) => {
         const r = await run<StoredReflection>(app, flags, 'store_reflection', input);

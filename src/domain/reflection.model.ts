@@ -65,6 +65,13 @@ export function reflectionSchemas(limits: Config['limits']) {
     tags: tagsSchema.default([]),
     importance: z.number().min(0).max(1).default(0.5).describe('0 to 1 (default 0.5)'),
     metadata: metadataSchema(limits.metadataBytes).default({}),
+    waitForNearDuplicates: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: embed now and list near duplicates in the answer (slower); default: embed in the background ' +
+          '(near_duplicate_check pending; get_near_duplicates answers later)',
+      ),
   });
   const update = z
     .strictObject({
@@ -117,6 +124,12 @@ export const reflectionOutputSchema = z.object({
 export const storedReflectionSchema = z.object({
   reflection: reflectionOutputSchema,
   created: z.boolean(),
+  nearDuplicates: z.array(z.object({ id: z.string(), similarity: z.number() })),
+  nearDuplicateCheck: z.enum(['done', 'pending', 'unavailable']),
+});
+
+export const nearDuplicatesSchema = z.object({
+  reflectionId: z.string(),
   nearDuplicates: z.array(z.object({ id: z.string(), similarity: z.number() })),
   nearDuplicateCheck: z.enum(['done', 'unavailable']),
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config.schema.js';
 import { idSchema } from '../domain/common.model.js';
 import {
+  nearDuplicatesSchema,
   reflectionOutputSchema,
   reflectionPageSchema,
   reflectionSchemas,
@@ -28,7 +29,8 @@ export function reflectionOperations(limits: Config['limits']): Operation[] {
         'Keep an insight, decision or lesson (content, tags, project, optional session, importance 0..1). ' +
         'An exact repeat (same text after normalising case and whitespace, same project) returns the existing ' +
         'reflection (created=false; 200 over REST instead of 201). Near duplicates (cosine ≥ threshold) are ' +
-        'stored and listed in near_duplicates.',
+        'stored too; by default the reflection is embedded in the background (near_duplicate_check pending: ' +
+        'ask get_near_duplicates later), with wait_for_near_duplicates they are listed in near_duplicates.',
       input: schemas.create,
       output: storedReflectionSchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
@@ -111,6 +113,30 @@ export function reflectionOperations(limits: Config['limits']): Operation[] {
       mcp: false,
       run: ({ services, principal }, { reflectionId: id }) => services.reflections.get(principal, id),
       summary: (r) => `Reflection ${r.id} in project '${r.project}'.`,
+    }),
+    defineOperation({
+      name: 'get_near_duplicates',
+      title: 'Near duplicates of a reflection',
+      description:
+        'Other reflections of the same project whose meaning is nearly the same (cosine ≥ threshold), most ' +
+        'similar first, as of now: what store_reflection reports when it waits.',
+      input: z.strictObject({ reflectionId }),
+      output: nearDuplicatesSchema,
+      annotations: READ,
+      scope: 'read',
+      rest: {
+        method: 'get',
+        path: '/v1/reflections/:id/near-duplicates',
+        operationId: 'getNearDuplicates',
+        tag: 'reflections',
+        params: byId,
+        responses: { 200: { description: 'The near duplicates', schema: nearDuplicatesSchema } },
+      },
+      run: ({ services, principal }, { reflectionId: id }) => services.reflections.nearDuplicates(principal, id),
+      summary: (r) =>
+        r.nearDuplicateCheck === 'unavailable'
+          ? 'Near duplicates not checked: the embedding provider is unavailable.'
+          : `${r.nearDuplicates.length} near duplicate(s).`,
     }),
     defineOperation({
       name: 'update_reflection',

@@ -126,9 +126,10 @@ export type ReflectionExportQuery = ReflectionFilters & { format: ExportFormat }
 
 /**
  * The near-duplicate check is one exact k-NN query per reflection on SQLite (quadratic over an import) and its
- * report would be thrown away here; the vector is still saved at store time.
+ * report would be thrown away here; the vector is still computed and saved at store time, so an import ends
+ * searchable by meaning.
  */
-const NO_NEAR_DUPLICATES = { nearDuplicates: false } as const;
+const NO_NEAR_DUPLICATES = { nearDuplicates: 'embed' } as const;
 
 /** Lines read, or reflections stored, between two turns of the event loop: one big import never starves others. */
 const YIELD_EVERY = 64;

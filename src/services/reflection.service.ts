@@ -26,19 +26,25 @@ export interface StoredReflection {
   created: boolean;
   /**
    * Other reflections of the same tenant and project whose vector (active model) has cosine similarity at or
-   * above the near-duplicate threshold, most similar first. Empty for an exact duplicate and when the
-   * embedding provider was unavailable (see `nearDuplicateCheck`).
+   * above the near-duplicate threshold, most similar first. Empty unless nearDuplicateCheck is 'done'.
    */
   nearDuplicates: NearDuplicate[];
-  nearDuplicateCheck: 'done' | 'unavailable';
+  /**
+   * done: checked now (or an exact duplicate: nothing to check); pending: the reflection is embedded in the
+   * background and `nearDuplicates(id)` answers later; unavailable: the embedding provider failed, or the check
+   * was turned off (imports).
+   */
+  nearDuplicateCheck: 'done' | 'pending' | 'unavailable';
 }
 
 export interface StoreOptions {
   /**
-   * Look for near duplicates: one k-NN query per store, exact (O(reflections)) on SQLite. Bulk imports turn it
-   * off; the vector is still computed and saved, and nearDuplicateCheck says 'unavailable'. (Default: true)
+   * background (default, unless the input asks to wait): store and return; the queued embed-reflection job embeds
+   * it, so the request path never waits for the model. wait: embed now, save the vector and list near duplicates
+   * (one k-NN query, exact on SQLite: O(reflections of the project)). embed: embed now and save the vector, no
+   * check (imports: their embeddings share batches and the import ends searchable).
    */
-  nearDuplicates?: boolean;
+  nearDuplicates?: 'background' | 'wait' | 'embed';
 }
 
 export interface ReflectionServiceOptions {
@@ -56,9 +62,10 @@ export interface ReflectionServiceOptions {
  * Duplicate rule. An exact duplicate (equal after lowercasing, collapsing whitespace and trimming, in the same
  * tenant and project) is never stored twice: `store` returns the existing reflection with created:false. A near
  * duplicate (cosine ≥ threshold against the same tenant and project, with the active model) IS stored — two
- * similar insights may differ in what matters — and reported in `nearDuplicates` so the caller can merge or
- * delete. The check embeds the new content at store time; that vector is saved at once, so the queued
- * embed-reflection job finds it and skips. Updates are not checked for near duplicates.
+ * similar insights may differ in what matters — and reported so the caller can merge or delete: by default later,
+ * through `nearDuplicates(id)`, because embedding the content takes the model tens of milliseconds and the check
+ * grows with the project; inline when the caller asks to wait (see StoreOptions). A vector computed at store
+ * time is saved at once, so the queued embed-reflection job finds it and skips. Updates are not checked.
  */
 export class ReflectionService {
   private readonly threshold: number;
@@ -97,35 +104,55 @@ export class ReflectionService {
     });
     if (!created) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'done' };
     this.options.events?.emit('outbox:added');
-    let vector: Float32Array | undefined;
-    try {
-      [vector] = await this.embedder.embed([reflection.content]);
-    } catch {
-      // Stored anyway; the embed job retries with backoff.
-    }
+    const mode = opts.nearDuplicates ?? (data.waitForNearDuplicates ? 'wait' : 'background');
+    if (mode === 'background') return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'pending' };
+    const vector = await this.embedOrUndefined(reflection.content);
     if (!vector) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
-    const model = this.embedder.model;
-    if (opts.nearDuplicates === false) {
-      await this.store.reflections.saveVectors([
-        { ownerId: reflection.id, tenantId, model, vector, createdAt: this.clock().toISOString() },
-      ]);
-      return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
+    const nearDuplicates = mode === 'wait' ? await this.neighbours(reflection, vector) : undefined;
+    await this.store.reflections.saveVectors([
+      { ownerId: reflection.id, tenantId, model: this.embedder.model, vector, createdAt: this.clock().toISOString() },
+    ]);
+    return nearDuplicates
+      ? { reflection, created, nearDuplicates, nearDuplicateCheck: 'done' }
+      : { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
+  }
+
+  /**
+   * The near duplicates of a stored reflection as of now (reflections stored after it count too): its content is
+   * embedded with the active model and compared with the project's vectors.
+   */
+  async nearDuplicates(
+    principal: Principal,
+    id: string,
+  ): Promise<{ reflectionId: string; nearDuplicates: NearDuplicate[]; nearDuplicateCheck: 'done' | 'unavailable' }> {
+    const reflection = await this.get(principal, id);
+    const vector = await this.embedOrUndefined(reflection.content);
+    if (!vector) return { reflectionId: id, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
+    return { reflectionId: id, nearDuplicates: await this.neighbours(reflection, vector), nearDuplicateCheck: 'done' };
+  }
+
+  /** Undefined when the provider fails: the reflection is stored anyway and the embed job retries with backoff. */
+  private async embedOrUndefined(text: string): Promise<Float32Array | undefined> {
+    try {
+      const [vector] = await this.embedder.embed([text]);
+      return vector;
+    } catch {
+      return undefined;
     }
-    const neighbours = await this.store.reflections.vectorSearch(
+  }
+
+  private async neighbours(reflection: Reflection, vector: Float32Array): Promise<NearDuplicate[]> {
+    const hits = await this.store.reflections.vectorSearch(
       'reflection',
-      tenantId,
+      reflection.tenantId,
       vector,
-      model,
+      this.embedder.model,
       { project: reflection.project },
       6,
     );
-    await this.store.reflections.saveVectors([
-      { ownerId: reflection.id, tenantId, model, vector, createdAt: this.clock().toISOString() },
-    ]);
-    const nearDuplicates = neighbours
+    return hits
       .filter((n) => n.id !== reflection.id && n.similarity >= this.threshold)
       .map((n) => ({ id: n.id, similarity: Math.min(1, n.similarity) }));
-    return { reflection, created, nearDuplicates, nearDuplicateCheck: 'done' };
   }
 
   async get(principal: Principal, id: string): Promise<Reflection> {

@@ -46,6 +46,7 @@ export const TOOL_NAMES = [
   'search_reflections',
   'search_messages',
   'get_reflection_stats',
+  'get_near_duplicates',
   'import_memory',
   'export_reflections',
   'quick_search',
@@ -275,6 +276,22 @@ export function describeToolSuite(mode: Mode, client: () => Client): void {
       project: 'e2e',
     });
     expect(quick.best?.item.id).toBe(stored.reflection.id);
+    // Stored in the background by default; waiting embeds it inline and saves its vector, so the first one's
+    // near duplicates, asked afterwards, include it.
+    expect(stored).toMatchObject({ near_duplicate_check: 'pending', near_duplicates: [] });
+    const near = await ok<{ near_duplicate_check: string; reflection: { id: string } }>(c, 'store_reflection', {
+      content: 'Rotate signing keys with an overlap window, so old tokens stay valid!',
+      project: 'e2e',
+      wait_for_near_duplicates: true,
+    });
+    expect(near.near_duplicate_check).toBe('done');
+    const nearDuplicates = await ok<{ reflection_id: string; near_duplicates: Array<{ id: string }> }>(
+      c,
+      'get_near_duplicates',
+      { reflection_id: stored.reflection.id },
+    );
+    expect(nearDuplicates).toMatchObject({ reflection_id: stored.reflection.id, near_duplicate_check: 'done' });
+    expect(nearDuplicates.near_duplicates.map((d) => d.id)).toEqual([near.reflection.id]);
     await ok(c, 'add_message', { session_id: session.id, role: 'assistant', content: 'Edited src/auth/keys.ts' });
     const indexing = await ok<{ messages: number; embedded: number; waited_ms: number }>(c, 'get_indexing_status', {
       session_id: session.id,

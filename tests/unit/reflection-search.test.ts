@@ -102,26 +102,6 @@ describe('reflections and search services (sqlite)', () => {
   afterAll(() => store.close());
 
   it('stores, returns the existing id for an exact duplicate, reports near duplicates', async () => {
-    const first = await reflections.storeReflection(me, {
-      content: 'Always run the migrations inside one transaction',
-      tags: ['DB'],
-    });
-    expect(first).toMatchObject({ created: true, nearDuplicates: [], nearDuplicateCheck: 'done' });
-    expect(first.reflection.tags).toEqual(['db']);
-    expect(woken).toBe(1);
-    // Its embedding job and an analytics sync.
-    expect((await store.outbox.backlog()).pending).toBe(2);
-    const dup = await reflections.storeReflection(me, {
-      content: '  always RUN the migrations inside one   transaction ',
-    });
-    expect(dup).toMatchObject({ created: false, reflection: { id: first.reflection.id } });
-    const near = await reflections.storeReflection(me, {
-      content: 'Always run the migrations inside one transaction!!! please',
-    });
-    expect(near.created).toBe(true);
-    expect(near.nearDuplicates.map((n) => n.id)).toEqual([first.reflection.id]);
-    expect(near.nearDuplicates[0]?.similarity).toBeGreaterThanOrEqual(0.8);
-    // The vector made at store time is saved, so the job has nothing left to do.
     const handler = embedReflectionHandler(store, embedder);
     const job = {
       tenantId: 'unit',
@@ -133,13 +113,54 @@ describe('reflections and search services (sqlite)', () => {
       maxAttempts: 3,
       enqueuedAt: '',
     } as const;
+    const first = await reflections.storeReflection(me, {
+      content: 'Always run the migrations inside one transaction',
+      tags: ['DB'],
+    });
+    // By default nothing waits for the model: the queued job embeds it (issue 11, store_reflection ≤ 5 ms).
+    expect(first).toMatchObject({ created: true, nearDuplicates: [], nearDuplicateCheck: 'pending' });
+    expect(first.reflection.tags).toEqual(['db']);
+    expect(woken).toBe(1);
+    // Its embedding job and an analytics sync.
+    expect((await store.outbox.backlog()).pending).toBe(2);
+    expect((await store.reflections.withVector([first.reflection.id], embedder.model)).size).toBe(0);
+    expect(await handler({ reflectionId: first.reflection.id }, job as never)).toBe('done');
+    const dup = await reflections.storeReflection(me, {
+      content: '  always RUN the migrations inside one   transaction ',
+    });
+    expect(dup).toMatchObject({ created: false, reflection: { id: first.reflection.id } });
+    const near = await reflections.storeReflection(me, {
+      content: 'Always run the migrations inside one transaction!!! please',
+      waitForNearDuplicates: true,
+    });
+    expect(near).toMatchObject({ created: true, nearDuplicateCheck: 'done' });
+    expect(near.nearDuplicates.map((n) => n.id)).toEqual([first.reflection.id]);
+    expect(near.nearDuplicates[0]?.similarity).toBeGreaterThanOrEqual(0.8);
+    // The vector made at store time is saved, so the job has nothing left to do.
     expect(await handler({ reflectionId: near.reflection.id }, job as never)).toBe('skipped');
+    // Asked later, each finds the other (the first was stored before the second existed).
+    expect(await service.reflections.nearDuplicates(me, first.reflection.id)).toMatchObject({
+      reflectionId: first.reflection.id,
+      nearDuplicateCheck: 'done',
+      nearDuplicates: [{ id: near.reflection.id }],
+    });
+    expect((await service.reflections.nearDuplicates(me, near.reflection.id)).nearDuplicates).toEqual(
+      near.nearDuplicates,
+    );
+    await expect(service.reflections.nearDuplicates(me, uuidv7())).rejects.toBeInstanceOf(NotFoundError);
     embedder.down = true;
     const unchecked = await reflections.storeReflection(me, {
       content: 'A reflection stored while the provider is down',
+      waitForNearDuplicates: true,
+    });
+    const later = await reflections.storeReflection(me, { content: 'Another one stored while it is down' });
+    expect(await service.reflections.nearDuplicates(me, first.reflection.id)).toMatchObject({
+      nearDuplicateCheck: 'unavailable',
+      nearDuplicates: [],
     });
     embedder.down = false;
     expect(unchecked).toMatchObject({ created: true, nearDuplicateCheck: 'unavailable' });
+    expect(later).toMatchObject({ created: true, nearDuplicateCheck: 'pending' });
     expect(await handler({ reflectionId: unchecked.reflection.id }, job as never)).toBe('done');
     expect(await handler({ reflectionId: unchecked.reflection.id }, job as never)).toBe('skipped');
     // A reflection deleted before its job ran: the job is a no-op, never a dead letter (issue 15, defect 8).
@@ -157,9 +178,20 @@ describe('reflections and search services (sqlite)', () => {
       NotFoundError,
     );
     const a = (
-      await reflections.storeReflection(me, { content: 'Prefer keyset pagination', project: 'p2', tags: ['api'] })
+      await reflections.storeReflection(me, {
+        content: 'Prefer keyset pagination',
+        project: 'p2',
+        tags: ['api'],
+        waitForNearDuplicates: true,
+      })
     ).reflection;
-    const b = (await reflections.storeReflection(me, { content: 'Cache query embeddings', project: 'p2' })).reflection;
+    const b = (
+      await reflections.storeReflection(me, {
+        content: 'Cache query embeddings',
+        project: 'p2',
+        waitForNearDuplicates: true,
+      })
+    ).reflection;
     await expect(reflections.update(me, b.id, { content: 'prefer KEYSET pagination' })).rejects.toBeInstanceOf(
       ConflictError,
     );
@@ -295,6 +327,19 @@ describe('reflections and search services (sqlite)', () => {
     ).toBe(200);
     const id = posted.body.reflection.id as string;
     expect((await call('GET', `/v1/reflections/${id}`)).body.id).toBe(id);
+    const waited = await call('POST', '/v1/reflections', {
+      content: 'Pin better-sqlite3 to 12 on Node 20, always',
+      project: 'm',
+      waitForNearDuplicates: true,
+    });
+    // No job runs here, so the first is not embedded yet and is not found; the second's vector is saved at once.
+    expect(waited.body).toMatchObject({ nearDuplicateCheck: 'done', nearDuplicates: [] });
+    const waitedId = waited.body.reflection.id as string;
+    expect(await call('GET', `/v1/reflections/${id}/near-duplicates`)).toMatchObject({
+      status: 200,
+      body: { reflectionId: id, nearDuplicateCheck: 'done', nearDuplicates: [{ id: waitedId }] },
+    });
+    expect((await call('DELETE', `/v1/reflections/${waitedId}`)).status).toBe(204);
     expect((await call('PATCH', `/v1/reflections/${id}`, { tags: ['deps'] })).body.tags).toEqual(['deps']);
     expect((await call('GET', '/v1/reflections?project=m')).body.items).toHaveLength(1);
     expect((await call('GET', '/v1/reflections/stats?project=m')).body).toMatchObject({ total: 1, byTag: { deps: 1 } });
@@ -311,6 +356,7 @@ describe('reflections and search services (sqlite)', () => {
       '/v1/reflections',
       '/v1/reflections/stats',
       '/v1/reflections/{id}',
+      '/v1/reflections/{id}/near-duplicates',
       '/v1/search/messages',
       '/v1/search/reflections',
     ]);
