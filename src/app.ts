@@ -176,7 +176,9 @@ export async function createApplication(
     closers.push(() => embeddings.close());
     const detector = new PatternDetector(store, config.patterns, () => embeddings.model);
     // DuckDB opens on first use, so a process that never reads or syncs analytics never locks its file.
-    const analyticsStore = new AnalyticsStore(analyticsPath(config));
+    const analyticsStore = new AnalyticsStore(analyticsPath(config), {
+      reopenAfterWrites: config.analytics.reopenAfterWrites,
+    });
     closers.push(() => analyticsStore.close());
     const analyticsMetrics = createAnalyticsMetrics(metrics.registry, async () =>
       analyticsStore.isOpen ? analyticsStore.freshness() : undefined,

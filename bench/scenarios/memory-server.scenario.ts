@@ -324,7 +324,14 @@ async function sessionBuddy(
       totalS: totalMs / 1000,
       errors,
     };
-    if (!(await drained(mcp, 120_000))) ctx.log('session-buddy: follow-up jobs still running after 120 s');
+    // The writes return before their vectors exist (the embed-reflection jobs make them): searches start once
+    // those have drained, and how long that took is the model's share of the writes.
+    const drainStarted = performance.now();
+    if (!(await drained(mcp, 600_000))) ctx.log('session-buddy: follow-up jobs still running after 600 s');
+    ctx.log(
+      `session-buddy: ${items.length} reflections embedded ${fixed((performance.now() - drainStarted) / 1000, 1)} s ` +
+        'after the last write returned',
+    );
     const hitsOf = (s: unknown) => ((s as { items?: unknown[] } | undefined)?.items ?? []).length;
     const ops: Op[] = [writes];
     const variants: Array<[string, (q: CorpusQuery) => Record<string, unknown>]> = [

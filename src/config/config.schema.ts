@@ -705,6 +705,17 @@ export const configSchema = z
             'Each sync re-reads rows stamped this long (ms) before its watermark, so a write committed late (slow ' +
               'transaction, clock skew between replicas) is still picked up; re-reading is harmless (upserts).',
           ),
+        reopenAfterWrites: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(50)
+          .describe(
+            'A file database is closed and opened again after this many sync runs, at a moment no reader holds ' +
+              'a connection: DuckDB keeps native memory per write transaction that only closing returns (about ' +
+              '10 MB per 1,000). 0 never reopens. In memory it never does (closing would lose the data).',
+          ),
         reconcileBatchSize: z.coerce
           .number()
           .int()

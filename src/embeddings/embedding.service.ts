@@ -29,6 +29,11 @@ export interface EmbeddingServiceOptions {
   onBatch?: (event: EmbeddingBatchEvent) => void;
 }
 
+export interface EmbedOptions {
+  /** A caller waits interactively (a search query): embedded before background work. (Default: false) */
+  urgent?: boolean;
+}
+
 export interface EmbeddingBatchEvent {
   model: string;
   texts: number;
@@ -41,6 +46,8 @@ const SHORT_TEXT_CHARS = 32;
 
 interface Item {
   text: string;
+  /** A caller is waiting on it interactively (a search query): it goes before background work. */
+  urgent: boolean;
   enqueuedAt: number;
   resolve(vector: Float32Array): void;
   reject(error: unknown): void;
@@ -51,7 +58,8 @@ interface Item {
  * - micro-batching: concurrent `embed` calls (typically one text per job) are coalesced into
  *   provider calls of up to `batchSize` texts; an idle provider gets texts at once, a busy one gets them
  *   after at most `batchWaitMs`; a batch is the oldest waiting text plus texts of similar length (see
- *   `maxLengthRatio`);
+ *   `maxLengthRatio`); urgent texts (search queries) go first, in a batch of their own, so a query waits for
+ *   at most the batches in flight, never for a backlog of background jobs;
  * - chunking: a text longer than `chunkChars` is embedded in chunks whose vectors are averaged,
  *   weighted by length;
  * - the dependency's circuit breaker around every provider call: while it is open, `embed`
@@ -98,11 +106,15 @@ export class EmbeddingService {
     return this.provider.dimension;
   }
 
-  /** One unit vector per text, in order. Rejects with the first failure of any text. */
-  async embed(texts: string[]): Promise<Float32Array[]> {
+  /**
+   * One unit vector per text, in order. Rejects with the first failure of any text. `urgent`: a caller waits
+   * interactively (a search query), so these texts are embedded before background work already waiting.
+   */
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     this.assertUsable();
     if (texts.length === 0) return [];
-    return Promise.all(texts.map((text) => this.embedOne(text)));
+    const urgent = options.urgent === true;
+    return Promise.all(texts.map((text) => this.embedOne(text, urgent)));
   }
 
   /**
@@ -111,7 +123,7 @@ export class EmbeddingService {
    */
   async embedEach(texts: string[]): Promise<PromiseSettledResult<Float32Array>[]> {
     this.assertUsable();
-    return Promise.allSettled(texts.map((text) => this.embedOne(text)));
+    return Promise.allSettled(texts.map((text) => this.embedOne(text, false)));
   }
 
   private assertUsable(): void {
@@ -131,7 +143,7 @@ export class EmbeddingService {
     await this.provider.close();
   }
 
-  private async embedOne(text: string): Promise<Float32Array> {
+  private async embedOne(text: string, urgent: boolean): Promise<Float32Array> {
     // Never sent: providers refuse empty input (OpenAI answers 400), and blank text means nothing to search for.
     if (text.trim() === '') {
       throw new EmbeddingProviderError(`${this.provider.model}: the text is blank: there is nothing to embed`, {
@@ -139,17 +151,17 @@ export class EmbeddingService {
       });
     }
     const chunks = chunkText(text, this.chunkChars);
-    if (chunks.length === 1) return this.enqueue(chunks[0] as string);
-    const vectors = await Promise.all(chunks.map((chunk) => this.enqueue(chunk)));
+    if (chunks.length === 1) return this.enqueue(chunks[0] as string, urgent);
+    const vectors = await Promise.all(chunks.map((chunk) => this.enqueue(chunk, urgent)));
     return weightedMean(
       vectors,
       chunks.map((chunk) => chunk.length),
     );
   }
 
-  private enqueue(text: string): Promise<Float32Array> {
+  private enqueue(text: string, urgent: boolean): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ text, enqueuedAt: performance.now(), resolve, reject });
+      this.pending.push({ text, urgent, enqueuedAt: performance.now(), resolve, reject });
       // Decide once per tick, so texts submitted together (one call, or many callers at once) batch together.
       if (!this.scheduled) {
         this.scheduled = true;
@@ -167,16 +179,17 @@ export class EmbeddingService {
     const limit = this.breaker?.state === 'half-open' ? 1 : this.maxInFlight;
     while (this.inFlight < limit && this.pending.length > 0) {
       const oldest = this.pending[0] as Item;
+      const urgent = this.pending.some((item) => item.urgent);
       // Idle: send at once, so a lone text (a search query, one reflection) pays no wait. Busy: a partial batch
       // fills for up to batchWaitMs while calls are in flight. Texts submitted in one tick still go together.
-      if (this.pending.length < this.batchSize && this.inFlight > 0) {
+      if (!urgent && this.pending.length < this.batchSize && this.inFlight > 0) {
         const waited = performance.now() - oldest.enqueuedAt;
         if (waited < this.batchWaitMs) {
           this.wakeIn(this.batchWaitMs - waited);
           return;
         }
       }
-      void this.run(this.takeBatch());
+      void this.run(urgent ? this.takeUrgent() : this.takeBatch());
     }
   }
 
@@ -212,6 +225,14 @@ export class EmbeddingService {
       else hi++;
     }
     const batch = byLength.slice(lo, hi + 1);
+    const taken = new Set(batch);
+    this.pending = this.pending.filter((item) => !taken.has(item));
+    return batch;
+  }
+
+  /** The urgent texts, oldest first, up to `batchSize`: a small batch, answered as soon as the provider can. */
+  private takeUrgent(): Item[] {
+    const batch = this.pending.filter((item) => item.urgent).slice(0, this.batchSize);
     const taken = new Set(batch);
     this.pending = this.pending.filter((item) => !taken.has(item));
     return batch;

@@ -43,6 +43,11 @@ import { workflowMetrics } from './analytics/workflows.js';
 export interface AnalyticsDatabase {
   /** The instance, opened (with the fact schema) on first use. */
   ready(): Promise<DuckDBInstance>;
+  /**
+   * Runs `fn` with the instance and keeps it open meanwhile (AnalyticsStore reopens its instance now and then;
+   * connections opened inside `fn` hold it until closed). Without it, `ready()` is used.
+   */
+  lease?<T>(fn: (instance: DuckDBInstance) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -139,12 +144,13 @@ export class AnalyticsService {
 
   /** Runs one read-only SELECT/WITH over the caller's tenant views, within the caps. */
   async query(principal: Principal, input: AnalyticsQueryInput): Promise<AnalyticsQueryResult> {
-    const instance = await this.instance();
     const started = performance.now();
-    const result = await runReadOnlyQuery(instance, principal.tenantId, input.sql, input.params, {
-      ...this.limits,
-      maxRows: Math.min(input.limit, this.limits.maxRows),
-    });
+    const result = await this.withInstance((instance) =>
+      runReadOnlyQuery(instance, principal.tenantId, input.sql, input.params, {
+        ...this.limits,
+        maxRows: Math.min(input.limit, this.limits.maxRows),
+      }),
+    );
     return {
       columns: result.columns,
       rows: result.rows,
@@ -335,7 +341,17 @@ export class AnalyticsService {
     options: { onProgress?: ExportProgressListener } = {},
   ): Promise<AnalyticsExportStream | AnalyticsExportFile> {
     const query = exportQuery(input);
-    const instance = await this.instance();
+    // A stream's connection keeps the instance open after this returns, until the stream ends.
+    return this.withInstance((instance) => this.exportWith(instance, principal, input, query, options));
+  }
+
+  private async exportWith(
+    instance: DuckDBInstance,
+    principal: Principal,
+    input: AnalyticsExportInput,
+    query: ExportQuery,
+    options: { onProgress?: ExportProgressListener },
+  ): Promise<AnalyticsExportStream | AnalyticsExportFile> {
     const root = await this.root();
     const limits = { maxRows: this.exports.maxRows, timeoutMs: this.exports.timeoutMs };
     const target = input.destination && (await resolveDestination(root, input.destination, input.overwrite));
@@ -421,29 +437,36 @@ export class AnalyticsService {
   }
 
   /**
-   * The DuckDB instance, locked down (see lockDownInstance) with the export directory as the one place the
-   * application's own COPY may write; a file held by another process is a 503 naming it.
+   * Runs `fn` with the DuckDB instance, locked down (see lockDownInstance) with the export directory as the one
+   * place the application's own COPY may write, and kept open while `fn` runs (AnalyticsDatabase.lease); a file
+   * held by another process is a 503 naming it.
    */
-  private async instance(): Promise<DuckDBInstance> {
-    let instance: DuckDBInstance;
+  private async withInstance<T>(fn: (instance: DuckDBInstance) => Promise<T>): Promise<T> {
+    let opened = false;
+    const locked = async (instance: DuckDBInstance): Promise<T> => {
+      opened = true;
+      await lockDownInstance(instance, [await this.root()]);
+      return fn(instance);
+    };
     try {
-      instance = await this.database.ready();
+      return await (this.database.lease ? this.database.lease(locked) : this.database.ready().then(locked));
     } catch (error) {
+      if (opened) throw error;
       const message = error instanceof Error ? error.message : String(error);
       throw new UnavailableError(`analytics are unavailable: ${message}`);
     }
-    await lockDownInstance(instance, [await this.root()]);
-    return instance;
   }
 
   /** Runs trusted reads on a connection of their own, closed afterwards. */
-  private async read<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    const connection = await (await this.instance()).connect();
-    try {
-      return await fn(connection);
-    } finally {
-      connection.closeSync();
-    }
+  private read<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.withInstance(async (instance) => {
+      const connection = await instance.connect();
+      try {
+        return await fn(connection);
+      } finally {
+        connection.closeSync();
+      }
+    });
   }
 }
 

@@ -134,7 +134,7 @@ export class ReflectionService {
   /** Undefined when the provider fails: the reflection is stored anyway and the embed job retries with backoff. */
   private async embedOrUndefined(text: string): Promise<Float32Array | undefined> {
     try {
-      const [vector] = await this.embedder.embed([text]);
+      const [vector] = await this.embedder.embed([text], { urgent: true });
       return vector;
     } catch {
       return undefined;

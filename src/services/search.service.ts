@@ -43,7 +43,8 @@ export { type FusedHit, fuseLists, LruCache, type VectorGate } from './search/fu
 
 export interface QueryEmbedder {
   readonly model: string;
-  embed(texts: string[]): Promise<Float32Array[]>;
+  /** `urgent`: someone is waiting (a search query), so it goes before background embedding work. */
+  embed(texts: string[], options?: { urgent?: boolean }): Promise<Float32Array[]>;
 }
 
 export interface SearchServiceOptions {
@@ -231,7 +232,7 @@ export class SearchService {
     const key = `${this.embedder.model}\u0000${text}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const [vector] = await this.embedder.embed([text]);
+    const [vector] = await this.embedder.embed([text], { urgent: true });
     if (!vector) throw new Error('embedding provider returned no vector');
     this.cache.set(key, vector);
     return vector;
@@ -258,7 +259,8 @@ export class SearchService {
   }
 
   private async runKinds(tenantId: string, kinds: ItemKind[], q: RankQuery, filters: SearchFilters): Promise<Runs> {
-    const qv = await this.queryVector(q);
+    // The query is embedded (by a provider or the local model's thread) while the text half runs (see rank).
+    const qv = this.queryVector(q);
     const out: Runs = { run: { mode: q.mode, model: null } };
     const done: SearchRun[] = [];
     for (const kind of kinds) {
@@ -291,10 +293,9 @@ export class SearchService {
     kind: SearchKind,
     q: RankQuery,
     filters: SearchFilters,
-    qv: QueryVector,
+    queryVector: Promise<QueryVector>,
     load: (ids: string[]) => Promise<T[]>,
   ): Promise<Ranked<T>> {
-    let degraded = qv.degraded;
     let model: string | null = null;
     // The two halves run side by side (on PostgreSQL on two pooled connections): a hybrid query costs the slower
     // half, not their sum. Semantic mode reads text only when the vector half fails (the keyword fallback).
@@ -312,9 +313,14 @@ export class SearchService {
         return [];
       }
     };
+    // The text half starts before the query vector is ready: on SQLite it runs while the model embeds the query.
+    const textStarted = q.mode === 'semantic' ? undefined : searchText();
+    textStarted?.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+    const qv = await queryVector;
+    let degraded = qv.degraded;
     const [vector, textFirst] = await Promise.all([
       qv.vector ? searchVector(qv.vector) : Promise.resolve([] as VectorHit[]),
-      q.mode === 'semantic' ? Promise.resolve(undefined) : searchText(),
+      textStarted,
     ]);
     const mode: SearchMode = q.mode === 'semantic' && degraded ? 'keyword' : q.mode;
     const text = mode === 'semantic' ? [] : (textFirst ?? (await searchText()));

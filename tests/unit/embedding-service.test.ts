@@ -122,6 +122,41 @@ describe('EmbeddingService batching', () => {
     }
   });
 
+  it('embeds an urgent text (a search query) before a backlog of background texts, in a batch of its own', async () => {
+    const provider = new RecordingProvider();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: EmbeddingProvider = {
+      model: provider.model,
+      dimension: provider.dimension,
+      embed: async (texts) => {
+        const out = await provider.embed(texts);
+        if (texts.includes('job 0')) await held;
+        return out;
+      },
+      close: async () => undefined,
+    };
+    // As the local model runs: one call at a time.
+    const service = new EmbeddingService(slow, { batchSize: 4, batchWaitMs: 0, maxInFlight: 1 });
+    const first = service.embed(['job 0']);
+    await new Promise((resolve) => setImmediate(resolve));
+    const backlog = Array.from({ length: 12 }, (_, i) => service.embed([`job ${i + 1}`]));
+    const query = service.embed(['how do we rotate keys'], { urgent: true });
+    const answered: string[] = [];
+    void query.then(() => answered.push('query'));
+    for (const [i, job] of backlog.entries()) void job.then(() => answered.push(`job ${i + 1}`));
+    release();
+    expect(await query).toEqual([hashEmbed('how do we rotate keys', 16)]);
+    await Promise.all([first, ...backlog]);
+    // The batch in flight finishes; the query goes next, alone, then the backlog in batches of 4.
+    expect(provider.calls[1]).toEqual(['how do we rotate keys']);
+    expect(provider.calls.slice(2).map((call) => call.length)).toEqual([4, 4, 4]);
+    expect(answered[0]).toBe('query');
+    await service.close();
+  });
+
   it('rejects every caller of a failed batch and keeps serving later calls', async () => {
     let fail = true;
     const inner = new HashEmbeddingProvider({ dimension: 4 });
