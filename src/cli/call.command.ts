@@ -18,13 +18,27 @@ import { BAD_INPUT, parseTenant } from './shared.js';
  * made from the operation's input schema (kebab-case keys; lists as comma lists; objects as JSON), so every
  * operation a REST route or an MCP tool offers is at hand in a shell too. Prints the result as JSON.
  */
-export function callCommand(): Command {
+export function callCommand(argv: readonly string[] = process.argv): Command {
   const call = new Command('call')
     .description('Run any operation of the catalogue directly against the configured store (one per MCP tool)')
     .addHelpText('after', '\nEach operation takes --json <object> with the whole input, or one flag per field.');
-  // Flags do not depend on limits; the limits that apply are the loaded config's (see run).
+  // Building the catalogue and a command per operation costs tens of milliseconds: only when `call` is what runs,
+  // not on every start-up. Flags do not depend on limits; the limits that apply are the loaded config's (see run).
+  if (!runsCall(argv)) return call;
   for (const op of buildCatalogue(configSchema.parse({}).limits)) call.addCommand(operationCommand(op));
   return call;
+}
+
+/** Whether the command line runs `call` (or asks for its help): the first word after the program's own options. */
+export function runsCall(argv: readonly string[]): boolean {
+  const words: string[] = [];
+  for (let i = 2; i < argv.length && words.length < 2; i++) {
+    const arg = argv[i] as string;
+    if (words.length === 0 && arg === '--settings-dir') i++;
+    else if (words.length === 0 && arg.startsWith('-')) continue;
+    else words.push(arg);
+  }
+  return words[0] === 'call' || (words[0] === 'help' && words[1] === 'call');
 }
 
 type Kind = 'boolean' | 'number' | 'list' | 'json' | 'string';

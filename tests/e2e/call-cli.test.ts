@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runsCall } from '../../src/cli/call.command.js';
 import { runCli } from '../helpers/cli.js';
 
 /** `session-buddy call <operation>`: the catalogue's operations on a command line, against a SQLite file. */
@@ -25,6 +26,21 @@ describe('CLI call', () => {
     const addMessage = call('add-message', '--help');
     expect(addMessage.stdout).toMatch(/--session-id <value>/);
     expect(addMessage.stdout).toMatch(/--idempotency-key <value>/);
+  });
+
+  it('builds its subcommands only when call runs (or its help): other commands start without the catalogue', () => {
+    const argv = (...words: string[]) => ['node', 'main.js', ...words];
+    expect(runsCall(argv('call', 'add-message'))).toBe(true);
+    expect(runsCall(argv('--settings-dir', 'call', 'call', '--help'))).toBe(true);
+    expect(runsCall(argv('--settings-dir=x', 'help', 'call'))).toBe(true);
+    expect(runsCall(argv('start', '--mode=lite'))).toBe(false);
+    expect(runsCall(argv('--settings-dir', 'call', 'start'))).toBe(false);
+    expect(runsCall(argv('help', 'start'))).toBe(false);
+    expect(runsCall(argv())).toBe(false);
+    const program = runCli(['help', 'call'], env);
+    expect(program.stdout).toContain('create-session');
+    const top = runCli(['--help'], env);
+    expect(top.stdout).toMatch(/^ {2}call +Run any operation/m);
   });
 
   it('export-analytics writes the file to stdout, or to its destination in the export directory', () => {
