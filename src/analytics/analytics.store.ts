@@ -47,15 +47,6 @@ export interface FactFreshness {
   lagSeconds: number | null;
 }
 
-/**
- * The DuckDB analytics store of one process: one DuckDBInstance over `path`, with the fact schema
- * (ANALYTICS_DDL) applied. Opened lazily (`ready()`), so a process that never touches analytics never locks the
- * file. Writes go through `withWriter`, one at a time on one connection (DuckDB is single-writer); readers use
- * their own connections (`connect()`, or `instance.connect()`) and never block the writer (MVCC).
- *
- * Across processes, DuckDB lets one process open a file read-write: in standard mode run the `analytics` queue on
- * one worker (the others find the file locked and skip their sync jobs, see AnalyticsSync).
- */
 export interface AnalyticsStoreOptions {
   /**
    * A file database is closed and opened again after this many writer runs (`withWriter`), once no other
@@ -65,6 +56,17 @@ export interface AnalyticsStoreOptions {
   reopenAfterWrites?: number;
 }
 
+/**
+ * The DuckDB analytics store of one process: one DuckDBInstance over `path`, with the fact schema
+ * (ANALYTICS_DDL) applied. Opened lazily (`ready()`), so a process that never touches analytics never locks the
+ * file. Writes go through `withWriter`, one at a time on one connection (DuckDB is single-writer); readers use
+ * their own connections (`connect()`, or `lease()` and the instance's `connect()`) and never block the writer
+ * (MVCC). A file database is reopened now and then to give DuckDB's memory back (AnalyticsStoreOptions), never
+ * while a reader's connection is open.
+ *
+ * Across processes, DuckDB lets one process open a file read-write: in standard mode run the `analytics` queue on
+ * one worker (the others find the file locked and skip their sync jobs, see AnalyticsSync).
+ */
 export class AnalyticsStore {
   private opening: Promise<DuckDBInstance> | undefined;
   private opened: DuckDBInstance | undefined;

@@ -106,7 +106,8 @@ export class ReflectionService {
     this.options.events?.emit('outbox:added');
     const mode = opts.nearDuplicates ?? (data.waitForNearDuplicates ? 'wait' : 'background');
     if (mode === 'background') return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'pending' };
-    const vector = await this.embedOrUndefined(reflection.content);
+    // Someone waits for the verdict ('wait'); an import's texts are many and share batches behind searches.
+    const vector = await this.embedOrUndefined(reflection.content, mode === 'wait');
     if (!vector) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
     const nearDuplicates = mode === 'wait' ? await this.neighbours(reflection, vector) : undefined;
     await this.store.reflections.saveVectors([
@@ -126,15 +127,18 @@ export class ReflectionService {
     id: string,
   ): Promise<{ reflectionId: string; nearDuplicates: NearDuplicate[]; nearDuplicateCheck: 'done' | 'unavailable' }> {
     const reflection = await this.get(principal, id);
-    const vector = await this.embedOrUndefined(reflection.content);
+    const vector = await this.embedOrUndefined(reflection.content, true);
     if (!vector) return { reflectionId: id, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
     return { reflectionId: id, nearDuplicates: await this.neighbours(reflection, vector), nearDuplicateCheck: 'done' };
   }
 
-  /** Undefined when the provider fails: the reflection is stored anyway and the embed job retries with backoff. */
-  private async embedOrUndefined(text: string): Promise<Float32Array | undefined> {
+  /**
+   * Undefined when the provider fails: the reflection is stored anyway and the embed job retries with backoff.
+   * `urgent`: a caller is waiting for the answer (see EmbeddingService).
+   */
+  private async embedOrUndefined(text: string, urgent: boolean): Promise<Float32Array | undefined> {
     try {
-      const [vector] = await this.embedder.embed([text], { urgent: true });
+      const [vector] = await this.embedder.embed([text], { urgent });
       return vector;
     } catch {
       return undefined;
