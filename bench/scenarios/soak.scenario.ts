@@ -7,8 +7,9 @@
  *
  * Every SAMPLE_S seconds each process's /metrics is scraped (process_resident_memory_bytes,
  * nodejs_heap_size_used_bytes, nodejs_eventloop_lag_p99_seconds). After the warm-up (the first 20% of the run, at
- * least a minute) the first and the last minute are compared: RSS and heap growth per process (target ≤ 10%) and the
- * p99 drift of writes and searches (target ≤ 20%). Only named runs: `npm run bench -- soak [--minutes N]` (default
+ * least a minute) the first and the last minute are compared: RSS growth per process (medians), heap growth by its
+ * floor (the lowest sample of the first and last FLOOR_S seconds) (both ≤ 10%) and the p99 drift of writes and
+ * searches (target ≤ 20%). Only named runs: `npm run bench -- soak [--minutes N]` (default
  * 30; BENCH_SOAK_MINUTES).
  */
 import { randomBytes } from 'node:crypto';
@@ -34,7 +35,7 @@ const VACUUM_S = 60;
 /** Requests in flight at most; beyond it a tick is skipped and counted (the server is not keeping up). */
 const MAX_IN_FLIGHT = 64;
 const GROWTH_TARGET = 0.1;
-/** Window (s) of the heap floor: the lowest heap-used sample, first and last, printed beside the verdict. */
+/** Window (s) of the heap floor: the lowest heap-used sample, first and last, which the verdict compares. */
 const FLOOR_S = 180;
 const DRIFT_TARGET = 0.2;
 const WORDS = ['refactor', 'postgres', 'outbox', 'worker', 'vector', 'breaker', 'session', 'redis', 'retry', 'chunk'];
@@ -308,12 +309,15 @@ export const scenario: Scenario = {
         const lowest = (fromS: number, toS: number) =>
           Math.min(...list.filter((i) => i.atS >= fromS && i.atS < toS).map((i) => i.heap));
         const floor = { first: lowest(warmS, warmS + FLOOR_S), last: lowest(endS - FLOOR_S, endS + 1) };
-        const verdict = rss <= GROWTH_TARGET && heap <= GROWTH_TARGET ? 'ok' : 'OVER TARGET';
+        // RSS by the minutes' medians; the heap by its floor: two 30-minute runs (docs/benchmarks.md) showed the
+        // heap's one-minute median ending 18–21% up for a different process each time while its floor and trend
+        // stayed flat — the median measures where the collector was, not what the process keeps.
+        const verdict = rss <= GROWTH_TARGET && floor.last / floor.first - 1 <= GROWTH_TARGET ? 'ok' : 'OVER TARGET';
         notes.push(
           `${p.role} (pid ${p.proc.pid}): RSS ${mb(medianIn(list, ...first, (s) => s.rss))} → ${mb(medianIn(list, ...last, (s) => s.rss))} (${pct(rss)}), ` +
             `heap used ${mb(medianIn(list, ...first, (s) => s.heap))} → ${mb(medianIn(list, ...last, (s) => s.heap))} (${pct(heap)}), ` +
             `external ${mb(medianIn(list, ...first, (s) => s.external))} → ${mb(medianIn(list, ...last, (s) => s.external))}, ` +
-            `heap floor (lowest sample of the first and last ${FLOOR_S / 60} min: what survived collection) ${mb(floor.first)} → ${mb(floor.last)} (${pct(floor.last / floor.first - 1)}), ` +
+            `heap floor (lowest sample of the first and last ${FLOOR_S / 60} min: what survived collection; the verdict's heap figure) ${mb(floor.first)} → ${mb(floor.last)} (${pct(floor.last / floor.first - 1)}), ` +
             `trend after warm-up RSS ${mb(trendPer10Min(list, warmS, (s) => s.rss))}/10 min, heap ${mb(trendPer10Min(list, warmS, (s) => s.heap))}/10 min, ` +
             `event-loop lag p99 per ${SAMPLE_S} s: median ${fixed(median(lag), 1)} ms, max ${fixed(Math.max(...lag), 1)} ms — ${verdict} (≤ ${pct(GROWTH_TARGET)})`,
         );
