@@ -308,7 +308,10 @@ export const scenario: Scenario = {
         // collector's timing; the lowest sample over a few minutes is closer to what the process keeps.
         const lowest = (fromS: number, toS: number) =>
           Math.min(...list.filter((i) => i.atS >= fromS && i.atS < toS).map((i) => i.heap));
-        const floor = { first: lowest(warmS, warmS + FLOOR_S), last: lowest(endS - FLOOR_S, endS + 1) };
+        const floor = {
+          first: lowest(warmS, warmS + FLOOR_S),
+          last: lowest(Math.max(warmS, endS - FLOOR_S), endS + 1),
+        };
         // RSS by the minutes' medians; the heap by its floor: two 30-minute runs (docs/benchmarks.md) showed the
         // heap's one-minute median ending 18–21% up for a different process each time while its floor and trend
         // stayed flat — the median measures where the collector was, not what the process keeps.
