@@ -125,6 +125,32 @@ export function figures(
 }
 
 /**
+ * Finding the right session: each question's evidence sessions (the sessions holding its evidence messages, several
+ * for a multi-hop question), and the share of questions with one of them among the first `k` of a ranked list of
+ * session keys (`only` picks questions).
+ */
+export function evidenceSessions(set: LabelledSet): string[][] {
+  const sessionOf = new Map(set.sessions.flatMap((s) => s.messages.map((m) => [m.key, s.key] as const)));
+  return set.questions.map((q) => [...new Set(q.evidence.map((k) => sessionOf.get(k) ?? k))]);
+}
+
+export function sessionHit(
+  evidence: string[][],
+  ranked: string[][],
+  k: number,
+  only: (i: number) => boolean = () => true,
+): number {
+  let n = 0;
+  let hits = 0;
+  evidence.forEach((sessions, i) => {
+    if (!only(i)) return;
+    n++;
+    if ((ranked[i] ?? []).slice(0, k).some((key) => sessions.includes(key))) hits++;
+  });
+  return hits / n;
+}
+
+/**
  * The plain baseline of issue 11: SQLite FTS5 with porter stemming, stop words removed from the query, bm25,
  * no service — over the same messages, in an in-memory index per project (`scope` 'project': each question
  * searches its own project) or one for the whole set ('all'), as the searches under test do. Top 10 keys per question.

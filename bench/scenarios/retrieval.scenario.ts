@@ -11,6 +11,7 @@
 
 import { configSchema } from '../../src/config/config.schema.js';
 import { uuidv7 } from '../../src/core/ids.js';
+import { conversationSearchSchema } from '../../src/domain/search.model.js';
 import { createEmbeddingProvider } from '../../src/embeddings/embedding.factory.js';
 import { EmbeddingService } from '../../src/embeddings/embedding.service.js';
 import type { Store } from '../../src/repositories/ports.js';
@@ -18,7 +19,14 @@ import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js
 import { SqliteStore } from '../../src/repositories/sqlite/sqlite.store.js';
 import { type SearchMode, SearchService } from '../../src/services/search.service.js';
 import { createMigratedDatabase } from '../lib/postgres.js';
-import { baselineRanking, figures, type LabelledSet, loadLabelledSet } from '../lib/retrieval-eval.js';
+import {
+  baselineRanking,
+  evidenceSessions,
+  figures,
+  type LabelledSet,
+  loadLabelledSet,
+  sessionHit,
+} from '../lib/retrieval-eval.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { fixed, renderTable } from '../lib/table.js';
 
@@ -26,6 +34,8 @@ const MODES: SearchMode[] = ['keyword', 'semantic', 'hybrid'];
 const TENANT = 'bench-retrieval';
 /** Timed passes over every question per mode (the first also fills the query-embedding cache). */
 const PASSES = 3;
+/** Sessions asked of search_conversations; the right session is looked for in its first 1, 3 and 5. */
+const SESSION_KS = [1, 3, 5] as const;
 
 /** Stores every session and message with its own time and role, and the messages' vectors (embedded once per run). */
 async function load(
@@ -94,7 +104,7 @@ async function measure(
   embedder: EmbeddingService,
   vectors: Map<string, Float32Array>,
   fixture: LabelledSet,
-): Promise<{ rows: string[][]; failures: string[] }> {
+): Promise<{ rows: string[][]; sessionRows: string[][]; failures: string[] }> {
   await store.migrate();
   const keyOf = await load(store, (c) => vectors.get(c) as Float32Array, embedder.model, fixture);
   const search = new SearchService(store, embedder);
@@ -116,6 +126,7 @@ async function measure(
       ranked[mode] = lists;
     }
   }
+  const sessions = await sessionFinding(name, search, fixture, ranked);
   const rows: string[][] = [];
   const categories = ['all', ...new Set(fixture.questions.map((q) => q.category))];
   const byCategory: Record<string, Record<string, ReturnType<typeof figures>>> = {};
@@ -160,6 +171,56 @@ async function measure(
   }
   rows.push([name, 'ratio', 'hybrid / baseline hit@10', '', fixed(h.hit10 / b.hit10, 2), '', '', '']);
   rows.push([name, 'ratio', 'keyword / baseline hit@10', '', fixed(k.hit10 / b.hit10, 2), '', '', '']);
+  return { rows, sessionRows: sessions.rows, failures: [...failures, ...sessions.failures] };
+}
+
+/**
+ * Finding the right session (issue 11: search_conversations at least as good as search_messages at it), per mode:
+ * search_conversations' sessions, best first, against the sessions of search_messages' top 10 messages in the order
+ * they first appear. A question is a hit at k when one of its evidence sessions is among the first k. Fails when
+ * search_conversations is below search_messages at any k, overall.
+ */
+async function sessionFinding(
+  name: string,
+  search: SearchService,
+  fixture: LabelledSet,
+  ranked: Record<string, string[][]>,
+): Promise<{ rows: string[][]; failures: string[] }> {
+  const evidence = evidenceSessions(fixture);
+  const sessionOf = new Map(fixture.sessions.flatMap((s) => s.messages.map((m) => [m.key, s.key] as const)));
+  const rows: string[][] = [];
+  const failures: string[] = [];
+  const categories = ['all', ...new Set(fixture.questions.map((q) => q.category))];
+  for (const mode of MODES) {
+    const fromMessages = (ranked[mode] ?? []).map((keys) => [...new Set(keys.map((k) => sessionOf.get(k) ?? k))]);
+    const conversations: string[][] = [];
+    for (const question of fixture.questions) {
+      const query = conversationSearchSchema.parse({
+        q: question.q,
+        project: question.project,
+        mode,
+        limit: Math.max(...SESSION_KS),
+        minScore: 0,
+      });
+      const result = await search.searchConversations({ tenantId: TENANT }, query);
+      // The bench names each session by its key (load).
+      conversations.push(result.sessions.map((g) => g.name));
+    }
+    for (const category of categories) {
+      const only = (i: number) => category === 'all' || fixture.questions[i]?.category === category;
+      const at = (lists: string[][]) => SESSION_KS.map((k) => sessionHit(evidence, lists, k, only));
+      const m = at(fromMessages);
+      const c = at(conversations);
+      rows.push([name, category, mode, ...m.map((x) => fixed(x, 3)), ...c.map((x) => fixed(x, 3))]);
+      if (category !== 'all') continue;
+      SESSION_KS.forEach((k, j) => {
+        if ((c[j] as number) < (m[j] as number))
+          failures.push(
+            `${name} ${mode}: search_conversations session hit@${k} ${fixed(c[j] as number, 3)} below search_messages ${fixed(m[j] as number, 3)}`,
+          );
+      });
+    }
+  }
   return { rows, failures };
 }
 
@@ -176,6 +237,7 @@ export const scenario: Scenario = {
       chunkChars: 2_000,
     });
     const rows: string[][] = [];
+    const sessionRows: string[][] = [];
     const failures: string[] = [];
     try {
       ctx.log(`embedding ${fixture.sessions.reduce((n, s) => n + s.messages.length, 0)} messages`);
@@ -187,6 +249,7 @@ export const scenario: Scenario = {
           try {
             const r = await measure('lite', store, embedder, vectors, fixture);
             rows.push(...r.rows);
+            sessionRows.push(...r.sessionRows);
             failures.push(...r.failures);
           } finally {
             await store.close();
@@ -197,6 +260,7 @@ export const scenario: Scenario = {
           try {
             const r = await measure('standard', store, embedder, vectors, fixture);
             rows.push(...r.rows);
+            sessionRows.push(...r.sessionRows);
             failures.push(...r.failures);
           } finally {
             await store.close();
@@ -212,9 +276,23 @@ export const scenario: Scenario = {
       rows,
       ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
     );
+    const sessionTable = renderTable(
+      [
+        'store',
+        'category',
+        'mode',
+        ...SESSION_KS.map((k) => `messages s@${k}`),
+        ...SESSION_KS.map((k) => `conversations s@${k}`),
+      ],
+      sessionRows,
+      ['left', 'left', 'left', ...SESSION_KS.flatMap(() => ['right', 'right'] as const)],
+    );
     const notes = [
       `${fixture.name}: ${fixture.questions.length} questions, ${fixture.sessions.reduce((n, s) => n + s.messages.length, 0)} messages, ${fixture.sessions.length} sessions, ${new Set(fixture.sessions.map((s) => s.project)).size} projects; each question searches its own project`,
       table,
+      'finding the right session: share of questions with an evidence session among the first k sessions — of ' +
+        "search_messages' top 10 messages (messages s@k) and of search_conversations (conversations s@k)",
+      sessionTable,
       ...(failures.length ? failures.map((f) => `TARGET FAIL ${f}`) : ['all retrieval targets PASS']),
     ];
     if (failures.length) throw new Error(`${notes.join('\n')}\nretrieval targets failed`);
