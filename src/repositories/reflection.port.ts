@@ -63,6 +63,8 @@ export interface ReflectionRepository {
   saveVectors(vectors: StoredVector[]): Promise<number>;
   /** Ids among `ids` that have a vector of `model`. */
   withVector(ids: string[], model: string): Promise<Set<string>>;
+  /** The stored vector of `model` of one reflection of the tenant, if it has one (it matches the current content). */
+  getVector(tenantId: string, id: string, model: string): Promise<Float32Array | undefined>;
   /**
    * Reflections written (created or edited) in [from, to) with no vector of `model`, no `jobName` job for them
    * waiting in the outbox and no open or discarded `jobName` dead letter (`payload.reflectionId`), oldest first:

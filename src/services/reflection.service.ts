@@ -119,15 +119,18 @@ export class ReflectionService {
   }
 
   /**
-   * The near duplicates of a stored reflection as of now (reflections stored after it count too): its content is
-   * embedded with the active model and compared with the project's vectors.
+   * The near duplicates of a stored reflection as of now (reflections stored after it count too): its vector of the
+   * active model (the stored one, which the embed job made; else its content embedded now) compared with the
+   * project's vectors. With its vector stored the answer needs no model call, even while the provider is down.
    */
   async nearDuplicates(
     principal: Principal,
     id: string,
   ): Promise<{ reflectionId: string; nearDuplicates: NearDuplicate[]; nearDuplicateCheck: 'done' | 'unavailable' }> {
     const reflection = await this.get(principal, id);
-    const vector = await this.embedOrUndefined(reflection.content, true);
+    const vector =
+      (await this.store.reflections.getVector(principal.tenantId, id, this.embedder.model)) ??
+      (await this.embedOrUndefined(reflection.content, true));
     if (!vector) return { reflectionId: id, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
     return { reflectionId: id, nearDuplicates: await this.neighbours(reflection, vector), nearDuplicateCheck: 'done' };
   }

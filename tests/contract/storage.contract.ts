@@ -621,6 +621,11 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     await store.reflections.saveVectors([
       { ownerId: b.id, tenantId: t, model: 'm-2', vector: unit(1, 0), createdAt: tick() },
     ]);
+    // The stored vector, read back for its tenant and model only.
+    expect(await store.reflections.getVector(t, b.id, 'm-2')).toEqual(unit(1, 0));
+    expect(await store.reflections.getVector('other', b.id, 'm-2')).toBeUndefined();
+    expect(await store.reflections.getVector(t, b.id, 'm-3')).toBeUndefined();
+    expect(await store.reflections.getVector(t, a.id, 'm-2')).toBeUndefined();
     await expect(
       store.reflections.update(t, b.id, () => ({
         content: { text: 'ALPHA  text', hash: contentHash('ALPHA  text') },
@@ -648,6 +653,7 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     expect(updated?.importance).toBeCloseTo(0.9, 5);
     expect(queued).toEqual([{ reflectionId: b.id, contentHash: contentHash('gamma text') }]);
     expect([...(await store.reflections.withVector([b.id], 'm-2'))]).toEqual([]);
+    expect(await store.reflections.getVector(t, b.id, 'm-2')).toBeUndefined();
     // Changing only tags keeps the vector.
     await store.reflections.saveVectors([
       { ownerId: a.id, tenantId: t, model: 'm-2', vector: unit(1, 0), createdAt: tick() },

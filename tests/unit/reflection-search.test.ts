@@ -138,7 +138,9 @@ describe('reflections and search services (sqlite)', () => {
     expect(near.nearDuplicates[0]?.similarity).toBeGreaterThanOrEqual(0.8);
     // The vector made at store time is saved, so the job has nothing left to do.
     expect(await handler({ reflectionId: near.reflection.id }, job as never)).toBe('skipped');
-    // Asked later, each finds the other (the first was stored before the second existed).
+    // Asked later, each finds the other (the first was stored before the second existed), from the stored vectors:
+    // no model call.
+    const calls = embedder.calls;
     expect(await service.reflections.nearDuplicates(me, first.reflection.id)).toMatchObject({
       reflectionId: first.reflection.id,
       nearDuplicateCheck: 'done',
@@ -147,6 +149,7 @@ describe('reflections and search services (sqlite)', () => {
     expect((await service.reflections.nearDuplicates(me, near.reflection.id)).nearDuplicates).toEqual(
       near.nearDuplicates,
     );
+    expect(embedder.calls).toBe(calls);
     await expect(service.reflections.nearDuplicates(me, uuidv7())).rejects.toBeInstanceOf(NotFoundError);
     embedder.down = true;
     const unchecked = await reflections.storeReflection(me, {
@@ -154,7 +157,12 @@ describe('reflections and search services (sqlite)', () => {
       waitForNearDuplicates: true,
     });
     const later = await reflections.storeReflection(me, { content: 'Another one stored while it is down' });
+    // With the provider down: a reflection whose vector is stored is still checked; one without a vector is not.
     expect(await service.reflections.nearDuplicates(me, first.reflection.id)).toMatchObject({
+      nearDuplicateCheck: 'done',
+      nearDuplicates: [{ id: near.reflection.id }],
+    });
+    expect(await service.reflections.nearDuplicates(me, later.reflection.id)).toMatchObject({
       nearDuplicateCheck: 'unavailable',
       nearDuplicates: [],
     });

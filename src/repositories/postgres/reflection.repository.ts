@@ -238,10 +238,10 @@ export class PostgresReflectionRepository implements ReflectionRepository {
     return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, contentHash: r.content_hash }));
   }
 
-  /** The stored vector of one reflection (tests and diagnostics). */
-  async getVector(id: string, model: string): Promise<Float32Array | undefined> {
+  async getVector(tenantId: string, id: string, model: string): Promise<Float32Array | undefined> {
     const [row] = await this.sql<{ e: string }[]>`
-      SELECT embedding::text AS e FROM reflection_embeddings WHERE reflection_id = ${id} AND model = ${model}`;
+      SELECT embedding::text AS e FROM reflection_embeddings
+      WHERE reflection_id = ${id} AND model = ${model} AND tenant_id = ${tenantId}`;
     return row ? Float32Array.from(fromSql(row.e) as number[]) : undefined;
   }
 

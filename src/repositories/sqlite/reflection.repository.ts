@@ -10,7 +10,7 @@ import type {
   ReflectionStats,
 } from '../reflection.port.js';
 import type { SearchFilters, SearchKind, TextHit, VectorHit } from '../search.port.js';
-import { type Db, toBlob } from './db.js';
+import { type Db, fromBlob, toBlob } from './db.js';
 import type { SqliteOutboxRepository } from './outbox.repository.js';
 import { reflectionFilters, sqlitePathMentions, sqliteTextSearch, sqliteVectorSearch } from './search.queries.js';
 
@@ -254,6 +254,14 @@ export class SqliteReflectionRepository implements ReflectionRepository {
       .pluck()
       .all(model, JSON.stringify(ids)) as string[];
     return new Set(found);
+  }
+
+  async getVector(tenantId: string, id: string, model: string): Promise<Float32Array | undefined> {
+    const blob = this.db
+      .prepare('SELECT embedding FROM reflection_embeddings WHERE reflection_id = ? AND model = ? AND tenant_id = ?')
+      .pluck()
+      .get(id, model, tenantId) as Buffer | undefined;
+    return blob ? fromBlob(blob) : undefined;
   }
 
   async textSearch(
