@@ -130,8 +130,13 @@ export function figures(
  * session keys (`only` picks questions).
  */
 export function evidenceSessions(set: LabelledSet): string[][] {
-  const sessionOf = new Map(set.sessions.flatMap((s) => s.messages.map((m) => [m.key, s.key] as const)));
+  const sessionOf = sessionKeys(set);
   return set.questions.map((q) => [...new Set(q.evidence.map((k) => sessionOf.get(k) ?? k))]);
+}
+
+/** Each message key's session key. */
+export function sessionKeys(set: LabelledSet): Map<string, string> {
+  return new Map(set.sessions.flatMap((s) => s.messages.map((m) => [m.key, s.key] as const)));
 }
 
 export function sessionHit(

@@ -26,6 +26,7 @@ import {
   type LabelledSet,
   loadLabelledSet,
   sessionHit,
+  sessionKeys,
 } from '../lib/retrieval-eval.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../lib/scenario.js';
 import { fixed, renderTable } from '../lib/table.js';
@@ -187,7 +188,7 @@ async function sessionFinding(
   ranked: Record<string, string[][]>,
 ): Promise<{ rows: string[][]; failures: string[] }> {
   const evidence = evidenceSessions(fixture);
-  const sessionOf = new Map(fixture.sessions.flatMap((s) => s.messages.map((m) => [m.key, s.key] as const)));
+  const sessionOf = sessionKeys(fixture);
   const rows: string[][] = [];
   const failures: string[] = [];
   const categories = ['all', ...new Set(fixture.questions.map((q) => q.category))];
