@@ -126,8 +126,7 @@ export function figures(
 
 /**
  * Finding the right session: each question's evidence sessions (the sessions holding its evidence messages, several
- * for a multi-hop question), and the share of questions with one of them among the first `k` of a ranked list of
- * session keys (`only` picks questions).
+ * for a multi-hop question).
  */
 export function evidenceSessions(set: LabelledSet): string[][] {
   const sessionOf = sessionKeys(set);
@@ -139,6 +138,10 @@ export function sessionKeys(set: LabelledSet): Map<string, string> {
   return new Map(set.sessions.flatMap((s) => s.messages.map((m) => [m.key, s.key] as const)));
 }
 
+/**
+ * The share of questions with one of their evidence sessions among the first `k` of a ranked list of session keys
+ * (`only` picks questions).
+ */
 export function sessionHit(
   evidence: string[][],
   ranked: string[][],
