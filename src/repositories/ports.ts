@@ -303,6 +303,6 @@ export type {
   ReflectionRepository,
   ReflectionStats,
 } from './reflection.port.js';
-export type { SearchFilters, SearchKind, StoredVector, TextHit, VectorHit } from './search.port.js';
+export type { ReflectionVector, SearchFilters, SearchKind, StoredVector, TextHit, VectorHit } from './search.port.js';
 export type { SummaryRepository } from './summary.port.js';
 export type { OutboxJob, OutboxRepository, OutboxRow, Page, SyncPosition };

@@ -1,5 +1,5 @@
 import type { Reflection } from '../domain/reflection.model.js';
-import type { SearchFilters, SearchKind, StoredVector, TextHit, VectorHit } from './search.port.js';
+import type { ReflectionVector, SearchFilters, SearchKind, TextHit, VectorHit } from './search.port.js';
 
 export type NewReflection = Omit<Reflection, 'updatedAt'>;
 
@@ -59,8 +59,12 @@ export interface ReflectionRepository {
   delete(tenantId: string, id: string): Promise<boolean>;
   list(tenantId: string, query: ReflectionListQuery): Promise<Reflection[]>;
   stats(tenantId: string, project?: string): Promise<ReflectionStats>;
-  /** Saves reflection vectors; one per reflection and model, the first kept; deleted reflections skipped. */
-  saveVectors(vectors: StoredVector[]): Promise<number>;
+  /**
+   * Saves reflection vectors; one per reflection and model, the first kept. A vector is skipped when its reflection
+   * was deleted or re-worded since its content was read (its contentHash no longer the reflection's): the re-wording
+   * queued its own embed job, and a vector of the old text must never stand for the new one.
+   */
+  saveVectors(vectors: ReflectionVector[]): Promise<number>;
   /** Ids among `ids` that have a vector of `model`. */
   withVector(ids: string[], model: string): Promise<Set<string>>;
   /** The stored vector of `model` of one reflection of the tenant, if it has one (it matches the current content). */

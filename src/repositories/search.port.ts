@@ -8,6 +8,11 @@ export interface StoredVector {
   createdAt: string;
 }
 
+/** A reflection's vector, with the hash of the content it was computed from (reflections can be re-worded). */
+export interface ReflectionVector extends StoredVector {
+  contentHash: string;
+}
+
 /** Filters applied inside the search and list queries, before any LIMIT. */
 export interface SearchFilters {
   project?: string;

@@ -111,7 +111,14 @@ export class ReflectionService {
     if (!vector) return { reflection, created, nearDuplicates: [], nearDuplicateCheck: 'unavailable' };
     const nearDuplicates = mode === 'wait' ? await this.neighbours(reflection, vector) : undefined;
     await this.store.reflections.saveVectors([
-      { ownerId: reflection.id, tenantId, model: this.embedder.model, vector, createdAt: this.clock().toISOString() },
+      {
+        ownerId: reflection.id,
+        tenantId,
+        model: this.embedder.model,
+        vector,
+        contentHash: reflection.contentHash,
+        createdAt: this.clock().toISOString(),
+      },
     ]);
     return nearDuplicates
       ? { reflection, created, nearDuplicates, nearDuplicateCheck: 'done' }

@@ -131,7 +131,14 @@ export async function seedCorpus(store: Store, tenantId: string, base: number): 
       createdAt: at(i * DAY + 30_000),
     });
     await store.reflections.saveVectors([
-      { ownerId: id, tenantId, model: MODEL, vector: embed(content), createdAt: at(0) },
+      {
+        ownerId: id,
+        tenantId,
+        model: MODEL,
+        vector: embed(content),
+        contentHash: contentHash(content),
+        createdAt: at(0),
+      },
     ]);
     corpus.insights.push(id);
   }

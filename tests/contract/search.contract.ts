@@ -71,6 +71,7 @@ export function describeRetrievalQuality(
             tenantId: 'quality',
             model: embedder.model,
             vector: vectors[i] as Float32Array,
+            contentHash: contentHash(r.content),
             createdAt: new Date().toISOString(),
           },
         ]);
@@ -146,6 +147,7 @@ export function describeSearchShortcuts(name: string, open: () => Promise<{ stor
           tenantId: me.tenantId,
           model: embedder.model,
           vector: vector as Float32Array,
+          contentHash: reflection.contentHash,
           createdAt: at(),
         },
       ]);

@@ -619,7 +619,7 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     const a = (await store.reflections.create(newReflection(t, { content: 'alpha text' }))).reflection;
     const b = (await store.reflections.create(newReflection(t, { content: 'beta text' }))).reflection;
     await store.reflections.saveVectors([
-      { ownerId: b.id, tenantId: t, model: 'm-2', vector: unit(1, 0), createdAt: tick() },
+      { ownerId: b.id, tenantId: t, model: 'm-2', vector: unit(1, 0), contentHash: b.contentHash, createdAt: tick() },
     ]);
     // The stored vector, read back for its tenant and model only.
     expect(await store.reflections.getVector(t, b.id, 'm-2')).toEqual(unit(1, 0));
@@ -654,9 +654,16 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     expect(queued).toEqual([{ reflectionId: b.id, contentHash: contentHash('gamma text') }]);
     expect([...(await store.reflections.withVector([b.id], 'm-2'))]).toEqual([]);
     expect(await store.reflections.getVector(t, b.id, 'm-2')).toBeUndefined();
+    // A vector of the old text, saved after the re-wording (a job that read it before), is not kept; one of the
+    // current text is.
+    const late = { ownerId: b.id, tenantId: t, model: 'm-2', vector: unit(0, 1), createdAt: tick() };
+    expect(await store.reflections.saveVectors([{ ...late, contentHash: b.contentHash }])).toBe(0);
+    expect(await store.reflections.getVector(t, b.id, 'm-2')).toBeUndefined();
+    expect(await store.reflections.saveVectors([{ ...late, contentHash: contentHash('gamma text') }])).toBe(1);
+    expect(await store.reflections.getVector(t, b.id, 'm-2')).toEqual(unit(0, 1));
     // Changing only tags keeps the vector.
     await store.reflections.saveVectors([
-      { ownerId: a.id, tenantId: t, model: 'm-2', vector: unit(1, 0), createdAt: tick() },
+      { ownerId: a.id, tenantId: t, model: 'm-2', vector: unit(1, 0), contentHash: a.contentHash, createdAt: tick() },
     ]);
     await store.reflections.update(t, a.id, () => ({ tags: ['y'], updatedAt: tick() }));
     expect([...(await store.reflections.withVector([a.id], 'm-2'))]).toEqual([a.id]);
@@ -729,7 +736,7 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
     await store.reflections.create(newReflection(t, { tags: ['x'], createdAt: at('2026-02-08T23:00:00Z') }));
     await store.reflections.create(newReflection(t, { project: 'beta', createdAt: at('2026-02-09T01:00:00Z') }));
     await store.reflections.saveVectors([
-      { ownerId: a.id, tenantId: t, model: 'm-2', vector: unit(1, 1), createdAt: tick() },
+      { ownerId: a.id, tenantId: t, model: 'm-2', vector: unit(1, 1), contentHash: a.contentHash, createdAt: tick() },
     ]);
     const stats = await store.reflections.stats(t);
     expect(stats).toEqual({
@@ -807,10 +814,24 @@ function describeReflectionStorage(getStore: () => Store, tick: () => string): v
       );
     }
     await store.reflections.saveVectors(
-      rs.map((r, i) => ({ ownerId: r.id, tenantId: t, model: 'm-3', vector: unit(1, i, 0), createdAt: tick() })),
+      rs.map((r, i) => ({
+        ownerId: r.id,
+        tenantId: t,
+        model: 'm-3',
+        vector: unit(1, i, 0),
+        contentHash: r.contentHash,
+        createdAt: tick(),
+      })),
     );
     await store.reflections.saveVectors([
-      { ownerId: rs[0]?.id as string, tenantId: t, model: 'm-2', vector: unit(0, 1), createdAt: tick() },
+      {
+        ownerId: rs[0]?.id as string,
+        tenantId: t,
+        model: 'm-2',
+        vector: unit(0, 1),
+        contentHash: rs[0]?.contentHash as string,
+        createdAt: tick(),
+      },
     ]);
     await store.reflections.ensureVectorIndex('m-3', 3);
     await store.reflections.ensureVectorIndex('m-3', 3);

@@ -173,6 +173,27 @@ describe('reflections and search services (sqlite)', () => {
     expect(await handler({ reflectionId: unchecked.reflection.id }, job as never)).toBe('skipped');
     // A reflection deleted before its job ran: the job is a no-op, never a dead letter (issue 15, defect 8).
     expect(await handler({ reflectionId: uuidv7() }, job as never)).toBe('gone');
+    // Re-worded while its job's model call ran: the vector of the old text is dropped, and the job the re-wording
+    // queued embeds the new text, which get_near_duplicates then compares.
+    const reworded = await reflections.storeReflection(me, { content: 'Cache the tenant in every cache key' });
+    const racing = {
+      model: embedder.model,
+      async embed(texts: string[]) {
+        await service.reflections.update(me, reworded.reflection.id, {
+          content: 'Always run the migrations inside one transaction, reworded',
+        });
+        return embedder.embed(texts);
+      },
+    };
+    expect(await embedReflectionHandler(store, racing)({ reflectionId: reworded.reflection.id }, job as never)).toBe(
+      'skipped',
+    );
+    expect(await store.reflections.getVector(me.tenantId, reworded.reflection.id, embedder.model)).toBeUndefined();
+    expect(await handler({ reflectionId: reworded.reflection.id }, job as never)).toBe('done');
+    expect(await service.reflections.nearDuplicates(me, reworded.reflection.id)).toMatchObject({
+      nearDuplicateCheck: 'done',
+      nearDuplicates: expect.arrayContaining([expect.objectContaining({ id: first.reflection.id })]),
+    });
   });
 
   it('validates sizes and fields, updates, lists, deletes, counts', async () => {

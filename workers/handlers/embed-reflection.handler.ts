@@ -33,17 +33,20 @@ export function embedReflectionHandler(
       throw error;
     });
     if (!vector) throw new Error('embedding provider returned no vector');
-    await withSpan(VECTOR_WRITE, vectorWriteAttributes(embedder.model, 1), () =>
+    // Saved only while the reflection still holds the content embedded here: re-worded meanwhile, its update queued
+    // the job that embeds the new text, and this vector is dropped ('skipped'), as when another worker saved first.
+    const saved = await withSpan(VECTOR_WRITE, vectorWriteAttributes(embedder.model, 1), () =>
       store.reflections.saveVectors([
         {
           ownerId: reflectionId,
           tenantId: job.tenantId,
           model: embedder.model,
           vector,
+          contentHash: reflection.contentHash,
           createdAt: new Date().toISOString(),
         },
       ]),
     );
-    return 'done';
+    return saved > 0 ? 'done' : 'skipped';
   };
 }

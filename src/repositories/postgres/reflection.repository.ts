@@ -2,7 +2,7 @@ import { fromSql } from 'pgvector';
 import type { JSONValue } from 'postgres';
 import { ConflictError } from '../../core/errors.js';
 import type { Reflection } from '../../domain/reflection.model.js';
-import type { StoredVector, WriteFollowUps } from '../ports.js';
+import type { ReflectionVector, WriteFollowUps } from '../ports.js';
 import type {
   CreatedReflection,
   NewReflection,
@@ -28,6 +28,7 @@ const REFLECTION_VECTORS: VectorTable = {
   table: 'reflection_embeddings',
   owner: 'reflection_id',
   parent: 'reflections',
+  hashed: true,
 };
 
 interface ReflectionRow {
@@ -211,7 +212,7 @@ export class PostgresReflectionRepository implements ReflectionRepository {
     };
   }
 
-  saveVectors(vectors: StoredVector[]): Promise<number> {
+  saveVectors(vectors: ReflectionVector[]): Promise<number> {
     return saveVectors(this.sql, REFLECTION_VECTORS, vectors);
   }
 

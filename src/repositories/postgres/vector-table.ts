@@ -7,13 +7,20 @@ export interface VectorTable {
   table: 'message_embeddings' | 'reflection_embeddings';
   owner: 'message_id' | 'reflection_id';
   parent: 'messages' | 'reflections';
+  /** Owners whose content can change: a vector is saved only while the owner's content_hash is its contentHash. */
+  hashed?: boolean;
 }
 
 /**
  * Saves vectors in one statement; a vector already stored for the same owner and model is kept, and an
- * owner deleted since its job was queued is skipped rather than failing the batch. Returns rows saved.
+ * owner deleted since its job was queued (or, `hashed`, re-worded since: another content_hash) is skipped rather
+ * than failing the batch. Returns rows saved.
  */
-export async function saveVectors(sql: Sql, t: VectorTable, vectors: StoredVector[]): Promise<number> {
+export async function saveVectors(
+  sql: Sql,
+  t: VectorTable,
+  vectors: Array<StoredVector & { contentHash?: string }>,
+): Promise<number> {
   if (vectors.length === 0) return 0;
   const rows = vectors.map((v) => ({
     owner: v.ownerId,
@@ -22,13 +29,15 @@ export async function saveVectors(sql: Sql, t: VectorTable, vectors: StoredVecto
     dim: v.vector.length,
     embedding: toSql(Array.from(v.vector)) as string,
     created_at: v.createdAt,
+    content_hash: v.contentHash ?? null,
   }));
   const result = await sql`
     INSERT INTO ${sql(t.table)} (${sql(t.owner)}, tenant_id, model, dim, embedding, created_at)
     SELECT r.owner, r.tenant_id, r.model, r.dim, r.embedding::vector, r.created_at
     FROM jsonb_to_recordset(${sql.json(rows)}) AS r(owner uuid, tenant_id text, model text, dim int,
-                                                     embedding text, created_at timestamptz)
-    WHERE EXISTS (SELECT 1 FROM ${sql(t.parent)} p WHERE p.id = r.owner)
+                                                     embedding text, created_at timestamptz, content_hash text)
+    WHERE EXISTS (SELECT 1 FROM ${sql(t.parent)} p WHERE p.id = r.owner
+                  ${t.hashed ? sql`AND p.content_hash = r.content_hash` : sql``})
     ON CONFLICT (${sql(t.owner)}, model) DO NOTHING`;
   return result.count;
 }

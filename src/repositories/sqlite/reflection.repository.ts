@@ -1,6 +1,6 @@
 import { ConflictError } from '../../core/errors.js';
 import type { Reflection } from '../../domain/reflection.model.js';
-import type { StoredVector, WriteFollowUps } from '../ports.js';
+import type { ReflectionVector, WriteFollowUps } from '../ports.js';
 import type {
   CreatedReflection,
   NewReflection,
@@ -77,7 +77,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
     this.saveVectorStmt = db.prepare(`
       INSERT INTO reflection_embeddings (reflection_id, tenant_id, model, dim, embedding, created_at)
       SELECT @ownerId, @tenantId, @model, @dim, @embedding, @createdAt
-      WHERE EXISTS (SELECT 1 FROM reflections WHERE id = @ownerId)
+      WHERE EXISTS (SELECT 1 FROM reflections WHERE id = @ownerId AND content_hash = @contentHash)
       ON CONFLICT (reflection_id, model) DO NOTHING`);
   }
 
@@ -209,7 +209,7 @@ export class SqliteReflectionRepository implements ReflectionRepository {
     };
   }
 
-  async saveVectors(vectors: StoredVector[]): Promise<number> {
+  async saveVectors(vectors: ReflectionVector[]): Promise<number> {
     return this.db.transaction(() => {
       let saved = 0;
       for (const v of vectors) {
