@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { MESSAGE_ROLES } from '../domain/message.model.js';
+import { regexpMatchesSql } from './re2-pattern.js';
 
 /**
  * `facts.message_days`: the messages of each (tenant, project, session, UTC day) rolled up — counts and characters
@@ -34,13 +35,21 @@ const ERROR_MARKERS = [
 const NOT_AN_ERROR = /\b0 (?:failed|failures|errors?)\b|\bno (?:errors?|failures?)\b/i;
 
 /**
- * Whether a message is an error message: `messages.is_error`, computed by the sync as it loads the message (about
- * 0.7 µs per message in JavaScript, several times less than the same regular expressions in DuckDB at each rollup
- * refresh); the rollup counts the flag.
+ * Whether a message is an error message. The reference definition; DuckDB computes `messages.is_error` with the
+ * same expressions translated to RE2 (errorMessageSql), which a test holds to the same answers.
  */
 export function isErrorMessage(role: string, content: string): boolean {
   if (role !== 'tool' && role !== 'assistant') return false;
   return ERROR_MARKERS.some((re) => re.test(content)) && !NOT_AN_ERROR.test(content);
+}
+
+/**
+ * isErrorMessage as a DuckDB expression over two columns: how the sync computes `messages.is_error` while it loads
+ * the messages (in DuckDB's threads, without the content passing through JavaScript).
+ */
+export function errorMessageSql(role: string, content: string): string {
+  const markers = ERROR_MARKERS.map((re) => regexpMatchesSql(content, re)).join(' OR ');
+  return `CASE WHEN ${role} IN ('tool', 'assistant') THEN (${markers}) AND NOT ${regexpMatchesSql(content, NOT_AN_ERROR)} ELSE false END`;
 }
 
 export const MESSAGE_DAYS_DDL = `
@@ -127,32 +136,13 @@ export async function rebuildMessageDays(connection: DuckDBConnection): Promise<
 }
 
 /**
- * Gives message facts their `is_error` (isErrorMessage), in the caller's transaction: those without one, or all of
- * them (`all`: the definition changed). Messages are streamed through JavaScript; the error ids go back in one
- * UPDATE.
+ * Gives message facts their `is_error` (errorMessageSql), in the caller's transaction: those without one, or all of
+ * them (`all`: the definition changed).
  */
 async function classifyMessages(connection: DuckDBConnection, all: boolean): Promise<void> {
-  const where = all ? '' : 'WHERE is_error IS NULL';
-  const errors: string[] = [];
-  const result = await connection.stream(`SELECT id, role, content FROM facts.messages ${where}`);
-  for await (const rows of result.yieldRows()) {
-    for (const [id, role, content] of rows) {
-      if (isErrorMessage(role as string, content as string)) errors.push(id as string);
-    }
-  }
-  await connection.run('CREATE OR REPLACE TEMP TABLE error_ids (id VARCHAR)');
-  const appender = await connection.createAppender('error_ids', 'main', 'temp');
-  try {
-    for (const id of errors) {
-      appender.appendVarchar(id);
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-  await connection.run(`UPDATE facts.messages SET is_error = id IN (SELECT id FROM temp.main.error_ids) ${where}`);
-  await connection.run('DROP TABLE temp.main.error_ids');
+  await connection.run(
+    `UPDATE facts.messages SET is_error = ${errorMessageSql('role', 'content')} ${all ? '' : 'WHERE is_error IS NULL'}`,
+  );
 }
 
 /**

@@ -1,11 +1,23 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import type { AnalyticsSourceRepository, FactRow, FactValue, SyncPosition } from '../repositories/ports.js';
+import {
+  type AnalyticsSourceRepository,
+  type FactRow,
+  type FactValue,
+  MESSAGE_CSV_COLUMNS,
+  type SyncPosition,
+} from '../repositories/ports.js';
 import { AnalyticsLockedError, type AnalyticsStore } from './analytics.store.js';
-import { dropSessionDays, isErrorMessage, refreshMessageDays, type TouchedDay } from './analytics-rollup.js';
-import { DERIVED_COLUMNS, FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
+import { sqlString } from './analytics-query.js';
+import { dropSessionDays, errorMessageSql, refreshMessageDays, type TouchedDay } from './analytics-rollup.js';
+import { FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 export interface AnalyticsSyncOptions {
-  /** Rows per batch: one DuckDB transaction (with the rollup and the watermark), read in pages of up to 5,000. */
+  /**
+   * Rows per batch: one DuckDB transaction (with the rollup and the watermark), read in pages of up to 5,000 (messages:
+   * 50,000).
+   */
   batchSize: number;
   /** Each run re-reads rows stamped this long before the watermark (late commits); upserts make it harmless. */
   overlapMs: number;
@@ -33,15 +45,19 @@ const ZERO_ID = '00000000-0000-0000-0000-000000000000';
 const EPOCH = new Date(0).toISOString();
 /** Ids per existence query of the delete pass. */
 const EXISTS_CHUNK = 1_000;
-const DAY_MS = 86_400_000;
 /** Rows per read from the primary store; a batch (one DuckDB transaction) is several pages. */
 const READ_PAGE = 5_000;
-const MESSAGE_SESSION = FACT_COLUMNS.messages.indexOf('session_id');
-const MESSAGE_CREATED = FACT_COLUMNS.messages.indexOf('created_at');
-const MESSAGE_ROLE = FACT_COLUMNS.messages.indexOf('role');
-const MESSAGE_CONTENT = FACT_COLUMNS.messages.indexOf('content');
-/** The derived column computed from several values of a message (DERIVED_COLUMNS); -1 for other tables. */
-const MESSAGE_IS_ERROR = FACT_COLUMNS.messages.indexOf('is_error');
+/**
+ * Messages per CSV page (see loadMessages): larger pages than READ_PAGE, as each costs two scans of its file by
+ * DuckDB and one range query on the primary store; ~13 MB of file at the analytics bench's message sizes.
+ */
+const CSV_PAGE = 50_000;
+/** DuckDB's default line limit of read_csv (bytes); raised per page when a message is longer. */
+const CSV_LINE_BYTES = 2_000_000;
+/** How read_csv reads a message page (MESSAGE_CSV_COLUMNS): no sniffing, a quoted empty field is '' not null. */
+const MESSAGE_CSV_TYPES = `{${MESSAGE_CSV_COLUMNS.map(
+  (c) => `'${c}': '${c === 'seq' || c === 'chars' ? 'INTEGER' : c === 'created_at' ? 'TIMESTAMPTZ' : 'VARCHAR'}'`,
+).join(', ')}}`;
 
 type DuckDB = typeof import('@duckdb/node-api');
 
@@ -53,8 +69,6 @@ enum Kind {
   BigInt,
   /** VARCHAR, JSON and TIMESTAMPTZ: timestamps come as ISO 8601 UTC text, which DuckDB's appender casts itself. */
   Text,
-  /** A DATE derived from a timestamp (DERIVED_COLUMNS): its UTC day, the first ten characters. */
-  Day,
   TextList,
 }
 
@@ -64,7 +78,6 @@ function kindOf(type: string): Kind {
   if (type === 'DOUBLE') return Kind.Double;
   if (type === 'BIGINT') return Kind.BigInt;
   if (type === 'VARCHAR' || type === 'JSON' || type === 'TIMESTAMP WITH TIME ZONE') return Kind.Text;
-  if (type === 'DATE') return Kind.Day;
   if (type === 'VARCHAR[]') return Kind.TextList;
   throw new Error(`analytics sync: no appender for DuckDB type ${type}`);
 }
@@ -78,31 +91,10 @@ function appendValue(duck: DuckDB, appender: DuckDBAppender, kind: Kind, v: Fact
   if (v === null || v === undefined) appender.appendNull();
   else if (kind === Kind.Text) appender.appendVarchar(typeof v === 'string' ? v : JSON.stringify(v));
   else if (kind === Kind.Integer) appender.appendInteger(Number(v));
-  else if (kind === Kind.Day) appender.appendVarchar((v as string).slice(0, 10));
   else if (kind === Kind.Boolean) appender.appendBoolean(v === true);
   else if (kind === Kind.Double) appender.appendDouble(Number(v));
   else if (kind === Kind.BigInt) appender.appendBigInt(BigInt(v as number));
   else appender.appendList(duck.listValue([...(v as string[])]), duck.LIST(duck.VARCHAR));
-}
-
-/**
- * Adds each message's (session, UTC day) to `touched`, keyed `session \0 YYYY-MM-DD`. Rows come in change order, so
- * neighbours often share both: a row like the one before it costs two string comparisons, and a day is parsed once
- * per new key (200,000 messages of the analytics bench in time order: 125 ms with a Date.parse and a key per row,
- * 45 ms so — about 4% of their sync).
- */
-function touchDays(rows: readonly FactRow[], touched: Map<string, TouchedDay>): void {
-  let lastSession = '';
-  let lastDay = '';
-  for (const row of rows) {
-    const sessionId = row.values[MESSAGE_SESSION] as string;
-    const day = (row.values[MESSAGE_CREATED] as string).slice(0, 10);
-    if (sessionId === lastSession && day === lastDay) continue;
-    lastSession = sessionId;
-    lastDay = day;
-    const key = `${sessionId}\u0000${day}`;
-    if (!touched.has(key)) touched.set(key, { sessionId, day: Date.parse(day) / DAY_MS });
-  }
 }
 
 /** The (empty) staging temp table of a fact table: its columns, no constraints. */
@@ -110,24 +102,24 @@ function stagingTable(fact: FactTable): string {
   return `CREATE OR REPLACE TEMP TABLE stage_${fact} AS SELECT ${FACT_COLUMNS[fact].join(', ')} FROM facts.${fact} LIMIT 0`;
 }
 
-/**
- * Whether none of the rows can be in DuckDB yet, so they can skip the staging table and the upsert (about twice as
- * fast): messages never change, so one stamped after the watermark (in whole milliseconds, the precision of `ts`)
- * was never copied. Other tables' rows change, keeping their id: they always go through the upsert.
- */
-function isNew(fact: FactTable, rows: FactRow[], watermarkMs: number | null | undefined): boolean {
-  if (fact !== 'messages') return false;
-  if (watermarkMs == null) return true;
-  return Date.parse((rows[0] as FactRow).ts) > watermarkMs;
+/** The fact tables loaded through the appender: all but messages (loadMessages). */
+const APPENDED_TABLES = FACT_TABLES.filter((fact) => fact !== 'messages');
+
+/** One page read from the primary store: how many rows, the last one's position, and how to load it. */
+interface Page {
+  rows: number;
+  last: SyncPosition | null;
+  load(connection: DuckDBConnection, touched: Map<string, TouchedDay>): Promise<void>;
 }
 
 /**
  * Incremental copy of the primary store into DuckDB's fact tables (`facts.*`), for every tenant at once.
  *
  * Per table, rows are read in (change time, id) order from the table's watermark (minus `overlapMs`, for writes
- * that committed late), `batchSize` at a time. Each batch is appended (DuckDB appender) into a staging temp table
- * and moved with one `INSERT OR REPLACE` keyed by id (messages, which never change: `INSERT OR IGNORE`), and the
- * watermark advances in the same DuckDB transaction: a run interrupted between batches leaves whole batches and a
+ * that committed late), `batchSize` at a time. Each page of a batch is appended (DuckDB appender) into a staging temp
+ * table and moved with one `INSERT OR REPLACE` keyed by id — messages, the bulk of the rows, are written by the
+ * primary store as a CSV file that DuckDB reads itself, `INSERT OR IGNORE` (they never change) — and the watermark
+ * advances in the same DuckDB transaction: a run interrupted between batches leaves whole batches and a
  * watermark that matches them, and the next run goes on from there; re-reading rows only replaces them with
  * themselves (or leaves them), so nothing is ever duplicated.
  *
@@ -142,14 +134,6 @@ export class AnalyticsSync {
   private readonly reconcileAfter = new Map<FactTable, string>();
   private readonly columnKinds = new Map<FactTable, Kind[]>();
   private duck: DuckDB | undefined;
-  /** Per fact column, the position of its value in a FactRow (a derived column: the first one it is derived from). */
-  private readonly valueIndex = new Map<FactTable, number[]>(
-    FACT_TABLES.map((fact) => {
-      const columns = FACT_COLUMNS[fact];
-      const derived = DERIVED_COLUMNS[fact] ?? {};
-      return [fact, columns.map((c) => columns.indexOf(derived[c]?.[0] ?? c))];
-    }),
-  );
   private appendersReady: DuckDBConnection | undefined;
 
   constructor(
@@ -189,7 +173,7 @@ export class AnalyticsSync {
   private async prepare(connection: DuckDBConnection): Promise<void> {
     if (this.appendersReady === connection) return;
     this.duck = await import('@duckdb/node-api');
-    for (const fact of FACT_TABLES) {
+    for (const fact of APPENDED_TABLES) {
       const columns = FACT_COLUMNS[fact];
       const described = await connection.runAndReadAll(
         `SELECT column_name, data_type FROM information_schema.columns
@@ -217,34 +201,35 @@ export class AnalyticsSync {
         ? { ts: EPOCH, id: ZERO_ID }
         : { ts: new Date(Math.max(0, watermark - this.options.overlapMs)).toISOString(), id: ZERO_ID };
     let total = 0;
-    const pageSize = Math.min(this.options.batchSize, READ_PAGE);
+    const pageSize = Math.min(this.options.batchSize, fact === 'messages' ? CSV_PAGE : READ_PAGE);
     for (let batch = 1; ; batch++) {
       await connection.run('BEGIN TRANSACTION');
       // One batch: pages read and loaded until batchSize rows or the end, then the rollup and the watermark.
       let rowsInBatch = 0;
-      let last: FactRow | undefined;
+      let last: SyncPosition | null = null;
       let caughtUp = false;
       const touched = new Map<string, TouchedDay>();
-      // The next page is read while this one is loaded (PostgreSQL answers from its own process meanwhile).
+      // The next page is read while DuckDB loads this one (in its own threads; PostgreSQL in its own process).
       let limit = Math.min(pageSize, this.options.batchSize);
-      let page = this.read(fact, after, limit);
+      let slot = 0;
+      let page = this.read(fact, after, limit, slot);
       for (;;) {
-        const rows = await page;
-        if (rows.length > 0) {
-          last = rows.at(-1) as FactRow;
-          after = { ts: last.ts, id: last.id };
+        const current = await page;
+        if (current.last) {
+          last = current.last;
+          after = current.last;
         }
-        caughtUp = rows.length < limit;
-        const more = !caughtUp && rowsInBatch + rows.length < this.options.batchSize;
+        caughtUp = current.rows < limit;
+        const more = !caughtUp && rowsInBatch + current.rows < this.options.batchSize;
+        const loading = current.rows > 0 ? current.load(connection, touched) : Promise.resolve();
+        loading.catch(() => undefined);
         if (more) {
-          const nextLimit = Math.min(pageSize, this.options.batchSize - rowsInBatch - rows.length);
-          page = this.read(fact, after, nextLimit);
-          limit = nextLimit;
+          limit = Math.min(pageSize, this.options.batchSize - rowsInBatch - current.rows);
+          slot = 1 - slot;
+          page = this.read(fact, after, limit, slot);
         }
-        if (rows.length > 0) {
-          await this.load(connection, fact, rows, isNew(fact, rows, watermark), touched);
-          rowsInBatch += rows.length;
-        }
+        await loading;
+        rowsInBatch += current.rows;
         if (!more) break;
       }
       if (touched.size > 0) await refreshMessageDays(connection, touched.values());
@@ -267,47 +252,89 @@ export class AnalyticsSync {
     }
   }
 
-  /** One page from the primary store; a read left pending by a failed batch never goes unhandled. */
-  private read(fact: FactTable, after: SyncPosition, limit: number): Promise<FactRow[]> {
-    const page = this.source.changedSince(fact, after, limit);
+  /**
+   * One page from the primary store (messages: a CSV file in the staging directory, `slot` 0 or 1 — one page is
+   * written while the other loads); a read left pending by a failed batch never goes unhandled.
+   */
+  private read(fact: FactTable, after: SyncPosition, limit: number, slot: number): Promise<Page> {
+    let page: Promise<Page>;
+    if (fact === 'messages') {
+      mkdirSync(this.store.stagingDir, { recursive: true });
+      const file = join(this.store.stagingDir, `messages-${slot}.csv`);
+      page = this.source.writeMessagesCsv(after, limit, file).then((csv) => ({
+        rows: csv.rows,
+        last: csv.last,
+        load: (connection, touched) => this.loadMessages(connection, file, csv.longestRowBytes, touched),
+      }));
+    } else {
+      page = this.source.changedSince(fact, after, limit).then((rows) => {
+        const last = rows.at(-1);
+        return {
+          rows: rows.length,
+          last: last ? { ts: last.ts, id: last.id } : null,
+          load: (connection) => this.load(connection, fact, rows),
+        };
+      });
+    }
     page.catch(() => undefined);
     return page;
   }
 
   /**
-   * Loads one page of rows in the caller's transaction: rows known to be new are appended straight into the fact
-   * table; others are appended into the staging table, then replace the fact rows of the same ids. Messages add
-   * their (session, day) to `touched`, whose rollup rows the batch recomputes before it commits.
+   * Loads a page of messages from its CSV file in the caller's transaction, DuckDB reading the file itself (its
+   * parallel CSV reader) and deriving `created_day` and `is_error` (errorMessageSql) as it inserts; messages never
+   * change, so one already here (an overlap re-read) is left alone. Then the page's (session, day) pairs go to
+   * `touched`, whose rollup rows the batch recomputes before it commits. The file is removed afterwards.
+   *
+   * Why not the appender, as for the other tables: a message passed through JavaScript value by value (ten strings
+   * read from the primary store, each appended) kept the sync under half of DuckDB's own bulk load of the same
+   * rows; through a file it is ~0.8 of it (docs/benchmarks.md, analytics sync).
    */
-  private async load(
+  private async loadMessages(
     connection: DuckDBConnection,
-    fact: FactTable,
-    rows: FactRow[],
-    allNew: boolean,
+    file: string,
+    longestRowBytes: number,
     touched: Map<string, TouchedDay>,
   ): Promise<void> {
+    const csv = `read_csv(${sqlString(file)}, columns = ${MESSAGE_CSV_TYPES}, header = false, auto_detect = false,
+      delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false,
+      max_line_size = ${Math.max(CSV_LINE_BYTES, longestRowBytes + 1024)})`;
+    try {
+      const list = MESSAGE_CSV_COLUMNS.join(', ');
+      await connection.run(
+        `INSERT OR IGNORE INTO facts.messages (${list}, created_day, is_error)
+         SELECT ${list}, (created_at AT TIME ZONE 'UTC')::DATE, ${errorMessageSql('role', 'content')} FROM ${csv}`,
+      );
+      const days = await connection.runAndReadAll(
+        `SELECT DISTINCT session_id, ((created_at AT TIME ZONE 'UTC')::DATE - DATE '1970-01-01')::DOUBLE FROM ${csv}`,
+      );
+      for (const [sessionId, day] of days.getRows()) {
+        touched.set(`${sessionId}\u0000${day}`, { sessionId: sessionId as string, day: day as number });
+      }
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+
+  /**
+   * Loads one page of rows in the caller's transaction through DuckDB's appender: into the staging table, then
+   * replacing the fact rows of the same ids.
+   */
+  private async load(connection: DuckDBConnection, fact: FactTable, rows: FactRow[]): Promise<void> {
     const columns = FACT_COLUMNS[fact];
-    const from = this.valueIndex.get(fact) as number[];
     const kinds = this.columnKinds.get(fact) as Kind[];
     const duck = this.duck as DuckDB;
-    const isError = fact === 'messages' ? MESSAGE_IS_ERROR : -1;
     // A fresh staging table per page: rows deleted from a temp table keep their memory for the life of the
     // connection (DuckDB never checkpoints temp storage), and every sync re-reads its overlap window through it
     // (1,000 small syncs in a row: RSS 166 → 642 MB with DELETE, → 363 MB re-created).
-    if (!allNew) await connection.run(stagingTable(fact));
-    const appender = allNew
-      ? await connection.createAppender(fact, 'facts')
-      : await connection.createAppender(`stage_${fact}`, 'main', 'temp');
+    await connection.run(stagingTable(fact));
+    const appender = await connection.createAppender(`stage_${fact}`, 'main', 'temp');
     let failure: unknown;
     try {
       for (const row of rows) {
         const values = row.values;
         for (let i = 0; i < columns.length; i++) {
-          const value =
-            i === isError
-              ? isErrorMessage(values[MESSAGE_ROLE] as string, values[MESSAGE_CONTENT] as string)
-              : (values[from[i] as number] ?? null);
-          appendValue(duck, appender, kinds[i] as Kind, value);
+          appendValue(duck, appender, kinds[i] as Kind, values[i] ?? null);
         }
         appender.endRow();
       }
@@ -322,15 +349,8 @@ export class AnalyticsSync {
       failure ??= error;
     }
     if (failure !== undefined) throw failure;
-    if (!allNew) {
-      // Messages never change: a re-read one already here is left alone. Replacing it (a delete and an insert in
-      // DuckDB) on every overlap re-read cost the analytics owner memory on each run: 900 runs with 10 new messages
-      // before each (5 s overlap, a run every ~60 ms), RSS +133 MB with REPLACE, +49 MB with IGNORE.
-      const conflict = fact === 'messages' ? 'IGNORE' : 'REPLACE';
-      const list = columns.join(', ');
-      await connection.run(`INSERT OR ${conflict} INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
-    }
-    if (fact === 'messages') touchDays(rows, touched);
+    const list = columns.join(', ');
+    await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
   }
 
   /** The delete pass of one table: up to reconcileBatchSize ids after the last one checked. */

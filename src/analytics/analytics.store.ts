@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ANALYTICS_FACT_SCHEMA, type Config, duckdbDatabaseName } from '../config/config.schema.js';
@@ -80,11 +82,21 @@ export class AnalyticsStore {
   private reopened = 0;
   private readonly reopenAfterWrites: number;
 
+  /**
+   * Where the writer puts the files DuckDB bulk-loads (the sync's message pages): beside a database file, in the
+   * system's temporary directory for one in memory. Removed when the store closes.
+   */
+  readonly stagingDir: string;
+
   constructor(
     readonly path: string,
     options: AnalyticsStoreOptions = {},
   ) {
     this.reopenAfterWrites = path === ':memory:' ? 0 : (options.reopenAfterWrites ?? 0);
+    this.stagingDir =
+      path === ':memory:'
+        ? join(tmpdir(), `session-buddy-analytics-${process.pid}-${randomBytes(6).toString('hex')}`)
+        : `${path}.staging`;
   }
 
   /** Opens the store now (it opens on first use otherwise). */
@@ -219,6 +231,7 @@ export class AnalyticsStore {
     this.writerConnection = undefined;
     instance?.closeSync();
     this.opened = undefined;
+    rmSync(this.stagingDir, { recursive: true, force: true });
   }
 
   private async writer(): Promise<DuckDBConnection> {

@@ -277,9 +277,31 @@ export interface FactRow {
   id: string;
   /**
    * The values in the column order of FACT_COLUMNS of its table (src/analytics/analytics-schema.ts), without the
-   * columns the sync derives (DERIVED_COLUMNS, last): positional, so a page of rows costs no object per row.
+   * columns the sync derives (messages' created_day and is_error, last): positional, so a page of rows costs no object per row.
    */
   values: readonly FactValue[];
+}
+
+/** The message columns of `writeMessagesCsv`, in order: the message fact columns the sync does not derive. */
+export const MESSAGE_CSV_COLUMNS = [
+  'id',
+  'tenant_id',
+  'session_id',
+  'project',
+  'role',
+  'seq',
+  'content',
+  'chars',
+  'created_at',
+] as const;
+
+/** A page of rows written as a CSV file. */
+export interface CsvPage {
+  rows: number;
+  /** The sync position of the last row (null: no rows). */
+  last: SyncPosition | null;
+  /** Bytes of the longest row in the file (its reader's line limit must admit it). */
+  longestRowBytes: number;
 }
 
 /**
@@ -291,6 +313,13 @@ export interface AnalyticsSourceRepository {
    * watermark, one page at a time.
    */
   changedSince(table: SyncedTable, after: SyncPosition, limit: number): Promise<FactRow[]>;
+  /**
+   * Up to `limit` messages after `after` in (received_at, id) order, written to `file` as CSV (RFC 4180, no header,
+   * `\n` between rows) for DuckDB to read itself: the columns of MESSAGE_CSV_COLUMNS, text always quoted, a null
+   * as an empty unquoted field, timestamps as ISO 8601 UTC text. The bulk path of the sync's largest table: no
+   * value passes through JavaScript one by one.
+   */
+  writeMessagesCsv(after: SyncPosition, limit: number, file: string): Promise<CsvPage>;
   /** Which of `ids` still exist in `table` (in no particular order): what the sync's delete pass checks. */
   existingIds(table: SyncedTable, ids: readonly string[]): Promise<string[]>;
 }

@@ -48,6 +48,8 @@ export interface AnalyticsDatabase {
    * connections opened inside `fn` hold it until closed). Without it, `ready()` is used.
    */
   lease?<T>(fn: (instance: DuckDBInstance) => Promise<T>): Promise<T>;
+  /** Where the analytics writer puts files DuckDB loads (AnalyticsStore.stagingDir): reachable after the lock-down. */
+  readonly stagingDir?: string;
 }
 
 /**
@@ -438,14 +440,16 @@ export class AnalyticsService {
 
   /**
    * Runs `fn` with the DuckDB instance, locked down (see lockDownInstance) with the export directory as the one
-   * place the application's own COPY may write, and kept open while `fn` runs (AnalyticsDatabase.lease); a file
+   * place the application's own COPY may write (and the writer's staging directory, which its bulk loads read), and
+   * kept open while `fn` runs (AnalyticsDatabase.lease); a file
    * held by another process is a 503 naming it.
    */
   private async withInstance<T>(fn: (instance: DuckDBInstance) => Promise<T>): Promise<T> {
     let opened = false;
     const locked = async (instance: DuckDBInstance): Promise<T> => {
       opened = true;
-      await lockDownInstance(instance, [await this.root()]);
+      const staging = this.database.stagingDir;
+      await lockDownInstance(instance, [await this.root(), ...(staging ? [staging] : [])]);
       return fn(instance);
     };
     try {

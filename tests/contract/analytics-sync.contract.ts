@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
-import { messageDaysSelect } from '../../src/analytics/analytics-rollup.js';
+import { isErrorMessage, messageDaysSelect } from '../../src/analytics/analytics-rollup.js';
 import { FACT_TABLES, type FactTable } from '../../src/analytics/analytics-schema.js';
 import { AnalyticsSync, type AnalyticsSyncOptions } from '../../src/analytics/analytics-sync.js';
 import { uuidv7 } from '../../src/core/ids.js';
@@ -247,6 +247,61 @@ export function describeAnalyticsSyncContract(
         status: 'open',
       });
       expect(await count(db, 'messages', "tenant_id = 't2'")).toBe(9);
+    });
+
+    it('messages arrive byte for byte whatever CSV makes of their characters, is_error as isErrorMessage says', async () => {
+      // The messages travel as a CSV file (quotes, commas, line breaks and nulls are the format's own characters);
+      // the last one is a row longer than read_csv's default line limit.
+      const session = await newSession('t-csv', 'p,"q"\r\nr');
+      const contents = [
+        'a,b',
+        'say "hi", then leave',
+        '""',
+        '"',
+        ',',
+        'line1\nline2',
+        'crlf\r\nnext\rend',
+        ' lead and trail ',
+        '\u2028separated\u2029',
+        'é✓😀 漢字',
+        '\\N',
+        'NULL',
+        'TypeError: boom\r',
+        'Error\u2028at main',
+        'the build failed, 0 failed',
+        'npm ERR! missing script',
+        '漢'.repeat(700_000),
+      ];
+      const input: NewMessage[] = contents.map((content, i) => ({
+        id: uuidv7(),
+        role: (['tool', 'assistant', 'user'] as const)[i % 3] as 'tool' | 'assistant' | 'user',
+        content,
+        metadata: {},
+        idempotencyKey: null,
+        createdAt: tick(),
+      }));
+      const now = tick();
+      await store.messages.append('t-csv', session.id, input, now);
+      messagesBySession.get(session.id)?.push(...input.map((m) => m.id));
+      for (const m of input) receivedAt.set(m.id, now);
+
+      await syncer().run();
+      const loaded = await rows(
+        db,
+        `SELECT id, project, role, content, chars, is_error FROM facts.messages WHERE tenant_id = 't-csv' ORDER BY seq`,
+      );
+      expect(loaded).toEqual(
+        input.map((m) => ({
+          id: m.id,
+          project: 'p,"q"\r\nr',
+          role: m.role,
+          content: m.content,
+          chars: [...m.content].length,
+          is_error: isErrorMessage(m.role, m.content),
+        })),
+      );
+      expect(loaded.filter((m) => m.is_error).length).toBeGreaterThanOrEqual(3);
+      await expectExact();
     });
 
     it('re-running never duplicates, and the watermark and freshness say how far it got', async () => {

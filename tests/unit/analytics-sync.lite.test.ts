@@ -71,6 +71,28 @@ describe('analytics sync, lite end to end (in-process queue, SQLite in memory, D
     const deadLetters = await app.store.deadLetters.count({});
     expect(deadLetters).toBe(0);
   });
+
+  it('still loads messages after ad-hoc SQL locked the instance down (its staging directory stays reachable)', async () => {
+    // query_analytics turns external access off for the whole instance; the sync's message pages are files.
+    const answer = await runOperation<{ rows: unknown[][] }>(app.operations, 'query_analytics', ctx(), {
+      sql: 'SELECT count(*) FROM messages',
+    });
+    expect(answer.rows).toEqual([[13]]);
+    const session = await runOperation<{ id: string }>(app.operations, 'create_session', ctx(), {
+      name: 'after the lock-down',
+      project: 'lite',
+    });
+    await runOperation(app.operations, 'add_message', ctx(), {
+      sessionId: session.id,
+      role: 'tool',
+      content: 'Error: after the lock-down',
+    });
+    await waitFor('14 messages in DuckDB', async () => {
+      return (await factCount(app, "SELECT count(*) FROM facts.messages WHERE tenant_id = 'lite-tenant'")) === 14;
+    });
+    expect(await factCount(app, 'SELECT count(*) FROM facts.messages WHERE is_error')).toBe(1);
+    expect(await app.store.deadLetters.count({})).toBe(0);
+  });
 });
 
 describe('analytics path defaults', () => {

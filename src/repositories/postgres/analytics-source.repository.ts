@@ -1,4 +1,5 @@
-import type { AnalyticsSourceRepository, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
+import { pipeToFile } from '../csv-file.js';
+import type { AnalyticsSourceRepository, CsvPage, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
 import { isoText as iso, type Sql } from './sql.js';
 
 /**
@@ -51,6 +52,21 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
   },
 };
 
+/** MESSAGE_CSV_COLUMNS of a message (`m`) and its session (`s`); COPY's CSV quotes text only where it must. */
+const MESSAGE_CSV_SELECT = `m.id, m.tenant_id, m.session_id, s.project, m.role, m.seq, m.content, char_length(m.content),
+  ${iso('m.created_at')}`;
+
+const ISO_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A sync position as SQL literals: COPY takes no parameters, so both parts are checked to be what they claim. */
+function positionLiterals(position: SyncPosition): string {
+  if (!ISO_KEY.test(position.ts) || !UUID.test(position.id)) {
+    throw new Error(`analytics sync: not a sync position: ${JSON.stringify(position)}`);
+  }
+  return `('${position.ts}'::timestamptz, '${position.id}'::uuid)`;
+}
+
 /** The analytics sync's reads on PostgreSQL; keyset pages over (ts, id) indexes (migration 0006). */
 export class PostgresAnalyticsSourceRepository implements AnalyticsSourceRepository {
   constructor(private readonly sql: Sql) {}
@@ -70,6 +86,35 @@ export class PostgresAnalyticsSourceRepository implements AnalyticsSourceReposit
       // The sync key is the last column: updated_at (messages: received_at, after the fact columns).
       return { ts: values[values.length - 1] as string, id: values[0] as string, values };
     });
+  }
+
+  /**
+   * The page's range first (how many rows and the last key: an index-only scan of the keys), then the rows of that
+   * range through `COPY … TO STDOUT` straight into the file: PostgreSQL writes the CSV, Node only moves the bytes.
+   * A message committed late inside the range is copied too (more rows than counted): the sync's upsert makes
+   * that harmless, as its overlap re-read does.
+   */
+  async writeMessagesCsv(after: SyncPosition, limit: number, path: string): Promise<CsvPage> {
+    const s = SOURCES.messages;
+    const [page] = await this.sql.unsafe<Array<{ rows: number; ts: string; id: string }>>(
+      `WITH k AS (
+         SELECT ${s.ts} AS ts, ${s.id} AS id FROM messages m
+         WHERE (${s.ts}, ${s.id}) > ($1::text::timestamptz, $2::uuid) ORDER BY ${s.ts}, ${s.id} LIMIT $3)
+       SELECT (SELECT count(*) FROM k)::int AS rows, ${isoKey('l.ts')} AS ts, l.id::text AS id
+       FROM (SELECT ts, id FROM k ORDER BY ts DESC, id DESC LIMIT 1) l`,
+      [after.ts, after.id, limit],
+    );
+    if (!page) return { rows: 0, last: null, longestRowBytes: 0 };
+    const last = { ts: page.ts, id: page.id };
+    const stream = await this.sql
+      .unsafe(
+        `COPY (SELECT ${MESSAGE_CSV_SELECT} FROM ${s.from}
+               WHERE (${s.ts}, ${s.id}) > ${positionLiterals(after)} AND (${s.ts}, ${s.id}) <= ${positionLiterals(last)})
+         TO STDOUT (FORMAT csv)`,
+      )
+      .readable();
+    const longestRowBytes = await pipeToFile(stream, path);
+    return { rows: page.rows, last, longestRowBytes };
   }
 
   async existingIds(table: SyncedTable, ids: readonly string[]): Promise<string[]> {
