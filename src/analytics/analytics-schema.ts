@@ -12,7 +12,7 @@ export type FactTable = (typeof FACT_TABLES)[number];
 
 /**
  * Columns of each fact table, in order; the DDL below and the sync's bulk load both follow them. Derived columns
- * (messages.created_day and is_error, below) are not read from the primary store: the sync computes them.
+ * (DERIVED_COLUMNS) are not read from the primary store: the sync computes them.
  */
 export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
   sessions: ['id', 'tenant_id', 'project', 'name', 'status', 'metadata', 'message_count', 'created_at', 'updated_at'],
@@ -56,12 +56,16 @@ export const FACT_COLUMNS: Record<FactTable, readonly string[]> = {
 };
 
 /**
- * The fact tables. Two message columns are computed by the sync as it loads a message (analytics-sync.ts,
- * loadMessages): `messages.created_day`, the UTC day of `created_at` (a DATE: per-day reads group and filter by it
- * instead of converting every timestamp, about 20× cheaper in DuckDB; not named `day`, which would capture
+ * Fact columns the sync computes from other columns of the row (the first one named is the one a DuckDB-typed
+ * appender converts): `messages.created_day`, the UTC day of `created_at` (a DATE: per-day reads group and filter
+ * by it instead of converting every timestamp, about 20× cheaper in DuckDB; not named `day`, which would capture
  * `GROUP BY day` of queries that alias a day so), and `messages.is_error`, whether it is an error message
  * (isErrorMessage of `role` and `content`), which the daily rollup counts.
  */
+export const DERIVED_COLUMNS: Partial<Record<FactTable, Readonly<Record<string, readonly string[]>>>> = {
+  messages: { created_day: ['created_at'], is_error: ['role', 'content'] },
+};
+
 export const ANALYTICS_DDL = `
 CREATE SCHEMA IF NOT EXISTS facts;
 CREATE TABLE IF NOT EXISTS facts.sessions (

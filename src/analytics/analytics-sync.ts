@@ -10,14 +10,17 @@ import {
 } from '../repositories/ports.js';
 import { AnalyticsLockedError, type AnalyticsStore } from './analytics.store.js';
 import { sqlString } from './analytics-query.js';
-import { dropSessionDays, errorMessageSql, refreshMessageDays, type TouchedDay } from './analytics-rollup.js';
-import { FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
+import {
+  dropSessionDays,
+  errorMessageSql,
+  isErrorMessage,
+  refreshMessageDays,
+  type TouchedDay,
+} from './analytics-rollup.js';
+import { DERIVED_COLUMNS, FACT_COLUMNS, FACT_TABLES, type FactTable } from './analytics-schema.js';
 
 export interface AnalyticsSyncOptions {
-  /**
-   * Rows per batch: one DuckDB transaction (with the rollup and the watermark), read in pages of up to 5,000 (messages:
-   * 50,000).
-   */
+  /** Rows per batch: one DuckDB transaction (with the rollup and the watermark), read in pages of up to 5,000. */
   batchSize: number;
   /** Each run re-reads rows stamped this long before the watermark (late commits); upserts make it harmless. */
   overlapMs: number;
@@ -45,10 +48,11 @@ const ZERO_ID = '00000000-0000-0000-0000-000000000000';
 const EPOCH = new Date(0).toISOString();
 /** Ids per existence query of the delete pass. */
 const EXISTS_CHUNK = 1_000;
+const DAY_MS = 86_400_000;
 /** Rows per read from the primary store; a batch (one DuckDB transaction) is several pages. */
 const READ_PAGE = 5_000;
 /**
- * Messages per CSV page (see loadMessages): larger pages than READ_PAGE, as each costs two scans of its file by
+ * Messages per CSV page (see loadMessagesCsv): larger pages than READ_PAGE, as each costs two scans of its file by
  * DuckDB and one range query on the primary store; ~13 MB of file at the analytics bench's message sizes.
  */
 const CSV_PAGE = 50_000;
@@ -58,6 +62,12 @@ const CSV_LINE_BYTES = 2_000_000;
 const MESSAGE_CSV_TYPES = `{${MESSAGE_CSV_COLUMNS.map(
   (c) => `'${c}': '${c === 'seq' || c === 'chars' ? 'INTEGER' : c === 'created_at' ? 'TIMESTAMPTZ' : 'VARCHAR'}'`,
 ).join(', ')}}`;
+const MESSAGE_SESSION = FACT_COLUMNS.messages.indexOf('session_id');
+const MESSAGE_CREATED = FACT_COLUMNS.messages.indexOf('created_at');
+const MESSAGE_ROLE = FACT_COLUMNS.messages.indexOf('role');
+const MESSAGE_CONTENT = FACT_COLUMNS.messages.indexOf('content');
+/** The derived column computed from several values of a message (DERIVED_COLUMNS); -1 for other tables. */
+const MESSAGE_IS_ERROR = FACT_COLUMNS.messages.indexOf('is_error');
 
 type DuckDB = typeof import('@duckdb/node-api');
 
@@ -69,6 +79,8 @@ enum Kind {
   BigInt,
   /** VARCHAR, JSON and TIMESTAMPTZ: timestamps come as ISO 8601 UTC text, which DuckDB's appender casts itself. */
   Text,
+  /** A DATE derived from a timestamp (DERIVED_COLUMNS): its UTC day, the first ten characters. */
+  Day,
   TextList,
 }
 
@@ -78,6 +90,7 @@ function kindOf(type: string): Kind {
   if (type === 'DOUBLE') return Kind.Double;
   if (type === 'BIGINT') return Kind.BigInt;
   if (type === 'VARCHAR' || type === 'JSON' || type === 'TIMESTAMP WITH TIME ZONE') return Kind.Text;
+  if (type === 'DATE') return Kind.Day;
   if (type === 'VARCHAR[]') return Kind.TextList;
   throw new Error(`analytics sync: no appender for DuckDB type ${type}`);
 }
@@ -91,10 +104,31 @@ function appendValue(duck: DuckDB, appender: DuckDBAppender, kind: Kind, v: Fact
   if (v === null || v === undefined) appender.appendNull();
   else if (kind === Kind.Text) appender.appendVarchar(typeof v === 'string' ? v : JSON.stringify(v));
   else if (kind === Kind.Integer) appender.appendInteger(Number(v));
+  else if (kind === Kind.Day) appender.appendVarchar((v as string).slice(0, 10));
   else if (kind === Kind.Boolean) appender.appendBoolean(v === true);
   else if (kind === Kind.Double) appender.appendDouble(Number(v));
   else if (kind === Kind.BigInt) appender.appendBigInt(BigInt(v as number));
   else appender.appendList(duck.listValue([...(v as string[])]), duck.LIST(duck.VARCHAR));
+}
+
+/**
+ * Adds each message's (session, UTC day) to `touched`, keyed `session \0 YYYY-MM-DD`. Rows come in change order, so
+ * neighbours often share both: a row like the one before it costs two string comparisons, and a day is parsed once
+ * per new key (200,000 messages of the analytics bench in time order: 125 ms with a Date.parse and a key per row,
+ * 45 ms so — about 4% of their sync).
+ */
+function touchDays(rows: readonly FactRow[], touched: Map<string, TouchedDay>): void {
+  let lastSession = '';
+  let lastDay = '';
+  for (const row of rows) {
+    const sessionId = row.values[MESSAGE_SESSION] as string;
+    const day = (row.values[MESSAGE_CREATED] as string).slice(0, 10);
+    if (sessionId === lastSession && day === lastDay) continue;
+    lastSession = sessionId;
+    lastDay = day;
+    const key = `${sessionId}\u0000${day}`;
+    if (!touched.has(key)) touched.set(key, { sessionId, day: Date.parse(day) / DAY_MS });
+  }
 }
 
 /** The (empty) staging temp table of a fact table: its columns, no constraints. */
@@ -102,8 +136,16 @@ function stagingTable(fact: FactTable): string {
   return `CREATE OR REPLACE TEMP TABLE stage_${fact} AS SELECT ${FACT_COLUMNS[fact].join(', ')} FROM facts.${fact} LIMIT 0`;
 }
 
-/** The fact tables loaded through the appender: all but messages (loadMessages). */
-const APPENDED_TABLES = FACT_TABLES.filter((fact) => fact !== 'messages');
+/**
+ * Whether no message read from `startMs` on can be in DuckDB yet, so a page of them can skip the staging table and
+ * the upsert (about twice as fast through the appender; a plain INSERT, whose commit costs a third of INSERT OR
+ * IGNORE's, from a CSV page): messages never change, so one stamped after the watermark (in whole milliseconds, the
+ * precision of `ts`) was never copied. Other tables' rows change, keeping their id: they always go through the upsert.
+ */
+function isNew(fact: FactTable, startMs: number, watermarkMs: number | null | undefined): boolean {
+  if (fact !== 'messages') return false;
+  return watermarkMs == null || startMs > watermarkMs;
+}
 
 /** One page read from the primary store: how many rows, the last one's position, and how to load it. */
 interface Page {
@@ -117,9 +159,8 @@ interface Page {
  *
  * Per table, rows are read in (change time, id) order from the table's watermark (minus `overlapMs`, for writes
  * that committed late), `batchSize` at a time. Each page of a batch is appended (DuckDB appender) into a staging temp
- * table and moved with one `INSERT OR REPLACE` keyed by id — messages, the bulk of the rows, are written by the
- * primary store as a CSV file that DuckDB reads itself, `INSERT OR IGNORE` (they never change) — and the watermark
- * advances in the same DuckDB transaction: a run interrupted between batches leaves whole batches and a
+ * table and moved with one `INSERT OR REPLACE` keyed by id (messages, which never change: `INSERT OR IGNORE`; from a
+ * primary store that writes CSV, PostgreSQL, DuckDB reads the messages' file itself), and the watermark advances in the same DuckDB transaction: a run interrupted between batches leaves whole batches and a
  * watermark that matches them, and the next run goes on from there; re-reading rows only replaces them with
  * themselves (or leaves them), so nothing is ever duplicated.
  *
@@ -134,6 +175,14 @@ export class AnalyticsSync {
   private readonly reconcileAfter = new Map<FactTable, string>();
   private readonly columnKinds = new Map<FactTable, Kind[]>();
   private duck: DuckDB | undefined;
+  /** Per fact column, the position of its value in a FactRow (a derived column: the first one it is derived from). */
+  private readonly valueIndex = new Map<FactTable, number[]>(
+    FACT_TABLES.map((fact) => {
+      const columns = FACT_COLUMNS[fact];
+      const derived = DERIVED_COLUMNS[fact] ?? {};
+      return [fact, columns.map((c) => columns.indexOf(derived[c]?.[0] ?? c))];
+    }),
+  );
   private appendersReady: DuckDBConnection | undefined;
 
   constructor(
@@ -173,7 +222,7 @@ export class AnalyticsSync {
   private async prepare(connection: DuckDBConnection): Promise<void> {
     if (this.appendersReady === connection) return;
     this.duck = await import('@duckdb/node-api');
-    for (const fact of APPENDED_TABLES) {
+    for (const fact of FACT_TABLES) {
       const columns = FACT_COLUMNS[fact];
       const described = await connection.runAndReadAll(
         `SELECT column_name, data_type FROM information_schema.columns
@@ -201,7 +250,8 @@ export class AnalyticsSync {
         ? { ts: EPOCH, id: ZERO_ID }
         : { ts: new Date(Math.max(0, watermark - this.options.overlapMs)).toISOString(), id: ZERO_ID };
     let total = 0;
-    const pageSize = Math.min(this.options.batchSize, fact === 'messages' ? CSV_PAGE : READ_PAGE);
+    const csv = fact === 'messages' && this.source.writeMessagesCsv !== undefined;
+    const pageSize = Math.min(this.options.batchSize, csv ? CSV_PAGE : READ_PAGE);
     for (let batch = 1; ; batch++) {
       await connection.run('BEGIN TRANSACTION');
       // One batch: pages read and loaded until batchSize rows or the end, then the rollup and the watermark.
@@ -209,10 +259,11 @@ export class AnalyticsSync {
       let last: SyncPosition | null = null;
       let caughtUp = false;
       const touched = new Map<string, TouchedDay>();
-      // The next page is read while DuckDB loads this one (in its own threads; PostgreSQL in its own process).
+      // The next page is read while this one loads (PostgreSQL answers from its own process, DuckDB reads a CSV
+      // page in its own threads).
       let limit = Math.min(pageSize, this.options.batchSize);
       let slot = 0;
-      let page = this.read(fact, after, limit, slot);
+      let page = this.read(fact, after, limit, slot, watermark);
       for (;;) {
         const current = await page;
         if (current.last) {
@@ -226,7 +277,7 @@ export class AnalyticsSync {
         if (more) {
           limit = Math.min(pageSize, this.options.batchSize - rowsInBatch - current.rows);
           slot = 1 - slot;
-          page = this.read(fact, after, limit, slot);
+          page = this.read(fact, after, limit, slot, watermark);
         }
         await loading;
         rowsInBatch += current.rows;
@@ -253,26 +304,37 @@ export class AnalyticsSync {
   }
 
   /**
-   * One page from the primary store (messages: a CSV file in the staging directory, `slot` 0 or 1 — one page is
-   * written while the other loads); a read left pending by a failed batch never goes unhandled.
+   * One page from the primary store: fact rows, or — messages from a store that writes CSV — a file in the staging
+   * directory (`slot` 0 or 1: one page is written while the other loads). A read left pending by a failed batch
+   * never goes unhandled.
    */
-  private read(fact: FactTable, after: SyncPosition, limit: number, slot: number): Promise<Page> {
+  private read(
+    fact: FactTable,
+    after: SyncPosition,
+    limit: number,
+    slot: number,
+    watermarkMs: number | null | undefined,
+  ): Promise<Page> {
     let page: Promise<Page>;
-    if (fact === 'messages') {
+    const writeCsv = fact === 'messages' ? this.source.writeMessagesCsv?.bind(this.source) : undefined;
+    if (writeCsv) {
       mkdirSync(this.store.stagingDir, { recursive: true });
       const file = join(this.store.stagingDir, `messages-${slot}.csv`);
-      page = this.source.writeMessagesCsv(after, limit, file).then((csv) => ({
+      const allNew = isNew(fact, Date.parse(after.ts), watermarkMs);
+      page = writeCsv(after, limit, file).then((csv) => ({
         rows: csv.rows,
         last: csv.last,
-        load: (connection, touched) => this.loadMessages(connection, file, csv.longestRowBytes, touched),
+        load: (connection, touched) => this.loadMessagesCsv(connection, file, csv.longestRowBytes, allNew, touched),
       }));
     } else {
       page = this.source.changedSince(fact, after, limit).then((rows) => {
+        const first = rows[0];
         const last = rows.at(-1);
+        const allNew = first !== undefined && isNew(fact, Date.parse(first.ts), watermarkMs);
         return {
           rows: rows.length,
           last: last ? { ts: last.ts, id: last.id } : null,
-          load: (connection) => this.load(connection, fact, rows),
+          load: (connection, touched) => this.load(connection, fact, rows, allNew, touched),
         };
       });
     }
@@ -282,18 +344,21 @@ export class AnalyticsSync {
 
   /**
    * Loads a page of messages from its CSV file in the caller's transaction, DuckDB reading the file itself (its
-   * parallel CSV reader) and deriving `created_day` and `is_error` (errorMessageSql) as it inserts; messages never
-   * change, so one already here (an overlap re-read) is left alone. Then the page's (session, day) pairs go to
-   * `touched`, whose rollup rows the batch recomputes before it commits. The file is removed afterwards.
+   * parallel CSV reader) and deriving `created_day` and `is_error` (errorMessageSql: isErrorMessage in RE2) as it
+   * inserts; messages never change, so one already here (an overlap re-read; not `allNew`) is left alone. Then the
+   * page's (session, day) pairs go to `touched`, whose rollup rows the batch recomputes before it commits. The file
+   * is removed afterwards.
    *
-   * Why not the appender, as for the other tables: a message passed through JavaScript value by value (ten strings
-   * read from the primary store, each appended) kept the sync under half of DuckDB's own bulk load of the same
-   * rows; through a file it is ~0.8 of it (docs/benchmarks.md, analytics sync).
+   * Why a file from PostgreSQL: each message passed through JavaScript value by value (ten strings parsed from the
+   * wire, each appended) kept the sync at about a third of DuckDB's own bulk load of the same rows; through COPY
+   * into a file it is over half (docs/benchmarks.md, analytics sync). SQLite keeps the appender: building the CSV
+   * rows in SQLite cost more than reading the values and appending them.
    */
-  private async loadMessages(
+  private async loadMessagesCsv(
     connection: DuckDBConnection,
     file: string,
     longestRowBytes: number,
+    allNew: boolean,
     touched: Map<string, TouchedDay>,
   ): Promise<void> {
     const csv = `read_csv(${sqlString(file)}, columns = ${MESSAGE_CSV_TYPES}, header = false, auto_detect = false,
@@ -302,7 +367,7 @@ export class AnalyticsSync {
     try {
       const list = MESSAGE_CSV_COLUMNS.join(', ');
       await connection.run(
-        `INSERT OR IGNORE INTO facts.messages (${list}, created_day, is_error)
+        `INSERT ${allNew ? '' : 'OR IGNORE '}INTO facts.messages (${list}, created_day, is_error)
          SELECT ${list}, (created_at AT TIME ZONE 'UTC')::DATE, ${errorMessageSql('role', 'content')} FROM ${csv}`,
       );
       const days = await connection.runAndReadAll(
@@ -317,24 +382,39 @@ export class AnalyticsSync {
   }
 
   /**
-   * Loads one page of rows in the caller's transaction through DuckDB's appender: into the staging table, then
-   * replacing the fact rows of the same ids.
+   * Loads one page of rows in the caller's transaction: rows known to be new are appended straight into the fact
+   * table; others are appended into the staging table, then replace the fact rows of the same ids. Messages add
+   * their (session, day) to `touched`, whose rollup rows the batch recomputes before it commits.
    */
-  private async load(connection: DuckDBConnection, fact: FactTable, rows: FactRow[]): Promise<void> {
+  private async load(
+    connection: DuckDBConnection,
+    fact: FactTable,
+    rows: FactRow[],
+    allNew: boolean,
+    touched: Map<string, TouchedDay>,
+  ): Promise<void> {
     const columns = FACT_COLUMNS[fact];
+    const from = this.valueIndex.get(fact) as number[];
     const kinds = this.columnKinds.get(fact) as Kind[];
     const duck = this.duck as DuckDB;
+    const isError = fact === 'messages' ? MESSAGE_IS_ERROR : -1;
     // A fresh staging table per page: rows deleted from a temp table keep their memory for the life of the
     // connection (DuckDB never checkpoints temp storage), and every sync re-reads its overlap window through it
     // (1,000 small syncs in a row: RSS 166 → 642 MB with DELETE, → 363 MB re-created).
-    await connection.run(stagingTable(fact));
-    const appender = await connection.createAppender(`stage_${fact}`, 'main', 'temp');
+    if (!allNew) await connection.run(stagingTable(fact));
+    const appender = allNew
+      ? await connection.createAppender(fact, 'facts')
+      : await connection.createAppender(`stage_${fact}`, 'main', 'temp');
     let failure: unknown;
     try {
       for (const row of rows) {
         const values = row.values;
         for (let i = 0; i < columns.length; i++) {
-          appendValue(duck, appender, kinds[i] as Kind, values[i] ?? null);
+          const value =
+            i === isError
+              ? isErrorMessage(values[MESSAGE_ROLE] as string, values[MESSAGE_CONTENT] as string)
+              : (values[from[i] as number] ?? null);
+          appendValue(duck, appender, kinds[i] as Kind, value);
         }
         appender.endRow();
       }
@@ -349,8 +429,15 @@ export class AnalyticsSync {
       failure ??= error;
     }
     if (failure !== undefined) throw failure;
-    const list = columns.join(', ');
-    await connection.run(`INSERT OR REPLACE INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+    if (!allNew) {
+      // Messages never change: a re-read one already here is left alone. Replacing it (a delete and an insert in
+      // DuckDB) on every overlap re-read cost the analytics owner memory on each run: 900 runs with 10 new messages
+      // before each (5 s overlap, a run every ~60 ms), RSS +133 MB with REPLACE, +49 MB with IGNORE.
+      const conflict = fact === 'messages' ? 'IGNORE' : 'REPLACE';
+      const list = columns.join(', ');
+      await connection.run(`INSERT OR ${conflict} INTO facts.${fact} (${list}) SELECT ${list} FROM stage_${fact}`);
+    }
+    if (fact === 'messages') touchDays(rows, touched);
   }
 
   /** The delete pass of one table: up to reconcileBatchSize ids after the last one checked. */

@@ -277,7 +277,7 @@ export interface FactRow {
   id: string;
   /**
    * The values in the column order of FACT_COLUMNS of its table (src/analytics/analytics-schema.ts), without the
-   * columns the sync derives (messages' created_day and is_error, last): positional, so a page of rows costs no object per row.
+   * columns the sync derives (DERIVED_COLUMNS, last): positional, so a page of rows costs no object per row.
    */
   values: readonly FactValue[];
 }
@@ -315,11 +315,12 @@ export interface AnalyticsSourceRepository {
   changedSince(table: SyncedTable, after: SyncPosition, limit: number): Promise<FactRow[]>;
   /**
    * Up to `limit` messages after `after` in (received_at, id) order, written to `file` as CSV (RFC 4180, no header,
-   * `\n` between rows) for DuckDB to read itself: the columns of MESSAGE_CSV_COLUMNS, text always quoted, a null
-   * as an empty unquoted field, timestamps as ISO 8601 UTC text. The bulk path of the sync's largest table: no
-   * value passes through JavaScript one by one.
+   * `\n` between rows) for DuckDB to read itself: the columns of MESSAGE_CSV_COLUMNS, a null as an empty unquoted
+   * field, timestamps as ISO 8601 UTC text. The sync's bulk path for its largest table, where the store can write
+   * the file without JavaScript touching each value (PostgreSQL's COPY); a store without it (SQLite: building the
+   * rows in SQL cost more than appending the values) is read with `changedSince`.
    */
-  writeMessagesCsv(after: SyncPosition, limit: number, file: string): Promise<CsvPage>;
+  writeMessagesCsv?(after: SyncPosition, limit: number, file: string): Promise<CsvPage>;
   /** Which of `ids` still exist in `table` (in no particular order): what the sync's delete pass checks. */
   existingIds(table: SyncedTable, ids: readonly string[]): Promise<string[]>;
 }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalyticsStore } from '../../src/analytics/analytics.store.js';
+import { AnalyticsSync } from '../../src/analytics/analytics-sync.js';
 import { PostgresStore } from '../../src/repositories/postgres/postgres.store.js';
+import { AnalyticsService } from '../../src/services/analytics.service.js';
 import { describeAnalyticsSyncContract } from '../contract/analytics-sync.contract.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -45,5 +51,63 @@ describe('analytics source on PostgreSQL: sync keys in microseconds', () => {
       after = { ts: last.ts, id: last.id };
     }
     expect(seen).toEqual(ids);
+
+    // The sync's bulk path pages by the same keys: the files hold every row once.
+    const dir = mkdtempSync(join(tmpdir(), 'sb-csv-keys-'));
+    try {
+      const written: string[] = [];
+      after = { ts: new Date(0).toISOString(), id: '00000000-0000-0000-0000-000000000000' };
+      for (let page = 0; page < 10; page++) {
+        const file = join(dir, `page-${page}.csv`);
+        const csv = await store.analyticsSource.writeMessagesCsv(after, 10, file);
+        const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+        expect(lines).toHaveLength(csv.rows);
+        written.push(...lines.map((line) => line.split(',')[0] as string));
+        if (csv.rows < 10 || !csv.last) break;
+        after = csv.last;
+      }
+      // Each row once (a page's file is in no particular order; the pages follow the keys).
+      expect([...written].sort()).toEqual([...ids].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads messages after ad-hoc SQL locked DuckDB down (the staging directory stays reachable)', async () => {
+    const session = randomUUID();
+    await store.sql`INSERT INTO sessions (id, tenant_id, project, name, status, created_at, updated_at)
+      VALUES (${session}, 't', 'p', 's', 'active', now(), now())`;
+    const analytics = new AnalyticsStore(':memory:');
+    const exportDir = mkdtempSync(join(tmpdir(), 'sb-lockdown-'));
+    try {
+      const service = new AnalyticsService(analytics, { exports: { dir: exportDir } });
+      // query_analytics turns external access off for the whole instance; the sync reads files it wrote.
+      const answer = await service.query(
+        { tenantId: 't' },
+        { sql: 'SELECT count(*) FROM messages', params: [], limit: 10 },
+      );
+      expect(answer.rows).toEqual([[0]]);
+      await store.sql`INSERT INTO messages (id, session_id, tenant_id, role, content, seq, created_at)
+        VALUES (${randomUUID()}, ${session}, 't', 'tool', 'Error: after the lock-down', 1, now())`;
+      const sync = new AnalyticsSync(analytics, store.analyticsSource, {
+        batchSize: 100,
+        overlapMs: 5_000,
+        reconcileBatchSize: 0,
+      });
+      const report = await sync.run();
+      expect(report.upserted.messages).toBeGreaterThanOrEqual(1);
+      const after = await service.query(
+        { tenantId: 't' },
+        {
+          sql: 'SELECT count(*) FILTER (WHERE is_error) FROM messages',
+          params: [],
+          limit: 10,
+        },
+      );
+      expect(after.rows).toEqual([[1]]);
+    } finally {
+      await analytics.close();
+      rmSync(exportDir, { recursive: true, force: true });
+    }
   });
 });

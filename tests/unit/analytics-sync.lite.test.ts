@@ -72,8 +72,8 @@ describe('analytics sync, lite end to end (in-process queue, SQLite in memory, D
     expect(deadLetters).toBe(0);
   });
 
-  it('still loads messages after ad-hoc SQL locked the instance down (its staging directory stays reachable)', async () => {
-    // query_analytics turns external access off for the whole instance; the sync's message pages are files.
+  it('still loads messages after ad-hoc SQL locked the instance down', async () => {
+    // query_analytics turns external access off for the whole instance (PostgreSQL's CSV path: the integration test).
     const answer = await runOperation<{ rows: unknown[][] }>(app.operations, 'query_analytics', ctx(), {
       sql: 'SELECT count(*) FROM messages',
     });

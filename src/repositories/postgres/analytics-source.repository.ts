@@ -1,5 +1,5 @@
-import { pipeToFile } from '../csv-file.js';
 import type { AnalyticsSourceRepository, CsvPage, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
+import { pipeToFile } from './copy-to-file.js';
 import { isoText as iso, type Sql } from './sql.js';
 
 /**

@@ -1,19 +1,6 @@
 import type { Statement } from 'better-sqlite3';
-import { RowFile } from '../csv-file.js';
-import type { AnalyticsSourceRepository, CsvPage, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
+import type { AnalyticsSourceRepository, FactRow, FactValue, SyncedTable, SyncPosition } from '../ports.js';
 import type { Db } from './db.js';
-
-/** A text column as a quoted CSV field (RFC 4180: quotes doubled); null stays null. */
-const quoted = (column: string) => `'"' || replace(${column}, '"', '""') || '"'`;
-
-/**
- * One message as a CSV row (MESSAGE_CSV_COLUMNS), built by SQLite and read as a BLOB: the row's bytes reach the file
- * without a JavaScript string per value (reading ten values per row was a quarter of the sync's time). A message's
- * session always exists (foreign key); a null project becomes an empty unquoted field, which DuckDB reads as null.
- */
-const MESSAGE_CSV_ROW = `CAST(${quoted('m.id')} || ',' || ${quoted('m.tenant_id')} || ',' || ${quoted('m.session_id')} || ','
-  || coalesce(${quoted('s.project')}, '') || ',' || ${quoted('m.role')} || ',' || m.seq || ',' || ${quoted('m.content')}
-  || ',' || length(m.content) || ',' || ${quoted('m.created_at')} || char(10) AS BLOB)`;
 
 /**
  * Per table: the select list (fact columns in FACT_COLUMNS order; the last one is the sync key's time), the FROM
@@ -64,7 +51,6 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
 export class SqliteAnalyticsSourceRepository implements AnalyticsSourceRepository {
   private readonly pages;
   private readonly exists;
-  private readonly messageRows;
 
   constructor(db: Db) {
     const tables = Object.keys(SOURCES) as SyncedTable[];
@@ -81,13 +67,6 @@ export class SqliteAnalyticsSourceRepository implements AnalyticsSourceRepositor
         ];
       }),
     ) as Record<SyncedTable, Statement<[string, string, number]>>;
-    const m = SOURCES.messages;
-    this.messageRows = db
-      .prepare<[string, string, number]>(
-        `SELECT ${MESSAGE_CSV_ROW}, ${m.ts}, ${m.id} FROM ${m.from} WHERE (${m.ts}, ${m.id}) > (?, ?)
-         ORDER BY ${m.ts}, ${m.id} LIMIT ?`,
-      )
-      .raw(true);
     this.exists = Object.fromEntries(
       tables.map((t) => [
         t,
@@ -104,24 +83,6 @@ export class SqliteAnalyticsSourceRepository implements AnalyticsSourceRepositor
       // The sync key is the last column: updated_at (messages: received_at, after the fact columns).
       return { ts: values[values.length - 1] as string, id: values[0] as string, values };
     });
-  }
-
-  async writeMessagesCsv(after: SyncPosition, limit: number, path: string): Promise<CsvPage> {
-    const rows = this.messageRows.all(after.ts, after.id, limit) as Array<[Buffer, string, string]>;
-    const file = new RowFile(path);
-    try {
-      for (const [row] of rows) file.write(row);
-    } catch (error) {
-      file.close(false);
-      throw error;
-    }
-    file.close();
-    const last = rows.at(-1);
-    return {
-      rows: rows.length,
-      last: last ? { ts: last[1], id: last[2] } : null,
-      longestRowBytes: file.longestRowBytes,
-    };
   }
 
   async existingIds(table: SyncedTable, ids: readonly string[]): Promise<string[]> {

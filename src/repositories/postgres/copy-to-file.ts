@@ -8,7 +8,7 @@ const WRITE_BYTES = 1 << 20;
  * A file written from many small buffers (one per row), gathered into ~1 MB synchronous writes; it tracks the
  * longest single buffer (a row). Synchronous on purpose: no backpressure to wire up (see `pipeToFile`).
  */
-export class RowFile {
+class RowFile {
   private readonly fd: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
