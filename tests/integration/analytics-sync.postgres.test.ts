@@ -73,6 +73,36 @@ describe('analytics source on PostgreSQL: sync keys in microseconds', () => {
     }
   });
 
+  it('leaves the connection usable after a COPY page that arrives whole (postgres.js paused its socket)', async () => {
+    // ~40 KB of rows: more than the stream's buffer and less than one socket read, so every row and the end of
+    // the COPY arrive before anything reads the stream. postgres.js 3.4 pauses the socket on the full buffer and
+    // never resumes it once the stream ended: the next query on that connection waited forever
+    // (porsager/postgres#1016). One connection, so the next query is on it.
+    const single = new PostgresStore({ url: db.url, poolMax: 1 });
+    await single.sql`DELETE FROM sessions`;
+    const session = randomUUID();
+    await single.sql`INSERT INTO sessions (id, tenant_id, project, name, status, created_at, updated_at)
+      VALUES (${session}, 't', 'p', 'copy', 'active', now(), now())`;
+    for (let i = 0; i < 100; i++) {
+      await single.sql`INSERT INTO messages (id, session_id, tenant_id, role, content, seq, created_at)
+        VALUES (${randomUUID()}, ${session}, 't', 'user', ${'x'.repeat(300)}, ${i + 1}, now())`;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'sb-copy-pause-'));
+    try {
+      const zero = { ts: new Date(0).toISOString(), id: '00000000-0000-0000-0000-000000000000' };
+      for (let round = 0; round < 3; round++) {
+        const csv = await single.analyticsSource.writeMessagesCsv(zero, 1_000, join(dir, 'page.csv'));
+        expect(csv.rows).toBe(100);
+        const next = single.sql`SELECT 1 AS one`.then((rows) => rows[0]?.one);
+        const hung = new Promise((resolve) => setTimeout(() => resolve('hung'), 5_000));
+        expect(await Promise.race([next, hung])).toBe(1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await single.close();
+    }
+  });
+
   it('loads messages after ad-hoc SQL locked DuckDB down (the staging directory stays reachable)', async () => {
     const session = randomUUID();
     await store.sql`INSERT INTO sessions (id, tenant_id, project, name, status, created_at, updated_at)

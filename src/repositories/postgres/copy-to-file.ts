@@ -46,9 +46,14 @@ class RowFile {
 
 /**
  * Writes a stream of rows (one chunk per row, as PostgreSQL's COPY TO sends them) to `path`; resolves with the
- * longest chunk's bytes once the stream ends. The chunks are consumed as they come, without pausing the stream:
- * postgres.js 3.4 pauses its socket when a COPY stream is paused and did not always resume it, leaving the
- * connection's next query waiting forever (seen with `stream.pipeline` into a file stream, porsager/postgres#917).
+ * longest chunk's bytes once the stream ends. The chunks are consumed as they come, never pausing the stream.
+ *
+ * postgres.js 3.4 pauses the connection's socket when a row fills the stream's buffer, and resumes it from the
+ * stream's `_read`. When the whole COPY (16–60 KB here) arrives in one socket read, before anything reads the
+ * stream, the buffer fills, the socket is paused and the stream ends in the same turn; an ended stream never calls
+ * `_read` again, so the socket stayed paused and the next query on that connection waited forever
+ * (porsager/postgres#1016, unreleased; an end-to-end test hung in `end_session` so). The stream's `_read` is
+ * therefore called once more when it ends, which resumes the socket (harmless when it is not paused).
  */
 export function pipeToFile(stream: Readable, path: string): Promise<number> {
   const file = new RowFile(path);
@@ -61,6 +66,7 @@ export function pipeToFile(stream: Readable, path: string): Promise<number> {
       }
     });
     stream.once('end', () => {
+      (stream as Readable & { _read(size: number): void })._read(0);
       try {
         file.close();
         resolve(file.longestRowBytes);
