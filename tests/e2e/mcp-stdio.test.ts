@@ -36,9 +36,15 @@ describe.each<Mode>(['lite', 'standard'])('MCP over stdio, %s mode', (mode) => {
     });
     client = new Client({ name: 'e2e-stdio', version: '1.0.0' });
     await client.connect(transport);
+    // A server that exits before the tests end fails them with "Connection closed": its stderr says why.
+    client.onclose = () => {
+      if (!closing) console.error(`the ${mode} stdio server exited early; its stderr ends:\n${stderr.slice(-4000)}`);
+    };
   });
 
+  let closing = false;
   afterAll(async () => {
+    closing = true;
     await client?.close();
     await environment?.drop();
   });

@@ -103,6 +103,40 @@ describe('analytics source on PostgreSQL: sync keys in microseconds', () => {
     }
   });
 
+  it('queries running beside a COPY page never land on its connection (COPY_IN_PROGRESS)', async () => {
+    // With every connection busy postgres.js hands the next query to a busy one; one in the middle of a COPY refused
+    // it ("You cannot execute queries during copy": a write answered 500 while Redis was down). 3,000 rows of 300
+    // characters make the COPY last while queries keep coming, two at a time on a pool of two.
+    const small = new PostgresStore({ url: db.url, poolMax: 2 });
+    const session = randomUUID();
+    await small.sql`INSERT INTO sessions (id, tenant_id, project, name, status, created_at, updated_at)
+      VALUES (${session}, 't', 'p', 'busy', 'active', now(), now())`;
+    await small.sql`INSERT INTO messages (id, session_id, tenant_id, role, content, seq, created_at)
+      SELECT gen_random_uuid(), ${session}, 't', 'user', repeat('y', 300), g, now() FROM generate_series(1, 3000) g`;
+    const dir = mkdtempSync(join(tmpdir(), 'sb-copy-busy-'));
+    try {
+      const zero = { ts: new Date(0).toISOString(), id: '00000000-0000-0000-0000-000000000000' };
+      const failures: string[] = [];
+      for (let round = 0; round < 5; round++) {
+        let copying = true;
+        const page = small.analyticsSource.writeMessagesCsv(zero, 10_000, join(dir, 'page.csv')).finally(() => {
+          copying = false;
+        });
+        const others = Array.from({ length: 2 }, async () => {
+          while (copying) {
+            await small.sql`SELECT 1`.catch((error: unknown) => failures.push(String(error)));
+          }
+        });
+        await Promise.all([page, ...others]);
+      }
+      expect(failures).toEqual([]);
+    } finally {
+      await small.sql`DELETE FROM sessions WHERE id = ${session}`;
+      rmSync(dir, { recursive: true, force: true });
+      await small.close();
+    }
+  });
+
   it('loads messages after ad-hoc SQL locked DuckDB down (the staging directory stays reachable)', async () => {
     const session = randomUUID();
     await store.sql`INSERT INTO sessions (id, tenant_id, project, name, status, created_at, updated_at)

@@ -96,25 +96,34 @@ export class PostgresAnalyticsSourceRepository implements AnalyticsSourceReposit
    */
   async writeMessagesCsv(after: SyncPosition, limit: number, path: string): Promise<CsvPage> {
     const s = SOURCES.messages;
-    const [page] = await this.sql.unsafe<Array<{ rows: number; ts: string; id: string }>>(
-      `WITH k AS (
-         SELECT ${s.ts} AS ts, ${s.id} AS id FROM messages m
-         WHERE (${s.ts}, ${s.id}) > ($1::text::timestamptz, $2::uuid) ORDER BY ${s.ts}, ${s.id} LIMIT $3)
-       SELECT (SELECT count(*) FROM k)::int AS rows, ${isoKey('l.ts')} AS ts, l.id::text AS id
-       FROM (SELECT ts, id FROM k ORDER BY ts DESC, id DESC LIMIT 1) l`,
-      [after.ts, after.id, limit],
-    );
-    if (!page) return { rows: 0, last: null, longestRowBytes: 0 };
-    const last = { ts: page.ts, id: page.id };
-    const stream = await this.sql
-      .unsafe(
-        `COPY (SELECT ${MESSAGE_CSV_SELECT} FROM ${s.from}
-               WHERE (${s.ts}, ${s.id}) > ${positionLiterals(after)} AND (${s.ts}, ${s.id}) <= ${positionLiterals(last)})
-         TO STDOUT (FORMAT csv)`,
-      )
-      .readable();
-    const longestRowBytes = await pipeToFile(stream, path);
-    return { rows: page.rows, last, longestRowBytes };
+    // A connection of its own: postgres.js hands a pooled connection that is busy to the next query when the pool is
+    // full, and one in the middle of a COPY refuses it (COPY_IN_PROGRESS: a write answered 500 under load).
+    const connection = await this.sql.reserve();
+    try {
+      const [page] = await connection.unsafe<Array<{ rows: number; ts: string; id: string }>>(
+        `WITH k AS (
+           SELECT ${s.ts} AS ts, ${s.id} AS id FROM messages m
+           WHERE (${s.ts}, ${s.id}) > ($1::text::timestamptz, $2::uuid) ORDER BY ${s.ts}, ${s.id} LIMIT $3)
+         SELECT (SELECT count(*) FROM k)::int AS rows, ${isoKey('l.ts')} AS ts, l.id::text AS id
+         FROM (SELECT ts, id FROM k ORDER BY ts DESC, id DESC LIMIT 1) l`,
+        [after.ts, after.id, limit],
+      );
+      if (!page) return { rows: 0, last: null, longestRowBytes: 0 };
+      const last = { ts: page.ts, id: page.id };
+      const stream = await connection
+        .unsafe(
+          `COPY (SELECT ${MESSAGE_CSV_SELECT} FROM ${s.from}
+                 WHERE (${s.ts}, ${s.id}) > ${positionLiterals(after)} AND (${s.ts}, ${s.id}) <= ${positionLiterals(last)})
+           TO STDOUT (FORMAT csv)`,
+        )
+        .readable();
+      const longestRowBytes = await pipeToFile(stream, path);
+      // The COPY's completion: the connection is idle again before it goes back to the pool.
+      await connection`SELECT 1`;
+      return { rows: page.rows, last, longestRowBytes };
+    } finally {
+      connection.release();
+    }
   }
 
   async existingIds(table: SyncedTable, ids: readonly string[]): Promise<string[]> {
