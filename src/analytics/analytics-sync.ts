@@ -1,13 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import {
-  type AnalyticsSourceRepository,
-  type FactRow,
-  type FactValue,
-  MESSAGE_CSV_COLUMNS,
-  type SyncPosition,
-} from '../repositories/ports.js';
+import type { AnalyticsSourceRepository, FactRow, FactValue, SyncPosition } from '../repositories/ports.js';
 import { AnalyticsLockedError, type AnalyticsStore } from './analytics.store.js';
 import { sqlString } from './analytics-query.js';
 import {
@@ -58,7 +52,9 @@ const READ_PAGE = 5_000;
 const CSV_PAGE = 50_000;
 /** DuckDB's default line limit of read_csv (bytes); raised per page when a message is longer. */
 const CSV_LINE_BYTES = 2_000_000;
-/** How read_csv reads a message page (MESSAGE_CSV_COLUMNS): no sniffing, a quoted empty field is '' not null. */
+/** The columns of a message page (writeMessagesCsv): the message fact columns the sync does not derive. */
+const MESSAGE_CSV_COLUMNS = FACT_COLUMNS.messages.filter((c) => !DERIVED_COLUMNS.messages?.[c]);
+/** How read_csv reads a message page: no sniffing, a quoted empty field is '' not null. */
 const MESSAGE_CSV_TYPES = `{${MESSAGE_CSV_COLUMNS.map(
   (c) => `'${c}': '${c === 'seq' || c === 'chars' ? 'INTEGER' : c === 'created_at' ? 'TIMESTAMPTZ' : 'VARCHAR'}'`,
 ).join(', ')}}`;

@@ -282,19 +282,6 @@ export interface FactRow {
   values: readonly FactValue[];
 }
 
-/** The message columns of `writeMessagesCsv`, in order: the message fact columns the sync does not derive. */
-export const MESSAGE_CSV_COLUMNS = [
-  'id',
-  'tenant_id',
-  'session_id',
-  'project',
-  'role',
-  'seq',
-  'content',
-  'chars',
-  'created_at',
-] as const;
-
 /** A page of rows written as a CSV file. */
 export interface CsvPage {
   rows: number;
@@ -315,7 +302,7 @@ export interface AnalyticsSourceRepository {
   changedSince(table: SyncedTable, after: SyncPosition, limit: number): Promise<FactRow[]>;
   /**
    * Up to `limit` messages after `after` in (received_at, id) order, written to `file` as CSV (RFC 4180, no header,
-   * `\n` between rows) for DuckDB to read itself: the columns of MESSAGE_CSV_COLUMNS, a null as an empty unquoted
+   * `\n` between rows) for DuckDB to read itself: the message fact columns without the derived ones (FactRow.values' order), a null as an empty unquoted
    * field, timestamps as ISO 8601 UTC text. The sync's bulk path for its largest table, where the store can write
    * the file without JavaScript touching each value (PostgreSQL's COPY); a store without it (SQLite: building the
    * rows in SQL cost more than appending the values) is read with `changedSince`.

@@ -52,7 +52,10 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
   },
 };
 
-/** MESSAGE_CSV_COLUMNS of a message (`m`) and its session (`s`); COPY's CSV quotes text only where it must. */
+/**
+ * A message page's columns (writeMessagesCsv: the message fact columns without the derived ones) of a message (`m`)
+ * and its session (`s`); COPY's CSV quotes text only where it must.
+ */
 const MESSAGE_CSV_SELECT = `m.id, m.tenant_id, m.session_id, s.project, m.role, m.seq, m.content, char_length(m.content),
   ${iso('m.created_at')}`;
 
