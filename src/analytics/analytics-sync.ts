@@ -156,9 +156,10 @@ interface Page {
  * Per table, rows are read in (change time, id) order from the table's watermark (minus `overlapMs`, for writes
  * that committed late), `batchSize` at a time. Each page of a batch is appended (DuckDB appender) into a staging temp
  * table and moved with one `INSERT OR REPLACE` keyed by id (messages, which never change: `INSERT OR IGNORE`; from a
- * primary store that writes CSV, PostgreSQL, DuckDB reads the messages' file itself), and the watermark advances in the same DuckDB transaction: a run interrupted between batches leaves whole batches and a
- * watermark that matches them, and the next run goes on from there; re-reading rows only replaces them with
- * themselves (or leaves them), so nothing is ever duplicated.
+ * primary store that writes CSV, PostgreSQL, DuckDB reads the messages' file itself), and the watermark advances in
+ * the same DuckDB transaction: a run interrupted between batches leaves whole batches and a watermark that matches
+ * them, and the next run goes on from there; re-reading rows only replaces them with themselves (or leaves them), so
+ * nothing is ever duplicated.
  *
  * Deletes: each run also checks up to `reconcileBatchSize` ids per table (a rolling pass over the ids in DuckDB,
  * in id order, wrapping around) against the primary store and deletes the ones that are gone; a deleted session
@@ -247,6 +248,7 @@ export class AnalyticsSync {
         : { ts: new Date(Math.max(0, watermark - this.options.overlapMs)).toISOString(), id: ZERO_ID };
     let total = 0;
     const csv = fact === 'messages' && this.source.writeMessagesCsv !== undefined;
+    if (csv) mkdirSync(this.store.stagingDir, { recursive: true });
     const pageSize = Math.min(this.options.batchSize, csv ? CSV_PAGE : READ_PAGE);
     for (let batch = 1; ; batch++) {
       await connection.run('BEGIN TRANSACTION');
@@ -314,7 +316,6 @@ export class AnalyticsSync {
     let page: Promise<Page>;
     const writeCsv = fact === 'messages' ? this.source.writeMessagesCsv?.bind(this.source) : undefined;
     if (writeCsv) {
-      mkdirSync(this.store.stagingDir, { recursive: true });
       const file = join(this.store.stagingDir, `messages-${slot}.csv`);
       const allNew = isNew(fact, Date.parse(after.ts), watermarkMs);
       page = writeCsv(after, limit, file).then((csv) => ({

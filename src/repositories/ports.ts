@@ -302,10 +302,11 @@ export interface AnalyticsSourceRepository {
   changedSince(table: SyncedTable, after: SyncPosition, limit: number): Promise<FactRow[]>;
   /**
    * Up to `limit` messages after `after` in (received_at, id) order, written to `file` as CSV (RFC 4180, no header,
-   * `\n` between rows) for DuckDB to read itself: the message fact columns without the derived ones (FactRow.values' order), a null as an empty unquoted
-   * field, timestamps as ISO 8601 UTC text. The sync's bulk path for its largest table, where the store can write
-   * the file without JavaScript touching each value (PostgreSQL's COPY); a store without it (SQLite: building the
-   * rows in SQL cost more than appending the values) is read with `changedSince`.
+   * `\n` between rows) for DuckDB to read itself: the message fact columns without the derived ones (the order of
+   * FactRow.values), a null as an empty unquoted field, timestamps as ISO 8601 UTC text. The sync's bulk path for
+   * its largest table, where the store can write the file without JavaScript touching each value (PostgreSQL's
+   * COPY); a store without it (SQLite: building the rows in SQL cost more than appending the values) is read with
+   * `changedSince`.
    */
   writeMessagesCsv?(after: SyncPosition, limit: number, file: string): Promise<CsvPage>;
   /** Which of `ids` still exist in `table` (in no particular order): what the sync's delete pass checks. */

@@ -10,6 +10,13 @@ import { isoText as iso, type Sql } from './sql.js';
 const isoKey = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
+ * The message fact columns without the derived ones, of a message (`m`) and its session (`s`): a page of
+ * changedSince (with the sync key after them) and of writeMessagesCsv (COPY's CSV quotes text only where it must).
+ */
+const MESSAGE_COLUMNS = `m.id::text, m.tenant_id, m.session_id::text, s.project, m.role, m.seq, m.content,
+  char_length(m.content) AS chars, ${iso('m.created_at')}`;
+
+/**
  * Per table: the select list (fact columns in FACT_COLUMNS order; the last one is the sync key's time), the FROM
  * clause and the (ts, id) sync key. Rows are read as arrays (`values()`).
  */
@@ -22,8 +29,7 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
     id: 'id',
   },
   messages: {
-    select: `m.id::text, m.tenant_id, m.session_id::text, s.project, m.role, m.seq, m.content,
-      char_length(m.content) AS chars, ${iso('m.created_at')}, ${isoKey('m.received_at')}`,
+    select: `${MESSAGE_COLUMNS}, ${isoKey('m.received_at')}`,
     from: 'messages m JOIN sessions s ON s.id = m.session_id',
     ts: 'm.received_at',
     id: 'm.id',
@@ -51,13 +57,6 @@ const SOURCES: Record<SyncedTable, { select: string; from: string; ts: string; i
     id: 'id',
   },
 };
-
-/**
- * A message page's columns (writeMessagesCsv: the message fact columns without the derived ones) of a message (`m`)
- * and its session (`s`); COPY's CSV quotes text only where it must.
- */
-const MESSAGE_CSV_SELECT = `m.id, m.tenant_id, m.session_id, s.project, m.role, m.seq, m.content, char_length(m.content),
-  ${iso('m.created_at')}`;
 
 const ISO_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -115,7 +114,7 @@ export class PostgresAnalyticsSourceRepository implements AnalyticsSourceReposit
       const last = { ts: page.ts, id: page.id };
       const stream = await connection
         .unsafe(
-          `COPY (SELECT ${MESSAGE_CSV_SELECT} FROM ${s.from}
+          `COPY (SELECT ${MESSAGE_COLUMNS} FROM ${s.from}
                  WHERE (${s.ts}, ${s.id}) > ${positionLiterals(after)} AND (${s.ts}, ${s.id}) <= ${positionLiterals(last)})
            TO STDOUT (FORMAT csv)`,
         )
