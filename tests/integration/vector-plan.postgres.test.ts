@@ -191,6 +191,41 @@ describe('PostgreSQL filtered vector search', () => {
     expect(await indexScans()).toBe(scansBefore);
   });
 
+  it('every vector carries its project (migration 0015), kept true by triggers, and a project search stays in its tenant', async () => {
+    const projects = await store.sql<{ project: string | null; n: number }[]>`
+      SELECT project, count(*)::int AS n FROM message_embeddings GROUP BY project ORDER BY project`;
+    expect(projects).toEqual([
+      { project: 'big', n: BIG },
+      { project: 'small', n: SMALL },
+    ]);
+    // Another tenant's project of the same name, whose vectors are the nearest to every query: never returned.
+    const other = '10000000-0000-4000-8000-000000000003';
+    const query = vector(200_000);
+    await store.sql.begin(async (tx) => {
+      await tx`INSERT INTO sessions (id, tenant_id, project, name, status, metadata, created_at, updated_at)
+               VALUES (${other}, 't2', 'small', 'other', 'active', '{}', now(), now())`;
+      await tx`INSERT INTO messages (id, tenant_id, session_id, seq, role, content, metadata, created_at, received_at)
+               VALUES (${id(99_999)}, 't2', ${other}, 1, 'user', 'message', '{}', now(), now())`;
+      await tx`INSERT INTO message_embeddings (message_id, tenant_id, model, dim, embedding, created_at)
+               VALUES (${id(99_999)}, 't2', ${MODEL}, ${DIM}, ${`[${query.join(',')}]`}::vector, now())`;
+    });
+    const hits = await store.embeddings.vectorSearch('t1', query, MODEL, { project: 'small' }, SMALL + 1);
+    expect(hits).toHaveLength(SMALL);
+    expect(hits.map((h) => h.id)).not.toContain(id(99_999));
+    const theirs = await store.embeddings.vectorSearch('t2', query, MODEL, { project: 'small' }, 5);
+    expect(theirs.map((h) => h.id)).toEqual([id(99_999)]);
+    // Should a session ever move to another project, its vectors follow it.
+    await store.sql`UPDATE sessions SET project = 'moved' WHERE id = ${other}`;
+    const [moved] = await store.sql<{ project: string }[]>`
+      SELECT project FROM message_embeddings WHERE message_id = ${id(99_999)}`;
+    expect(moved?.project).toBe('moved');
+    expect(await store.embeddings.vectorSearch('t2', query, MODEL, { project: 'small' }, 5)).toEqual([]);
+    expect((await store.embeddings.vectorSearch('t2', query, MODEL, { project: 'moved' }, 5)).map((h) => h.id)).toEqual(
+      [id(99_999)],
+    );
+    await store.sql`DELETE FROM sessions WHERE id = ${other}`;
+  });
+
   it('a scope over the bound goes through the index and still finds the nearest', async () => {
     const scansBefore = await indexScans();
     for (const i of [SMALL, SMALL + 777, SMALL + BIG - 1]) {
