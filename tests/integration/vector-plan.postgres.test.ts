@@ -226,6 +226,24 @@ describe('PostgreSQL filtered vector search', () => {
     await store.sql`DELETE FROM sessions WHERE id = ${other}`;
   });
 
+  it('a reflection vector carries its project too, and follows the reflection to another project', async () => {
+    const reflection = '20000000-0000-4000-8000-000000000001';
+    const query = vector(300_000);
+    await store.sql.begin(async (tx) => {
+      await tx`INSERT INTO reflections (id, tenant_id, project, content, content_hash, created_at, updated_at)
+               VALUES (${reflection}, 't1', 'notes', 'a reflection', 'h1', now(), now())`;
+      await tx`INSERT INTO reflection_embeddings (reflection_id, tenant_id, model, dim, embedding, created_at)
+               VALUES (${reflection}, 't1', ${MODEL}, ${DIM}, ${`[${query.join(',')}]`}::vector, now())`;
+    });
+    const search = (project: string) =>
+      store.reflections.vectorSearch('reflection', 't1', query, MODEL, { project }, 5).then((h) => h.map((x) => x.id));
+    expect(await search('notes')).toEqual([reflection]);
+    await store.sql`UPDATE reflections SET project = 'elsewhere' WHERE id = ${reflection}`;
+    expect(await search('notes')).toEqual([]);
+    expect(await search('elsewhere')).toEqual([reflection]);
+    await store.sql`DELETE FROM reflections WHERE id = ${reflection}`;
+  });
+
   it('a scope over the bound goes through the index and still finds the nearest', async () => {
     const scansBefore = await indexScans();
     for (const i of [SMALL, SMALL + 777, SMALL + BIG - 1]) {
