@@ -242,49 +242,42 @@ export async function pgVectorSearch(
   const vectorTable = reflection ? 'reflection_embeddings' : 'message_embeddings';
   const vectors = sql.unsafe(vectorTable);
   const owner = sql.unsafe(reflection ? 'reflection_id' : 'message_id');
+  // A filtered search's scope, compared exactly while small enough: a project alone is read from the vectors table
+  // itself (its (tenant_id, project, model) index; no lookup in the items table); other filters find the items
+  // first, then their vectors through the primary key with `= ANY` (ids sorted, probed in index order): 5–20% faster
+  // at 3,000–8,000 items than a lookup per item in the items' order, and the planner cannot turn it into a hash join
+  // over the whole vectors table (3–4× slower at 5,000 of 100,000).
+  const scope = !isFiltered(filters)
+    ? undefined
+    : isProjectOnly(filters)
+      ? {
+          factor: EXACT_PROJECT_SCOPE_FACTOR,
+          rows: sql`SELECT 1 FROM ${vectors} e
+                    WHERE e.tenant_id = ${tenantId} AND e.project = ${filters.project as string} AND e.model = ${model_}`,
+          vectors: sql`e.project = ${filters.project as string}`,
+        }
+      : {
+          factor: EXACT_SCOPE_FACTOR,
+          rows: sql`SELECT 1 FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}`,
+          vectors: sql`e.${owner} = ANY(ARRAY(SELECT ${item}.id FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}))`,
+        };
   const rows = await transaction(sql, async (tx) => {
     await setHnswSearch(tx);
-    if (isProjectOnly(filters)) {
-      // Counted on the vectors table itself, through its (tenant_id, project, model) index, up to the bound.
-      const [scope] = await tx<{ exact: boolean }[]>`
-        WITH bound AS (
-          SELECT floor(sqrt(${EXACT_PROJECT_SCOPE_FACTOR}::float8 * greatest(c.reltuples, 0)))::int AS n
-          FROM pg_class c WHERE c.oid = ${vectorTable}::regclass
-        )
-        SELECT (SELECT count(*) FROM (SELECT 1 FROM ${vectors} e
-                                       WHERE e.tenant_id = ${tenantId} AND e.project = ${filters.project as string}
-                                         AND e.model = ${model_}
-                                       LIMIT (SELECT n + 1 FROM bound)) x) <= (SELECT n FROM bound) AS exact`;
-      if (scope?.exact) {
-        return tx<{ id: string; d: number }[]>`
-          SELECT id, d FROM (
-            SELECT e.${owner} AS id, e.${typed} <=> ${q}${cast} AS d FROM ${vectors} e
-            WHERE e.tenant_id = ${tenantId} AND e.project = ${filters.project as string} AND e.model = ${model_}
-              AND e.dim = ${dim}
-            OFFSET 0) x
-          ORDER BY d, id LIMIT ${k}`;
-      }
-    } else if (isFiltered(filters)) {
+    if (scope) {
       // The bound comes from the planner's estimate of the vectors in the table (pg_class.reltuples, set by ANALYZE
       // and by the index build). A table never analysed nor indexed has -1, a bound of 0: the index path.
-      const [scope] = await tx<{ exact: boolean }[]>`
+      const [counted] = await tx<{ exact: boolean }[]>`
         WITH bound AS (
-          SELECT floor(sqrt(${EXACT_SCOPE_FACTOR}::float8 * greatest(c.reltuples, 0)))::int AS n
+          SELECT floor(sqrt(${scope.factor}::float8 * greatest(c.reltuples, 0)))::int AS n
           FROM pg_class c WHERE c.oid = ${vectorTable}::regclass
         )
-        SELECT (SELECT count(*) FROM (SELECT 1 FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}
-                                       LIMIT (SELECT n + 1 FROM bound)) x) <= (SELECT n FROM bound) AS exact`;
-      if (scope?.exact) {
-        // The scope's ids first, then their vectors through the primary key with `= ANY` (ids sorted, probed in
-        // index order): 5–20% faster at 3,000–8,000 items than a lookup per item in the items' order (in psql and
-        // through the driver), and the planner cannot turn it into a hash join over the whole vectors table (3–4×
-        // slower at 5,000 of 100,000). Fetching the vectors is most of the time (4,642 items: 10.7 of 12.4 ms).
+        SELECT (SELECT count(*) FROM (${scope.rows} LIMIT (SELECT n + 1 FROM bound)) x) <= (SELECT n FROM bound) AS exact`;
+      if (counted?.exact) {
         // OFFSET 0 keeps the distances in a subquery, so the HNSW index cannot serve the ORDER BY.
         return tx<{ id: string; d: number }[]>`
           SELECT id, d FROM (
             SELECT e.${owner} AS id, e.${typed} <=> ${q}${cast} AS d FROM ${vectors} e
-            WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId}
-              AND e.${owner} = ANY(ARRAY(SELECT ${item}.id FROM ${items} WHERE ${item}.tenant_id = ${tenantId} ${where}))
+            WHERE e.model = ${model_} AND e.dim = ${dim} AND e.tenant_id = ${tenantId} AND ${scope.vectors}
             OFFSET 0) x
           ORDER BY d, id LIMIT ${k}`;
       }
